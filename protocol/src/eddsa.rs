@@ -1,0 +1,225 @@
+//! EdDSA over Baby Jubjub with Poseidon, compatible with circomlibjs (`prv2pub`, `signPoseidon`,
+//! `verifyPoseidon`, `packPoint`, `packSignature`).
+//!
+//! Points are held in circomlib's twisted Edwards form (a = 168700, d = 168696), the form the
+//! circuit and every circom-based wallet use. Scalar multiplication is delegated to
+//! `ark-ed-on-bn254`, whose curve is the isomorphic form with a = 1; [`Point::to_ark`] and
+//! [`Point::from_ark`] convert at that edge by scaling x with a fixed square root of 168700.
+
+use crate::{
+    field::{Fr, fr_from_decimal},
+    poseidon::poseidon,
+};
+use ark_ec::{CurveGroup, twisted_edwards::Projective};
+use ark_ed_on_bn254::{EdwardsAffine, EdwardsConfig};
+use ark_ff::{AdditiveGroup, BigInteger, Field, PrimeField, Zero};
+use blake_hash::{Blake512, Digest};
+use num_bigint::BigUint;
+use std::sync::OnceLock;
+
+/// The Baby Jubjub prime-order subgroup's scalar field (`subOrder` in circomlibjs).
+pub type Scalar = ark_ed_on_bn254::Fr;
+
+/// circomlib's curve coefficient a.
+pub const COEFF_A: u64 = 168_700;
+/// circomlib's curve coefficient d.
+pub const COEFF_D: u64 = 168_696;
+
+/// A Baby Jubjub point in circomlib's coordinates.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct Point {
+    /// x coordinate.
+    pub x: Fr,
+    /// y coordinate.
+    pub y: Fr,
+}
+
+fn sqrt_a() -> Fr {
+    static S: OnceLock<Fr> = OnceLock::new();
+    *S.get_or_init(|| {
+        Fr::from(COEFF_A).sqrt().unwrap_or_else(|| unreachable!("168700 is a square in the BN254 scalar field"))
+    })
+}
+
+impl Point {
+    /// The identity (0, 1).
+    pub const IDENTITY: Point = Point { x: Fr::ZERO, y: Fr::ONE };
+
+    /// circomlib's `Base8`, the generator of the prime-order subgroup used for keys.
+    pub fn base8() -> Point {
+        static B: OnceLock<Point> = OnceLock::new();
+        *B.get_or_init(|| {
+            let parse = |s| fr_from_decimal(s).unwrap_or_else(|| unreachable!("constant"));
+            Point {
+                x: parse("5299619240641551281634865583518297030282874472190772894086521144482721001553"),
+                y: parse("16950150798460657717958625567821834550301663161624707787222815936182638968203"),
+            }
+        })
+    }
+
+    /// Whether the point satisfies circomlib's curve equation a x^2 + y^2 = 1 + d x^2 y^2.
+    pub fn is_on_curve(&self) -> bool {
+        let (x2, y2) = (self.x.square(), self.y.square());
+        Fr::from(COEFF_A) * x2 + y2 == Fr::ONE + Fr::from(COEFF_D) * x2 * y2
+    }
+
+    /// The same point on `ark-ed-on-bn254`'s curve (a = 1).
+    pub fn to_ark(&self) -> EdwardsAffine {
+        EdwardsAffine::new_unchecked(self.x * sqrt_a(), self.y)
+    }
+
+    /// The point of `ark-ed-on-bn254`'s curve in circomlib's coordinates.
+    pub fn from_ark(p: &EdwardsAffine) -> Point {
+        let inv = sqrt_a().inverse().unwrap_or_else(|| unreachable!("nonzero"));
+        Point { x: p.x * inv, y: p.y }
+    }
+
+    /// Point addition (complete for points on the curve).
+    pub fn add(&self, other: &Point) -> Point {
+        let sum: Projective<EdwardsConfig> = self.to_ark() + other.to_ark();
+        Point::from_ark(&sum.into_affine())
+    }
+
+    /// `k * self` for any non-negative integer k given as little-endian limbs.
+    pub fn mul_bigint(&self, k: impl AsRef<[u64]>) -> Point {
+        let p: Projective<EdwardsConfig> = self.to_ark().into();
+        Point::from_ark(&ark_ec::PrimeGroup::mul_bigint(&p, k).into_affine())
+    }
+
+    /// `k * self` for an integer k.
+    pub fn mul(&self, k: &BigUint) -> Point {
+        self.mul_bigint(k.to_u64_digits())
+    }
+
+    /// circomlibjs `packPoint`: y little-endian, top bit set when x > (p - 1) / 2.
+    pub fn pack(&self) -> [u8; 32] {
+        let mut out = [0u8; 32];
+        out.copy_from_slice(&self.y.into_bigint().to_bytes_le());
+        if is_negative(&self.x) {
+            out[31] |= 0x80;
+        }
+        out
+    }
+
+    /// circomlibjs `unpackPoint`: `None` when the bytes do not name a curve point.
+    pub fn unpack(bytes: &[u8; 32]) -> Option<Point> {
+        let mut y_bytes = *bytes;
+        let negative = y_bytes[31] & 0x80 != 0;
+        y_bytes[31] &= 0x7f;
+        let y_int = BigUint::from_bytes_le(&y_bytes);
+        if y_int >= Fr::MODULUS.into() {
+            return None;
+        }
+        let y = Fr::from(y_int);
+        let y2 = y.square();
+        let x2 = (Fr::ONE - y2) * (Fr::from(COEFF_A) - Fr::from(COEFF_D) * y2).inverse()?;
+        let mut x = x2.sqrt()?;
+        if is_negative(&x) != negative {
+            x = -x;
+        }
+        if negative && x.is_zero() {
+            return None;
+        }
+        Some(Point { x, y })
+    }
+}
+
+fn is_negative(x: &Fr) -> bool {
+    let n: BigUint = x.into_bigint().into();
+    let half: BigUint = Fr::MODULUS_MINUS_ONE_DIV_TWO.into();
+    n > half
+}
+
+/// A public key: a point, normally in the prime-order subgroup.
+pub type PublicKey = Point;
+
+/// A signature (R8, S) as circomlibjs makes it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Signature {
+    /// The nonce commitment r * Base8.
+    pub r8: Point,
+    /// The response, reduced modulo the subgroup order.
+    pub s: Scalar,
+}
+
+impl Signature {
+    /// circomlibjs `packSignature`: packed R8 then S little-endian (64 bytes).
+    pub fn pack(&self) -> [u8; 64] {
+        let mut out = [0u8; 64];
+        out[..32].copy_from_slice(&self.r8.pack());
+        out[32..].copy_from_slice(&self.s.into_bigint().to_bytes_le());
+        out
+    }
+
+    /// circomlibjs `unpackSignature`, refusing a non-point R8 or an S not below the subgroup order.
+    pub fn unpack(bytes: &[u8; 64]) -> Option<Signature> {
+        let mut r8 = [0u8; 32];
+        r8.copy_from_slice(&bytes[..32]);
+        let s = BigUint::from_bytes_le(&bytes[32..]);
+        if s >= Scalar::MODULUS.into() {
+            return None;
+        }
+        Some(Signature { r8: Point::unpack(&r8)?, s: Scalar::from(s) })
+    }
+}
+
+/// A 32-byte private key; the signing scalar is derived from it with Blake-512 as in circomlibjs.
+#[derive(Clone)]
+pub struct PrivateKey(pub [u8; 32]);
+
+impl std::fmt::Debug for PrivateKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("PrivateKey(..)")
+    }
+}
+
+impl PrivateKey {
+    fn expanded(&self) -> ([u8; 32], [u8; 32]) {
+        let h = Blake512::digest(&self.0);
+        let mut s = [0u8; 32];
+        s.copy_from_slice(&h[..32]);
+        s[0] &= 0xf8;
+        s[31] &= 0x7f;
+        s[31] |= 0x40;
+        let mut prefix = [0u8; 32];
+        prefix.copy_from_slice(&h[32..64]);
+        (s, prefix)
+    }
+
+    /// circomlibjs `prv2pub`.
+    pub fn public_key(&self) -> PublicKey {
+        let (s, _) = self.expanded();
+        Point::base8().mul(&(BigUint::from_bytes_le(&s) >> 3))
+    }
+
+    /// circomlibjs `signPoseidon`: a deterministic signature of one field element.
+    pub fn sign(&self, msg: Fr) -> Signature {
+        let (s, prefix) = self.expanded();
+        let a = Point::base8().mul(&(BigUint::from_bytes_le(&s) >> 3));
+        let mut compose = [0u8; 64];
+        compose[..32].copy_from_slice(&prefix);
+        compose[32..].copy_from_slice(&msg.into_bigint().to_bytes_le());
+        let r = Scalar::from_le_bytes_mod_order(&Blake512::digest(&compose));
+        let r8 = Point::base8().mul(&r.into_bigint().into());
+        let hm = challenge(&r8, &a, msg);
+        let hm = Scalar::from_le_bytes_mod_order(&hm.into_bigint().to_bytes_le());
+        let s = r + hm * Scalar::from_le_bytes_mod_order(&s);
+        Signature { r8, s }
+    }
+}
+
+/// The Fiat-Shamir challenge Poseidon(R8x, R8y, Ax, Ay, msg).
+pub fn challenge(r8: &Point, a: &PublicKey, msg: Fr) -> Fr {
+    poseidon(&[r8.x, r8.y, a.x, a.y, msg])
+}
+
+/// circomlibjs `verifyPoseidon`: S * Base8 == R8 + 8 * challenge * A, both points on the curve.
+pub fn verify(a: &PublicKey, msg: Fr, sig: &Signature) -> bool {
+    if !a.is_on_curve() || !sig.r8.is_on_curve() {
+        return false;
+    }
+    let hm: BigUint = challenge(&sig.r8, a, msg).into_bigint().into();
+    let left = Point::base8().mul_bigint(sig.s.into_bigint());
+    let right = sig.r8.add(&a.mul(&(hm * 8u32)));
+    left == right
+}

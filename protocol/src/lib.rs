@@ -1,0 +1,29 @@
+//! Causeway's native rollup.
+//!
+//! Everything here is the reference the circuit, the sequencer and the verifier agree with:
+//! [`poseidon`] hashing and [`eddsa`] signatures compatible with circomlibjs, [`Account`]s in a
+//! sparse 4-ary Poseidon [`MerkleTree`], the [`Operation`]s a batch slot can hold, their compact
+//! [`pubdata`] encoding, and the [`State`] transition that applies operations or batches and
+//! refuses anything the rules forbid without changing a thing.
+
+pub mod account;
+pub mod batch;
+pub mod eddsa;
+mod error;
+pub mod field;
+pub mod float;
+pub mod ops;
+pub mod poseidon;
+pub mod pubdata;
+pub mod state;
+pub mod tree;
+
+pub use account::{Account, AccountIndex, Address};
+pub use batch::{BatchHeader, commitment};
+pub use eddsa::{Point, PrivateKey, PublicKey, Signature};
+pub use error::ProtocolError;
+pub use field::Fr;
+pub use ops::{Deposit, FullExit, Operation, Transfer, Withdraw};
+pub use pubdata::PubdataOp;
+pub use state::{Applied, BatchTransition, LeafUpdate, State};
+pub use tree::{MerkleProof, MerkleTree};

@@ -1,0 +1,266 @@
+//! The compact pubdata encoding posted to the base chain.
+//!
+//! Pubdata is a sequence of 16-byte chunks, one per batch slot. An operation starts with its
+//! type byte and fills one or more consecutive chunks; the slots under its extra chunks hold no
+//! operation. Byte layouts (offsets from the operation's first byte, integers big-endian):
+//!
+//! | type | chunks | layout |
+//! |---|---|---|
+//! | Noop 0 | 1 | type, 15 zero bytes |
+//! | Deposit 1 | 7 | type, account u32, amount u128, owner 20B, pk.x 32B, pk.y 32B, 7 zero bytes |
+//! | Transfer 2 | 1 | type, from u32, to u32, amount float40, fee float16 |
+//! | Withdraw 3 | 2 | type, from u32, amount float40, fee float16, to address 20B |
+//! | FullExit 4 | 3 | type, account u32, owner 20B, amount u128, 7 zero bytes |
+
+use crate::{
+    account::{AccountIndex, Address},
+    eddsa::PublicKey,
+    error::ProtocolError,
+    field::{fr_from_be_bytes, fr_to_be_bytes},
+    float::{AMOUNT, FEE},
+    ops::{Deposit, Operation, op_type},
+};
+
+/// Bytes per chunk (per slot).
+pub const CHUNK_BYTES: usize = 16;
+
+/// Byte offsets of every field, shared by the encoder, the decoder and the circuit.
+pub mod layout {
+    /// Every operation: the type byte.
+    pub const TYPE: usize = 0;
+    /// Transfer: payer index.
+    pub const TRANSFER_FROM: usize = 1;
+    /// Transfer: payee index.
+    pub const TRANSFER_TO: usize = 5;
+    /// Transfer: amount (float40).
+    pub const TRANSFER_AMOUNT: usize = 9;
+    /// Transfer: fee (float16).
+    pub const TRANSFER_FEE: usize = 14;
+    /// Withdraw: payer index.
+    pub const WITHDRAW_FROM: usize = 1;
+    /// Withdraw: amount (float40).
+    pub const WITHDRAW_AMOUNT: usize = 5;
+    /// Withdraw: fee (float16).
+    pub const WITHDRAW_FEE: usize = 10;
+    /// Withdraw: base-chain recipient.
+    pub const WITHDRAW_TO: usize = 12;
+    /// Deposit: account index.
+    pub const DEPOSIT_ACCOUNT: usize = 1;
+    /// Deposit: amount (u128).
+    pub const DEPOSIT_AMOUNT: usize = 5;
+    /// Deposit: depositor address.
+    pub const DEPOSIT_OWNER: usize = 21;
+    /// Deposit: public key x.
+    pub const DEPOSIT_PK_X: usize = 41;
+    /// Deposit: public key y.
+    pub const DEPOSIT_PK_Y: usize = 73;
+    /// FullExit: account index.
+    pub const EXIT_ACCOUNT: usize = 1;
+    /// FullExit: requesting address.
+    pub const EXIT_OWNER: usize = 5;
+    /// FullExit: amount paid out (u128; zero when the request was not honoured).
+    pub const EXIT_AMOUNT: usize = 25;
+}
+
+/// Chunks an operation of type `kind` takes, or `None` for an unknown type.
+pub fn chunks_of(kind: u8) -> Option<usize> {
+    match kind {
+        op_type::NOOP | op_type::TRANSFER => Some(1),
+        op_type::WITHDRAW => Some(2),
+        op_type::FULL_EXIT => Some(3),
+        op_type::DEPOSIT => Some(7),
+        _ => None,
+    }
+}
+
+/// The largest number of chunks any operation takes.
+pub const MAX_OP_CHUNKS: usize = 7;
+
+/// An operation as pubdata records it: what the base chain needs to rebuild the state.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PubdataOp {
+    /// Padding.
+    Noop,
+    /// A deposit.
+    Deposit(Deposit),
+    /// A transfer, without nonce and signature.
+    Transfer {
+        /// Payer.
+        from: AccountIndex,
+        /// Payee.
+        to: AccountIndex,
+        /// Amount.
+        amount: u128,
+        /// Fee.
+        fee: u128,
+    },
+    /// A withdrawal, without nonce and signature.
+    Withdraw {
+        /// Payer.
+        from: AccountIndex,
+        /// Base-chain recipient.
+        to: Address,
+        /// Amount.
+        amount: u128,
+        /// Fee.
+        fee: u128,
+    },
+    /// A full exit and what it paid out.
+    FullExit {
+        /// The account.
+        account: AccountIndex,
+        /// The requesting address.
+        owner: Address,
+        /// Wei paid out (zero if the requester did not own the account).
+        amount: u128,
+    },
+}
+
+impl PubdataOp {
+    /// The pubdata view of an executed operation; `exit_amount` is what a full exit paid out.
+    pub fn of(op: &Operation, exit_amount: u128) -> Self {
+        match *op {
+            Operation::Noop => PubdataOp::Noop,
+            Operation::Deposit(d) => PubdataOp::Deposit(d),
+            Operation::Transfer(t) => PubdataOp::Transfer { from: t.from, to: t.to, amount: t.amount, fee: t.fee },
+            Operation::Withdraw(w) => PubdataOp::Withdraw { from: w.from, to: w.to, amount: w.amount, fee: w.fee },
+            Operation::FullExit(e) => PubdataOp::FullExit { account: e.account, owner: e.owner, amount: exit_amount },
+        }
+    }
+
+    /// The type code.
+    pub fn kind(&self) -> u8 {
+        match self {
+            PubdataOp::Noop => op_type::NOOP,
+            PubdataOp::Deposit(_) => op_type::DEPOSIT,
+            PubdataOp::Transfer { .. } => op_type::TRANSFER,
+            PubdataOp::Withdraw { .. } => op_type::WITHDRAW,
+            PubdataOp::FullExit { .. } => op_type::FULL_EXIT,
+        }
+    }
+
+    /// The encoded chunks. Amounts and fees must already be representable (the state
+    /// transition checks that before anything is encoded).
+    pub fn encode(&self) -> Result<Vec<u8>, ProtocolError> {
+        use layout::*;
+        let kind = self.kind();
+        let mut out = vec![0u8; chunks_of(kind).unwrap_or(1) * CHUNK_BYTES];
+        out[TYPE] = kind;
+        let put = |out: &mut Vec<u8>, at: usize, bytes: &[u8]| out[at..at + bytes.len()].copy_from_slice(bytes);
+        match *self {
+            PubdataOp::Noop => {}
+            PubdataOp::Deposit(d) => {
+                put(&mut out, DEPOSIT_ACCOUNT, &d.account.to_be_bytes());
+                put(&mut out, DEPOSIT_AMOUNT, &d.amount.to_be_bytes());
+                put(&mut out, DEPOSIT_OWNER, &d.owner);
+                put(&mut out, DEPOSIT_PK_X, &fr_to_be_bytes(&d.pubkey.x));
+                put(&mut out, DEPOSIT_PK_Y, &fr_to_be_bytes(&d.pubkey.y));
+            }
+            PubdataOp::Transfer { from, to, amount, fee } => {
+                put(&mut out, TRANSFER_FROM, &from.to_be_bytes());
+                put(&mut out, TRANSFER_TO, &to.to_be_bytes());
+                put(&mut out, TRANSFER_AMOUNT, &encode_amount(amount)?);
+                put(&mut out, TRANSFER_FEE, &encode_fee(fee)?);
+            }
+            PubdataOp::Withdraw { from, to, amount, fee } => {
+                put(&mut out, WITHDRAW_FROM, &from.to_be_bytes());
+                put(&mut out, WITHDRAW_AMOUNT, &encode_amount(amount)?);
+                put(&mut out, WITHDRAW_FEE, &encode_fee(fee)?);
+                put(&mut out, WITHDRAW_TO, &to);
+            }
+            PubdataOp::FullExit { account, owner, amount } => {
+                put(&mut out, EXIT_ACCOUNT, &account.to_be_bytes());
+                put(&mut out, EXIT_OWNER, &owner);
+                put(&mut out, EXIT_AMOUNT, &amount.to_be_bytes());
+            }
+        }
+        Ok(out)
+    }
+}
+
+fn encode_amount(amount: u128) -> Result<Vec<u8>, ProtocolError> {
+    AMOUNT.encode(amount).map(|p| AMOUNT.to_bytes(p)).ok_or(ProtocolError::AmountNotRepresentable(amount))
+}
+
+fn encode_fee(fee: u128) -> Result<Vec<u8>, ProtocolError> {
+    FEE.encode(fee).map(|p| FEE.to_bytes(p)).ok_or(ProtocolError::FeeNotRepresentable(fee))
+}
+
+/// Decodes a batch's pubdata into its operations (Noops included), refusing anything the
+/// encoder would not produce.
+pub fn decode(pubdata: &[u8]) -> Result<Vec<PubdataOp>, ProtocolError> {
+    use layout::*;
+    let bad = |m: String| ProtocolError::MalformedPubdata(m);
+    if pubdata.len() % CHUNK_BYTES != 0 {
+        return Err(bad(format!("length {} is not a multiple of {CHUNK_BYTES}", pubdata.len())));
+    }
+    let mut ops = Vec::new();
+    let mut at = 0;
+    while at < pubdata.len() {
+        let kind = pubdata[at];
+        let len = chunks_of(kind).ok_or_else(|| bad(format!("unknown type {kind} at byte {at}")))? * CHUNK_BYTES;
+        let b = pubdata.get(at..at + len).ok_or_else(|| bad(format!("type {kind} at byte {at} runs past the end")))?;
+        let u32_at = |i: usize| u32::from_be_bytes([b[i], b[i + 1], b[i + 2], b[i + 3]]);
+        let u128_at = |i: usize| u128::from_be_bytes(b[i..i + 16].try_into().unwrap_or_default());
+        let addr_at = |i: usize| -> Address { b[i..i + 20].try_into().unwrap_or_default() };
+        let amount_at = |i: usize| {
+            AMOUNT
+                .decode(AMOUNT.from_bytes(&b[i..i + AMOUNT.bytes()]))
+                .ok_or_else(|| bad(format!("amount overflows at byte {}", at + i)))
+        };
+        let fee_at = |i: usize| {
+            FEE.decode(FEE.from_bytes(&b[i..i + FEE.bytes()]))
+                .ok_or_else(|| bad(format!("fee overflows at byte {}", at + i)))
+        };
+        let op = match kind {
+            op_type::NOOP => PubdataOp::Noop,
+            op_type::TRANSFER => PubdataOp::Transfer {
+                from: u32_at(TRANSFER_FROM),
+                to: u32_at(TRANSFER_TO),
+                amount: amount_at(TRANSFER_AMOUNT)?,
+                fee: fee_at(TRANSFER_FEE)?,
+            },
+            op_type::WITHDRAW => PubdataOp::Withdraw {
+                from: u32_at(WITHDRAW_FROM),
+                to: addr_at(WITHDRAW_TO),
+                amount: amount_at(WITHDRAW_AMOUNT)?,
+                fee: fee_at(WITHDRAW_FEE)?,
+            },
+            op_type::FULL_EXIT => PubdataOp::FullExit {
+                account: u32_at(EXIT_ACCOUNT),
+                owner: addr_at(EXIT_OWNER),
+                amount: u128_at(EXIT_AMOUNT),
+            },
+            _ => {
+                let coord = |i: usize| {
+                    let word: [u8; 32] = b[i..i + 32].try_into().unwrap_or_default();
+                    fr_from_be_bytes(&word)
+                        .ok_or_else(|| bad(format!("key coordinate at byte {} is not a field element", at + i)))
+                };
+                PubdataOp::Deposit(Deposit {
+                    account: u32_at(DEPOSIT_ACCOUNT),
+                    amount: u128_at(DEPOSIT_AMOUNT),
+                    owner: addr_at(DEPOSIT_OWNER),
+                    pubkey: PublicKey { x: coord(DEPOSIT_PK_X)?, y: coord(DEPOSIT_PK_Y)? },
+                })
+            }
+        };
+        // Everything but the floats must be exactly what the encoder writes (padding is zero);
+        // a float may use any exponent, as the circuit accepts any encoding of a value.
+        let mut expected = op.encode()?;
+        let floats: &[(usize, usize)] = match kind {
+            op_type::TRANSFER => &[(TRANSFER_AMOUNT, AMOUNT.bytes()), (TRANSFER_FEE, FEE.bytes())],
+            op_type::WITHDRAW => &[(WITHDRAW_AMOUNT, AMOUNT.bytes()), (WITHDRAW_FEE, FEE.bytes())],
+            _ => &[],
+        };
+        for &(i, n) in floats {
+            expected[i..i + n].copy_from_slice(&b[i..i + n]);
+        }
+        if expected != b {
+            return Err(bad(format!("non-canonical operation of type {kind} at byte {at}")));
+        }
+        ops.push(op);
+        at += len;
+    }
+    Ok(ops)
+}

@@ -1,0 +1,271 @@
+//! The native state transition: accounts in a [`MerkleTree`], operations applied one at a time
+//! or as a batch, every rule checked before anything changes.
+
+use crate::{
+    account::{Account, AccountIndex},
+    batch::{BatchHeader, commitment},
+    eddsa::verify,
+    error::ProtocolError,
+    field::Fr,
+    float::{AMOUNT, FEE},
+    ops::Operation,
+    pubdata::{CHUNK_BYTES, PubdataOp},
+    tree::{MerkleProof, MerkleTree},
+};
+use std::collections::HashMap;
+
+/// One leaf change, with the proof of the old leaf against the root just before it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LeafUpdate {
+    /// The account changed.
+    pub index: AccountIndex,
+    /// The account before.
+    pub before: Account,
+    /// The account after.
+    pub after: Account,
+    /// Proof of `before` (and, with the same siblings, of `after`).
+    pub proof: MerkleProof,
+}
+
+/// What applying one operation did.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Applied {
+    /// The operation.
+    pub op: Operation,
+    /// Leaf changes in the order made (none for a Noop, one or two otherwise).
+    pub updates: Vec<LeafUpdate>,
+    /// The fee the operator earns.
+    pub fee: u128,
+    /// The operation as pubdata records it.
+    pub pubdata: PubdataOp,
+}
+
+/// A sealed batch's transition: everything a prover and the base chain need.
+#[derive(Clone, Debug)]
+pub struct BatchTransition {
+    /// The header committed to by the proof.
+    pub header: BatchHeader,
+    /// Slots in the batch.
+    pub slots: usize,
+    /// The applied operations, in slot order (padding Noops included).
+    pub ops: Vec<Applied>,
+    /// The credit of all fees to the operator's account, after every slot.
+    pub fee_update: LeafUpdate,
+    /// The batch pubdata (`slots * CHUNK_BYTES` bytes).
+    pub pubdata: Vec<u8>,
+}
+
+impl BatchTransition {
+    /// The single public input of the batch proof.
+    pub fn commitment(&self) -> Fr {
+        commitment(&self.header, &self.pubdata)
+    }
+}
+
+/// The rollup state.
+#[derive(Clone, Debug)]
+pub struct State {
+    tree: MerkleTree,
+    accounts: HashMap<AccountIndex, Account>,
+}
+
+impl State {
+    /// An empty state of 2^depth accounts.
+    pub fn new(depth: u32) -> Result<Self, ProtocolError> {
+        Ok(Self { tree: MerkleTree::new(depth, Account::EMPTY.leaf_hash())?, accounts: HashMap::new() })
+    }
+
+    /// Tree depth in bits.
+    pub fn depth(&self) -> u32 {
+        self.tree.depth()
+    }
+
+    /// The state root.
+    pub fn root(&self) -> Fr {
+        self.tree.root()
+    }
+
+    /// The account at `index` ([`Account::EMPTY`] if unused).
+    pub fn account(&self, index: AccountIndex) -> Account {
+        self.accounts.get(&index).copied().unwrap_or(Account::EMPTY)
+    }
+
+    /// Iterates over the non-empty accounts.
+    pub fn accounts(&self) -> impl Iterator<Item = (AccountIndex, &Account)> {
+        self.accounts.iter().map(|(i, a)| (*i, a))
+    }
+
+    /// Membership proof of the account at `index`.
+    pub fn proof(&self, index: AccountIndex) -> Result<MerkleProof, ProtocolError> {
+        self.tree.proof(index)
+    }
+
+    /// Writes an account directly (genesis only: no rule is checked).
+    pub fn insert(&mut self, index: AccountIndex, account: Account) -> Result<(), ProtocolError> {
+        self.tree.set(index, account.leaf_hash())?;
+        if account == Account::EMPTY {
+            self.accounts.remove(&index);
+        } else {
+            self.accounts.insert(index, account);
+        }
+        Ok(())
+    }
+
+    fn existing(&self, index: AccountIndex) -> Result<Account, ProtocolError> {
+        self.tree.proof(index)?;
+        let a = self.account(index);
+        if a.is_empty() {
+            return Err(ProtocolError::UnknownAccount(index));
+        }
+        Ok(a)
+    }
+
+    /// Checks an operation against the current state without changing it; returns the leaf
+    /// changes it would make, the fee and its pubdata view.
+    pub fn check(&self, op: &Operation) -> Result<(Vec<(AccountIndex, Account)>, u128, PubdataOp), ProtocolError> {
+        let mut changes = Vec::new();
+        let mut fee = 0;
+        let mut exit_amount = 0;
+        match *op {
+            Operation::Noop => {}
+            Operation::Deposit(d) => {
+                if !d.pubkey.is_on_curve() {
+                    return Err(ProtocolError::InvalidPublicKey);
+                }
+                self.tree.proof(d.account)?;
+                let mut a = self.account(d.account);
+                if a.is_empty() {
+                    a = Account { pubkey: d.pubkey, balance: 0, nonce: 0, owner: d.owner };
+                } else if a.pubkey != d.pubkey || a.owner != d.owner {
+                    return Err(ProtocolError::AccountTaken(d.account));
+                }
+                a.balance = a.balance.checked_add(d.amount).ok_or(ProtocolError::BalanceOverflow)?;
+                changes.push((d.account, a));
+            }
+            Operation::Transfer(t) => {
+                check_floats(t.amount, t.fee)?;
+                let mut from = self.existing(t.from)?;
+                let mut to = self.existing(t.to)?;
+                let signed = verify(&from.pubkey, t.message(), &t.signature);
+                debit(&mut from, t.amount, t.fee, t.nonce, signed)?;
+                changes.push((t.from, from));
+                if t.to == t.from {
+                    to = from;
+                }
+                to.balance = to.balance.checked_add(t.amount).ok_or(ProtocolError::BalanceOverflow)?;
+                changes.push((t.to, to));
+                fee = t.fee;
+            }
+            Operation::Withdraw(w) => {
+                check_floats(w.amount, w.fee)?;
+                let mut from = self.existing(w.from)?;
+                let signed = verify(&from.pubkey, w.message(), &w.signature);
+                debit(&mut from, w.amount, w.fee, w.nonce, signed)?;
+                changes.push((w.from, from));
+                fee = w.fee;
+            }
+            Operation::FullExit(e) => {
+                self.tree.proof(e.account)?;
+                let mut a = self.account(e.account);
+                // A request by someone who does not own the account is consumed and pays nothing.
+                if !a.is_empty() && a.owner == e.owner {
+                    exit_amount = a.balance;
+                    a.balance = 0;
+                }
+                changes.push((e.account, a));
+            }
+        }
+        Ok((changes, fee, PubdataOp::of(op, exit_amount)))
+    }
+
+    /// Applies one operation, or changes nothing and says why not.
+    pub fn apply(&mut self, op: &Operation) -> Result<Applied, ProtocolError> {
+        let (changes, fee, pubdata) = self.check(op)?;
+        pubdata.encode()?;
+        let updates = changes.into_iter().map(|(index, after)| self.set(index, after)).collect::<Result<_, _>>()?;
+        Ok(Applied { op: *op, updates, fee, pubdata })
+    }
+
+    fn set(&mut self, index: AccountIndex, after: Account) -> Result<LeafUpdate, ProtocolError> {
+        let proof = self.tree.proof(index)?;
+        let before = self.account(index);
+        self.insert(index, after)?;
+        Ok(LeafUpdate { index, before, after, proof })
+    }
+
+    fn undo(&mut self, updates: &[LeafUpdate]) {
+        for u in updates.iter().rev() {
+            // Restoring a leaf that was just written at a valid index cannot fail.
+            let _ = self.insert(u.index, u.before);
+        }
+    }
+
+    /// Applies a whole batch of `slots` slots: the operations in order, Noops to fill, then all
+    /// fees to `fee_account`. On any error the state is left exactly as it was.
+    pub fn apply_batch(
+        &mut self,
+        number: u64,
+        priority_start: u64,
+        slots: usize,
+        fee_account: AccountIndex,
+        ops: &[Operation],
+    ) -> Result<BatchTransition, ProtocolError> {
+        let needed: usize = ops.iter().map(Operation::slots).sum();
+        if needed > slots {
+            return Err(ProtocolError::BatchFull { needed, slots });
+        }
+        let old_root = self.root();
+        let mut applied: Vec<Applied> = Vec::new();
+        let result = (|| {
+            for op in ops.iter().chain(std::iter::repeat_n(&Operation::Noop, slots - needed)) {
+                let a = self.apply(op)?;
+                applied.push(a);
+            }
+            let fees = applied
+                .iter()
+                .try_fold(0u128, |acc, a| acc.checked_add(a.fee))
+                .ok_or(ProtocolError::BalanceOverflow)?;
+            let mut operator = self.existing(fee_account)?;
+            operator.balance = operator.balance.checked_add(fees).ok_or(ProtocolError::BalanceOverflow)?;
+            self.set(fee_account, operator)
+        })();
+        let fee_update = match result {
+            Ok(u) => u,
+            Err(e) => {
+                for a in applied.iter().rev() {
+                    self.undo(&a.updates);
+                }
+                return Err(e);
+            }
+        };
+        let mut pubdata = Vec::with_capacity(slots * CHUNK_BYTES);
+        for a in &applied {
+            pubdata.extend(a.pubdata.encode()?);
+        }
+        let priority_count = applied.iter().filter(|a| a.op.is_priority()).count() as u32;
+        let header =
+            BatchHeader { number, old_root, new_root: self.root(), priority_start, priority_count, fee_account };
+        Ok(BatchTransition { header, slots, ops: applied, fee_update, pubdata })
+    }
+}
+
+fn check_floats(amount: u128, fee: u128) -> Result<(), ProtocolError> {
+    AMOUNT.encode(amount).ok_or(ProtocolError::AmountNotRepresentable(amount))?;
+    FEE.encode(fee).ok_or(ProtocolError::FeeNotRepresentable(fee))?;
+    Ok(())
+}
+
+fn debit(a: &mut Account, amount: u128, fee: u128, nonce: u32, signature_ok: bool) -> Result<(), ProtocolError> {
+    if !signature_ok {
+        return Err(ProtocolError::BadSignature);
+    }
+    if nonce != a.nonce {
+        return Err(ProtocolError::WrongNonce { expected: a.nonce, got: nonce });
+    }
+    let needed =
+        amount.checked_add(fee).ok_or(ProtocolError::InsufficientBalance { balance: a.balance, needed: u128::MAX })?;
+    a.balance =
+        a.balance.checked_sub(needed).ok_or(ProtocolError::InsufficientBalance { balance: a.balance, needed })?;
+    a.nonce = a.nonce.checked_add(1).ok_or(ProtocolError::NonceOverflow)?;
+    Ok(())
+}

@@ -1,0 +1,5 @@
+//! Integration tests of the native rollup.
+
+mod pubdata;
+mod state;
+mod vectors;
