@@ -49,6 +49,10 @@ pub struct BatchTransition {
     pub slots: usize,
     /// The applied operations, in slot order (padding Noops included).
     pub ops: Vec<Applied>,
+    /// Per slot, the two leaf updates the circuit proves, in order. A slot that changes fewer
+    /// than two leaves repeats an unchanged leaf (the last one changed, else account 0), so
+    /// every slot has the same shape.
+    pub slot_updates: Vec<[LeafUpdate; 2]>,
     /// The credit of all fees to the operator's account, after every slot.
     pub fee_update: LeafUpdate,
     /// The batch pubdata (`slots * CHUNK_BYTES` bytes).
@@ -193,6 +197,12 @@ impl State {
         Ok(LeafUpdate { index, before, after, proof })
     }
 
+    /// An update of `index` that changes nothing, with its proof against the current root.
+    fn touch(&self, index: AccountIndex) -> Result<LeafUpdate, ProtocolError> {
+        let account = self.account(index);
+        Ok(LeafUpdate { index, before: account, after: account, proof: self.tree.proof(index)? })
+    }
+
     fn undo(&mut self, updates: &[LeafUpdate]) {
         for u in updates.iter().rev() {
             // Restoring a leaf that was just written at a valid index cannot fail.
@@ -216,9 +226,19 @@ impl State {
         }
         let old_root = self.root();
         let mut applied: Vec<Applied> = Vec::new();
+        let mut slot_updates = Vec::with_capacity(slots);
         let result = (|| {
             for op in ops.iter().chain(std::iter::repeat_n(&Operation::Noop, slots - needed)) {
                 let a = self.apply(op)?;
+                let touched = a.updates.last().map_or(0, |u| u.index);
+                let mut first = a.updates.clone();
+                while first.len() < 2 {
+                    first.push(self.touch(touched)?);
+                }
+                slot_updates.push([first[0].clone(), first[1].clone()]);
+                for _ in 1..op.slots() {
+                    slot_updates.push([self.touch(0)?, self.touch(0)?]);
+                }
                 applied.push(a);
             }
             let fees = applied
@@ -245,7 +265,7 @@ impl State {
         let priority_count = applied.iter().filter(|a| a.op.is_priority()).count() as u32;
         let header =
             BatchHeader { number, old_root, new_root: self.root(), priority_start, priority_count, fee_account };
-        Ok(BatchTransition { header, slots, ops: applied, fee_update, pubdata })
+        Ok(BatchTransition { header, slots, ops: applied, slot_updates, fee_update, pubdata })
     }
 }
 

@@ -1,0 +1,372 @@
+//! The batch circuit's constraints.
+//!
+//! Per slot: one-hot operation flags, the slot's 16 pubdata bytes as bits, the fields of the
+//! operation read from those bytes (an operation sees the next seven chunks), two leaf updates
+//! (A: the payer / depositor / exiting account; B: the payee), an EdDSA check enforced for
+//! signed operations, and 128-bit range checks of both new balances. After all slots the fees
+//! go to the operator's account, and the header and pubdata are hashed with SHA-256 into the
+//! one public input.
+
+use super::{BatchWitness, CircuitParams, SlotKind};
+use crate::gadgets::{
+    Bit, ConstraintF, FrVar,
+    bits::{alloc_bits, be_field_bits, enforce_zero_if, pack_le, range_check},
+    eddsa::{PointVar, SignatureVar, verify_if},
+    merkle::PathVar,
+    poseidon::poseidon,
+};
+use ark_crypto_primitives::crh::sha256::constraints::Sha256Gadget;
+use ark_ff::Field;
+use ark_r1cs_std::{fields::FieldVar, prelude::*};
+use ark_relations::gr1cs::{ConstraintSynthesizer, ConstraintSystemRef, SynthesisError};
+use causeway_protocol::{
+    Account, LeafUpdate, Point, Signature,
+    account::address_to_field,
+    float::{AMOUNT, FEE, FloatFormat},
+    ops::op_type,
+    pubdata::{CHUNK_BYTES, MAX_OP_CHUNKS, chunks_of, layout},
+};
+use std::collections::BTreeMap;
+
+/// Constraints per part of the circuit, as measured while synthesising it.
+pub type Breakdown = BTreeMap<&'static str, usize>;
+
+/// The batch circuit; `witness` is `None` for setup.
+#[derive(Clone)]
+pub struct BatchCircuit {
+    /// Shape.
+    pub params: CircuitParams,
+    /// Private inputs.
+    pub witness: Option<BatchWitness>,
+}
+
+impl ConstraintSynthesizer<ConstraintF> for BatchCircuit {
+    fn generate_constraints(self, cs: ConstraintSystemRef<ConstraintF>) -> Result<(), SynthesisError> {
+        self.synthesize(cs, &mut Breakdown::new())
+    }
+}
+
+struct Meter<'a> {
+    cs: ConstraintSystemRef<ConstraintF>,
+    last: usize,
+    out: &'a mut Breakdown,
+}
+
+impl Meter<'_> {
+    fn charge(&mut self, part: &'static str) {
+        let now = self.cs.num_constraints();
+        *self.out.entry(part).or_default() += now - self.last;
+        self.last = now;
+    }
+}
+
+fn missing() -> SynthesisError {
+    SynthesisError::AssignmentMissing
+}
+
+fn witness(cs: &ConstraintSystemRef<ConstraintF>, v: Option<ConstraintF>) -> Result<FrVar, SynthesisError> {
+    FrVar::new_witness(cs.clone(), || v.ok_or_else(missing))
+}
+
+fn flag(cs: &ConstraintSystemRef<ConstraintF>, v: Option<bool>) -> Result<Bit, SynthesisError> {
+    Bit::new_witness(cs.clone(), || v.ok_or_else(missing))
+}
+
+/// An account's leaf fields as variables.
+struct AccountVar {
+    pk: PointVar,
+    balance: FrVar,
+    nonce: FrVar,
+    owner: FrVar,
+}
+
+impl AccountVar {
+    fn new_witness(cs: &ConstraintSystemRef<ConstraintF>, a: Option<&Account>) -> Result<Self, SynthesisError> {
+        Ok(Self {
+            pk: PointVar::new_witness(cs.clone(), a.map(|a| a.pubkey))?,
+            balance: witness(cs, a.map(|a| ConstraintF::from(a.balance)))?,
+            nonce: witness(cs, a.map(|a| ConstraintF::from(a.nonce)))?,
+            owner: witness(cs, a.map(|a| address_to_field(&a.owner)))?,
+        })
+    }
+
+    fn leaf(&self) -> Result<FrVar, SynthesisError> {
+        poseidon(&[self.pk.x.clone(), self.pk.y.clone(), self.balance.clone(), self.nonce.clone(), self.owner.clone()])
+    }
+
+    /// Whether the leaf is unused (public key (0, 0)).
+    fn is_empty(&self) -> Result<Bit, SynthesisError> {
+        Ok(self.pk.x.is_zero()? & self.pk.y.is_zero()?)
+    }
+}
+
+/// One leaf update: the index bits, the old account and the Merkle path.
+struct UpdateVar {
+    index: FrVar,
+    path: PathVar,
+    before: AccountVar,
+}
+
+impl UpdateVar {
+    fn new_witness(
+        cs: &ConstraintSystemRef<ConstraintF>,
+        depth: u32,
+        u: Option<&LeafUpdate>,
+    ) -> Result<Self, SynthesisError> {
+        let bits = alloc_bits(cs.clone(), u.map(|u| ConstraintF::from(u.index)), depth as usize)?;
+        Self::with_bits(cs, &bits, u)
+    }
+
+    fn with_bits(
+        cs: &ConstraintSystemRef<ConstraintF>,
+        bits: &[Bit],
+        u: Option<&LeafUpdate>,
+    ) -> Result<Self, SynthesisError> {
+        Ok(Self {
+            index: pack_le(bits),
+            path: PathVar::new(cs.clone(), bits, u.map(|u| u.proof.siblings.as_slice()))?,
+            before: AccountVar::new_witness(cs, u.map(|u| &u.before))?,
+        })
+    }
+
+    /// Checks the old leaf against `root`, returns the root with `after` in its place.
+    fn apply(&self, root: &FrVar, after: &AccountVar, m: &mut Meter) -> Result<FrVar, SynthesisError> {
+        let old_leaf = self.before.leaf()?;
+        let new_leaf = after.leaf()?;
+        m.charge("leaf_hashes");
+        self.path.root(&old_leaf)?.enforce_equal(root)?;
+        let new_root = self.path.root(&new_leaf)?;
+        m.charge("merkle");
+        Ok(new_root)
+    }
+}
+
+/// A decimal float read from pubdata bits (little-endian bits of the packed value).
+fn decode_float(bits: &[Bit], format: FloatFormat) -> Result<FrVar, SynthesisError> {
+    let m = format.mantissa_bits as usize;
+    let mantissa = pack_le(&bits[..m]);
+    let mut scale = FrVar::one();
+    for (k, e) in bits[m..m + format.exponent_bits as usize].iter().enumerate() {
+        let factor = ConstraintF::from(10u64).pow([1u64 << k]) - ConstraintF::ONE;
+        let term = FrVar::one() + FrVar::from(e.clone()) * factor;
+        scale = if k == 0 { term } else { scale * term };
+    }
+    Ok(mantissa * scale)
+}
+
+/// A field element's canonical 32 big-endian bytes, as 8 little-endian bits per byte.
+fn be_bytes_bits(x: &FrVar) -> Result<Vec<Bit>, SynthesisError> {
+    let mut le = x.to_bits_le()?;
+    le.resize(256, Bit::FALSE);
+    Ok((0..32).rev().flat_map(|byte| le[8 * byte..8 * byte + 8].to_vec()).collect())
+}
+
+/// Big-endian bytes of an integer given by little-endian bits, as 8 little-endian bits per byte.
+fn int_bytes_bits(le: &[Bit]) -> Vec<Bit> {
+    le.chunks(8).rev().flat_map(|c| c.to_vec()).collect()
+}
+
+impl BatchCircuit {
+    /// Synthesises the circuit, adding the constraints of each part to `breakdown`.
+    pub fn synthesize(
+        &self,
+        cs: ConstraintSystemRef<ConstraintF>,
+        breakdown: &mut Breakdown,
+    ) -> Result<(), SynthesisError> {
+        let CircuitParams { depth, slots } = self.params;
+        let w = self.witness.as_ref();
+        if w.is_some_and(|w| w.slots.len() != slots || w.pubdata.len() != slots * CHUNK_BYTES) {
+            return Err(SynthesisError::Unsatisfiable);
+        }
+        let mut m = Meter { cs: cs.clone(), last: cs.num_constraints(), out: breakdown };
+
+        // Public input first, then witnesses.
+        let commitment = FrVar::new_input(cs.clone(), || w.map(BatchWitness::commitment).ok_or_else(missing))?;
+
+        let pubdata: Vec<Bit> = (0..slots * CHUNK_BYTES)
+            .map(|k| alloc_bits(cs.clone(), w.map(|w| ConstraintF::from(w.pubdata[k])), 8))
+            .collect::<Result<Vec<_>, _>>()?
+            .concat();
+        let header = w.map(|w| w.header);
+        let number = alloc_bits(cs.clone(), header.map(|h| ConstraintF::from(h.number)), 64)?;
+        let priority_start = alloc_bits(cs.clone(), header.map(|h| ConstraintF::from(h.priority_start)), 64)?;
+        let priority_count = alloc_bits(cs.clone(), header.map(|h| ConstraintF::from(h.priority_count)), 32)?;
+        let fee_account = alloc_bits(cs.clone(), header.map(|h| ConstraintF::from(h.fee_account)), 32)?;
+        let old_root = witness(&cs, header.map(|h| h.old_root))?;
+        m.charge("pubdata");
+
+        let mut root = old_root.clone();
+        let mut remaining = FrVar::zero();
+        let mut fees = FrVar::zero();
+        let mut priority_ops = FrVar::zero();
+        for j in 0..slots {
+            let slot = w.map(|w| &w.slots[j]);
+            // The operation starting here sees the next MAX_OP_CHUNKS chunks (zero past the end).
+            let view: Vec<Bit> = (0..MAX_OP_CHUNKS * CHUNK_BYTES * 8)
+                .map(|i| pubdata.get(j * CHUNK_BYTES * 8 + i).cloned().unwrap_or(Bit::FALSE))
+                .collect();
+            let field = |start: usize, len: usize| be_field_bits(&view, start, len);
+            let kind = slot.map(|s| s.kind);
+            let is = |k: SlotKind| flag(&cs, kind.map(|x| x == k));
+            let (f_noop, f_dep, f_tr, f_wd, f_fe, f_cont) = (
+                is(SlotKind::Noop)?,
+                is(SlotKind::Deposit)?,
+                is(SlotKind::Transfer)?,
+                is(SlotKind::Withdraw)?,
+                is(SlotKind::FullExit)?,
+                is(SlotKind::Continuation)?,
+            );
+            let [noop, dep, tr, wd, fe, cont] =
+                [&f_noop, &f_dep, &f_tr, &f_wd, &f_fe, &f_cont].map(|b| FrVar::from((*b).clone()));
+            (&noop + &dep + &tr + &wd + &fe + &cont).enforce_equal(&FrVar::one())?;
+
+            // Chunk accounting: a slot continues an operation exactly while chunks remain.
+            remaining.is_neq(&FrVar::zero())?.enforce_equal(&f_cont)?;
+            let extra = |k: u8| ConstraintF::from(chunks_of(k).unwrap_or(1) as u64 - 1);
+            remaining = &remaining - &cont
+                + &dep * extra(op_type::DEPOSIT)
+                + &wd * extra(op_type::WITHDRAW)
+                + &fe * extra(op_type::FULL_EXIT);
+            let code = |k: u8| ConstraintF::from(k);
+            let type_code = &dep * code(op_type::DEPOSIT)
+                + &tr * code(op_type::TRANSFER)
+                + &wd * code(op_type::WITHDRAW)
+                + &fe * code(op_type::FULL_EXIT);
+            enforce_zero_if(&(FrVar::one() - &cont), &(pack_le(&field(layout::TYPE, 1)) - &type_code))?;
+            // Padding is zero.
+            enforce_zero_if(&noop, &pack_le(&field(1, CHUNK_BYTES - 1)))?;
+            let dep_end = layout::DEPOSIT_PK_Y + 32;
+            enforce_zero_if(
+                &dep,
+                &pack_le(&field(dep_end, chunks_of(op_type::DEPOSIT).unwrap_or(1) * CHUNK_BYTES - dep_end)),
+            )?;
+            let exit_end = layout::EXIT_AMOUNT + 16;
+            enforce_zero_if(
+                &fe,
+                &pack_le(&field(exit_end, chunks_of(op_type::FULL_EXIT).unwrap_or(1) * CHUNK_BYTES - exit_end)),
+            )?;
+
+            // Fields. Every operation keeps its first account at bytes 1..5.
+            let account_field = pack_le(&field(layout::TRANSFER_FROM, 4));
+            let tr_to = pack_le(&field(layout::TRANSFER_TO, 4));
+            let tr_amount = decode_float(&field(layout::TRANSFER_AMOUNT, AMOUNT.bytes()), AMOUNT)?;
+            let tr_fee = decode_float(&field(layout::TRANSFER_FEE, FEE.bytes()), FEE)?;
+            let wd_amount = decode_float(&field(layout::WITHDRAW_AMOUNT, AMOUNT.bytes()), AMOUNT)?;
+            let wd_fee = decode_float(&field(layout::WITHDRAW_FEE, FEE.bytes()), FEE)?;
+            let wd_to = pack_le(&field(layout::WITHDRAW_TO, 20));
+            let dep_amount = pack_le(&field(layout::DEPOSIT_AMOUNT, 16));
+            let dep_owner = pack_le(&field(layout::DEPOSIT_OWNER, 20));
+            let dep_pk =
+                PointVar { x: pack_le(&field(layout::DEPOSIT_PK_X, 32)), y: pack_le(&field(layout::DEPOSIT_PK_Y, 32)) };
+            let exit_owner = pack_le(&field(layout::EXIT_OWNER, 20));
+            let exit_amount = pack_le(&field(layout::EXIT_AMOUNT, 16));
+            m.charge("pubdata");
+
+            let a = UpdateVar::new_witness(&cs, depth, slot.map(|s| &s.updates[0]))?;
+            let b = UpdateVar::new_witness(&cs, depth, slot.map(|s| &s.updates[1]))?;
+            let empty_a = FrVar::from(a.before.is_empty()?);
+            let empty_b = FrVar::from(b.before.is_empty()?);
+            enforce_zero_if(&(&dep + &tr + &wd + &fe), &(&a.index - &account_field))?;
+            enforce_zero_if(&tr, &(&b.index - &tr_to))?;
+
+            let tr_amount = &tr * &tr_amount;
+            let tr_fee = &tr * &tr_fee;
+            let wd_amount = &wd * &wd_amount;
+            let wd_fee = &wd * &wd_fee;
+            let dep_amount = &dep * &dep_amount;
+            m.charge("operations");
+
+            // Signed operations: an existing payer's key signs (type, from, to, amount, fee, nonce).
+            let signed = &tr + &wd;
+            enforce_zero_if(&signed, &empty_a)?;
+            let to = &tr * &tr_to + &wd * &wd_to;
+            let message = poseidon(&[
+                type_code.clone(),
+                a.index.clone(),
+                to,
+                &tr_amount + &wd_amount,
+                &tr_fee + &wd_fee,
+                a.before.nonce.clone(),
+            ])?;
+            // Unsigned slots carry a dummy signature (R8 = Base8, S = 0) that is never enforced.
+            let dummy = Signature { r8: Point::base8(), s: Default::default() };
+            let signature =
+                SignatureVar::new_witness(cs.clone(), slot.map(|s| s.signature.as_ref().unwrap_or(&dummy)))?;
+            verify_if(&signed, &a.before.pk, &message, &signature)?;
+            m.charge("signature");
+
+            // Deposits: into an empty leaf, or one with the same key and owner; keys on the curve.
+            let taken = &dep * &(FrVar::one() - &empty_a);
+            enforce_zero_if(&taken, &(&a.before.pk.x - &dep_pk.x))?;
+            enforce_zero_if(&taken, &(&a.before.pk.y - &dep_pk.y))?;
+            enforce_zero_if(&taken, &(&a.before.owner - &dep_owner))?;
+            dep_pk.enforce_on_curve_if(&dep)?;
+            // Full exits pay the whole balance to the owner, nothing to anyone else.
+            let owner_match = FrVar::from(a.before.owner.is_eq(&exit_owner)?);
+            let honoured = &fe * &(FrVar::one() - &empty_a) * &owner_match;
+            enforce_zero_if(&fe, &(&exit_amount - &honoured * &a.before.balance))?;
+            let exit_amount = &fe * &exit_amount;
+            m.charge("operations");
+
+            let after_a = AccountVar {
+                pk: PointVar {
+                    x: &a.before.pk.x + &dep * &(&dep_pk.x - &a.before.pk.x),
+                    y: &a.before.pk.y + &dep * &(&dep_pk.y - &a.before.pk.y),
+                },
+                balance: &a.before.balance + &dep_amount - &tr_amount - &tr_fee - &wd_amount - &wd_fee - &exit_amount,
+                nonce: &a.before.nonce + &signed,
+                owner: &a.before.owner + &dep * &(&dep_owner - &a.before.owner),
+            };
+            range_check(&after_a.balance, 128)?;
+            m.charge("range_checks");
+            root = a.apply(&root, &after_a, &mut m)?;
+
+            enforce_zero_if(&tr, &empty_b)?;
+            let after_b = AccountVar {
+                pk: b.before.pk.clone(),
+                balance: &b.before.balance + &tr_amount,
+                nonce: b.before.nonce.clone(),
+                owner: b.before.owner.clone(),
+            };
+            range_check(&after_b.balance, 128)?;
+            m.charge("range_checks");
+            root = b.apply(&root, &after_b, &mut m)?;
+
+            fees = fees + &tr_fee + &wd_fee;
+            priority_ops = priority_ops + &dep + &fe;
+            m.charge("operations");
+        }
+        remaining.enforce_equal(&FrVar::zero())?;
+        pack_le(&priority_count).enforce_equal(&priority_ops)?;
+
+        // Fees to the operator's (existing) account.
+        pack_le(&fee_account[depth as usize..]).enforce_equal(&FrVar::zero())?;
+        let f = UpdateVar::with_bits(&cs, &fee_account[..depth as usize], w.map(|w| &w.fee_update))?;
+        f.before.is_empty()?.enforce_equal(&Bit::FALSE)?;
+        let after_f = AccountVar {
+            pk: f.before.pk.clone(),
+            balance: &f.before.balance + &fees,
+            nonce: f.before.nonce.clone(),
+            owner: f.before.owner.clone(),
+        };
+        range_check(&after_f.balance, 128)?;
+        m.charge("range_checks");
+        let new_root = f.apply(&root, &after_f, &mut m)?;
+
+        // commitment = SHA-256(header ‖ pubdata) with the top three bits cleared.
+        let mut bytes_bits = be_bytes_bits(&old_root)?;
+        bytes_bits.extend(be_bytes_bits(&new_root)?);
+        for field in [&number, &priority_start, &priority_count, &fee_account] {
+            bytes_bits.extend(int_bytes_bits(field));
+        }
+        bytes_bits.extend(pubdata);
+        let bytes: Vec<UInt8<ConstraintF>> = bytes_bits.chunks(8).map(UInt8::from_bits_le).collect();
+        let digest = Sha256Gadget::digest(&bytes)?;
+        let digest_bits: Vec<Bit> = digest.0.iter().flat_map(|b| b.to_bits_le().unwrap_or_default()).collect();
+        let mut value = be_field_bits(&digest_bits, 0, 32);
+        value.truncate(253);
+        pack_le(&value).enforce_equal(&commitment)?;
+        m.charge("commitment");
+        Ok(())
+    }
+}

@@ -1,0 +1,180 @@
+//! Baby Jubjub point arithmetic in circomlib's form and the EdDSA-Poseidon check.
+
+use super::{
+    Bit, ConstraintF, FrVar,
+    bits::{alloc_bits, enforce_zero_if},
+    poseidon::poseidon,
+};
+use ark_ff::{AdditiveGroup, BigInteger, PrimeField};
+use ark_r1cs_std::{fields::FieldVar, prelude::*};
+use ark_relations::gr1cs::{ConstraintSystemRef, SynthesisError};
+use causeway_protocol::eddsa::{COEFF_A, COEFF_D, Point, Scalar};
+use num_bigint::BigUint;
+
+/// Bits of a signature's S (the subgroup order is below 2^251).
+const S_BITS: usize = 251;
+/// Window width of the fixed-base multiplication.
+const WINDOW: usize = 3;
+
+/// A point variable in circomlib's coordinates.
+#[derive(Clone)]
+pub struct PointVar {
+    /// x.
+    pub x: FrVar,
+    /// y.
+    pub y: FrVar,
+}
+
+impl PointVar {
+    /// A constant point.
+    pub fn constant(p: Point) -> Self {
+        Self { x: FrVar::constant(p.x), y: FrVar::constant(p.y) }
+    }
+
+    /// Allocates a witness point (not checked to be on the curve).
+    pub fn new_witness(cs: ConstraintSystemRef<ConstraintF>, p: Option<Point>) -> Result<Self, SynthesisError> {
+        Ok(Self {
+            x: FrVar::new_witness(cs.clone(), || p.map(|p| p.x).ok_or(SynthesisError::AssignmentMissing))?,
+            y: FrVar::new_witness(cs, || p.map(|p| p.y).ok_or(SynthesisError::AssignmentMissing))?,
+        })
+    }
+
+    /// Twisted Edwards addition (complete on the curve): 6 constraints.
+    pub fn add(&self, other: &Self) -> Result<Self, SynthesisError> {
+        let a = ConstraintF::from(COEFF_A);
+        let d = ConstraintF::from(COEFF_D);
+        let beta = &self.x * &other.y;
+        let gamma = &self.y * &other.x;
+        let delta = (&self.y - &self.x * a) * (&other.x + &other.y);
+        let tau = &beta * &gamma;
+        let x = (&beta + &gamma).mul_by_inverse_unchecked(&(FrVar::one() + &tau * d))?;
+        let y = (&delta + &beta * a - &gamma).mul_by_inverse_unchecked(&(FrVar::one() - &tau * d))?;
+        Ok(Self { x, y })
+    }
+
+    /// `b ? self : identity`: 2 constraints.
+    fn or_identity(&self, b: &Bit) -> Result<Self, SynthesisError> {
+        let b = FrVar::from(b.clone());
+        Ok(Self { x: &b * &self.x, y: FrVar::one() + &b * &(&self.y - FrVar::one()) })
+    }
+
+    /// `k * self` for little-endian bits of k (double-and-add, 14 constraints per bit).
+    pub fn mul_bits(&self, bits: &[Bit]) -> Result<Self, SynthesisError> {
+        let mut acc = Self::constant(Point::IDENTITY);
+        for (i, b) in bits.iter().rev().enumerate() {
+            if i > 0 {
+                acc = acc.add(&acc)?;
+            }
+            acc = acc.add(&self.or_identity(b)?)?;
+        }
+        Ok(acc)
+    }
+
+    /// Enforces the curve equation when `cond` holds: 4 constraints.
+    pub fn enforce_on_curve_if(&self, cond: &FrVar) -> Result<(), SynthesisError> {
+        let x2 = self.x.square()?;
+        let y2 = self.y.square()?;
+        let lhs = &x2 * ConstraintF::from(COEFF_A) + &y2;
+        let rhs = FrVar::one() + &x2 * &y2 * ConstraintF::from(COEFF_D);
+        enforce_zero_if(cond, &(lhs - rhs))
+    }
+}
+
+/// `k * Base8` for little-endian bits of k, with 3-bit windows over constant tables.
+pub fn mul_base8(bits: &[Bit]) -> Result<PointVar, SynthesisError> {
+    let mut acc: Option<PointVar> = None;
+    let mut base = Point::base8();
+    for window in bits.chunks(WINDOW) {
+        let table: Vec<Point> = {
+            let mut t = vec![Point::IDENTITY];
+            for _ in 1..(1 << window.len()) {
+                let next = t[t.len() - 1].add(&base);
+                t.push(next);
+            }
+            t
+        };
+        let chosen = lookup(window, &table)?;
+        acc = Some(match acc {
+            None => chosen,
+            Some(a) => a.add(&chosen)?,
+        });
+        base = base.mul(&BigUint::from(1u32 << WINDOW));
+    }
+    Ok(acc.unwrap_or_else(|| PointVar::constant(Point::IDENTITY)))
+}
+
+/// Selects `table[k]` for the little-endian bits of k with the multilinear interpolation of
+/// the table: one constraint per product of two or more bits.
+fn lookup(bits: &[Bit], table: &[Point]) -> Result<PointVar, SynthesisError> {
+    let n = bits.len();
+    // monomials[m] = product of the bits set in m.
+    let mut monomials: Vec<FrVar> = vec![FrVar::one(); 1 << n];
+    for m in 1..(1usize << n) {
+        let low = m.trailing_zeros() as usize;
+        let rest = m & (m - 1);
+        let bit = FrVar::from(bits[low].clone());
+        monomials[m] = if rest == 0 { bit } else { &monomials[rest] * &bit };
+    }
+    // Möbius transform: coefficient of monomial m = sum over subsets s of m of (-1)^{|m-s|} table[s].
+    let coeff = |coord: &dyn Fn(&Point) -> ConstraintF, m: usize| {
+        let mut c = ConstraintF::ZERO;
+        let mut s = m;
+        loop {
+            let sign = (m ^ s).count_ones() % 2 == 1;
+            let v = coord(&table[s]);
+            if sign {
+                c -= v
+            } else {
+                c += v
+            }
+            if s == 0 {
+                break;
+            }
+            s = (s - 1) & m;
+        }
+        c
+    };
+    let combine = |coord: &dyn Fn(&Point) -> ConstraintF| {
+        monomials.iter().enumerate().fold(FrVar::zero(), |acc, (m, mono)| acc + mono * coeff(coord, m))
+    };
+    Ok(PointVar { x: combine(&|p| p.x), y: combine(&|p| p.y) })
+}
+
+/// An allocated signature: R8 and the bits of S (checked below the subgroup order).
+pub struct SignatureVar {
+    r8: PointVar,
+    s_bits: Vec<Bit>,
+}
+
+impl SignatureVar {
+    /// Allocates a signature witness.
+    pub fn new_witness(
+        cs: ConstraintSystemRef<ConstraintF>,
+        sig: Option<&causeway_protocol::Signature>,
+    ) -> Result<Self, SynthesisError> {
+        let r8 = PointVar::new_witness(cs.clone(), sig.map(|s| s.r8))?;
+        let s = sig.map(|s| ConstraintF::from_le_bytes_mod_order(&s.s.into_bigint().to_bytes_le()));
+        let s_bits = alloc_bits(cs, s, S_BITS)?;
+        let mut max = Scalar::MODULUS;
+        max.sub_with_borrow(&1u64.into());
+        Bit::enforce_smaller_or_equal_than_le(&s_bits, max)?;
+        Ok(Self { r8, s_bits })
+    }
+}
+
+/// Gadget twin of [`causeway_protocol::eddsa::verify`], enforced only when `cond` is 1:
+/// S * Base8 == R8 + 8 * Poseidon(R8, A, msg) * A with R8 on the curve. Public keys are checked
+/// to be on the curve when accounts are created, not here.
+pub fn verify_if(cond: &FrVar, pk: &PointVar, msg: &FrVar, sig: &SignatureVar) -> Result<(), SynthesisError> {
+    sig.r8.enforce_on_curve_if(cond)?;
+    let h = poseidon(&[sig.r8.x.clone(), sig.r8.y.clone(), pk.x.clone(), pk.y.clone(), msg.clone()])?;
+    let h_bits = h.to_bits_le()?;
+    let pk2 = pk.add(pk)?;
+    let pk4 = pk2.add(&pk2)?;
+    let pk8 = pk4.add(&pk4)?;
+    let right = sig.r8.add(&pk8.mul_bits(&h_bits)?)?;
+    let left = mul_base8(&sig.s_bits)?;
+    enforce_zero_if(cond, &(&left.x - &right.x))?;
+    enforce_zero_if(cond, &(&left.y - &right.y))?;
+    Ok(())
+}

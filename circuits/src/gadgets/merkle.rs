@@ -1,0 +1,62 @@
+//! The 4-ary Merkle path gadget.
+
+use super::{Bit, ConstraintF, FrVar, poseidon::poseidon};
+use ark_r1cs_std::{GR1CSVar, alloc::AllocVar, fields::FieldVar};
+use ark_relations::gr1cs::{ConstraintSystemRef, SynthesisError};
+use causeway_protocol::tree::place;
+
+/// A path: per level, the four children with the path's own child left free, and the two
+/// position bits.
+pub struct PathVar {
+    levels: Vec<LevelVar>,
+}
+
+struct LevelVar {
+    children: [FrVar; 4],
+    /// One-hot position indicators.
+    at: [FrVar; 4],
+}
+
+impl PathVar {
+    /// Allocates the siblings of a native proof (levels from the leaves up) for the leaf whose
+    /// index bits (little-endian, two per level) are given.
+    pub fn new(
+        cs: ConstraintSystemRef<ConstraintF>,
+        index_bits: &[Bit],
+        siblings: Option<&[[ConstraintF; 3]]>,
+    ) -> Result<Self, SynthesisError> {
+        let levels = index_bits
+            .chunks(2)
+            .enumerate()
+            .map(|(l, b)| {
+                let position =
+                    b.iter().rev().fold(0usize, |acc, bit| 2 * acc + usize::from(bit.value().unwrap_or(false)));
+                let values = siblings.map(|s| place(ConstraintF::from(0u64), &s[l], position));
+                let children = [0, 1, 2, 3].map(|i| {
+                    FrVar::new_witness(cs.clone(), || values.map(|v| v[i]).ok_or(SynthesisError::AssignmentMissing))
+                });
+                let [c0, c1, c2, c3] = children;
+                let (b0, b1) = (FrVar::from(b[0].clone()), FrVar::from(b[1].clone()));
+                let both = &b0 * &b1;
+                let at = [FrVar::one() - &b0 - &b1 + &both, &b0 - &both, &b1 - &both, both];
+                Ok(LevelVar { children: [c0?, c1?, c2?, c3?], at })
+            })
+            .collect::<Result<_, SynthesisError>>()?;
+        Ok(Self { levels })
+    }
+
+    /// The root above `leaf`: 4 constraints of placement and one Poseidon(4) per level.
+    pub fn root(&self, leaf: &FrVar) -> Result<FrVar, SynthesisError> {
+        let mut node = leaf.clone();
+        for level in &self.levels {
+            let placed = level
+                .children
+                .iter()
+                .zip(&level.at)
+                .map(|(child, at)| Ok(child + at * &(&node - child)))
+                .collect::<Result<Vec<_>, SynthesisError>>()?;
+            node = poseidon(&placed)?;
+        }
+        Ok(node)
+    }
+}

@@ -1,0 +1,5 @@
+//! Circuit tests: gadgets against their native twins, and the batch circuit's soundness.
+
+mod batch;
+mod fixtures;
+mod gadgets;
