@@ -1,19 +1,194 @@
-//! The batch circuit: a valid batch is accepted, and each broken rule is rejected.
+//! The batch circuit: a valid batch is accepted, and a witness breaking any rule is rejected.
+//! Slots of the fixture batch: 0-6 deposit (account 3), 7 transfer 1→2, 8-9 withdraw from 2,
+//! 10-12 full exit of 1, 13 transfer 3→2, 14-15 noops.
 
-use super::fixtures::{PARAMS, every_op_witness};
+use super::fixtures::{PARAMS, every_op_witness, genesis, key};
 use ark_relations::gr1cs::{ConstraintSynthesizer, ConstraintSystem};
-use causeway_circuits::{BatchCircuit, BatchWitness, ConstraintF};
+use causeway_circuits::{BatchCircuit, BatchWitness, ConstraintF, SlotKind};
+use causeway_protocol::{
+    Account, Operation, Transfer,
+    float::AMOUNT,
+    pubdata::{CHUNK_BYTES, layout},
+};
+
+const TRANSFER_SLOT: usize = 7;
+const EXIT_SLOT: usize = 10;
+const NOOP_SLOT: usize = 14;
 
 fn satisfied(w: BatchWitness) -> bool {
     let cs = ConstraintSystem::<ConstraintF>::new_ref();
     BatchCircuit { params: PARAMS, witness: Some(w) }.generate_constraints(cs.clone()).expect("synthesis");
-    if let Ok(Some(name)) = cs.which_is_unsatisfied() {
-        eprintln!("unsatisfied: {name}");
-    }
     cs.is_satisfied().expect("satisfiability check")
+}
+
+fn assert_rejected(rule: &str, w: BatchWitness) {
+    assert!(!satisfied(w), "a witness breaking \"{rule}\" satisfied the circuit");
+}
+
+/// Rewrites the transfer in slot 7 as Alice signing `amount` and `fee`.
+fn resign_transfer(w: &mut BatchWitness, amount: u128, fee: u128) {
+    let t = Transfer::signed(&key(2), 1, 2, amount, fee, 0);
+    let at = TRANSFER_SLOT * CHUNK_BYTES;
+    let bytes = causeway_protocol::PubdataOp::Transfer { from: 1, to: 2, amount, fee }.encode().expect("encodable");
+    w.pubdata[at..at + CHUNK_BYTES].copy_from_slice(&bytes);
+    w.slots[TRANSFER_SLOT].signature = Some(t.signature);
 }
 
 #[test]
 fn a_valid_batch_with_every_operation_satisfies_the_circuit() {
     assert!(satisfied(every_op_witness()));
+}
+
+#[test]
+fn rule_signature_by_the_payers_key() {
+    let mut w = every_op_witness();
+    let forged = Transfer::signed(&key(9), 1, 2, 25_000_000, 1_000, 0);
+    w.slots[TRANSFER_SLOT].signature = forged.signature.into();
+    assert_rejected("a transfer is signed by the payer's key", w);
+}
+
+#[test]
+fn rule_signature_covers_the_operation() {
+    let mut w = every_op_witness();
+    let other = Transfer::signed(&key(2), 1, 2, 25_000_001, 1_000, 0);
+    w.slots[TRANSFER_SLOT].signature = other.signature.into();
+    assert_rejected("the signature covers the operation's fields", w);
+}
+
+#[test]
+fn rule_signature_required_for_withdrawals() {
+    let mut w = every_op_witness();
+    w.slots[8].signature = None;
+    assert_rejected("a withdrawal is signed", w);
+}
+
+#[test]
+fn rule_nonce_is_the_accounts_next_replay_rejected() {
+    // Batch 1 spends Alice's nonce 0; batch 2 replays that signature where her nonce is 1.
+    let mut s = genesis();
+    let t0 = Transfer::signed(&key(2), 1, 2, 1_000, 0, 0);
+    s.apply_batch(1, 0, PARAMS.slots, 0, &[Operation::Transfer(t0)]).expect("batch 1");
+    let t1 = Transfer::signed(&key(2), 1, 2, 1_000, 0, 1);
+    let b2 = s.apply_batch(2, 0, PARAMS.slots, 0, &[Operation::Transfer(t1)]).expect("batch 2");
+    let mut w = BatchWitness::from_transition(&b2);
+    assert!(satisfied(w.clone()));
+    w.slots[0].signature = Some(t0.signature);
+    assert_rejected("the nonce is the account's next (replay)", w);
+}
+
+#[test]
+fn rule_no_overspend() {
+    let mut w = every_op_witness();
+    resign_transfer(&mut w, 10u128.pow(19), 1_000); // Alice holds 10^18
+    assert_rejected("amount plus fee must not exceed the balance", w);
+}
+
+#[test]
+fn rule_fee_counts_against_the_balance() {
+    let mut w = every_op_witness();
+    resign_transfer(&mut w, 10u128.pow(18), 1_000); // the amount alone would fit
+    assert_rejected("the fee is paid from the balance too", w);
+}
+
+#[test]
+fn rule_merkle_path_matches_the_root() {
+    let mut w = every_op_witness();
+    w.slots[TRANSFER_SLOT].updates[0].proof.siblings[0][1] += ConstraintF::from(1u64);
+    assert_rejected("each old leaf is proved against the current root", w);
+}
+
+#[test]
+fn rule_old_leaf_is_the_real_account() {
+    let mut w = every_op_witness();
+    w.slots[TRANSFER_SLOT].updates[0].before.balance += 10u128.pow(20);
+    assert_rejected("the old account is the one in the tree", w);
+}
+
+#[test]
+fn rule_old_root_is_the_headers() {
+    let mut w = every_op_witness();
+    w.header.old_root += ConstraintF::from(1u64);
+    assert_rejected("the batch starts from the header's old root", w);
+}
+
+#[test]
+fn rule_new_root_is_the_computed_one() {
+    // A prover claiming a root where a Noop credited Bob must fail.
+    let mut w = every_op_witness();
+    let (mut s, _) = super::fixtures::every_op_batch();
+    let bob = s.account(2);
+    s.insert(2, Account { balance: bob.balance + 1, ..bob }).expect("insert");
+    w.header.new_root = s.root();
+    assert_rejected("a Noop changes nothing: the new root is the computed one", w);
+}
+
+#[test]
+fn rule_pubdata_matches_the_operations() {
+    let mut w = every_op_witness();
+    let at = TRANSFER_SLOT * CHUNK_BYTES + layout::TRANSFER_TO + 3;
+    w.pubdata[at] = 3; // says "to account 3" while the slot paid account 2
+    assert_rejected("pubdata records the operation executed", w);
+}
+
+#[test]
+fn rule_pubdata_amount_matches() {
+    let mut w = every_op_witness();
+    let at = TRANSFER_SLOT * CHUNK_BYTES + layout::TRANSFER_AMOUNT;
+    let bytes = AMOUNT.to_bytes(AMOUNT.encode(24_000_000).expect("representable"));
+    w.pubdata[at..at + AMOUNT.bytes()].copy_from_slice(&bytes);
+    assert_rejected("pubdata records the amount moved", w);
+}
+
+#[test]
+fn rule_padding_is_zero() {
+    let mut w = every_op_witness();
+    w.pubdata[NOOP_SLOT * CHUNK_BYTES + 5] = 1;
+    assert_rejected("noop pubdata is zero", w);
+}
+
+#[test]
+fn rule_slot_type_matches_the_type_byte() {
+    let mut w = every_op_witness();
+    w.slots[TRANSFER_SLOT].kind = SlotKind::Noop;
+    assert_rejected("the slot's operation is the one its type byte names", w);
+}
+
+#[test]
+fn rule_multi_chunk_operations_own_their_chunks() {
+    let mut w = every_op_witness();
+    w.slots[1].kind = SlotKind::Noop; // slot 1 is the deposit's second chunk
+    assert_rejected("chunks of a deposit are not slots of their own", w);
+}
+
+#[test]
+fn rule_full_exit_pays_only_the_owner() {
+    let mut w = every_op_witness();
+    let at = EXIT_SLOT * CHUNK_BYTES + layout::EXIT_OWNER;
+    w.pubdata[at..at + 20].copy_from_slice(&[9; 20]);
+    assert_rejected("a full exit pays out only to the account's owner", w);
+}
+
+#[test]
+fn rule_deposit_into_another_keys_account() {
+    let mut w = every_op_witness();
+    // The deposit created account 3 for key 4; claim it went to key 5's identical slot instead.
+    let pk = key(5).public_key();
+    let at = layout::DEPOSIT_PK_X;
+    w.pubdata[at..at + 32].copy_from_slice(&causeway_protocol::field::fr_to_be_bytes(&pk.x));
+    w.pubdata[at + 32..at + 64].copy_from_slice(&causeway_protocol::field::fr_to_be_bytes(&pk.y));
+    assert_rejected("a deposit sets the key its pubdata names", w);
+}
+
+#[test]
+fn rule_fees_go_to_the_header_fee_account() {
+    let mut w = every_op_witness();
+    w.header.fee_account = 2;
+    assert_rejected("fees are credited to the header's fee account", w);
+}
+
+#[test]
+fn rule_priority_count_matches() {
+    let mut w = every_op_witness();
+    w.header.priority_count = 1;
+    assert_rejected("the header counts the priority operations executed", w);
 }
