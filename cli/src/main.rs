@@ -1,1 +1,205 @@
-fn main() {}
+//! The `causeway` binary: a thin shell over the library crates.
+
+use causeway_circuits::{BatchCircuit, BatchWitness, Breakdown, CircuitParams, ConstraintF};
+use causeway_prover::{INSECURE_WARNING, Keys, export, keys::circuit_id, prove, sample, verify};
+use clap::{Args, Parser, Subcommand};
+use std::{path::PathBuf, process::ExitCode, time::Instant};
+
+/// Causeway: a validity rollup for value transfers.
+#[derive(Parser)]
+#[command(name = "causeway", version)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Args, Clone, Copy)]
+struct Shape {
+    /// State tree depth in bits (even): the tree holds 2^depth accounts.
+    #[arg(long, default_value_t = 24)]
+    depth: u32,
+    /// Slots per batch.
+    #[arg(long, default_value_t = 32)]
+    slots: usize,
+}
+
+impl Shape {
+    fn params(self) -> Result<CircuitParams, String> {
+        if self.depth == 0 || self.depth > 32 || self.depth % 2 != 0 {
+            return Err(format!("--depth {} must be even and in 2..=32", self.depth));
+        }
+        if self.slots == 0 {
+            return Err("--slots must be at least 1".into());
+        }
+        Ok(CircuitParams { depth: self.depth, slots: self.slots })
+    }
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Generates development Groth16 keys for a circuit shape (insecure: development only).
+    Setup {
+        #[command(flatten)]
+        shape: Shape,
+        /// Directory for proving.key, verifying.key and metadata.json.
+        #[arg(long)]
+        out: PathBuf,
+    },
+    /// Proves a sample batch with every operation type and writes snarkjs and Ethereum files.
+    ProveSample {
+        /// Key directory made by `causeway setup`.
+        #[arg(long)]
+        keys: PathBuf,
+        /// Output directory.
+        #[arg(long)]
+        out: PathBuf,
+    },
+    /// Benchmarks; each prints one JSON line.
+    Bench {
+        #[command(subcommand)]
+        bench: Bench,
+    },
+}
+
+#[derive(Subcommand)]
+enum Bench {
+    /// Constraint counts of the batch circuit, in total and per part.
+    Circuit {
+        #[command(flatten)]
+        shape: Shape,
+    },
+    /// Setup, proving and verification of a sample batch.
+    Prove {
+        #[command(flatten)]
+        shape: Shape,
+    },
+}
+
+fn main() -> ExitCode {
+    match run(Cli::parse()) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn rng() -> rand_chacha::ChaCha20Rng {
+    use rand_core::SeedableRng;
+    rand_chacha::ChaCha20Rng::from_entropy()
+}
+
+fn run(cli: Cli) -> Result<(), String> {
+    match cli.command {
+        Command::Setup { shape, out } => {
+            let params = shape.params()?;
+            eprintln!("{INSECURE_WARNING}");
+            eprintln!("generating keys for depth {} with {} slots ...", params.depth, params.slots);
+            let keys = causeway_prover::keys::setup(params, &mut rng()).map_err(|e| e.to_string())?;
+            keys.save(&out).map_err(|e| e.to_string())?;
+            eprintln!("{INSECURE_WARNING}");
+            println!(
+                "wrote keys for {} constraints (circuit {}) to {}",
+                keys.meta.constraints,
+                keys.meta.circuit_id,
+                out.display()
+            );
+            Ok(())
+        }
+        Command::ProveSample { keys, out } => prove_sample(&keys, &out),
+        Command::Bench { bench: Bench::Circuit { shape } } => bench_circuit(shape.params()?),
+        Command::Bench { bench: Bench::Prove { shape } } => bench_prove(shape.params()?),
+    }
+}
+
+fn write(path: PathBuf, bytes: impl AsRef<[u8]>) -> Result<(), String> {
+    std::fs::write(&path, bytes).map_err(|e| format!("{}: {e}", path.display()))
+}
+
+fn prove_sample(keys_dir: &std::path::Path, out: &std::path::Path) -> Result<(), String> {
+    let keys = Keys::load(keys_dir, None).map_err(|e| e.to_string())?;
+    let batch = sample::sample_batch(keys.meta.params).map_err(|e| format!("sample batch: {e}"))?;
+    let witness = BatchWitness::from_transition(&batch);
+    let commitment = witness.commitment();
+    let proof = prove(&keys, witness, &mut rng()).map_err(|e| e.to_string())?;
+    let ok = verify(&keys.vk, commitment, &proof).map_err(|e| e.to_string())?;
+    if !ok {
+        return Err("the sample proof does not verify".into());
+    }
+    std::fs::create_dir_all(out).map_err(|e| format!("{}: {e}", out.display()))?;
+    let pretty = |v: &serde_json::Value| serde_json::to_string_pretty(v).unwrap_or_default();
+    write(out.join("vk.json"), pretty(&export::vk_snarkjs(&keys.vk)))?;
+    write(out.join("proof.json"), pretty(&export::proof_snarkjs(&proof)))?;
+    write(out.join("public.json"), pretty(&export::public_snarkjs(&commitment)))?;
+    write(out.join("proof.eth.hex"), format!("0x{}\n", hex::encode(export::proof_eth(&proof))))?;
+    write(out.join("vk.eth.hex"), format!("0x{}\n", hex::encode(export::vk_eth(&keys.vk))))?;
+    write(out.join("pubdata.hex"), format!("0x{}\n", hex::encode(&batch.pubdata)))?;
+    write(out.join("header.hex"), format!("0x{}\n", hex::encode(batch.header.to_bytes())))?;
+    println!("proved and verified a sample batch of {} slots; files in {}", keys.meta.params.slots, out.display());
+    Ok(())
+}
+
+fn bench_circuit(params: CircuitParams) -> Result<(), String> {
+    use ark_relations::gr1cs::{ConstraintSystem, SynthesisMode};
+    let cs = ConstraintSystem::<ConstraintF>::new_ref();
+    cs.set_mode(SynthesisMode::Setup);
+    let mut parts = Breakdown::new();
+    BatchCircuit { params, witness: None }.synthesize(cs.clone(), &mut parts).map_err(|e| e.to_string())?;
+    let constraints = cs.num_constraints();
+    let line = serde_json::json!({
+        "bench": "circuit",
+        "depth": params.depth,
+        "slots": params.slots,
+        "constraints": constraints,
+        "constraints_per_slot": constraints as f64 / params.slots as f64,
+        "breakdown": parts,
+        "breakdown_per_slot": parts.iter().map(|(k, v)| (*k, *v as f64 / params.slots as f64)).collect::<std::collections::BTreeMap<_, _>>(),
+    });
+    println!("{line}");
+    Ok(())
+}
+
+fn peak_rss_mb() -> f64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| s.lines().find(|l| l.starts_with("VmHWM:")).map(str::to_owned))
+        .and_then(|l| l.split_whitespace().nth(1).and_then(|kb| kb.parse::<f64>().ok()))
+        .map_or(0.0, |kb| kb / 1024.0)
+}
+
+fn bench_prove(params: CircuitParams) -> Result<(), String> {
+    let (constraints, _) = circuit_id(params).map_err(|e| e.to_string())?;
+    let batch = sample::sample_batch(params).map_err(|e| format!("sample batch: {e}"))?;
+    let witness = BatchWitness::from_transition(&batch);
+    let commitment = witness.commitment();
+    let t = Instant::now();
+    let keys = causeway_prover::keys::setup(params, &mut rng()).map_err(|e| e.to_string())?;
+    let setup_s = t.elapsed().as_secs_f64();
+    let t = Instant::now();
+    let proof = prove(&keys, witness, &mut rng()).map_err(|e| e.to_string())?;
+    let prove_s = t.elapsed().as_secs_f64();
+    let t = Instant::now();
+    let ok = verify(&keys.vk, commitment, &proof).map_err(|e| e.to_string())?;
+    let verify_ms = t.elapsed().as_secs_f64() * 1000.0;
+    if !ok {
+        return Err("proof does not verify".into());
+    }
+    let mut pk_bytes = Vec::new();
+    ark_serialize::CanonicalSerialize::serialize_uncompressed(&keys.pk, &mut pk_bytes).map_err(|e| e.to_string())?;
+    let line = serde_json::json!({
+        "bench": "prove",
+        "depth": params.depth,
+        "slots": params.slots,
+        "constraints": constraints,
+        "setup_s": setup_s,
+        "prove_s": prove_s,
+        "prove_s_per_million_constraints": prove_s * 1e6 / constraints as f64,
+        "verify_ms": verify_ms,
+        "peak_rss_mb": peak_rss_mb(),
+        "pk_bytes": pk_bytes.len(),
+        "threads": std::thread::available_parallelism().map_or(1, usize::from),
+    });
+    println!("{line}");
+    Ok(())
+}

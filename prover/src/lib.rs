@@ -1,1 +1,16 @@
-//! placeholder
+//! Groth16 over BN254 for Causeway's batch circuit.
+//!
+//! [`keys`] makes (insecure, local) or loads proving and verifying keys and refuses keys that
+//! were made for another circuit; [`prove`] proves a batch witness and checks the proof;
+//! [`export`] writes proofs and keys in the Ethereum precompile encoding and as snarkjs JSON;
+//! [`sample`] builds a batch with every operation type for demos and benchmarks.
+
+mod error;
+pub mod export;
+pub mod keys;
+pub mod prove;
+pub mod sample;
+
+pub use error::ProverError;
+pub use keys::{INSECURE_WARNING, KeyMetadata, Keys};
+pub use prove::{prove, verify};

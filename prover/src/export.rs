@@ -1,0 +1,83 @@
+//! Proof and verifying-key encodings: the Ethereum precompiles' and snarkjs's.
+
+use ark_bn254::{Bn254, Fq, Fq2, G1Affine, G2Affine};
+use ark_ff::{BigInteger, PrimeField};
+use ark_groth16::{Proof, VerifyingKey};
+use causeway_protocol::field::fr_to_decimal;
+use serde_json::{Value, json};
+
+fn fq_be(x: &Fq) -> [u8; 32] {
+    let mut out = [0u8; 32];
+    out.copy_from_slice(&x.into_bigint().to_bytes_be());
+    out
+}
+
+fn fq_dec(x: &Fq) -> String {
+    x.into_bigint().to_string()
+}
+
+/// G1 for the precompiles: x ‖ y, 32-byte big-endian each.
+pub fn g1_eth(p: &G1Affine) -> Vec<u8> {
+    [fq_be(&p.x), fq_be(&p.y)].concat()
+}
+
+/// G2 for the precompiles: x.c1 ‖ x.c0 ‖ y.c1 ‖ y.c0 (imaginary part first).
+pub fn g2_eth(p: &G2Affine) -> Vec<u8> {
+    let f = |x: &Fq2| [fq_be(&x.c1), fq_be(&x.c0)].concat();
+    [f(&p.x), f(&p.y)].concat()
+}
+
+/// A proof as `submitBatch` takes it: A (64 bytes) ‖ B (128) ‖ C (64) = 256 bytes.
+pub fn proof_eth(proof: &Proof<Bn254>) -> Vec<u8> {
+    [g1_eth(&proof.a), g2_eth(&proof.b), g1_eth(&proof.c)].concat()
+}
+
+/// The verifying key for the contract: alpha (G1) ‖ beta, gamma, delta (G2) ‖ IC[0], IC[1] (G1).
+pub fn vk_eth(vk: &VerifyingKey<Bn254>) -> Vec<u8> {
+    let mut out = g1_eth(&vk.alpha_g1);
+    for g2 in [&vk.beta_g2, &vk.gamma_g2, &vk.delta_g2] {
+        out.extend(g2_eth(g2));
+    }
+    for ic in &vk.gamma_abc_g1 {
+        out.extend(g1_eth(ic));
+    }
+    out
+}
+
+fn g1_json(p: &G1Affine) -> Value {
+    json!([fq_dec(&p.x), fq_dec(&p.y), "1"])
+}
+
+fn g2_json(p: &G2Affine) -> Value {
+    json!([[fq_dec(&p.x.c0), fq_dec(&p.x.c1)], [fq_dec(&p.y.c0), fq_dec(&p.y.c1)], ["1", "0"]])
+}
+
+/// snarkjs `verification_key.json`.
+pub fn vk_snarkjs(vk: &VerifyingKey<Bn254>) -> Value {
+    json!({
+        "protocol": "groth16",
+        "curve": "bn128",
+        "nPublic": vk.gamma_abc_g1.len() - 1,
+        "vk_alpha_1": g1_json(&vk.alpha_g1),
+        "vk_beta_2": g2_json(&vk.beta_g2),
+        "vk_gamma_2": g2_json(&vk.gamma_g2),
+        "vk_delta_2": g2_json(&vk.delta_g2),
+        "IC": vk.gamma_abc_g1.iter().map(g1_json).collect::<Vec<_>>(),
+    })
+}
+
+/// snarkjs `proof.json`.
+pub fn proof_snarkjs(proof: &Proof<Bn254>) -> Value {
+    json!({
+        "pi_a": g1_json(&proof.a),
+        "pi_b": g2_json(&proof.b),
+        "pi_c": g1_json(&proof.c),
+        "protocol": "groth16",
+        "curve": "bn128",
+    })
+}
+
+/// snarkjs `public.json`: the commitment as a decimal string.
+pub fn public_snarkjs(commitment: &causeway_protocol::Fr) -> Value {
+    json!([fr_to_decimal(commitment)])
+}

@@ -1,0 +1,55 @@
+//! Proving and verifying batch proofs.
+
+use crate::{error::ProverError, keys::Keys};
+use ark_bn254::Bn254;
+use ark_ff::UniformRand;
+use ark_groth16::{Groth16, Proof, VerifyingKey};
+use ark_relations::gr1cs::{
+    ConstraintSynthesizer, ConstraintSystem, OptimizationGoal, R1CS_PREDICATE_LABEL, SynthesisError, SynthesisMode,
+};
+use ark_snark::SNARK;
+use ark_std::rand::{CryptoRng, RngCore};
+use causeway_circuits::{BatchCircuit, BatchWitness, ConstraintF};
+
+/// Proves a batch witness. The witness is checked against every constraint first, so a batch
+/// that breaks a rule is refused with the failing constraint named instead of yielding a bad
+/// proof; the proof is verified before it is returned.
+pub fn prove<R: RngCore + CryptoRng>(
+    keys: &Keys,
+    witness: BatchWitness,
+    rng: &mut R,
+) -> Result<Proof<Bn254>, ProverError> {
+    let commitment = witness.commitment();
+    let circuit = BatchCircuit { params: keys.meta.params, witness: Some(witness) };
+    let cs = ConstraintSystem::<ConstraintF>::new_ref();
+    cs.set_optimization_goal(OptimizationGoal::Constraints);
+    cs.set_mode(SynthesisMode::Prove { construct_matrices: true, generate_lc_assignments: false });
+    circuit.generate_constraints(cs.clone())?;
+    cs.finalize();
+    if !cs.is_satisfied()? {
+        let which = cs.which_is_unsatisfied().ok().flatten().unwrap_or_else(|| "unknown".into());
+        return Err(ProverError::Unsatisfied(which));
+    }
+    let mut matrices = cs.to_matrices()?;
+    let r1cs = matrices.remove(R1CS_PREDICATE_LABEL).ok_or(SynthesisError::PredicateNotFound)?;
+    let full: Vec<ConstraintF> = cs.instance_assignment()?.into_iter().chain(cs.witness_assignment()?).collect();
+    let (r, s) = (ConstraintF::rand(rng), ConstraintF::rand(rng));
+    let proof = Groth16::<Bn254>::create_proof_with_reduction_and_matrices(
+        &keys.pk,
+        r,
+        s,
+        &r1cs,
+        cs.num_instance_variables(),
+        cs.num_constraints(),
+        &full,
+    )?;
+    if !verify(&keys.vk, commitment, &proof)? {
+        return Err(ProverError::InvalidProof);
+    }
+    Ok(proof)
+}
+
+/// Verifies a proof against the batch commitment.
+pub fn verify(vk: &VerifyingKey<Bn254>, commitment: ConstraintF, proof: &Proof<Bn254>) -> Result<bool, ProverError> {
+    Ok(Groth16::<Bn254>::verify(vk, &[commitment], proof)?)
+}

@@ -1,0 +1,53 @@
+//! A sample batch with every operation type over a generated genesis, for `prove-sample`,
+//! benchmarks and tests.
+
+use causeway_circuits::CircuitParams;
+use causeway_protocol::{
+    Account, BatchTransition, Deposit, FullExit, Operation, PrivateKey, ProtocolError, State, Transfer, Withdraw,
+};
+
+/// Slots the every-type sample needs: deposit 7 + transfer 1 + withdraw 2 + full exit 3.
+pub const SAMPLE_MIN_SLOTS: usize = 13;
+
+/// The deterministic key of sample account `i`.
+pub fn sample_key(i: u32) -> PrivateKey {
+    let mut k = [0u8; 32];
+    k[..4].copy_from_slice(&i.to_be_bytes());
+    k[31] = 0xca;
+    PrivateKey(k)
+}
+
+/// Genesis: accounts 0 (operator) to `accounts - 1`, each holding 10^21 wei.
+pub fn sample_genesis(depth: u32, accounts: u32) -> Result<State, ProtocolError> {
+    let mut s = State::new(depth)?;
+    for i in 0..accounts {
+        let owner = [(i % 251) as u8 + 1; 20];
+        s.insert(i, Account { pubkey: sample_key(i).public_key(), balance: 10u128.pow(21), nonce: 0, owner })?;
+    }
+    Ok(s)
+}
+
+/// A full batch: one deposit, withdrawal and full exit, then transfers in every other slot.
+pub fn sample_batch(params: CircuitParams) -> Result<BatchTransition, ProtocolError> {
+    if params.slots < SAMPLE_MIN_SLOTS {
+        return Err(ProtocolError::BatchFull { needed: SAMPLE_MIN_SLOTS, slots: params.slots });
+    }
+    let mut s = sample_genesis(params.depth, 4)?;
+    let new_account = 4;
+    let mut ops = vec![
+        Operation::Deposit(Deposit {
+            account: new_account,
+            pubkey: sample_key(new_account).public_key(),
+            owner: [0x44; 20],
+            amount: 10u128.pow(18),
+        }),
+        Operation::Withdraw(Withdraw::signed(&sample_key(2), 2, [0xee; 20], 5 * 10u128.pow(17), 10u128.pow(12), 0)),
+        Operation::FullExit(FullExit { account: 3, owner: [4; 20] }),
+    ];
+    let mut nonce = 0;
+    while ops.iter().map(Operation::slots).sum::<usize>() < params.slots {
+        ops.push(Operation::Transfer(Transfer::signed(&sample_key(1), 1, 2, 10u128.pow(15), 10u128.pow(10), nonce)));
+        nonce += 1;
+    }
+    s.apply_batch(1, 0, params.slots, 0, &ops)
+}

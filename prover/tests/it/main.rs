@@ -1,0 +1,62 @@
+//! Key handling and proving with a small circuit (depth 2, one slot).
+
+use causeway_circuits::{BatchWitness, CircuitParams};
+use causeway_protocol::{Account, Operation, PrivateKey, State, Transfer};
+use causeway_prover::{Keys, ProverError, keys::METADATA_FILE, prove, verify};
+use rand_chacha::ChaCha20Rng;
+use rand_core::SeedableRng;
+
+const PARAMS: CircuitParams = CircuitParams { depth: 2, slots: 1 };
+
+fn one_transfer_batch() -> BatchWitness {
+    let mut s = State::new(PARAMS.depth).expect("state");
+    for i in 0..2u32 {
+        let a =
+            Account { pubkey: PrivateKey([i as u8 + 1; 32]).public_key(), balance: 1_000, nonce: 0, owner: [1; 20] };
+        s.insert(i, a).expect("insert");
+    }
+    let t = Transfer::signed(&PrivateKey([2; 32]), 1, 0, 100, 1, 0);
+    BatchWitness::from_transition(&s.apply_batch(1, 0, 1, 0, &[Operation::Transfer(t)]).expect("batch"))
+}
+
+#[test]
+fn keys_round_trip_prove_and_refuse_mismatches() {
+    let mut rng = ChaCha20Rng::seed_from_u64(7);
+    let dir = std::env::temp_dir().join(format!("causeway-keys-{}", std::process::id()));
+    let keys = causeway_prover::keys::setup(PARAMS, &mut rng).expect("setup");
+    keys.save(&dir).expect("save");
+
+    // Loaded keys prove a valid batch, and the proof verifies only for its commitment.
+    let loaded = Keys::load(&dir, Some(PARAMS)).expect("load");
+    let witness = one_transfer_batch();
+    let commitment = witness.commitment();
+    let proof = prove(&loaded, witness.clone(), &mut rng).expect("prove");
+    assert!(verify(&loaded.vk, commitment, &proof).expect("verify"));
+    assert!(!verify(&loaded.vk, commitment + causeway_protocol::Fr::from(1u64), &proof).expect("verify"));
+
+    // An invalid witness yields no proof.
+    let mut bad = witness;
+    bad.slots[0].signature = Some(PrivateKey([9; 32]).sign(1u64.into()));
+    assert!(matches!(prove(&loaded, bad, &mut rng), Err(ProverError::Unsatisfied(_))));
+
+    // Keys for other parameters are refused.
+    let other = CircuitParams { depth: 4, slots: 1 };
+    let err = Keys::load(&dir, Some(other)).err().expect("mismatch refused");
+    assert!(matches!(err, ProverError::KeyMismatch { .. }), "{err}");
+
+    // Keys whose metadata names another circuit are refused.
+    let meta_path = dir.join(METADATA_FILE);
+    let meta = std::fs::read_to_string(&meta_path).expect("metadata");
+    let tampered = meta.replace(&keys.meta.circuit_id, &"0".repeat(64));
+    std::fs::write(&meta_path, tampered).expect("write");
+    let err = Keys::load(&dir, None).err().expect("mismatch refused");
+    assert!(err.to_string().contains("do not match this circuit"), "{err}");
+    std::fs::write(&meta_path, meta).expect("write");
+
+    // A truncated proving key is a clear error, not a panic.
+    let pk_path = dir.join(causeway_prover::keys::PROVING_KEY_FILE);
+    let pk = std::fs::read(&pk_path).expect("pk");
+    std::fs::write(&pk_path, &pk[..pk.len() / 2]).expect("write");
+    assert!(matches!(Keys::load(&dir, None), Err(ProverError::CorruptKey { .. })));
+    let _ = std::fs::remove_dir_all(&dir);
+}
