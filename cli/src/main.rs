@@ -25,9 +25,7 @@ struct Shape {
 
 impl Shape {
     fn params(self) -> Result<CircuitParams, String> {
-        if self.depth == 0 || self.depth > 32 || self.depth % 2 != 0 {
-            return Err(format!("--depth {} must be even and in 2..=32", self.depth));
-        }
+        causeway_protocol::tree::check_depth(self.depth).map_err(|e| format!("--depth: {e}"))?;
         if self.slots == 0 {
             return Err("--slots must be at least 1".into());
         }

@@ -39,7 +39,7 @@ impl FloatFormat {
             if mantissa <= self.max_mantissa() {
                 return Some((u64::from(exponent) << self.mantissa_bits) | mantissa as u64);
             }
-            if mantissa % 10 != 0 {
+            if !mantissa.is_multiple_of(10) {
                 return None;
             }
             mantissa /= 10;

@@ -191,7 +191,7 @@ fn encode_fee(fee: u128) -> Result<Vec<u8>, ProtocolError> {
 pub fn decode(pubdata: &[u8]) -> Result<Vec<PubdataOp>, ProtocolError> {
     use layout::*;
     let bad = |m: String| ProtocolError::MalformedPubdata(m);
-    if pubdata.len() % CHUNK_BYTES != 0 {
+    if !pubdata.len().is_multiple_of(CHUNK_BYTES) {
         return Err(bad(format!("length {} is not a multiple of {CHUNK_BYTES}", pubdata.len())));
     }
     let mut ops = Vec::new();

@@ -40,6 +40,17 @@ pub struct Applied {
     pub pubdata: PubdataOp,
 }
 
+/// What an operation would do, as [`State::check`] finds it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Checked {
+    /// The accounts it would write, in order.
+    pub changes: Vec<(AccountIndex, Account)>,
+    /// The fee the operator would earn.
+    pub fee: u128,
+    /// The operation as pubdata would record it.
+    pub pubdata: PubdataOp,
+}
+
 /// A sealed batch's transition: everything a prover and the base chain need.
 #[derive(Clone, Debug)]
 pub struct BatchTransition {
@@ -124,9 +135,8 @@ impl State {
         Ok(a)
     }
 
-    /// Checks an operation against the current state without changing it; returns the leaf
-    /// changes it would make, the fee and its pubdata view.
-    pub fn check(&self, op: &Operation) -> Result<(Vec<(AccountIndex, Account)>, u128, PubdataOp), ProtocolError> {
+    /// Checks an operation against the current state without changing it.
+    pub fn check(&self, op: &Operation) -> Result<Checked, ProtocolError> {
         let mut changes = Vec::new();
         let mut fee = 0;
         let mut exit_amount = 0;
@@ -179,12 +189,12 @@ impl State {
                 changes.push((e.account, a));
             }
         }
-        Ok((changes, fee, PubdataOp::of(op, exit_amount)))
+        Ok(Checked { changes, fee, pubdata: PubdataOp::of(op, exit_amount) })
     }
 
     /// Applies one operation, or changes nothing and says why not.
     pub fn apply(&mut self, op: &Operation) -> Result<Applied, ProtocolError> {
-        let (changes, fee, pubdata) = self.check(op)?;
+        let Checked { changes, fee, pubdata } = self.check(op)?;
         pubdata.encode()?;
         let updates = changes.into_iter().map(|(index, after)| self.set(index, after)).collect::<Result<_, _>>()?;
         Ok(Applied { op: *op, updates, fee, pubdata })

@@ -47,6 +47,14 @@ pub fn place(node: Fr, siblings: &[Fr; 3], position: usize) -> [Fr; 4] {
     out
 }
 
+/// Refuses a depth that is odd, zero or above [`MAX_DEPTH`].
+pub fn check_depth(depth: u32) -> Result<(), ProtocolError> {
+    if depth == 0 || depth > MAX_DEPTH || !depth.is_multiple_of(2) {
+        return Err(ProtocolError::BadDepth(depth));
+    }
+    Ok(())
+}
+
 /// The sparse tree.
 #[derive(Clone, Debug)]
 pub struct MerkleTree {
@@ -60,9 +68,7 @@ pub struct MerkleTree {
 impl MerkleTree {
     /// An empty tree of 2^depth leaves, each equal to `empty_leaf`.
     pub fn new(depth: u32, empty_leaf: Fr) -> Result<Self, ProtocolError> {
-        if depth == 0 || depth > MAX_DEPTH || depth % 2 != 0 {
-            return Err(ProtocolError::BadDepth(depth));
-        }
+        check_depth(depth)?;
         let levels = (depth / 2) as usize;
         let mut empty = vec![empty_leaf];
         for l in 0..levels {

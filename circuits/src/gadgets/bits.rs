@@ -34,7 +34,7 @@ pub fn pack_le(bits: &[Bit]) -> FrVar {
             Bit::Constant(true) => constant += power,
             Bit::Constant(false) => {}
             Bit::Var(v) => {
-                lc = lc + (power, v.variable());
+                lc += (power, v.variable());
                 cs = cs.or(b.cs());
             }
         }

@@ -71,7 +71,7 @@ fn bench_circuit_prints_one_json_line() {
 fn bad_arguments_fail_with_a_message() {
     let out = causeway(&["bench", "circuit", "--depth", "3"]);
     assert!(!out.status.success());
-    assert!(String::from_utf8_lossy(&out.stderr).contains("--depth 3 must be even"));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("tree depth 3 must be even"));
     let out = causeway(&["prove-sample", "--keys", "/nonexistent/keys", "--out", "/tmp/x"]);
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("metadata.json"));

@@ -34,22 +34,18 @@ fn assert_refused(s: &mut State, op: Operation, expected: ProtocolError) {
 #[test]
 fn transfer_moves_value_and_bumps_nonce() {
     let mut s = genesis();
+    let root_before = s.root();
     let applied = s.apply(&transfer(1, 2, 1000, 10, 0)).expect("valid transfer");
     assert_eq!(s.account(1).balance, 1_000_000 - 1010);
     assert_eq!(s.account(1).nonce, 1);
     assert_eq!(s.account(2).balance, 1500);
     assert_eq!(applied.fee, 10);
-    assert_eq!(applied.updates.len(), 2);
-    for u in &applied.updates {
-        assert_eq!(u.before.leaf_hash() != u.after.leaf_hash(), true);
-    }
-    // Each update's proof is against the root just before it.
-    let first = &applied.updates[0];
-    assert_eq!(
-        first.proof.root(first.index, first.after.leaf_hash()),
-        first.proof.root(first.index, first.after.leaf_hash())
-    );
-    let second = &applied.updates[1];
+    let [first, second] = applied.updates.as_slice() else { panic!("a transfer changes two leaves") };
+    assert_ne!(first.before.leaf_hash(), first.after.leaf_hash());
+    // Each update's proof is against the root just before it, and with the new leaf gives the next.
+    assert_eq!(first.proof.root(first.index, first.before.leaf_hash()), root_before);
+    let middle = first.proof.root(first.index, first.after.leaf_hash());
+    assert_eq!(second.proof.root(second.index, second.before.leaf_hash()), middle);
     assert_eq!(second.proof.root(second.index, second.after.leaf_hash()), s.root());
 }
 
