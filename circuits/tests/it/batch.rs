@@ -192,3 +192,38 @@ fn rule_priority_count_matches() {
     w.header.priority_count = 1;
     assert_rejected("the header counts the priority operations executed", w);
 }
+
+#[test]
+fn random_valid_batches_satisfy_the_circuit_and_match_the_native_root() {
+    use rand::{Rng, SeedableRng, rngs::StdRng};
+    let mut rng = StdRng::seed_from_u64(42);
+    let mut s = genesis();
+    let mut nonces = [0u32; 3];
+    for number in 1..=2u64 {
+        // Keep only what the native rules accept, as a sequencer would.
+        let mut pending = s.clone();
+        let mut ops = Vec::new();
+        while ops.len() < PARAMS.slots {
+            let from = rng.gen_range(1..3u32);
+            let to = rng.gen_range(0..3u32);
+            let amount = causeway_protocol::float::AMOUNT.round_down(rng.gen_range(0..10u128.pow(14)));
+            let fee = causeway_protocol::float::FEE.round_down(rng.gen_range(0..10_000u128));
+            let t = Operation::Transfer(Transfer::signed(
+                &key(from as u8 + 1),
+                from,
+                to,
+                amount,
+                fee,
+                nonces[from as usize],
+            ));
+            if pending.apply(&t).is_ok() {
+                ops.push(t);
+                nonces[from as usize] += 1;
+            }
+        }
+        let t = s.apply_batch(number, 0, PARAMS.slots, 0, &ops).expect("valid batch");
+        let w = BatchWitness::from_transition(&t);
+        assert_eq!(w.header.new_root, s.root());
+        assert!(satisfied(w), "random batch {number}");
+    }
+}
