@@ -11,9 +11,9 @@ use ark_snark::SNARK;
 use ark_std::rand::{CryptoRng, RngCore};
 use causeway_circuits::{BatchCircuit, BatchWitness, ConstraintF};
 
-/// Proves a batch witness. The witness is checked against every constraint first, so a batch
-/// that breaks a rule is refused with the failing constraint named instead of yielding a bad
-/// proof; the proof is verified before it is returned.
+/// Proves a batch witness and verifies the proof before returning it. A witness that breaks a
+/// rule yields no proof but [`ProverError::Unsatisfied`] (the satisfiability check, which costs
+/// about half a proof, runs only on that failure path).
 pub fn prove<R: RngCore + CryptoRng>(
     keys: &Keys,
     witness: BatchWitness,
@@ -26,10 +26,6 @@ pub fn prove<R: RngCore + CryptoRng>(
     cs.set_mode(SynthesisMode::Prove { construct_matrices: true, generate_lc_assignments: false });
     circuit.generate_constraints(cs.clone())?;
     cs.finalize();
-    if !cs.is_satisfied()? {
-        let which = cs.which_is_unsatisfied().ok().flatten().unwrap_or_else(|| "unknown".into());
-        return Err(ProverError::Unsatisfied(which));
-    }
     let mut matrices = cs.to_matrices()?;
     let r1cs = matrices.remove(R1CS_PREDICATE_LABEL).ok_or(SynthesisError::PredicateNotFound)?;
     let full: Vec<ConstraintF> = cs.instance_assignment()?.into_iter().chain(cs.witness_assignment()?).collect();
@@ -44,7 +40,12 @@ pub fn prove<R: RngCore + CryptoRng>(
         &full,
     )?;
     if !verify(&keys.vk, commitment, &proof)? {
-        return Err(ProverError::InvalidProof);
+        // Only now pay for a full satisfiability check, to name what the witness broke.
+        return Err(match cs.which_is_unsatisfied() {
+            Ok(Some(which)) => ProverError::Unsatisfied(which),
+            Ok(None) if !cs.is_satisfied().unwrap_or(true) => ProverError::Unsatisfied("unnamed constraint".into()),
+            _ => ProverError::InvalidProof,
+        });
     }
     Ok(proof)
 }
