@@ -1,6 +1,7 @@
 // Writes Causeway's cryptographic test vectors and Poseidon constants from circomlibjs,
 // the ecosystem's reference implementation. Run from contracts/: `node scripts/gen-vectors.mjs`.
-// Output is committed; the Rust tests assert it (protocol/tests/it/vectors.rs).
+// Output is committed; the Rust tests assert it (protocol/tests/it/vectors.rs) and check that a
+// fresh run reproduces it. An optional argument names another output root (for that check).
 import { buildPoseidonReference, buildEddsa, buildBabyjub } from "circomlibjs";
 import { readFileSync } from "fs";
 const constants = JSON.parse(readFileSync(new URL("../node_modules/circomlibjs/src/poseidon_constants.json", import.meta.url)));
@@ -8,7 +9,10 @@ import { writeFileSync } from "fs";
 import { createHash } from "crypto";
 
 const MAX_INPUTS = 6; // widths t = 2..=7
-const root = new URL("../../", import.meta.url).pathname;
+const root = process.argv[2] ? process.argv[2].replace(/\/?$/, "/") : new URL("../../", import.meta.url).pathname;
+import { mkdirSync } from "fs";
+mkdirSync(root + "protocol/src/poseidon", { recursive: true });
+mkdirSync(root + "protocol/tests/vectors", { recursive: true });
 
 const poseidon = await buildPoseidonReference();
 const eddsa = await buildEddsa();

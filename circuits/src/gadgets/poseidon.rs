@@ -51,9 +51,8 @@ impl Basis {
         if !x.constant.is_zero() {
             lc += (x.constant, Variable::One);
         }
-        let value = self.values.as_ref().map(|vals| {
-            x.coeffs.iter().zip(vals).fold(x.constant, |acc, (c, v)| acc + *c * v)
-        });
+        let value =
+            self.values.as_ref().map(|vals| x.coeffs.iter().zip(vals).fold(x.constant, |acc, (c, v)| acc + *c * v));
         let var = self.cs.new_lc(|| lc)?;
         Ok(FrVar::Var(AllocatedFp::new(value, var, self.cs.clone())))
     }

@@ -95,3 +95,26 @@ fn malformed_points_and_scalars_are_refused() {
     assert_eq!(Point::unpack(&y), None);
     assert_eq!(Point::unpack(&[0xff; 32]), None);
 }
+
+#[test]
+fn committed_vectors_are_what_circomlibjs_produces_now() {
+    use std::{path::Path, process::Command};
+    let repo = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let out = std::env::temp_dir().join(format!("causeway-vectors-{}", std::process::id()));
+    let status = Command::new("node")
+        .arg(repo.join("contracts/scripts/gen-vectors.mjs"))
+        .arg(&out)
+        .status()
+        .expect("node runs (npm ci --prefix contracts installs circomlibjs)");
+    assert!(status.success(), "the vector generator failed");
+    for file in [
+        "protocol/tests/vectors/poseidon.json",
+        "protocol/tests/vectors/eddsa.json",
+        "protocol/src/poseidon/constants.json",
+    ] {
+        let fresh = std::fs::read_to_string(out.join(file)).expect("generated file");
+        let committed = std::fs::read_to_string(repo.join(file)).expect("committed file");
+        assert_eq!(fresh, committed, "{file} is out of step with circomlibjs: rerun contracts/scripts/gen-vectors.mjs");
+    }
+    let _ = std::fs::remove_dir_all(&out);
+}
