@@ -129,6 +129,19 @@ impl UpdateVar {
         })
     }
 
+    /// Adds `amount` to the balance (range-checked) and changes nothing else.
+    fn credit(&self, root: &FrVar, amount: &FrVar, m: &mut Meter) -> Result<FrVar, SynthesisError> {
+        let after = AccountVar {
+            pk: self.before.pk.clone(),
+            balance: &self.before.balance + amount,
+            nonce: self.before.nonce.clone(),
+            owner: self.before.owner.clone(),
+        };
+        range_check(&after.balance, 128)?;
+        m.charge("range_checks");
+        self.apply(root, &after, m)
+    }
+
     /// Checks the old leaf against `root`, returns the root with `after` in its place.
     fn apply(&self, root: &FrVar, after: &AccountVar, m: &mut Meter) -> Result<FrVar, SynthesisError> {
         let old_leaf = self.before.leaf()?;
@@ -322,15 +335,7 @@ impl BatchCircuit {
             root = a.apply(&root, &after_a, &mut m)?;
 
             enforce_zero_if(&tr, &empty_b)?;
-            let after_b = AccountVar {
-                pk: b.before.pk.clone(),
-                balance: &b.before.balance + &tr_amount,
-                nonce: b.before.nonce.clone(),
-                owner: b.before.owner.clone(),
-            };
-            range_check(&after_b.balance, 128)?;
-            m.charge("range_checks");
-            root = b.apply(&root, &after_b, &mut m)?;
+            root = b.credit(&root, &tr_amount, &mut m)?;
 
             fees = fees + &tr_fee + &wd_fee;
             priority_ops = priority_ops + &dep + &fe;
@@ -343,15 +348,7 @@ impl BatchCircuit {
         pack_le(&fee_account[depth as usize..]).enforce_equal(&FrVar::zero())?;
         let f = UpdateVar::with_bits(&cs, &fee_account[..depth as usize], w.map(|w| &w.fee_update))?;
         f.before.is_empty()?.enforce_equal(&Bit::FALSE)?;
-        let after_f = AccountVar {
-            pk: f.before.pk.clone(),
-            balance: &f.before.balance + &fees,
-            nonce: f.before.nonce.clone(),
-            owner: f.before.owner.clone(),
-        };
-        range_check(&after_f.balance, 128)?;
-        m.charge("range_checks");
-        let new_root = f.apply(&root, &after_f, &mut m)?;
+        let new_root = f.credit(&root, &fees, &mut m)?;
 
         // commitment = SHA-256(header ‖ pubdata) with the top three bits cleared.
         let mut bytes_bits = be_bytes_bits(&old_root)?;
