@@ -26,15 +26,6 @@ fn assert_rejected(rule: &str, w: BatchWitness) {
     assert!(!satisfied(w), "a witness breaking \"{rule}\" satisfied the circuit");
 }
 
-/// Rewrites the transfer in slot 7 as Alice signing `amount` and `fee`.
-fn resign_transfer(w: &mut BatchWitness, amount: u128, fee: u128) {
-    let t = Transfer::signed(&key(2), 1, 2, amount, fee, 0);
-    let at = TRANSFER_SLOT * CHUNK_BYTES;
-    let bytes = causeway_protocol::PubdataOp::Transfer { from: 1, to: 2, amount, fee }.encode().expect("encodable");
-    w.pubdata[at..at + CHUNK_BYTES].copy_from_slice(&bytes);
-    w.slots[TRANSFER_SLOT].signature = Some(t.signature);
-}
-
 #[test]
 fn a_valid_batch_with_every_operation_satisfies_the_circuit() {
     assert!(satisfied(every_op_witness()));
