@@ -6,8 +6,11 @@ use super::fixtures::{PARAMS, every_op_witness, genesis, key};
 use ark_relations::gr1cs::{ConstraintSynthesizer, ConstraintSystem};
 use causeway_circuits::{BatchCircuit, BatchWitness, ConstraintF, SlotKind};
 use causeway_protocol::{
-    Account, Operation, Transfer,
+    Account, Deposit, Fr, LeafUpdate, MerkleTree, Operation, State, Transfer,
+    account::address_to_field,
+    field::fr_to_be_bytes,
     float::AMOUNT,
+    poseidon::poseidon,
     pubdata::{CHUNK_BYTES, layout},
 };
 
@@ -206,12 +209,37 @@ fn random_valid_batches_satisfy_the_circuit_and_match_the_native_root() {
     }
 }
 
-/// A one-slot batch with a transfer from Alice (1, holding 10^18) to Bob (2) of `amount` with `fee`,
-/// proved by a cheating prover: the transfer is re-signed by Alice, and the header's new root
-/// is what the circuit's field arithmetic computes, so the only rule left to catch an
-/// overdraft or an overflow is the 128-bit range check of the balances.
-fn forged_transfer(bob: u128, operator: u128, amount: u128, fee: u128) -> BatchWitness {
-    use causeway_protocol::{Fr, MerkleTree, account::address_to_field, poseidon::poseidon};
+/// Re-proves a tampered witness as a cheating prover would: replays every leaf update over a
+/// tree of `before`, taking each proof from that tree and writing the leaf hash `forged` gives
+/// for (slot, update) — `usize::MAX` for the fee update — or else the update's own `after`.
+fn reprove(w: &mut BatchWitness, before: &State, forged: impl Fn(usize, usize) -> Option<Fr>) {
+    let mut tree = MerkleTree::new(PARAMS.depth, Account::EMPTY.leaf_hash()).expect("tree");
+    for (i, a) in before.accounts() {
+        tree.set(i, a.leaf_hash()).expect("set");
+    }
+    let mut step = |u: &mut LeafUpdate, leaf: Option<Fr>| {
+        u.proof = tree.proof(u.index).expect("proof");
+        tree.set(u.index, leaf.unwrap_or_else(|| u.after.leaf_hash())).expect("set");
+    };
+    for (j, slot) in w.slots.iter_mut().enumerate() {
+        for (k, u) in slot.updates.iter_mut().enumerate() {
+            step(u, forged(j, k));
+        }
+    }
+    step(&mut w.fee_update, forged(usize::MAX, 0));
+    w.header.new_root = tree.root();
+}
+
+/// Poseidon leaf of `a` with a balance and nonce given as field elements.
+fn leaf_with(a: &Account, balance: Fr, nonce: u64) -> Fr {
+    poseidon(&[a.pubkey.x, a.pubkey.y, balance, Fr::from(nonce), address_to_field(&a.owner)])
+}
+
+/// A one-slot batch with a transfer from Alice (1, holding 10^18) to `to` of `amount` with `fee`,
+/// proved by a cheating prover: Alice re-signs it, and the witness is re-proved with the leaves
+/// the circuit's field arithmetic computes, so an overdraft or overflow meets only the 128-bit
+/// range checks and a missing payee only the existence check.
+fn forged_transfer(to: u32, bob: u128, operator: u128, amount: u128, fee: u128) -> BatchWitness {
     let mut s = genesis();
     for (i, balance) in [(2u32, bob), (0, operator)] {
         let a = s.account(i);
@@ -220,58 +248,76 @@ fn forged_transfer(bob: u128, operator: u128, amount: u128, fee: u128) -> BatchW
     let before = s.clone();
     let t = Transfer::signed(&key(2), 1, 2, 0, 0, 0);
     let mut w = BatchWitness::from_transition(&s.apply_batch(1, 0, 1, 0, &[Operation::Transfer(t)]).expect("valid"));
-    let t = Transfer::signed(&key(2), 1, 2, amount, fee, 0);
-    let bytes = causeway_protocol::PubdataOp::Transfer { from: 1, to: 2, amount, fee }.encode().expect("encodable");
+    let t = Transfer::signed(&key(2), 1, to, amount, fee, 0);
+    let bytes = causeway_protocol::PubdataOp::Transfer { from: 1, to, amount, fee }.encode().expect("encodable");
     w.pubdata[..CHUNK_BYTES].copy_from_slice(&bytes);
     w.slots[0].signature = Some(t.signature);
-
-    // Replay the slot with field arithmetic: each proof is taken from the forged tree.
-    let leaf = |i: u32, balance: Fr, nonce: u32| {
-        let a = before.account(i);
-        poseidon(&[a.pubkey.x, a.pubkey.y, balance, Fr::from(nonce), address_to_field(&a.owner)])
-    };
-    let mut tree = MerkleTree::new(PARAMS.depth, Account::EMPTY.leaf_hash()).expect("tree");
-    for (i, a) in before.accounts() {
-        tree.set(i, a.leaf_hash()).expect("set");
-    }
+    let payee = before.account(to);
+    w.slots[0].updates[1].index = to;
+    w.slots[0].updates[1].before = payee;
     let balance = |i: u32| Fr::from(before.account(i).balance);
-    w.slots[0].updates[0].proof = tree.proof(1).expect("proof");
-    tree.set(1, leaf(1, balance(1) - Fr::from(amount) - Fr::from(fee), 1)).expect("set");
-    w.slots[0].updates[1].proof = tree.proof(2).expect("proof");
-    tree.set(2, leaf(2, balance(2) + Fr::from(amount), 0)).expect("set");
-    w.fee_update.proof = tree.proof(0).expect("proof");
-    tree.set(0, leaf(0, balance(0) + Fr::from(fee), 0)).expect("set");
-    w.header.new_root = tree.root();
+    reprove(&mut w, &before, |j, k| match (j, k) {
+        (0, 0) => Some(leaf_with(&before.account(1), balance(1) - Fr::from(amount) - Fr::from(fee), 1)),
+        (0, 1) => Some(leaf_with(&payee, balance(to) + Fr::from(amount), 0)),
+        _ => Some(leaf_with(&before.account(0), balance(0) + Fr::from(fee), 0)),
+    });
     w
 }
 
 #[test]
 fn forged_transfers_within_the_rules_satisfy_the_circuit() {
     // The control for the range-check tests below: the forging itself is sound.
-    assert!(satisfied(forged_transfer(5, 5, 10u128.pow(17), 1_000)));
-    assert!(satisfied(forged_transfer(u128::MAX - 10, u128::MAX - 500, 10, 500)));
+    assert!(satisfied(forged_transfer(2, 5, 5, 10u128.pow(17), 1_000)));
+    assert!(satisfied(forged_transfer(2, u128::MAX - 10, u128::MAX - 500, 10, 500)));
 }
 
 #[test]
 fn rule_no_overspend() {
-    let w = forged_transfer(5, 5, 10u128.pow(19), 1_000); // Alice holds 10^18
+    let w = forged_transfer(2, 5, 5, 10u128.pow(19), 1_000); // Alice holds 10^18
     assert_rejected("amount plus fee must not exceed the balance", w);
 }
 
 #[test]
 fn rule_fee_counts_against_the_balance() {
-    let w = forged_transfer(5, 5, 10u128.pow(18), 1_000); // the amount alone would fit
+    let w = forged_transfer(2, 5, 5, 10u128.pow(18), 1_000); // the amount alone would fit
     assert_rejected("the fee is paid from the balance too", w);
 }
 
 #[test]
 fn rule_payee_balance_cannot_overflow() {
-    let w = forged_transfer(u128::MAX - 10, 0, 1_000, 0);
+    let w = forged_transfer(2, u128::MAX - 10, 0, 1_000, 0);
     assert_rejected("the payee's balance stays below 2^128", w);
 }
 
 #[test]
 fn rule_fee_credit_cannot_overflow_the_operator() {
-    let w = forged_transfer(0, u128::MAX - 500, 10, 1_000);
+    let w = forged_transfer(2, 0, u128::MAX - 500, 10, 1_000);
     assert_rejected("the operator's balance stays below 2^128 after fees", w);
+}
+
+#[test]
+fn rule_payee_must_exist() {
+    let w = forged_transfer(5, 5, 5, 1_000, 0); // account 5 is empty
+    assert_rejected("a transfer pays an existing account", w);
+}
+
+#[test]
+fn rule_deposit_key_is_a_curve_point() {
+    // A deposit creating account 5 with key (1, 1), re-proved with the leaf that key gives.
+    let before = genesis();
+    let mut s = before.clone();
+    let d = Deposit { account: 5, pubkey: key(6).public_key(), owner: [6; 20], amount: 50 };
+    let t = s.apply_batch(1, 0, PARAMS.slots, 0, &[Operation::Deposit(d)]).expect("valid");
+    let mut w = BatchWitness::from_transition(&t);
+    let bad = Account { pubkey: causeway_protocol::Point { x: Fr::from(1u64), y: Fr::from(1u64) }, ..s.account(5) };
+    w.pubdata[layout::DEPOSIT_PK_X..layout::DEPOSIT_PK_X + 32].copy_from_slice(&fr_to_be_bytes(&bad.pubkey.x));
+    w.pubdata[layout::DEPOSIT_PK_Y..layout::DEPOSIT_PK_Y + 32].copy_from_slice(&fr_to_be_bytes(&bad.pubkey.y));
+    w.slots[0].updates[1].before = bad;
+    w.slots[0].updates[1].after = bad;
+    w.slots[0].updates[0].after = bad;
+    let mut control = BatchWitness::from_transition(&t);
+    reprove(&mut control, &before, |_, _| None);
+    assert!(satisfied(control), "re-proving an honest witness changes nothing");
+    reprove(&mut w, &before, |_, _| None);
+    assert_rejected("a deposit's key is a Baby Jubjub point", w);
 }
