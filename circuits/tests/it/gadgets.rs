@@ -104,3 +104,53 @@ fn eddsa_gadget_agrees_with_native_verification() {
     let (cs, _) = eddsa_cs(false, 2, 8);
     assert!(cs.is_satisfied().expect("check"), "an unenforced check accepts anything");
 }
+
+#[test]
+fn curve_gadgets_equal_native_on_random_points() {
+    use causeway_circuits::gadgets::eddsa::mul_base8;
+    use causeway_protocol::Point;
+    let mut rng = StdRng::seed_from_u64(3);
+    for _ in 0..3 {
+        let cs = new_cs();
+        let p = PrivateKey(rng.r#gen()).public_key();
+        let q = PrivateKey(rng.r#gen()).public_key();
+        let k: u64 = rng.r#gen();
+        let (pv, qv) = (
+            PointVar::new_witness(cs.clone(), Some(p)).expect("p"),
+            PointVar::new_witness(cs.clone(), Some(q)).expect("q"),
+        );
+        let sum = pv.add(&qv).expect("add");
+        assert_eq!((sum.x.value().expect("x"), sum.y.value().expect("y")), (p.add(&q).x, p.add(&q).y));
+        let bits = alloc_bits(cs.clone(), Some(ConstraintF::from(k)), 64).expect("bits");
+        let native = p.mul(&k.into());
+        let prod = pv.mul_bits(&bits).expect("mul");
+        assert_eq!((prod.x.value().expect("x"), prod.y.value().expect("y")), (native.x, native.y));
+        let fixed = mul_base8(&bits).expect("mul");
+        let native = Point::base8().mul(&k.into());
+        assert_eq!((fixed.x.value().expect("x"), fixed.y.value().expect("y")), (native.x, native.y));
+        assert!(cs.is_satisfied().expect("check"));
+    }
+}
+
+#[test]
+fn eddsa_gadget_agrees_with_native_on_random_keys_and_messages() {
+    let mut rng = StdRng::seed_from_u64(4);
+    for _ in 0..3 {
+        let key = PrivateKey(rng.r#gen());
+        let msg = fr(&mut rng);
+        let mut sig = key.sign(msg);
+        for tamper in [false, true] {
+            if tamper {
+                sig.s += causeway_protocol::eddsa::Scalar::from(1u64);
+            }
+            let native = causeway_protocol::eddsa::verify(&key.public_key(), msg, &sig);
+            assert_eq!(native, !tamper);
+            let cs = new_cs();
+            let pk = PointVar::new_witness(cs.clone(), Some(key.public_key())).expect("pk");
+            let m = FrVar::new_witness(cs.clone(), || Ok(msg)).expect("msg");
+            let s = SignatureVar::new_witness(cs.clone(), Some(&sig)).expect("sig");
+            verify_if(&FrVar::one(), &pk, &m, &s).expect("gadget");
+            assert_eq!(cs.is_satisfied().expect("check"), native, "gadget and native agree (tampered: {tamper})");
+        }
+    }
+}
