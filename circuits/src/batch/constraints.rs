@@ -14,8 +14,8 @@ use crate::gadgets::{
     eddsa::{PointVar, SignatureVar, verify_if},
     merkle::PathVar,
     poseidon::poseidon,
+    sha256::sha256,
 };
-use ark_crypto_primitives::crh::sha256::constraints::Sha256Gadget;
 use ark_ff::Field;
 use ark_r1cs_std::{fields::FieldVar, prelude::*};
 use ark_relations::gr1cs::{ConstraintSynthesizer, ConstraintSystemRef, SynthesisError};
@@ -357,9 +357,7 @@ impl BatchCircuit {
             bytes_bits.extend(int_bytes_bits(field));
         }
         bytes_bits.extend(pubdata);
-        let bytes: Vec<UInt8<ConstraintF>> = bytes_bits.chunks(8).map(UInt8::from_bits_le).collect();
-        let digest = Sha256Gadget::digest(&bytes)?;
-        let digest_bits: Vec<Bit> = digest.0.iter().flat_map(|b| b.to_bits_le().unwrap_or_default()).collect();
+        let digest_bits = sha256(&bytes_bits)?;
         let mut value = be_field_bits(&digest_bits, 0, 32);
         value.truncate(253);
         pack_le(&value).enforce_equal(&commitment)?;

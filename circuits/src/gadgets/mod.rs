@@ -4,6 +4,7 @@ pub mod bits;
 pub mod eddsa;
 pub mod merkle;
 pub mod poseidon;
+pub mod sha256;
 
 /// The one constraint field.
 pub type ConstraintF = ark_bn254::Fr;
