@@ -17,6 +17,7 @@ pub mod poseidon;
 pub mod pubdata;
 pub mod state;
 pub mod tree;
+pub mod wire;
 
 pub use account::{Account, AccountIndex, Address};
 pub use batch::{BatchHeader, commitment};

@@ -3,3 +3,4 @@
 mod pubdata;
 mod state;
 mod vectors;
+mod wire;

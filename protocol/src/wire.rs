@@ -1,0 +1,230 @@
+//! JSON forms of protocol objects: signed transactions as users submit them, and the genesis
+//! file. Integers that can pass 2^53 (amounts, fees, balances) are decimal strings; keys,
+//! signatures, addresses and hashes are `0x`-prefixed hex.
+
+use crate::{
+    account::{Account, AccountIndex, Address},
+    eddsa::{PublicKey, Signature},
+    error::ProtocolError,
+    field::{Fr, fr_to_be_bytes},
+    ops::{Operation, Transfer, Withdraw},
+    state::State,
+};
+use serde::{Deserialize, Deserializer, Serialize, Serializer, de::Error};
+
+fn hex_bytes<'de, const N: usize, D: Deserializer<'de>>(d: D) -> Result<[u8; N], D::Error> {
+    let s = String::deserialize(d)?;
+    let digits = s.strip_prefix("0x").ok_or_else(|| D::Error::custom("expected 0x-prefixed hex"))?;
+    let bytes = hex::decode(digits).map_err(|e| D::Error::custom(format!("bad hex: {e}")))?;
+    bytes.try_into().map_err(|b: Vec<u8>| D::Error::custom(format!("expected {N} bytes, got {}", b.len())))
+}
+
+fn to_hex(bytes: &[u8]) -> String {
+    format!("0x{}", hex::encode(bytes))
+}
+
+/// An amount as a decimal string (u128 does not fit JSON numbers).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Amount(pub u128);
+
+impl Serialize for Amount {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&self.0.to_string())
+    }
+}
+
+impl<'de> Deserialize<'de> for Amount {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = String::deserialize(d)?;
+        if s.is_empty() || !s.bytes().all(|b| b.is_ascii_digit()) {
+            return Err(D::Error::custom("expected a decimal string of digits"));
+        }
+        s.parse().map(Amount).map_err(|_| D::Error::custom("amount does not fit in 128 bits"))
+    }
+}
+
+/// A base-chain address as 0x-prefixed hex.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct HexAddress(pub Address);
+
+impl Serialize for HexAddress {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&to_hex(&self.0))
+    }
+}
+
+impl<'de> Deserialize<'de> for HexAddress {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        hex_bytes::<'de, 20, D>(d).map(HexAddress)
+    }
+}
+
+/// A public key as circomlibjs's packed point (32 bytes hex).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct PackedKey(pub PublicKey);
+
+impl Serialize for PackedKey {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&to_hex(&self.0.pack()))
+    }
+}
+
+impl<'de> Deserialize<'de> for PackedKey {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let bytes = hex_bytes::<'de, 32, D>(d)?;
+        PublicKey::unpack(&bytes).map(PackedKey).ok_or_else(|| D::Error::custom("not a Baby Jubjub point"))
+    }
+}
+
+/// A signature as circomlibjs's packed signature (64 bytes hex).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct PackedSignature(pub Signature);
+
+impl Serialize for PackedSignature {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&to_hex(&self.0.pack()))
+    }
+}
+
+impl<'de> Deserialize<'de> for PackedSignature {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let bytes = hex_bytes::<'de, 64, D>(d)?;
+        Signature::unpack(&bytes)
+            .map(PackedSignature)
+            .ok_or_else(|| D::Error::custom("not a valid packed signature (R8 off the curve or S too large)"))
+    }
+}
+
+/// A signed transaction as users submit it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
+pub enum SignedTx {
+    /// A transfer between accounts.
+    Transfer {
+        /// Payer index.
+        from: AccountIndex,
+        /// Payee index.
+        to: AccountIndex,
+        /// Wei, decimal string.
+        amount: Amount,
+        /// Wei, decimal string.
+        fee: Amount,
+        /// The payer's nonce.
+        nonce: u32,
+        /// Packed signature of the transfer's message.
+        signature: PackedSignature,
+    },
+    /// A withdrawal to a base-chain address.
+    Withdraw {
+        /// Payer index.
+        from: AccountIndex,
+        /// Base-chain recipient.
+        to: HexAddress,
+        /// Wei, decimal string.
+        amount: Amount,
+        /// Wei, decimal string.
+        fee: Amount,
+        /// The payer's nonce.
+        nonce: u32,
+        /// Packed signature of the withdrawal's message.
+        signature: PackedSignature,
+    },
+}
+
+impl SignedTx {
+    /// The operation.
+    pub fn operation(&self) -> Operation {
+        match *self {
+            SignedTx::Transfer { from, to, amount, fee, nonce, signature } => {
+                Operation::Transfer(Transfer { from, to, amount: amount.0, fee: fee.0, nonce, signature: signature.0 })
+            }
+            SignedTx::Withdraw { from, to, amount, fee, nonce, signature } => Operation::Withdraw(Withdraw {
+                from,
+                to: to.0,
+                amount: amount.0,
+                fee: fee.0,
+                nonce,
+                signature: signature.0,
+            }),
+        }
+    }
+
+    /// The JSON form of a signed transfer or withdrawal (`None` for other operations).
+    pub fn of(op: &Operation) -> Option<Self> {
+        match *op {
+            Operation::Transfer(t) => Some(SignedTx::Transfer {
+                from: t.from,
+                to: t.to,
+                amount: Amount(t.amount),
+                fee: Amount(t.fee),
+                nonce: t.nonce,
+                signature: PackedSignature(t.signature),
+            }),
+            Operation::Withdraw(w) => Some(SignedTx::Withdraw {
+                from: w.from,
+                to: HexAddress(w.to),
+                amount: Amount(w.amount),
+                fee: Amount(w.fee),
+                nonce: w.nonce,
+                signature: PackedSignature(w.signature),
+            }),
+            _ => None,
+        }
+    }
+
+    /// The transaction hash: its signed message, as 0x-prefixed 32-byte big-endian hex.
+    pub fn hash(&self) -> String {
+        let message: Fr = match self.operation() {
+            Operation::Transfer(t) => t.message(),
+            Operation::Withdraw(w) => w.message(),
+            _ => unreachable!("a signed transaction is a transfer or a withdrawal"),
+        };
+        to_hex(&fr_to_be_bytes(&message))
+    }
+}
+
+/// One account of the genesis file.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GenesisAccount {
+    /// Position in the tree.
+    pub index: AccountIndex,
+    /// Packed public key.
+    pub public_key: PackedKey,
+    /// Wei, decimal string.
+    pub balance: Amount,
+    /// Base-chain owner (may request a full exit).
+    pub owner: HexAddress,
+}
+
+/// The genesis file: the state before batch 1.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Genesis {
+    /// Tree depth in bits.
+    pub depth: u32,
+    /// The operator's fee account (must be one of `accounts`).
+    pub fee_account: AccountIndex,
+    /// Initial accounts.
+    pub accounts: Vec<GenesisAccount>,
+}
+
+impl Genesis {
+    /// Builds the genesis state, refusing duplicate or out-of-range indices and a missing fee
+    /// account. The same file always gives the same root.
+    pub fn state(&self) -> Result<State, ProtocolError> {
+        let mut s = State::new(self.depth)?;
+        for a in &self.accounts {
+            if !s.account(a.index).is_empty() {
+                return Err(ProtocolError::AccountTaken(a.index));
+            }
+            let account = Account { pubkey: a.public_key.0, balance: a.balance.0, nonce: 0, owner: a.owner.0 };
+            s.proof(a.index)?;
+            s.insert(a.index, account)?;
+        }
+        if s.account(self.fee_account).is_empty() {
+            return Err(ProtocolError::UnknownAccount(self.fee_account));
+        }
+        Ok(s)
+    }
+}

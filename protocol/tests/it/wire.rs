@@ -1,0 +1,80 @@
+//! JSON forms: signed transactions and the genesis file.
+
+use causeway_protocol::{
+    Operation, PrivateKey, ProtocolError, State, Transfer, Withdraw,
+    wire::{Genesis, SignedTx},
+};
+
+fn genesis_json(accounts: &str, fee_account: u32) -> String {
+    format!(r#"{{"depth": 4, "fee_account": {fee_account}, "accounts": [{accounts}]}}"#)
+}
+
+fn account_json(index: u32, key: u8, balance: &str) -> String {
+    let pk = hex::encode(PrivateKey([key; 32]).public_key().pack());
+    format!(r#"{{"index": {index}, "public_key": "0x{pk}", "balance": "{balance}", "owner": "0x{}"}}"#, "11".repeat(20))
+}
+
+#[test]
+fn signed_transactions_round_trip_and_apply() {
+    let key = PrivateKey([2; 32]);
+    let genesis: Genesis =
+        serde_json::from_str(&genesis_json(&[account_json(0, 1, "0"), account_json(1, 2, "5000")].join(","), 0))
+            .expect("genesis");
+    let mut state: State = genesis.state().expect("state");
+    let ops = [
+        Operation::Transfer(Transfer::signed(&key, 1, 0, 1000, 10, 0)),
+        Operation::Withdraw(Withdraw::signed(&key, 1, [0xaa; 20], 2000, 0, 1)),
+    ];
+    for op in ops {
+        let tx = SignedTx::of(&op).expect("signed");
+        let json = serde_json::to_string(&tx).expect("serialize");
+        let back: SignedTx = serde_json::from_str(&json).expect("parse");
+        assert_eq!(back.operation(), op);
+        assert_eq!(back.hash().len(), 66);
+        state.apply(&back.operation()).expect("valid");
+    }
+    assert_eq!(state.account(1).balance, 5000 - 1010 - 2000);
+}
+
+#[test]
+fn malformed_transactions_are_refused_with_a_reason() {
+    let op = Operation::Transfer(Transfer::signed(&PrivateKey([2; 32]), 1, 0, 1000, 10, 0));
+    let good = serde_json::to_value(SignedTx::of(&op).expect("signed")).expect("json");
+    let cases = [
+        ("amount", serde_json::json!("12a"), "decimal"),
+        ("amount", serde_json::json!(1000), "string"),
+        ("amount", serde_json::json!("340282366920938463463374607431768211456"), "128 bits"),
+        ("signature", serde_json::json!("0x1234"), "64 bytes"),
+        ("signature", serde_json::json!("1234"), "0x"),
+        ("signature", serde_json::json!(format!("0x{}", "ff".repeat(64))), "signature"),
+        ("type", serde_json::json!("mint"), "unknown variant"),
+        ("extra", serde_json::json!(1), "unknown field"),
+    ];
+    for (field, value, expected) in cases {
+        let mut v = good.clone();
+        v[field] = value;
+        let err = serde_json::from_value::<SignedTx>(v).expect_err(field).to_string();
+        assert!(err.contains(expected), "{field}: {err}");
+    }
+}
+
+#[test]
+fn genesis_is_reproducible_and_validated() {
+    let json = genesis_json(&[account_json(0, 1, "0"), account_json(3, 2, "7")].join(","), 0);
+    let a: Genesis = serde_json::from_str(&json).expect("genesis");
+    let b: Genesis = serde_json::from_str(&serde_json::to_string(&a).expect("serialize")).expect("parse");
+    assert_eq!(a.state().expect("state").root(), b.state().expect("state").root());
+
+    let dup: Genesis =
+        serde_json::from_str(&genesis_json(&[account_json(0, 1, "0"), account_json(0, 2, "7")].join(","), 0))
+            .expect("parse");
+    assert_eq!(dup.state().err(), Some(ProtocolError::AccountTaken(0)));
+    let no_fee: Genesis = serde_json::from_str(&genesis_json(&account_json(0, 1, "0"), 2)).expect("parse");
+    assert_eq!(no_fee.state().err(), Some(ProtocolError::UnknownAccount(2)));
+    let far: Genesis = serde_json::from_str(&genesis_json(&account_json(16, 1, "0"), 16)).expect("parse");
+    assert!(matches!(far.state(), Err(ProtocolError::IndexOutOfRange { .. })));
+    let mut v: serde_json::Value = serde_json::from_str(&genesis_json(&account_json(0, 1, "0"), 0)).expect("json");
+    v["accounts"][0]["public_key"] = serde_json::json!(format!("0x{}", "ff".repeat(32)));
+    let err = serde_json::from_value::<Genesis>(v).expect_err("off-curve key").to_string();
+    assert!(err.contains("not a Baby Jubjub point"), "{err}");
+}
