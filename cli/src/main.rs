@@ -71,6 +71,16 @@ enum Bench {
         #[command(flatten)]
         shape: Shape,
     },
+    /// Native throughput on one core: Poseidon, EdDSA signing and verification, and
+    /// applying signed transfers to a state tree.
+    Native {
+        /// State tree depth in bits.
+        #[arg(long, default_value_t = 24)]
+        depth: u32,
+        /// Transfers to apply.
+        #[arg(long, default_value_t = 2000)]
+        txs: u32,
+    },
 }
 
 fn main() -> ExitCode {
@@ -108,6 +118,7 @@ fn run(cli: Cli) -> Result<(), String> {
         Command::ProveSample { keys, out } => prove_sample(&keys, &out),
         Command::Bench { bench: Bench::Circuit { shape } } => bench_circuit(shape.params()?),
         Command::Bench { bench: Bench::Prove { shape } } => bench_prove(shape.params()?),
+        Command::Bench { bench: Bench::Native { depth, txs } } => bench_native(depth, txs),
     }
 }
 
@@ -199,6 +210,65 @@ fn bench_prove(params: CircuitParams) -> Result<(), String> {
         "peak_rss_mb": peak_rss_mb(),
         "pk_bytes": pk_bytes.len(),
         "threads": std::thread::available_parallelism().map_or(1, usize::from),
+    });
+    println!("{line}");
+    Ok(())
+}
+
+fn bench_native(depth: u32, txs: u32) -> Result<(), String> {
+    use causeway_protocol::{Operation, Transfer, poseidon::poseidon};
+    let per_s = |n: u32, t: Instant| f64::from(n) / t.elapsed().as_secs_f64();
+    let accounts = 64;
+    let mut state = sample::sample_genesis(depth, accounts).map_err(|e| e.to_string())?;
+    let keys: Vec<_> = (0..accounts).map(sample::sample_key).collect();
+
+    let t = Instant::now();
+    let mut x = ConstraintF::from(1u64);
+    for _ in 0..txs {
+        x = poseidon(&[x, x, x, x]);
+    }
+    let poseidon4_per_s = per_s(txs, t);
+
+    let t = Instant::now();
+    let ops: Vec<Operation> = (0..txs)
+        .map(|i| {
+            let from = i % accounts;
+            Operation::Transfer(Transfer::signed(
+                &keys[from as usize],
+                from,
+                (from + 1) % accounts,
+                1_000,
+                10,
+                i / accounts,
+            ))
+        })
+        .collect();
+    let sign_per_s = per_s(txs, t);
+
+    let t = Instant::now();
+    for op in &ops {
+        if let Operation::Transfer(tr) = op {
+            let pk = state.account(tr.from).pubkey;
+            if !causeway_protocol::eddsa::verify(&pk, tr.message(), &tr.signature) {
+                return Err("a sample signature does not verify".into());
+            }
+        }
+    }
+    let verify_per_s = per_s(txs, t);
+
+    let t = Instant::now();
+    for op in &ops {
+        state.apply(op).map_err(|e| e.to_string())?;
+    }
+    let apply_per_s = per_s(txs, t);
+    let line = serde_json::json!({
+        "bench": "native",
+        "depth": depth,
+        "txs": txs,
+        "poseidon4_per_s": poseidon4_per_s,
+        "sign_per_s": sign_per_s,
+        "verify_per_s": verify_per_s,
+        "apply_transfer_per_s": apply_per_s,
     });
     println!("{line}");
     Ok(())

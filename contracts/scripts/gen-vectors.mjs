@@ -26,6 +26,15 @@ const C = constants.C.slice(0, MAX_INPUTS).map((row) => row.map((c) => BigInt(c)
 const M = constants.M.slice(0, MAX_INPUTS).map((m) => m.map((row) => row.map((c) => BigInt(c).toString(16))));
 writeFileSync(root + "protocol/src/poseidon/constants.json", JSON.stringify({ C, M }) + "\n");
 
+// The same permutation with sparse partial rounds (circomlibjs poseidon_opt), for native speed.
+const opt = JSON.parse(readFileSync(new URL("../node_modules/circomlibjs/src/poseidon_constants_opt.json", import.meta.url)));
+const hexAll = (x) => (Array.isArray(x) ? x.map(hexAll) : BigInt(x).toString(16));
+const pick = (k) => hexAll(opt[k].slice(0, MAX_INPUTS));
+writeFileSync(
+  root + "protocol/src/poseidon/constants_opt.json",
+  JSON.stringify({ C: pick("C"), S: pick("S"), M: pick("M"), P: pick("P") }) + "\n",
+);
+
 // Deterministic pseudo-random field elements so the vectors are reproducible.
 let counter = 0n;
 function pseudo(bits) {
