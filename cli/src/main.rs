@@ -256,6 +256,13 @@ fn bench_native(depth: u32, txs: u32) -> Result<(), String> {
     }
     let verify_per_s = per_s(txs, t);
 
+    // What a sequencer does per submission: all rules checked, no tree hashing.
+    let t = Instant::now();
+    for op in ops.iter().take(accounts as usize) {
+        state.check(op).map_err(|e| e.to_string())?;
+    }
+    let check_per_s = per_s(accounts, t);
+
     let t = Instant::now();
     for op in &ops {
         state.apply(op).map_err(|e| e.to_string())?;
@@ -268,6 +275,7 @@ fn bench_native(depth: u32, txs: u32) -> Result<(), String> {
         "poseidon4_per_s": poseidon4_per_s,
         "sign_per_s": sign_per_s,
         "verify_per_s": verify_per_s,
+        "check_transfer_per_s": check_per_s,
         "apply_transfer_per_s": apply_per_s,
     });
     println!("{line}");

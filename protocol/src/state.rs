@@ -127,7 +127,7 @@ impl State {
     }
 
     fn existing(&self, index: AccountIndex) -> Result<Account, ProtocolError> {
-        self.tree.proof(index)?;
+        self.tree.check_index(index)?;
         let a = self.account(index);
         if a.is_empty() {
             return Err(ProtocolError::UnknownAccount(index));
@@ -146,7 +146,7 @@ impl State {
                 if !d.pubkey.is_on_curve() {
                     return Err(ProtocolError::InvalidPublicKey);
                 }
-                self.tree.proof(d.account)?;
+                self.tree.check_index(d.account)?;
                 let mut a = self.account(d.account);
                 if a.is_empty() {
                     a = Account { pubkey: d.pubkey, balance: 0, nonce: 0, owner: d.owner };
@@ -179,7 +179,7 @@ impl State {
                 fee = w.fee;
             }
             Operation::FullExit(e) => {
-                self.tree.proof(e.account)?;
+                self.tree.check_index(e.account)?;
                 let mut a = self.account(e.account);
                 // A request by someone who does not own the account is consumed and pays nothing.
                 if !a.is_empty() && a.owner == e.owner {

@@ -101,7 +101,8 @@ impl MerkleTree {
         self.node(self.levels(), 0)
     }
 
-    fn check(&self, index: u32) -> Result<u64, ProtocolError> {
+    /// Refuses an index past the tree's capacity.
+    pub fn check_index(&self, index: u32) -> Result<u64, ProtocolError> {
         let i = u64::from(index);
         if i >= self.capacity() {
             return Err(ProtocolError::IndexOutOfRange { index, capacity: self.capacity() });
@@ -111,12 +112,12 @@ impl MerkleTree {
 
     /// The leaf at `index`.
     pub fn leaf(&self, index: u32) -> Result<Fr, ProtocolError> {
-        Ok(self.node(0, self.check(index)?))
+        Ok(self.node(0, self.check_index(index)?))
     }
 
     /// The membership proof of the leaf at `index`.
     pub fn proof(&self, index: u32) -> Result<MerkleProof, ProtocolError> {
-        let mut i = self.check(index)?;
+        let mut i = self.check_index(index)?;
         let mut siblings = Vec::with_capacity(self.levels());
         for level in 0..self.levels() {
             let first = i & !3;
@@ -136,7 +137,7 @@ impl MerkleTree {
 
     /// Sets the leaf at `index` and rehashes its path.
     pub fn set(&mut self, index: u32, leaf: Fr) -> Result<(), ProtocolError> {
-        let mut i = self.check(index)?;
+        let mut i = self.check_index(index)?;
         self.store(0, i, leaf);
         for level in 0..self.levels() {
             let first = i & !3;

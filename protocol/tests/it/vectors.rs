@@ -118,3 +118,20 @@ fn committed_vectors_are_what_circomlibjs_produces_now() {
     }
     let _ = std::fs::remove_dir_all(&out);
 }
+
+#[test]
+fn fixed_base_table_equals_double_and_add() {
+    use num_bigint::BigUint;
+    let order: BigUint = Scalar::from(-1i64).into();
+    for k in [
+        BigUint::from(0u32),
+        BigUint::from(1u32),
+        BigUint::from(255u32),
+        BigUint::from(256u32),
+        order,
+        BigUint::from_bytes_le(&[0xa5; 32]),
+        BigUint::from_bytes_le(&[0xff; 40]),
+    ] {
+        assert_eq!(Point::mul_base8(&k), Point::base8().mul(&k), "k = {k}");
+    }
+}
