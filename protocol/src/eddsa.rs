@@ -70,7 +70,8 @@ impl Point {
 
     /// The point of `ark-ed-on-bn254`'s curve in circomlib's coordinates.
     pub fn from_ark(p: &EdwardsAffine) -> Point {
-        let inv = sqrt_a().inverse().unwrap_or_else(|| unreachable!("nonzero"));
+        static INV: OnceLock<Fr> = OnceLock::new();
+        let inv = INV.get_or_init(|| sqrt_a().inverse().unwrap_or_else(|| unreachable!("nonzero")));
         Point { x: p.x * inv, y: p.y }
     }
 
@@ -250,4 +251,34 @@ pub fn verify(a: &PublicKey, msg: Fr, sig: &Signature) -> bool {
     let left = Point::mul_base8(&sig.s.into_bigint().into());
     let right = sig.r8.add(&a.mul(&(hm * 8u32)));
     left == right
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A key with a small-order component: verification must equal the circuit's
+    /// S·Base8 == R8 + h·(8A), whatever shortcut the native code takes.
+    #[test]
+    fn verification_matches_the_circuit_formula_for_keys_with_small_order_parts() {
+        let key = PrivateKey([5; 32]);
+        let (s, _) = key.expanded();
+        let order_two = Point { x: Fr::ZERO, y: -Fr::ONE };
+        assert!(order_two.is_on_curve());
+        let a = key.public_key().add(&order_two);
+        let msg = Fr::from(99u64);
+        let r = Scalar::from(12_345u64);
+        let r8 = Point::mul_base8(&r.into_bigint().into());
+        let h = challenge(&r8, &a, msg);
+        let sig = Signature {
+            r8,
+            s: r + Scalar::from_le_bytes_mod_order(&h.into_bigint().to_bytes_le())
+                * Scalar::from_le_bytes_mod_order(&s),
+        };
+        let h_int: BigUint = h.into_bigint().into();
+        let circuit_formula = Point::base8().mul(&sig.s.into_bigint().into()) == sig.r8.add(&a.mul(&(h_int * 8u32)));
+        assert!(circuit_formula);
+        assert!(verify(&a, msg, &sig));
+        assert!(!verify(&key.public_key(), msg, &sig), "the challenge binds the key");
+    }
 }
