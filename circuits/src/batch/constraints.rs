@@ -331,6 +331,8 @@ impl BatchCircuit {
                 owner: &a.before.owner + &dep * &(&dep_owner - &a.before.owner),
             };
             range_check(&after_a.balance, 128)?;
+            // Nonces are u32 natively: the 2^32-th signed operation is refused, here too.
+            range_check(&after_a.nonce, 32)?;
             m.charge("range_checks");
             root = a.apply(&root, &after_a, &mut m)?;
 

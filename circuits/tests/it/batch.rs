@@ -209,14 +209,15 @@ fn random_valid_batches_satisfy_the_circuit_and_match_the_native_root() {
     }
 }
 
-/// Re-proves a tampered witness as a cheating prover would: replays every leaf update over a
-/// tree of `before`, taking each proof from that tree and writing the leaf hash `forged` gives
+/// Re-proves a tampered witness as a cheating prover would: starts from the root of `before`,
+/// replays every leaf update over a tree of `before`, taking each proof from that tree and writing the leaf hash `forged` gives
 /// for (slot, update) — `usize::MAX` for the fee update — or else the update's own `after`.
 fn reprove(w: &mut BatchWitness, before: &State, forged: impl Fn(usize, usize) -> Option<Fr>) {
     let mut tree = MerkleTree::new(PARAMS.depth, Account::EMPTY.leaf_hash()).expect("tree");
     for (i, a) in before.accounts() {
         tree.set(i, a.leaf_hash()).expect("set");
     }
+    w.header.old_root = tree.root();
     let mut step = |u: &mut LeafUpdate, leaf: Option<Fr>| {
         u.proof = tree.proof(u.index).expect("proof");
         tree.set(u.index, leaf.unwrap_or_else(|| u.after.leaf_hash())).expect("set");
@@ -320,4 +321,32 @@ fn rule_deposit_key_is_a_curve_point() {
     assert!(satisfied(control), "re-proving an honest witness changes nothing");
     reprove(&mut w, &before, |_, _| None);
     assert_rejected("a deposit's key is a Baby Jubjub point", w);
+}
+
+#[test]
+fn rule_nonce_stays_below_two_to_the_32() {
+    let amount = 1_000;
+    let mut s = genesis();
+    let alice = s.account(1);
+    s.insert(1, Account { nonce: u32::MAX - 1, ..alice }).expect("insert");
+    let t = Transfer::signed(&key(2), 1, 2, amount, 0, u32::MAX - 1);
+    let w = BatchWitness::from_transition(&s.apply_batch(1, 0, 1, 0, &[Operation::Transfer(t)]).expect("valid"));
+    assert!(satisfied(w.clone()), "nonce 2^32 - 1 is the last one");
+
+    // One more: natively a nonce overflow; the cheating prover writes nonce 2^32 into the leaf.
+    let mut before = genesis();
+    let alice = before.account(1);
+    before.insert(1, Account { nonce: u32::MAX, ..alice }).expect("insert");
+    assert_eq!(
+        before.clone().apply(&Operation::Transfer(Transfer::signed(&key(2), 1, 2, amount, 0, u32::MAX))).err(),
+        Some(causeway_protocol::ProtocolError::NonceOverflow)
+    );
+    let mut w = w;
+    w.slots[0].updates[0].before = before.account(1);
+    w.slots[0].signature = Some(Transfer::signed(&key(2), 1, 2, amount, 0, u32::MAX).signature);
+    let alice = before.account(1);
+    reprove(&mut w, &before, |j, k| {
+        (j, k).eq(&(0, 0)).then(|| leaf_with(&alice, Fr::from(alice.balance - amount), u64::from(u32::MAX) + 1))
+    });
+    assert_rejected("the nonce stays below 2^32", w);
 }
