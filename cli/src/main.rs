@@ -1,7 +1,7 @@
 //! The `causeway` binary: a thin shell over the library crates.
 
 use causeway_circuits::{BatchCircuit, BatchWitness, Breakdown, CircuitParams, ConstraintF};
-use causeway_prover::{INSECURE_WARNING, Keys, export, keys::circuit_id, prove, sample, verify};
+use causeway_prover::{INSECURE_WARNING, Keys, export, prove, sample, verify};
 use clap::{Args, Parser, Subcommand};
 use std::{path::PathBuf, process::ExitCode, time::Instant};
 
@@ -178,7 +178,6 @@ fn peak_rss_mb() -> f64 {
 }
 
 fn bench_prove(params: CircuitParams) -> Result<(), String> {
-    let (constraints, _) = circuit_id(params).map_err(|e| e.to_string())?;
     let batch = sample::sample_batch(params).map_err(|e| format!("sample batch: {e}"))?;
     let witness = BatchWitness::from_transition(&batch);
     let commitment = witness.commitment();
@@ -202,10 +201,10 @@ fn bench_prove(params: CircuitParams) -> Result<(), String> {
         "bench": "prove",
         "depth": params.depth,
         "slots": params.slots,
-        "constraints": constraints,
+        "constraints": keys.meta.constraints,
         "setup_s": setup_s,
         "prove_s": prove_s,
-        "prove_s_per_million_constraints": prove_s * 1e6 / constraints as f64,
+        "prove_s_per_million_constraints": prove_s * 1e6 / keys.meta.constraints as f64,
         "verify_ms": verify_ms,
         "peak_rss_mb": peak_rss_mb(),
         "pk_bytes": pk_bytes.len(),
