@@ -241,11 +241,12 @@ impl State {
             for op in ops.iter().chain(std::iter::repeat_n(&Operation::Noop, slots - needed)) {
                 let a = self.apply(op)?;
                 let touched = a.updates.last().map_or(0, |u| u.index);
-                let mut first = a.updates.clone();
-                while first.len() < 2 {
-                    first.push(self.touch(touched)?);
+                let mut pair = a.updates.clone();
+                while pair.len() < 2 {
+                    pair.push(self.touch(touched)?);
                 }
-                slot_updates.push([first[0].clone(), first[1].clone()]);
+                slot_updates
+                    .push(pair.try_into().unwrap_or_else(|_| unreachable!("an operation changes at most two leaves")));
                 for _ in 1..op.slots() {
                     slot_updates.push([self.touch(0)?, self.touch(0)?]);
                 }

@@ -10,7 +10,7 @@
 use super::{BatchWitness, CircuitParams, SlotKind};
 use crate::gadgets::{
     Bit, ConstraintF, FrVar,
-    bits::{alloc_bits, be_field_bits, enforce_zero_if, pack_le, range_check},
+    bits::{alloc_bits, be_bytes_of, be_field_bits, enforce_zero_if, pack_le, range_check},
     eddsa::{PointVar, SignatureVar, verify_if},
     merkle::PathVar,
     poseidon::poseidon,
@@ -171,12 +171,7 @@ fn decode_float(bits: &[Bit], format: FloatFormat) -> Result<FrVar, SynthesisErr
 fn be_bytes_bits(x: &FrVar) -> Result<Vec<Bit>, SynthesisError> {
     let mut le = x.to_bits_le()?;
     le.resize(256, Bit::FALSE);
-    Ok((0..32).rev().flat_map(|byte| le[8 * byte..8 * byte + 8].to_vec()).collect())
-}
-
-/// Big-endian bytes of an integer given by little-endian bits, as 8 little-endian bits per byte.
-fn int_bytes_bits(le: &[Bit]) -> Vec<Bit> {
-    le.chunks(8).rev().flat_map(|c| c.to_vec()).collect()
+    Ok(be_bytes_of(&le))
 }
 
 impl BatchCircuit {
@@ -356,7 +351,7 @@ impl BatchCircuit {
         let mut bytes_bits = be_bytes_bits(&old_root)?;
         bytes_bits.extend(be_bytes_bits(&new_root)?);
         for field in [&number, &priority_start, &priority_count, &fee_account] {
-            bytes_bits.extend(int_bytes_bits(field));
+            bytes_bits.extend(be_bytes_of(field));
         }
         bytes_bits.extend(pubdata);
         let digest_bits = sha256(&bytes_bits)?;

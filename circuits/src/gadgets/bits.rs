@@ -67,9 +67,10 @@ pub fn be_field_bits(bytes_le_bits: &[Bit], start: usize, len: usize) -> Vec<Bit
     (start..start + len).rev().flat_map(|byte| bytes_le_bits[8 * byte..8 * byte + 8].iter().cloned()).collect()
 }
 
-/// `b * x`: one constraint.
-pub fn gate(b: &Bit, x: &FrVar) -> Result<FrVar, SynthesisError> {
-    Ok(FrVar::from(b.clone()) * x)
+/// The big-endian bytes (8 little-endian bits each) of the integer with little-endian bits `le`,
+/// whose length is a multiple of 8: the inverse of [`be_field_bits`] over a whole byte string.
+pub fn be_bytes_of(le: &[Bit]) -> Vec<Bit> {
+    le.chunks(8).rev().flatten().cloned().collect()
 }
 
 /// Enforces `cond * x == 0`: one constraint.

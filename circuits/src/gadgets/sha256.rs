@@ -8,7 +8,7 @@
 
 use super::{
     Bit, ConstraintF, FrVar,
-    bits::{alloc_bits, pack_le},
+    bits::{alloc_bits, be_bytes_of, pack_le},
 };
 use ark_ff::{AdditiveGroup, Field};
 use ark_r1cs_std::{
@@ -184,5 +184,5 @@ pub fn sha256(message: &[Bit]) -> Result<Vec<Bit>, SynthesisError> {
             .collect::<Result<_, _>>()?;
     }
     // Digest: each word big-endian, each byte as 8 little-endian bits.
-    Ok(state.iter().flat_map(|w| w.chunks(8).rev().flatten().cloned().collect::<Vec<_>>()).collect())
+    Ok(state.iter().flat_map(|w| be_bytes_of(w)).collect())
 }
