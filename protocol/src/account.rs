@@ -1,10 +1,17 @@
 //! Accounts: the leaves of the state tree.
 
-use crate::{eddsa::PublicKey, field::Fr, poseidon::poseidon};
+use crate::{
+    eddsa::PublicKey,
+    field::{Fr, fr_from_be_bytes, fr_to_be_bytes},
+    poseidon::poseidon,
+};
 use ark_ff::{AdditiveGroup, Zero};
 
 /// A base-chain (Ethereum) address.
 pub type Address = [u8; 20];
+
+/// Bytes of [`Account::to_bytes`].
+pub const ACCOUNT_BYTES: usize = 104;
 
 /// The position of an account in the state tree.
 pub type AccountIndex = u32;
@@ -30,6 +37,30 @@ impl Account {
     /// Whether this leaf is unused.
     pub fn is_empty(&self) -> bool {
         self.pubkey.x.is_zero() && self.pubkey.y.is_zero()
+    }
+
+    /// `pk.x ‖ pk.y ‖ balance ‖ nonce ‖ owner` (32 + 32 + 16 + 4 + 20 bytes, big-endian): how
+    /// the database and witnesses store an account.
+    pub fn to_bytes(&self) -> [u8; ACCOUNT_BYTES] {
+        let mut out = [0u8; ACCOUNT_BYTES];
+        out[0..32].copy_from_slice(&fr_to_be_bytes(&self.pubkey.x));
+        out[32..64].copy_from_slice(&fr_to_be_bytes(&self.pubkey.y));
+        out[64..80].copy_from_slice(&self.balance.to_be_bytes());
+        out[80..84].copy_from_slice(&self.nonce.to_be_bytes());
+        out[84..104].copy_from_slice(&self.owner);
+        out
+    }
+
+    /// Reads [`Account::to_bytes`], refusing a wrong length or non-canonical coordinates.
+    pub fn from_bytes(bytes: &[u8]) -> Option<Account> {
+        let bytes: &[u8; ACCOUNT_BYTES] = bytes.try_into().ok()?;
+        let word = |i: usize| -> Option<Fr> { fr_from_be_bytes(bytes[i..i + 32].try_into().ok()?) };
+        Some(Account {
+            pubkey: PublicKey { x: word(0)?, y: word(32)? },
+            balance: u128::from_be_bytes(bytes[64..80].try_into().ok()?),
+            nonce: u32::from_be_bytes(bytes[80..84].try_into().ok()?),
+            owner: bytes[84..104].try_into().ok()?,
+        })
     }
 
     /// The leaf hash: Poseidon(pk.x, pk.y, balance, nonce, owner).

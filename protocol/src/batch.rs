@@ -1,6 +1,6 @@
 //! The batch header and the batch commitment: the proof's single public input.
 
-use crate::field::{Fr, fr_to_be_bytes};
+use crate::field::{Fr, fr_from_be_bytes, fr_to_be_bytes};
 use ark_ff::PrimeField;
 use sha2::{Digest, Sha256};
 
@@ -36,6 +36,19 @@ impl BatchHeader {
         out[80..84].copy_from_slice(&self.priority_count.to_be_bytes());
         out[84..88].copy_from_slice(&self.fee_account.to_be_bytes());
         out
+    }
+
+    /// Reads [`BatchHeader::to_bytes`], refusing a wrong length or non-canonical roots.
+    pub fn from_bytes(bytes: &[u8]) -> Option<BatchHeader> {
+        let bytes: &[u8; HEADER_BYTES] = bytes.try_into().ok()?;
+        Some(BatchHeader {
+            old_root: fr_from_be_bytes(bytes[0..32].try_into().ok()?)?,
+            new_root: fr_from_be_bytes(bytes[32..64].try_into().ok()?)?,
+            number: u64::from_be_bytes(bytes[64..72].try_into().ok()?),
+            priority_start: u64::from_be_bytes(bytes[72..80].try_into().ok()?),
+            priority_count: u32::from_be_bytes(bytes[80..84].try_into().ok()?),
+            fee_account: u32::from_be_bytes(bytes[84..88].try_into().ok()?),
+        })
     }
 }
 

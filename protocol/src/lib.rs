@@ -19,12 +19,12 @@ pub mod state;
 pub mod tree;
 pub mod wire;
 
-pub use account::{Account, AccountIndex, Address};
+pub use account::{ACCOUNT_BYTES, Account, AccountIndex, Address};
 pub use batch::{BatchHeader, commitment};
 pub use eddsa::{Point, PrivateKey, PublicKey, Signature};
 pub use error::ProtocolError;
 pub use field::Fr;
 pub use ops::{Deposit, FullExit, Operation, Transfer, Withdraw};
 pub use pubdata::PubdataOp;
-pub use state::{Applied, BatchTransition, LeafUpdate, State};
+pub use state::{Applied, BatchTransition, Checked, LeafUpdate, Ledger, Signatures, State};
 pub use tree::{MerkleProof, MerkleTree};

@@ -77,27 +77,28 @@ impl BatchTransition {
     }
 }
 
-/// The rollup state.
+/// How [`Ledger::check`] treats the signature of a signed operation.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Signatures {
+    /// Verify it against the payer's key.
+    Verify,
+    /// The caller already verified it against the payer's key (keys never change once set).
+    Verified,
+}
+
+/// Accounts without the tree: enough to check operations, nothing to prove them. The
+/// sequencer keeps one as its accepted state, where hashing would be wasted work.
 #[derive(Clone, Debug)]
-pub struct State {
-    tree: MerkleTree,
+pub struct Ledger {
+    capacity: u64,
     accounts: HashMap<AccountIndex, Account>,
 }
 
-impl State {
-    /// An empty state of 2^depth accounts.
+impl Ledger {
+    /// An empty ledger of 2^depth accounts.
     pub fn new(depth: u32) -> Result<Self, ProtocolError> {
-        Ok(Self { tree: MerkleTree::new(depth, Account::EMPTY.leaf_hash())?, accounts: HashMap::new() })
-    }
-
-    /// Tree depth in bits.
-    pub fn depth(&self) -> u32 {
-        self.tree.depth()
-    }
-
-    /// The state root.
-    pub fn root(&self) -> Fr {
-        self.tree.root()
+        crate::tree::check_depth(depth)?;
+        Ok(Self { capacity: 1u64 << depth, accounts: HashMap::new() })
     }
 
     /// The account at `index` ([`Account::EMPTY`] if unused).
@@ -110,14 +111,17 @@ impl State {
         self.accounts.iter().map(|(i, a)| (*i, a))
     }
 
-    /// Membership proof of the account at `index`.
-    pub fn proof(&self, index: AccountIndex) -> Result<MerkleProof, ProtocolError> {
-        self.tree.proof(index)
+    /// Refuses an index past the capacity.
+    pub fn check_index(&self, index: AccountIndex) -> Result<(), ProtocolError> {
+        if u64::from(index) >= self.capacity {
+            return Err(ProtocolError::IndexOutOfRange { index, capacity: self.capacity });
+        }
+        Ok(())
     }
 
-    /// Writes an account directly (genesis only: no rule is checked).
+    /// Writes an account (no rule is checked).
     pub fn insert(&mut self, index: AccountIndex, account: Account) -> Result<(), ProtocolError> {
-        self.tree.set(index, account.leaf_hash())?;
+        self.check_index(index)?;
         if account == Account::EMPTY {
             self.accounts.remove(&index);
         } else {
@@ -126,8 +130,16 @@ impl State {
         Ok(())
     }
 
+    /// Writes what [`Ledger::check`] found.
+    pub fn commit(&mut self, checked: &Checked) -> Result<(), ProtocolError> {
+        for (index, account) in &checked.changes {
+            self.insert(*index, *account)?;
+        }
+        Ok(())
+    }
+
     fn existing(&self, index: AccountIndex) -> Result<Account, ProtocolError> {
-        self.tree.check_index(index)?;
+        self.check_index(index)?;
         let a = self.account(index);
         if a.is_empty() {
             return Err(ProtocolError::UnknownAccount(index));
@@ -135,8 +147,9 @@ impl State {
         Ok(a)
     }
 
-    /// Checks an operation against the current state without changing it.
-    pub fn check(&self, op: &Operation) -> Result<Checked, ProtocolError> {
+    /// Checks an operation against these accounts without changing them.
+    pub fn check(&self, op: &Operation, signatures: Signatures) -> Result<Checked, ProtocolError> {
+        let signed = |key, message, signature| signatures == Signatures::Verified || verify(key, message, signature);
         let mut changes = Vec::new();
         let mut fee = 0;
         let mut exit_amount = 0;
@@ -146,7 +159,7 @@ impl State {
                 if !d.pubkey.is_on_curve() {
                     return Err(ProtocolError::InvalidPublicKey);
                 }
-                self.tree.check_index(d.account)?;
+                self.check_index(d.account)?;
                 let mut a = self.account(d.account);
                 if a.is_empty() {
                     a = Account { pubkey: d.pubkey, balance: 0, nonce: 0, owner: d.owner };
@@ -160,8 +173,8 @@ impl State {
                 check_floats(t.amount, t.fee)?;
                 let mut from = self.existing(t.from)?;
                 let mut to = self.existing(t.to)?;
-                let signed = verify(&from.pubkey, t.message(), &t.signature);
-                debit(&mut from, t.amount, t.fee, t.nonce, signed)?;
+                let ok = signed(&from.pubkey, t.message(), &t.signature);
+                debit(&mut from, t.amount, t.fee, t.nonce, ok)?;
                 changes.push((t.from, from));
                 if t.to == t.from {
                     to = from;
@@ -173,13 +186,13 @@ impl State {
             Operation::Withdraw(w) => {
                 check_floats(w.amount, w.fee)?;
                 let mut from = self.existing(w.from)?;
-                let signed = verify(&from.pubkey, w.message(), &w.signature);
-                debit(&mut from, w.amount, w.fee, w.nonce, signed)?;
+                let ok = signed(&from.pubkey, w.message(), &w.signature);
+                debit(&mut from, w.amount, w.fee, w.nonce, ok)?;
                 changes.push((w.from, from));
                 fee = w.fee;
             }
             Operation::FullExit(e) => {
-                self.tree.check_index(e.account)?;
+                self.check_index(e.account)?;
                 let mut a = self.account(e.account);
                 // A request by someone who does not own the account is consumed and pays nothing.
                 if !a.is_empty() && a.owner == e.owner {
@@ -190,6 +203,65 @@ impl State {
             }
         }
         Ok(Checked { changes, fee, pubdata: PubdataOp::of(op, exit_amount) })
+    }
+}
+
+/// The rollup state: a [`Ledger`] and the tree of its leaf hashes.
+#[derive(Clone, Debug)]
+pub struct State {
+    tree: MerkleTree,
+    ledger: Ledger,
+}
+
+impl State {
+    /// An empty state of 2^depth accounts.
+    pub fn new(depth: u32) -> Result<Self, ProtocolError> {
+        Ok(Self { tree: MerkleTree::new(depth, Account::EMPTY.leaf_hash())?, ledger: Ledger::new(depth)? })
+    }
+
+    /// Tree depth in bits.
+    pub fn depth(&self) -> u32 {
+        self.tree.depth()
+    }
+
+    /// The state root.
+    pub fn root(&self) -> Fr {
+        self.tree.root()
+    }
+
+    /// The accounts without the tree.
+    pub fn ledger(&self) -> &Ledger {
+        &self.ledger
+    }
+
+    /// The account at `index` ([`Account::EMPTY`] if unused).
+    pub fn account(&self, index: AccountIndex) -> Account {
+        self.ledger.account(index)
+    }
+
+    /// Iterates over the non-empty accounts.
+    pub fn accounts(&self) -> impl Iterator<Item = (AccountIndex, &Account)> {
+        self.ledger.accounts()
+    }
+
+    /// Membership proof of the account at `index`.
+    pub fn proof(&self, index: AccountIndex) -> Result<MerkleProof, ProtocolError> {
+        self.tree.proof(index)
+    }
+
+    /// Writes an account directly (genesis and recovery only: no rule is checked).
+    pub fn insert(&mut self, index: AccountIndex, account: Account) -> Result<(), ProtocolError> {
+        self.tree.set(index, account.leaf_hash())?;
+        self.ledger.insert(index, account)
+    }
+
+    fn existing(&self, index: AccountIndex) -> Result<Account, ProtocolError> {
+        self.ledger.existing(index)
+    }
+
+    /// Checks an operation against the current state without changing it.
+    pub fn check(&self, op: &Operation) -> Result<Checked, ProtocolError> {
+        self.ledger.check(op, Signatures::Verify)
     }
 
     /// Applies one operation, or changes nothing and says why not.
@@ -277,6 +349,17 @@ impl State {
         let header =
             BatchHeader { number, old_root, new_root: self.root(), priority_start, priority_count, fee_account };
         Ok(BatchTransition { header, slots, ops: applied, slot_updates, fee_update, pubdata })
+    }
+}
+
+impl State {
+    /// Undoes a batch that [`State::apply_batch`] just applied (the newest first), for a
+    /// caller that could not store it.
+    pub fn undo_batch(&mut self, t: &BatchTransition) {
+        self.undo(std::slice::from_ref(&t.fee_update));
+        for a in t.ops.iter().rev() {
+            self.undo(&a.updates);
+        }
     }
 }
 

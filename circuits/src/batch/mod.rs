@@ -1,6 +1,7 @@
 //! The batch circuit's native side: its parameters and the witness built from a native
 //! [`BatchTransition`].
 
+mod codec;
 mod constraints;
 
 pub use constraints::{BatchCircuit, Breakdown};

@@ -350,3 +350,20 @@ fn rule_nonce_stays_below_two_to_the_32() {
     });
     assert_rejected("the nonce stays below 2^32", w);
 }
+
+#[test]
+fn witness_bytes_round_trip_and_still_satisfy() {
+    let w = every_op_witness();
+    let bytes = w.to_bytes();
+    let back = BatchWitness::from_bytes(&bytes).expect("decodes");
+    assert_eq!(back.to_bytes(), bytes);
+    assert_eq!(back.commitment(), w.commitment());
+    assert!(satisfied(back));
+    assert!(BatchWitness::from_bytes(&bytes[..bytes.len() - 1]).is_none(), "truncated");
+    let mut trailing = bytes.clone();
+    trailing.push(0);
+    assert!(BatchWitness::from_bytes(&trailing).is_none(), "trailing bytes");
+    let mut version = bytes;
+    version[0] = 9;
+    assert!(BatchWitness::from_bytes(&version).is_none(), "unknown version");
+}

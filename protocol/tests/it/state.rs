@@ -151,3 +151,60 @@ fn a_failing_batch_leaves_the_state_untouched() {
     assert!(matches!(s.apply_batch(1, 0, 4, 7, &[]), Err(ProtocolError::UnknownAccount(7))));
     assert_eq!(s.root(), root);
 }
+
+#[test]
+fn ledger_checks_like_the_state_and_skips_only_signatures_it_is_told_were_verified() {
+    use causeway_protocol::Signatures;
+    let s = genesis();
+    let mut ledger = s.ledger().clone();
+    let mut forged = Transfer::signed(&key(9), 1, 2, 10, 0, 0);
+    assert_eq!(ledger.check(&Operation::Transfer(forged), Signatures::Verify), Err(ProtocolError::BadSignature));
+    // A caller that verified elsewhere skips the signature, never the other rules.
+    assert!(ledger.check(&Operation::Transfer(forged), Signatures::Verified).is_ok());
+    forged.nonce = 3;
+    assert_eq!(
+        ledger.check(&Operation::Transfer(forged), Signatures::Verified),
+        Err(ProtocolError::WrongNonce { expected: 0, got: 3 })
+    );
+    let op = transfer(1, 2, 1000, 10, 0);
+    let checked = ledger.check(&op, Signatures::Verify).expect("valid");
+    assert_eq!(checked, s.check(&op).expect("valid"));
+    ledger.commit(&checked).expect("commit");
+    assert_eq!(ledger.account(1).nonce, 1);
+    assert_eq!(ledger.account(2).balance, 1500);
+}
+
+#[test]
+fn undo_batch_restores_the_root_and_accounts() {
+    let mut s = genesis();
+    let root = s.root();
+    let ops = [transfer(1, 2, 1000, 10, 0), transfer(2, 1, 5, 1, 0)];
+    let t = s.apply_batch(1, 0, 4, 0, &ops).expect("batch");
+    assert_ne!(s.root(), root);
+    s.undo_batch(&t);
+    assert_eq!(s.root(), root);
+    assert_eq!(s.account(1), genesis().account(1));
+    assert_eq!(s.account(0), genesis().account(0));
+}
+
+#[test]
+fn accounts_and_headers_round_trip_through_bytes() {
+    use causeway_protocol::BatchHeader;
+    let s = genesis();
+    let a = s.account(1);
+    assert_eq!(Account::from_bytes(&a.to_bytes()), Some(a));
+    assert_eq!(Account::from_bytes(&a.to_bytes()[1..]), None);
+    let mut bad = a.to_bytes();
+    bad[0..32].fill(0xff);
+    assert_eq!(Account::from_bytes(&bad), None, "non-canonical coordinate");
+    let h = BatchHeader {
+        number: 7,
+        old_root: s.root(),
+        new_root: s.root(),
+        priority_start: 3,
+        priority_count: 2,
+        fee_account: 1,
+    };
+    assert_eq!(BatchHeader::from_bytes(&h.to_bytes()), Some(h));
+    assert_eq!(BatchHeader::from_bytes(&[0; 87]), None);
+}
