@@ -3,13 +3,15 @@
 //! [`keys`] makes (insecure, local) or loads proving and verifying keys and refuses keys that
 //! were made for another circuit; [`prove`] proves a batch witness and checks the proof;
 //! [`export`] writes proofs and keys in the Ethereum precompile encoding and as snarkjs JSON;
-//! [`sample`] builds a batch with every operation type for demos and benchmarks.
+//! [`sample`] builds a batch with every operation type for demos and benchmarks; [`worker`] is
+//! the prover process that takes proof jobs from the database.
 
 mod error;
 pub mod export;
 pub mod keys;
 pub mod prove;
 pub mod sample;
+pub mod worker;
 
 pub use error::ProverError;
 pub use keys::{INSECURE_WARNING, KeyMetadata, Keys};

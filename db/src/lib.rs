@@ -1,0 +1,63 @@
+//! All of Causeway's SQL.
+//!
+//! PostgreSQL is the pipeline's single source of truth: the sequencer writes accepted
+//! transactions ([`txs`]) and sealed batches with their witnesses ([`batches`]), prover workers
+//! claim [`proof_jobs`] with a lease and store proofs, and every stage can be killed and
+//! restarted because its state lives here. Queries are checked at compile time against the
+//! schema in `migrations/` (offline data in `.sqlx/`); `db/README.md` documents every table.
+
+mod error;
+pub mod accounts;
+pub mod batches;
+pub mod proof_jobs;
+pub mod rollup;
+pub mod txs;
+
+pub use error::DbError;
+pub use sqlx::{Connection, PgConnection, PgPool};
+
+use sqlx::postgres::PgPoolOptions;
+use std::time::Duration;
+
+/// The schema migrations, embedded in the binary.
+pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("../migrations");
+
+/// Default connections per pool.
+pub const DEFAULT_MAX_CONNECTIONS: u32 = 16;
+/// How long to wait for a pooled connection before reporting the database unavailable.
+pub const DEFAULT_ACQUIRE_TIMEOUT: Duration = Duration::from_secs(3);
+
+/// A handle on Causeway's database.
+#[derive(Clone, Debug)]
+pub struct Db {
+    pool: PgPool,
+}
+
+impl Db {
+    /// Connects with the default pool size and applies pending migrations.
+    pub async fn connect(url: &str) -> Result<Self, DbError> {
+        Self::connect_with(url, DEFAULT_MAX_CONNECTIONS).await
+    }
+
+    /// Connects with at most `max_connections` and applies pending migrations.
+    pub async fn connect_with(url: &str, max_connections: u32) -> Result<Self, DbError> {
+        let pool = PgPoolOptions::new()
+            .max_connections(max_connections)
+            .acquire_timeout(DEFAULT_ACQUIRE_TIMEOUT)
+            .connect(url)
+            .await?;
+        MIGRATOR.run(&pool).await?;
+        Ok(Self { pool })
+    }
+
+    /// The connection pool.
+    pub fn pool(&self) -> &PgPool {
+        &self.pool
+    }
+
+    /// Whether the database answers.
+    pub async fn ping(&self) -> Result<(), DbError> {
+        sqlx::query!("SELECT 1 AS one").fetch_one(&self.pool).await?;
+        Ok(())
+    }
+}

@@ -1,0 +1,84 @@
+//! The `rollup` row (the parameters this database serves) and the sequencer's lock.
+
+use crate::{Db, DbError};
+use sqlx::PgConnection;
+
+/// The rollup's fixed parameters, written once from the genesis file.
+#[derive(Clone, Debug, PartialEq)]
+pub struct RollupRow {
+    /// State tree depth in bits.
+    pub depth: i32,
+    /// Slots per batch.
+    pub slots: i32,
+    /// The operator's fee account.
+    pub fee_account: i64,
+    /// The genesis state root (32 bytes, big-endian).
+    pub genesis_root: Vec<u8>,
+    /// The genesis file as JSON.
+    pub genesis: serde_json::Value,
+}
+
+/// The key of the advisory lock a running sequencer holds, so that a second one refuses to
+/// start against the same database.
+pub const SEQUENCER_LOCK: i64 = 0x6361_7573_6577_6179; // "causeway"
+
+impl Db {
+    /// The rollup row, if the database was initialised.
+    pub async fn rollup(&self) -> Result<Option<RollupRow>, DbError> {
+        Ok(sqlx::query_as!(
+            RollupRow,
+            r#"
+            SELECT depth, slots, fee_account, genesis_root, genesis
+            FROM rollup
+            "#
+        )
+        .fetch_optional(&self.pool)
+        .await?)
+    }
+
+    /// Initialises the database from genesis: the rollup row and the genesis accounts (as of
+    /// batch 0), in one transaction. Returns false, writing nothing, if it was initialised.
+    pub async fn init_rollup(&self, row: &RollupRow, accounts: &[(i64, Vec<u8>)]) -> Result<bool, DbError> {
+        let mut tx = self.pool.begin().await?;
+        let inserted = sqlx::query!(
+            r#"
+            INSERT INTO rollup (depth, slots, fee_account, genesis_root, genesis)
+            VALUES ($1, $2, $3, $4, $5)
+            ON CONFLICT (id) DO NOTHING
+            "#,
+            row.depth,
+            row.slots,
+            row.fee_account,
+            row.genesis_root,
+            row.genesis,
+        )
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+        if inserted == 0 {
+            return Ok(false);
+        }
+        let (indices, bytes): (Vec<i64>, Vec<Vec<u8>>) = accounts.iter().cloned().unzip();
+        sqlx::query!(
+            r#"
+            INSERT INTO accounts (account_index, account, batch_number)
+            SELECT account_index, account, 0
+            FROM UNNEST($1::BIGINT[], $2::BYTEA[]) AS a (account_index, account)
+            "#,
+            &indices,
+            &bytes,
+        )
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(true)
+    }
+}
+
+/// Takes the sequencer's advisory lock on `conn` (held until that connection closes); false if
+/// another session holds it.
+pub async fn try_lock_sequencer(conn: &mut PgConnection) -> Result<bool, DbError> {
+    Ok(sqlx::query_scalar!(r#"SELECT pg_try_advisory_lock($1) AS "locked!""#, SEQUENCER_LOCK)
+        .fetch_one(conn)
+        .await?)
+}

@@ -1,0 +1,64 @@
+//! Sequencer configuration: a plain struct with documented defaults. The CLI maps flags and
+//! environment variables onto it.
+
+use std::{net::SocketAddr, path::PathBuf, time::Duration};
+
+/// Where the HTTP API listens by default.
+pub const DEFAULT_LISTEN: &str = "127.0.0.1:3000";
+/// Slots per batch when a database is initialised without `--slots`.
+pub const DEFAULT_SLOTS: usize = 32;
+/// A batch that is not full is sealed this long after its first operation was accepted.
+pub const DEFAULT_BATCH_TIMEOUT: Duration = Duration::from_secs(5);
+/// Accepted transactions not yet sealed into a batch beyond which submissions get 429.
+pub const DEFAULT_MEMPOOL_LIMIT: usize = 1_000_000;
+/// Largest request body accepted (bytes).
+pub const DEFAULT_MAX_BODY_BYTES: usize = 256 * 1024;
+/// Most transactions in one request.
+pub const DEFAULT_MAX_TXS_PER_REQUEST: usize = 256;
+/// Attempts a prover gets per batch before its job is marked failed.
+pub const DEFAULT_MAX_PROVE_ATTEMPTS: i32 = 3;
+/// Database connections of the sequencer's pool.
+pub const DEFAULT_DB_CONNECTIONS: u32 = 8;
+
+/// Everything the sequencer needs to run.
+#[derive(Clone, Debug)]
+pub struct SequencerConfig {
+    /// PostgreSQL URL.
+    pub database_url: String,
+    /// HTTP listen address (port 0 picks a free port).
+    pub listen: SocketAddr,
+    /// Genesis file; required the first time a database is used, checked against it later.
+    pub genesis: Option<PathBuf>,
+    /// Slots per batch; fixed when the database is initialised, checked against it later.
+    pub slots: Option<usize>,
+    /// See [`DEFAULT_BATCH_TIMEOUT`].
+    pub batch_timeout: Duration,
+    /// See [`DEFAULT_MEMPOOL_LIMIT`].
+    pub mempool_limit: usize,
+    /// See [`DEFAULT_MAX_BODY_BYTES`].
+    pub max_body_bytes: usize,
+    /// See [`DEFAULT_MAX_TXS_PER_REQUEST`].
+    pub max_txs_per_request: usize,
+    /// See [`DEFAULT_MAX_PROVE_ATTEMPTS`].
+    pub max_prove_attempts: i32,
+    /// See [`DEFAULT_DB_CONNECTIONS`].
+    pub db_connections: u32,
+}
+
+impl SequencerConfig {
+    /// A configuration with every default, for `database_url`.
+    pub fn new(database_url: impl Into<String>) -> Self {
+        Self {
+            database_url: database_url.into(),
+            listen: DEFAULT_LISTEN.parse().unwrap_or_else(|_| SocketAddr::from(([127, 0, 0, 1], 3000))),
+            genesis: None,
+            slots: None,
+            batch_timeout: DEFAULT_BATCH_TIMEOUT,
+            mempool_limit: DEFAULT_MEMPOOL_LIMIT,
+            max_body_bytes: DEFAULT_MAX_BODY_BYTES,
+            max_txs_per_request: DEFAULT_MAX_TXS_PER_REQUEST,
+            max_prove_attempts: DEFAULT_MAX_PROVE_ATTEMPTS,
+            db_connections: DEFAULT_DB_CONNECTIONS,
+        }
+    }
+}

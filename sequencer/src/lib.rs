@@ -1,0 +1,281 @@
+//! Causeway's sequencer.
+//!
+//! Users submit signed transfers and withdrawals over HTTP ([`api`]). Handlers verify
+//! signatures in parallel; the [`mempool`] task checks each transaction against the accepted
+//! state in arrival order and commits groups of them to PostgreSQL before replying; the
+//! [`sealer`] cuts committed transactions into batches, applies them to the sealed state tree
+//! and stores each batch with its witness and a proof job; the [`proved`] follower keeps the
+//! state as of the newest proved batch for account proofs. [`Sequencer::start`] recovers all of
+//! this from the database after any crash: the sealed state from the `accounts` table, the
+//! accepted state by replaying the committed transactions not yet sealed.
+
+pub mod api;
+pub mod config;
+mod error;
+pub mod mempool;
+mod metrics;
+pub mod openapi;
+pub mod proved;
+pub mod sealer;
+
+pub use config::SequencerConfig;
+pub use error::{ApiError, SequencerError};
+pub use proved::ProvedState;
+pub use sealer::SealCriterion;
+
+use causeway_db::{Db, rollup::RollupRow};
+use causeway_protocol::{
+    Account, AccountIndex, Ledger, State,
+    field::{fr_from_be_bytes, fr_to_be_bytes},
+    wire::Genesis,
+};
+use std::{
+    collections::HashMap,
+    net::SocketAddr,
+    sync::{
+        Arc, RwLock,
+        atomic::{AtomicI64, AtomicUsize},
+    },
+};
+use tokio::{
+    sync::{mpsc, watch},
+    task::JoinHandle,
+};
+
+/// Submissions that may wait for the mempool task before new ones get 429.
+pub const SUBMISSION_QUEUE: usize = 65_536;
+
+/// The rollup's fixed parameters.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Params {
+    /// Tree depth in bits.
+    pub depth: u32,
+    /// Slots per batch.
+    pub slots: usize,
+    /// The operator's fee account.
+    pub fee_account: AccountIndex,
+}
+
+/// The accepted state as readers see it: committed transactions only.
+#[derive(Debug)]
+pub struct AcceptedView {
+    /// Accounts.
+    pub ledger: Ledger,
+    /// Account index by packed public key.
+    pub by_key: HashMap<[u8; 32], AccountIndex>,
+}
+
+impl AcceptedView {
+    fn replace(&mut self, ledger: Ledger) {
+        self.by_key = ledger.accounts().map(|(i, a)| (a.pubkey.pack(), i)).collect();
+        self.ledger = ledger;
+    }
+
+    fn set(&mut self, index: AccountIndex, account: Account) {
+        if self.ledger.account(index).is_empty() && !account.is_empty() {
+            self.by_key.insert(account.pubkey.pack(), index);
+        }
+        let _ = self.ledger.insert(index, account);
+    }
+}
+
+/// What the tasks and handlers share.
+pub struct Shared {
+    db: Db,
+    config: SequencerConfig,
+    params: Params,
+    accepted: RwLock<AcceptedView>,
+    proved: RwLock<ProvedState>,
+    submit: mpsc::Sender<mempool::Submission>,
+    /// Slots of committed transactions waiting to be sealed.
+    pending: AtomicUsize,
+    /// The newest sealed batch.
+    sealed_through: AtomicI64,
+    metrics: Option<metrics_exporter_prometheus::PrometheusHandle>,
+}
+
+/// A running sequencer.
+pub struct Sequencer {
+    /// The address the API listens on.
+    pub addr: SocketAddr,
+    /// The rollup's parameters.
+    pub params: Params,
+    stop: watch::Sender<bool>,
+    tasks: Vec<JoinHandle<()>>,
+    _lock: causeway_db::PgConnection,
+}
+
+fn genesis_state(row: &RollupRow) -> Result<State, SequencerError> {
+    let genesis: Genesis =
+        serde_json::from_value(row.genesis.clone()).map_err(|e| SequencerError::Genesis(format!("stored genesis: {e}")))?;
+    genesis.state().map_err(|e| SequencerError::Genesis(e.to_string()))
+}
+
+/// Initialises the database from the genesis file, or checks the file and flags against it.
+async fn rollup_row(db: &Db, config: &SequencerConfig) -> Result<RollupRow, SequencerError> {
+    let from_file = match &config.genesis {
+        Some(path) => {
+            let text = std::fs::read_to_string(path)
+                .map_err(|e| SequencerError::Genesis(format!("cannot read {}: {e}", path.display())))?;
+            let genesis: Genesis =
+                serde_json::from_str(&text).map_err(|e| SequencerError::Genesis(format!("{}: {e}", path.display())))?;
+            let state = genesis.state().map_err(|e| SequencerError::Genesis(e.to_string()))?;
+            Some((genesis, state))
+        }
+        None => None,
+    };
+    if let Some(row) = db.rollup().await? {
+        if let Some((_, state)) = &from_file
+            && fr_to_be_bytes(&state.root()).as_slice() != row.genesis_root.as_slice()
+        {
+            return Err(SequencerError::Genesis("the genesis file differs from the one this database was started with".into()));
+        }
+        if let Some(slots) = config.slots
+            && slots as i64 != i64::from(row.slots)
+        {
+            return Err(SequencerError::Genesis(format!(
+                "--slots {slots} differs from the {} slots this database was started with",
+                row.slots
+            )));
+        }
+        return Ok(row);
+    }
+    let (genesis, state) =
+        from_file.ok_or_else(|| SequencerError::Genesis("a new database needs a genesis file (--genesis)".into()))?;
+    let slots = config.slots.unwrap_or(config::DEFAULT_SLOTS);
+    if slots < 2 {
+        return Err(SequencerError::Genesis("a batch needs at least 2 slots (a withdrawal takes 2)".into()));
+    }
+    let row = RollupRow {
+        depth: genesis.depth as i32,
+        slots: slots as i32,
+        fee_account: i64::from(genesis.fee_account),
+        genesis_root: fr_to_be_bytes(&state.root()).to_vec(),
+        genesis: serde_json::to_value(&genesis).map_err(|e| SequencerError::Genesis(e.to_string()))?,
+    };
+    let accounts: Vec<(i64, Vec<u8>)> = state.accounts().map(|(i, a)| (i64::from(i), a.to_bytes().to_vec())).collect();
+    db.init_rollup(&row, &accounts).await?;
+    tracing::info!(root = %hex::encode(&row.genesis_root), "database initialised from genesis");
+    // Another process may have initialised it first: read back what is stored.
+    db.rollup().await?.ok_or_else(|| SequencerError::Genesis("rollup row vanished".into()))
+}
+
+/// Loads the sealed state and checks its root against the newest batch (or genesis).
+async fn sealed_state(db: &Db, row: &RollupRow, depth: u32) -> Result<(State, i64, i64), SequencerError> {
+    let mut state = State::new(depth).map_err(|e| SequencerError::Genesis(e.to_string()))?;
+    for (i, bytes) in db.sealed_accounts().await? {
+        let index = AccountIndex::try_from(i).map_err(|_| SequencerError::Inconsistent(format!("account index {i}")))?;
+        let account =
+            Account::from_bytes(&bytes).ok_or_else(|| SequencerError::Inconsistent(format!("account {i} does not decode")))?;
+        state.insert(index, account).map_err(|e| SequencerError::Inconsistent(e.to_string()))?;
+    }
+    let (number, root, last_seq) = db.last_batch().await?.unwrap_or((0, row.genesis_root.clone(), 0));
+    let expected = root.as_slice().try_into().ok().and_then(fr_from_be_bytes);
+    if expected != Some(state.root()) {
+        return Err(SequencerError::Inconsistent(format!("the stored accounts do not give batch {number}'s root")));
+    }
+    if number == 0 && genesis_state(row)?.root() != state.root() {
+        return Err(SequencerError::Inconsistent("the stored genesis does not give the genesis root".into()));
+    }
+    Ok((state, number, last_seq))
+}
+
+impl Sequencer {
+    /// Recovers the state from the database (initialising it from genesis the first time),
+    /// starts the tasks and serves the API.
+    pub async fn start(config: SequencerConfig) -> Result<Self, SequencerError> {
+        let db = Db::connect_with(&config.database_url, config.db_connections).await?;
+        let mut lock = <causeway_db::PgConnection as sqlx_connect::Connection>::connect(&config.database_url)
+            .await
+            .map_err(causeway_db::DbError::from)?;
+        if !causeway_db::rollup::try_lock_sequencer(&mut lock).await? {
+            return Err(SequencerError::Locked);
+        }
+        let row = rollup_row(&db, &config).await?;
+        let depth = u32::try_from(row.depth).map_err(|_| SequencerError::Inconsistent("depth".into()))?;
+        let params = Params {
+            depth,
+            slots: usize::try_from(row.slots).map_err(|_| SequencerError::Inconsistent("slots".into()))?,
+            fee_account: AccountIndex::try_from(row.fee_account)
+                .map_err(|_| SequencerError::Inconsistent("fee account".into()))?,
+        };
+        let (sealed, sealed_number, last_seq) = sealed_state(&db, &row, depth).await?;
+        let proved = ProvedState::recover(&db, &sealed).await?;
+
+        let (submit, submissions) = mpsc::channel(SUBMISSION_QUEUE);
+        let (to_sealer, queued) = mpsc::unbounded_channel();
+        let (fee_tx, fee_rx) = mpsc::unbounded_channel();
+        let (stop, stop_rx) = watch::channel(false);
+        let shared = Arc::new(Shared {
+            db,
+            params,
+            accepted: RwLock::new(AcceptedView { ledger: sealed.ledger().clone(), by_key: HashMap::new() }),
+            proved: RwLock::new(proved),
+            submit,
+            pending: AtomicUsize::new(0),
+            sealed_through: AtomicI64::new(sealed_number),
+            metrics: metrics::install(),
+            config,
+        });
+        let mut mempool = mempool::Mempool {
+            shared: shared.clone(),
+            working: sealed.ledger().clone(),
+            committed_seq: last_seq,
+            to_sealer,
+            fees: fee_rx,
+            resync: false,
+        };
+        let replayed = mempool.catch_up().await?;
+        tracing::info!(
+            batch = sealed_number,
+            root = %hex::encode(fr_to_be_bytes(&sealed.root())),
+            replayed,
+            "state recovered"
+        );
+        let sealer = sealer::Sealer {
+            shared: shared.clone(),
+            state: sealed,
+            next_number: sealed_number + 1,
+            last_seq,
+            fees: fee_tx,
+        };
+        let listener = tokio::net::TcpListener::bind(shared.config.listen).await?;
+        let addr = listener.local_addr()?;
+        let app = api::router(shared.clone());
+        let mut serve_stop = stop_rx.clone();
+        let tasks = vec![
+            tokio::spawn(mempool.run(submissions, stop_rx.clone())),
+            tokio::spawn(sealer.run(queued, stop_rx.clone())),
+            tokio::spawn(proved::follow(shared.clone(), stop_rx.clone())),
+            tokio::spawn(async move {
+                let shutdown = async move {
+                    let _ = serve_stop.changed().await;
+                };
+                if let Err(e) = axum::serve(listener, app).with_graceful_shutdown(shutdown).await {
+                    tracing::error!(error = %e, "http server");
+                }
+            }),
+        ];
+        tracing::info!(%addr, "sequencer listening");
+        Ok(Self { addr, params, stop, tasks, _lock: lock })
+    }
+
+    /// Stops accepting, lets in-flight requests finish (at most `grace`), and stops the tasks.
+    pub async fn shutdown(self, grace: std::time::Duration) {
+        let _ = self.stop.send(true);
+        let all = futures_join(self.tasks);
+        if tokio::time::timeout(grace, all).await.is_err() {
+            tracing::warn!("shutdown grace period passed; stopping anyway");
+        }
+    }
+}
+
+async fn futures_join(tasks: Vec<JoinHandle<()>>) {
+    for t in tasks {
+        let _ = t.await;
+    }
+}
+
+mod sqlx_connect {
+    pub(crate) use causeway_db::Connection;
+}

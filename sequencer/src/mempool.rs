@@ -1,0 +1,197 @@
+//! The mempool: orders submissions, checks each against the accepted state and commits them to
+//! PostgreSQL in groups before anyone gets an answer.
+//!
+//! One task owns the accepted state. It takes every submission waiting in its channel as one
+//! group, checks them in arrival order (signatures were verified by the HTTP handlers, in
+//! parallel), writes the accepted ones with one INSERT, and only then replies and hands them to
+//! the sealer. The group grows with load, so one commit covers many transactions: durability
+//! costs one fsync per group, not per transaction.
+
+use crate::{
+    Shared,
+    error::ApiError,
+    metrics as m,
+    sealer::{FeeCredit, Queued},
+};
+use causeway_db::{DbError, txs::NewTx};
+use causeway_protocol::{Account, AccountIndex, Ledger, Operation, Signatures, wire::SignedTx};
+use std::{
+    sync::{Arc, atomic::Ordering},
+    time::Instant,
+};
+use tokio::sync::{mpsc, oneshot, watch};
+
+/// Most submissions checked and committed as one group.
+pub const MAX_GROUP: usize = 4096;
+
+/// A transaction on its way in, signature already verified.
+#[derive(Debug)]
+pub(crate) struct Submission {
+    pub(crate) tx: SignedTx,
+    pub(crate) hash: [u8; 32],
+    pub(crate) body: String,
+    pub(crate) reply: oneshot::Sender<Result<i64, ApiError>>,
+}
+
+pub(crate) struct Mempool {
+    pub(crate) shared: Arc<Shared>,
+    pub(crate) working: Ledger,
+    /// The last sequence number known to be committed.
+    pub(crate) committed_seq: i64,
+    pub(crate) to_sealer: mpsc::UnboundedSender<Queued>,
+    pub(crate) fees: mpsc::UnboundedReceiver<FeeCredit>,
+    /// Set after a failed write whose outcome is unknown: re-read the database first.
+    pub(crate) resync: bool,
+}
+
+impl Mempool {
+    /// Re-reads transactions committed after `committed_seq` (on start, or after a write whose
+    /// outcome is unknown), applies them to the accepted state and queues them for sealing.
+    pub(crate) async fn catch_up(&mut self) -> Result<usize, DbError> {
+        let rows = self.shared.db.txs_after(self.committed_seq).await?;
+        let n = rows.len();
+        for row in rows {
+            let op = match serde_json::from_value::<SignedTx>(row.body) {
+                Ok(tx) => tx.operation(),
+                Err(e) => return Err(DbError::Corrupt(format!("transaction {}: {e}", row.seq))),
+            };
+            // Accepted once, so it passes again unless the state diverged; the sealer then
+            // records the refusal.
+            match self.working.check(&op, Signatures::Verified) {
+                Ok(checked) => {
+                    let _ = self.working.commit(&checked);
+                }
+                Err(e) => tracing::error!(seq = row.seq, error = %e, "stored transaction no longer applies"),
+            }
+            self.queue(row.seq, op);
+            self.committed_seq = row.seq;
+        }
+        self.publish_all();
+        Ok(n)
+    }
+
+    fn queue(&self, seq: i64, op: Operation) {
+        self.shared.pending.fetch_add(op.slots(), Ordering::Relaxed);
+        let _ = self.to_sealer.send(Queued { seq, op, accepted_at: Instant::now() });
+    }
+
+    fn publish_all(&self) {
+        let mut view = self.shared.accepted.write().unwrap_or_else(|e| e.into_inner());
+        view.replace(self.working.clone());
+    }
+
+    fn credit_fees(&mut self) {
+        while let Ok(credit) = self.fees.try_recv() {
+            let mut a = self.working.account(credit.account);
+            a.balance = a.balance.saturating_add(credit.amount);
+            let _ = self.working.insert(credit.account, a);
+            let mut view = self.shared.accepted.write().unwrap_or_else(|e| e.into_inner());
+            view.set(credit.account, a);
+        }
+    }
+
+    pub(crate) async fn run(mut self, mut rx: mpsc::Receiver<Submission>, mut stop: watch::Receiver<bool>) {
+        loop {
+            let first = tokio::select! {
+                s = rx.recv() => match s { Some(s) => s, None => break },
+                _ = stop.changed() => break,
+            };
+            let mut group = vec![first];
+            while group.len() < MAX_GROUP {
+                match rx.try_recv() {
+                    Ok(s) => group.push(s),
+                    Err(_) => break,
+                }
+            }
+            if self.resync {
+                match self.catch_up().await {
+                    Ok(_) => self.resync = false,
+                    Err(e) => {
+                        tracing::warn!(error = %e, "database still unavailable");
+                        for s in group {
+                            let _ = s.reply.send(Err(ApiError::unavailable()));
+                        }
+                        continue;
+                    }
+                }
+            }
+            self.credit_fees();
+            self.accept(group).await;
+        }
+    }
+
+    async fn accept(&mut self, group: Vec<Submission>) {
+        let mut undo: Vec<(AccountIndex, Account)> = Vec::new();
+        let mut accepted: Vec<(Submission, Operation)> = Vec::new();
+        let mut rows = Vec::new();
+        let limit = self.shared.config.mempool_limit;
+        let mut pending = self.shared.pending.load(Ordering::Relaxed);
+        for s in group {
+            if pending >= limit {
+                m::rejected("mempool_full");
+                let _ = s.reply.send(Err(ApiError::mempool_full()));
+                continue;
+            }
+            let op = s.tx.operation();
+            match self.working.check(&op, Signatures::Verified) {
+                Ok(checked) => {
+                    for (i, _) in &checked.changes {
+                        undo.push((*i, self.working.account(*i)));
+                    }
+                    let _ = self.working.commit(&checked);
+                    pending += op.slots();
+                    let seq = self.committed_seq + 1 + rows.len() as i64;
+                    let (kind, from, nonce) = match op {
+                        Operation::Withdraw(w) => ("withdraw", w.from, w.nonce),
+                        Operation::Transfer(t) => ("transfer", t.from, t.nonce),
+                        _ => unreachable!("submissions are transfers or withdrawals"),
+                    };
+                    rows.push(NewTx {
+                        seq,
+                        hash: s.hash.to_vec(),
+                        kind,
+                        from_index: i64::from(from),
+                        nonce: i64::from(nonce),
+                        body: s.body.clone(),
+                    });
+                    accepted.push((s, op));
+                }
+                Err(e) => {
+                    m::rejected(e.code());
+                    let _ = s.reply.send(Err(ApiError::rule(&e)));
+                }
+            }
+        }
+        if rows.is_empty() {
+            return;
+        }
+        match self.shared.db.insert_txs(&rows).await {
+            Ok(()) => {
+                {
+                    let mut view = self.shared.accepted.write().unwrap_or_else(|e| e.into_inner());
+                    for (i, _) in &undo {
+                        view.set(*i, self.working.account(*i));
+                    }
+                }
+                for (s, op) in accepted {
+                    self.committed_seq += 1;
+                    self.queue(self.committed_seq, op);
+                    m::accepted();
+                    let _ = s.reply.send(Ok(self.committed_seq));
+                }
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, transactions = rows.len(), "could not store accepted transactions");
+                for (i, a) in undo.into_iter().rev() {
+                    let _ = self.working.insert(i, a);
+                }
+                // The commit may have happened with only its acknowledgement lost.
+                self.resync = true;
+                let error = ApiError::from(e);
+                for (s, _) in accepted {
+                    let _ = s.reply.send(Err(error.clone()));
+                }
+            }
+        }
+    }
+}

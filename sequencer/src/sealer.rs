@@ -1,0 +1,227 @@
+//! The sealer: cuts the stream of committed transactions into batches, applies each batch to
+//! the sealed state tree, and stores the batch, its witness and a proof job in one database
+//! transaction.
+//!
+//! A batch is sealed when one of the [`SealCriterion`]s holds; it is never empty. Operations
+//! are sealed in acceptance order, so a batch covers a contiguous range of sequence numbers.
+
+use crate::{Shared, metrics as m};
+use causeway_circuits::BatchWitness;
+use causeway_db::batches::SealedBatch;
+use causeway_protocol::{
+    AccountIndex, BatchTransition, Operation, Signatures, State,
+    field::fr_to_be_bytes,
+};
+use std::{
+    collections::{BTreeMap, VecDeque},
+    sync::{Arc, atomic::Ordering},
+    time::{Duration, Instant},
+};
+use tokio::sync::{mpsc, watch};
+
+/// A committed transaction waiting to be sealed.
+#[derive(Debug)]
+pub(crate) struct Queued {
+    pub(crate) seq: i64,
+    pub(crate) op: Operation,
+    pub(crate) accepted_at: Instant,
+}
+
+/// Fees a sealed batch credited, for the mempool's accepted state.
+#[derive(Debug)]
+pub(crate) struct FeeCredit {
+    pub(crate) account: AccountIndex,
+    pub(crate) amount: u128,
+}
+
+/// Why a batch is sealed now.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SealCriterion {
+    /// The waiting operations fill every slot.
+    SlotsFull,
+    /// The oldest waiting operation has waited the batch timeout.
+    Timeout,
+}
+
+impl SealCriterion {
+    /// The first criterion that holds for `queue`, if any.
+    fn check(queue: &VecDeque<Queued>, slots: usize, timeout: Duration, now: Instant) -> Option<Self> {
+        let front = queue.front()?;
+        if queue.iter().map(|q| q.op.slots()).sum::<usize>() >= slots {
+            return Some(Self::SlotsFull);
+        }
+        (now.duration_since(front.accepted_at) >= timeout).then_some(Self::Timeout)
+    }
+
+    fn label(self) -> &'static str {
+        match self {
+            Self::SlotsFull => "slots_full",
+            Self::Timeout => "timeout",
+        }
+    }
+}
+
+pub(crate) struct Sealer {
+    pub(crate) shared: Arc<Shared>,
+    pub(crate) state: State,
+    pub(crate) next_number: i64,
+    pub(crate) last_seq: i64,
+    pub(crate) fees: mpsc::UnboundedSender<FeeCredit>,
+}
+
+struct Built {
+    transition: BatchTransition,
+    included: usize,
+    rejections: Vec<(i64, String, String)>,
+}
+
+impl Sealer {
+    pub(crate) async fn run(mut self, mut rx: mpsc::UnboundedReceiver<Queued>, mut stop: watch::Receiver<bool>) {
+        let mut queue: VecDeque<Queued> = VecDeque::new();
+        let slots = self.shared.params.slots;
+        let timeout = self.shared.config.batch_timeout;
+        loop {
+            let now = Instant::now();
+            if let Some(criterion) = SealCriterion::check(&queue, slots, timeout, now) {
+                if let Err(e) = self.seal(&mut queue, criterion).await {
+                    tracing::warn!(error = %e, "sealing failed; retrying");
+                    tokio::select! {
+                        _ = tokio::time::sleep(Duration::from_millis(500)) => {}
+                        _ = stop.changed() => return,
+                    }
+                }
+                continue;
+            }
+            let deadline = queue.front().map(|q| q.accepted_at + timeout);
+            tokio::select! {
+                q = rx.recv() => match q {
+                    Some(q) => {
+                        queue.push_back(q);
+                        while let Ok(q) = rx.try_recv() {
+                            queue.push_back(q);
+                        }
+                    }
+                    None => return,
+                },
+                _ = async {
+                    match deadline {
+                        Some(d) => tokio::time::sleep_until(d.into()).await,
+                        None => std::future::pending().await,
+                    }
+                } => {}
+                _ = stop.changed() => return,
+            }
+        }
+    }
+
+    /// Applies the operations that fit in one batch, leaving out (and reporting) any the sealed
+    /// state refuses.
+    fn build(&mut self, queue: &VecDeque<Queued>) -> Result<Built, String> {
+        let p = self.shared.params;
+        let mut take = 0;
+        let mut used = 0;
+        for q in queue {
+            if used + q.op.slots() > p.slots {
+                break;
+            }
+            used += q.op.slots();
+            take += 1;
+        }
+        let candidates: Vec<&Queued> = queue.iter().take(take).collect();
+        let mut ops: Vec<Operation> = candidates.iter().map(|q| q.op).collect();
+        let mut rejections = Vec::new();
+        let first = self.state.apply_batch(self.next_number as u64, 0, p.slots, p.fee_account, &ops);
+        let transition = match first {
+            Ok(t) => t,
+            Err(_) => {
+                // Find the refused operations on a copy of the accounts, then seal the rest.
+                let mut ledger = self.state.ledger().clone();
+                ops.clear();
+                for q in &candidates {
+                    match ledger.check(&q.op, Signatures::Verify) {
+                        Ok(c) => {
+                            let _ = ledger.commit(&c);
+                            ops.push(q.op);
+                        }
+                        Err(e) => rejections.push((q.seq, e.code().to_owned(), e.to_string())),
+                    }
+                }
+                self.state
+                    .apply_batch(self.next_number as u64, 0, p.slots, p.fee_account, &ops)
+                    .map_err(|e| format!("batch {} refused after removing failing operations: {e}", self.next_number))?
+            }
+        };
+        Ok(Built { transition, included: take, rejections })
+    }
+
+    async fn seal(&mut self, queue: &mut VecDeque<Queued>, criterion: SealCriterion) -> Result<(), String> {
+        let started = Instant::now();
+        let built = tokio::task::block_in_place(|| self.build(queue))?;
+        let t = &built.transition;
+        let batch = tokio::task::block_in_place(|| self.record(queue, &built));
+        let stored = match self.shared.db.seal_batch(&batch).await {
+            Ok(()) => true,
+            // The commit may have happened with only its acknowledgement lost.
+            Err(e) => match self.shared.db.last_batch().await {
+                Ok(Some((n, root, _))) if n == batch.number && root == batch.new_root => true,
+                _ => {
+                    self.state.undo_batch(t);
+                    return Err(e.to_string());
+                }
+            },
+        };
+        debug_assert!(stored);
+        let fees: u128 = t.ops.iter().map(|a| a.fee).sum();
+        let _ = self.fees.send(FeeCredit { account: self.shared.params.fee_account, amount: fees });
+        let oldest = queue.front().map(|q| q.accepted_at);
+        let mut slots = 0;
+        for q in queue.drain(..built.included) {
+            slots += q.op.slots();
+        }
+        self.shared.pending.fetch_sub(slots, Ordering::Relaxed);
+        self.last_seq = batch.last_seq;
+        self.shared.sealed_through.store(batch.number, Ordering::Relaxed);
+        self.next_number += 1;
+        m::batch_sealed(criterion.label(), oldest.map(|o| o.elapsed()), started.elapsed(), batch.op_count);
+        tracing::info!(
+            batch = batch.number,
+            ops = batch.op_count,
+            rejected = built.rejections.len(),
+            reason = criterion.label(),
+            "sealed"
+        );
+        Ok(())
+    }
+
+    fn record(&self, queue: &VecDeque<Queued>, built: &Built) -> SealedBatch {
+        let t = &built.transition;
+        let mut accounts: BTreeMap<AccountIndex, (Vec<u8>, Vec<u8>)> = BTreeMap::new();
+        for u in t.ops.iter().flat_map(|a| a.updates.iter()).chain(std::iter::once(&t.fee_update)) {
+            accounts
+                .entry(u.index)
+                .and_modify(|e| e.1 = u.after.to_bytes().to_vec())
+                .or_insert_with(|| (u.before.to_bytes().to_vec(), u.after.to_bytes().to_vec()));
+        }
+        let last_seq = queue.get(built.included.wrapping_sub(1)).map_or(self.last_seq, |q| q.seq);
+        let fees: u128 = t.ops.iter().map(|a| a.fee).sum();
+        SealedBatch {
+            number: self.next_number,
+            old_root: fr_to_be_bytes(&t.header.old_root).to_vec(),
+            new_root: fr_to_be_bytes(&t.header.new_root).to_vec(),
+            priority_start: t.header.priority_start as i64,
+            priority_count: t.header.priority_count as i32,
+            fee_account: i64::from(t.header.fee_account),
+            header: t.header.to_bytes().to_vec(),
+            pubdata: t.pubdata.clone(),
+            commitment: fr_to_be_bytes(&t.commitment()).to_vec(),
+            first_seq: self.last_seq + 1,
+            last_seq,
+            op_count: t.ops.iter().filter(|a| a.op != Operation::Noop).count() as i32,
+            fees: fees.to_string(),
+            witness: BatchWitness::from_transition(t).to_bytes(),
+            accounts: accounts.into_iter().map(|(i, (b, a))| (i64::from(i), b, a)).collect(),
+            rejections: built.rejections.clone(),
+            max_attempts: self.shared.config.max_prove_attempts,
+        }
+    }
+}
