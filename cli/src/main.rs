@@ -3,6 +3,9 @@
 use causeway_circuits::{BatchCircuit, BatchWitness, Breakdown, CircuitParams, ConstraintF};
 use causeway_prover::{INSECURE_WARNING, Keys, export, prove, sample, verify};
 use clap::{Args, Parser, Subcommand};
+
+mod load;
+mod node;
 use std::{path::PathBuf, process::ExitCode, time::Instant};
 
 /// Causeway: a validity rollup for value transfers.
@@ -52,6 +55,12 @@ enum Command {
         #[arg(long)]
         out: PathBuf,
     },
+    /// Runs the sequencer: the HTTP API, the mempool and batch sealing, against PostgreSQL.
+    Sequencer(node::SequencerArgs),
+    /// Runs a prover worker: claims proof jobs from PostgreSQL and stores verified proofs.
+    Prover(node::ProverArgs),
+    /// Writes a development genesis file of sample accounts (public keys: never for real funds).
+    Genesis(node::GenesisArgs),
     /// Benchmarks; each prints one JSON line.
     Bench {
         #[command(subcommand)]
@@ -81,6 +90,8 @@ enum Bench {
         #[arg(long, default_value_t = 2000)]
         txs: u32,
     },
+    /// Submits pre-signed transfers to a running sequencer and reports throughput and latency.
+    Load(load::LoadArgs),
 }
 
 fn main() -> ExitCode {
@@ -119,6 +130,10 @@ fn run(cli: Cli) -> Result<(), String> {
         Command::Bench { bench: Bench::Circuit { shape } } => bench_circuit(shape.params()?),
         Command::Bench { bench: Bench::Prove { shape } } => bench_prove(shape.params()?),
         Command::Bench { bench: Bench::Native { depth, txs } } => bench_native(depth, txs),
+        Command::Bench { bench: Bench::Load(args) } => load::bench_load(args),
+        Command::Sequencer(args) => node::sequencer(args),
+        Command::Prover(args) => node::prover(args),
+        Command::Genesis(args) => node::genesis(args),
     }
 }
 

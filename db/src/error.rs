@@ -26,7 +26,7 @@ impl DbError {
                     | sqlx::Error::PoolClosed
                     | sqlx::Error::Tls(_)
                     | sqlx::Error::WorkerCrashed
-            ) || e.as_database_error().and_then(|d| d.code()).is_some_and(|c| c.starts_with("08") || c.starts_with("57")),
+            ) || e.as_database_error().and_then(|d| d.code()).is_some_and(|c| c.starts_with("08") || c.starts_with("53") || c.starts_with("57")),
             _ => false,
         }
     }

@@ -11,6 +11,7 @@ pub mod accounts;
 pub mod batches;
 pub mod proof_jobs;
 pub mod rollup;
+pub mod testing;
 pub mod txs;
 
 pub use error::DbError;

@@ -51,3 +51,20 @@ pub fn sample_batch(params: CircuitParams) -> Result<BatchTransition, ProtocolEr
     }
     s.apply_batch(1, 0, params.slots, 0, &ops)
 }
+
+/// The genesis file of [`sample_genesis`] (development only: sample keys are public).
+pub fn sample_genesis_file(depth: u32, accounts: u32) -> Result<causeway_protocol::wire::Genesis, ProtocolError> {
+    use causeway_protocol::wire::{Amount, Genesis, GenesisAccount, HexAddress, PackedKey};
+    let state = sample_genesis(depth, accounts)?;
+    let mut list: Vec<GenesisAccount> = state
+        .accounts()
+        .map(|(index, a)| GenesisAccount {
+            index,
+            public_key: PackedKey(a.pubkey),
+            balance: Amount(a.balance),
+            owner: HexAddress(a.owner),
+        })
+        .collect();
+    list.sort_by_key(|a| a.index);
+    Ok(Genesis { depth, fee_account: 0, accounts: list })
+}

@@ -80,20 +80,22 @@ impl Mempool {
         view.replace(self.working.clone());
     }
 
-    fn credit_fees(&mut self) {
-        while let Ok(credit) = self.fees.try_recv() {
-            let mut a = self.working.account(credit.account);
-            a.balance = a.balance.saturating_add(credit.amount);
-            let _ = self.working.insert(credit.account, a);
-            let mut view = self.shared.accepted.write().unwrap_or_else(|e| e.into_inner());
-            view.set(credit.account, a);
-        }
+    fn credit_fee(&mut self, credit: FeeCredit) {
+        let mut a = self.working.account(credit.account);
+        a.balance = a.balance.saturating_add(credit.amount);
+        let _ = self.working.insert(credit.account, a);
+        let mut view = self.shared.accepted.write().unwrap_or_else(|e| e.into_inner());
+        view.set(credit.account, a);
     }
 
     pub(crate) async fn run(mut self, mut rx: mpsc::Receiver<Submission>, mut stop: watch::Receiver<bool>) {
         loop {
             let first = tokio::select! {
                 s = rx.recv() => match s { Some(s) => s, None => break },
+                Some(credit) = self.fees.recv() => {
+                    self.credit_fee(credit);
+                    continue;
+                }
                 _ = stop.changed() => break,
             };
             let mut group = vec![first];
@@ -115,7 +117,9 @@ impl Mempool {
                     }
                 }
             }
-            self.credit_fees();
+            while let Ok(credit) = self.fees.try_recv() {
+                self.credit_fee(credit);
+            }
             self.accept(group).await;
         }
     }

@@ -1,0 +1,192 @@
+//! `causeway bench load`: signs valid transfers first, then submits them over HTTP with a fixed
+//! number of concurrent clients and reports throughput and latency as one JSON line.
+
+use causeway_prover::sample::sample_key;
+use causeway_protocol::{Operation, Transfer, wire::SignedTx};
+use clap::Args;
+use std::time::{Duration, Instant};
+
+/// `causeway bench load` flags.
+#[derive(Args)]
+pub(crate) struct LoadArgs {
+    /// The sequencer's base URL.
+    #[arg(long, default_value = "http://127.0.0.1:3000")]
+    url: String,
+    /// Sending accounts 1..=A (sample keys, as `causeway genesis` makes them).
+    #[arg(long, default_value_t = 1000)]
+    accounts: u32,
+    /// Transfers to submit.
+    #[arg(long, default_value_t = 100_000)]
+    txs: u32,
+    /// Concurrent clients (each sends one request at a time).
+    #[arg(long, default_value_t = 64)]
+    concurrency: u32,
+}
+
+fn percentile(sorted: &[f64], p: f64) -> f64 {
+    if sorted.is_empty() {
+        return 0.0;
+    }
+    let i = ((sorted.len() as f64 - 1.0) * p).round() as usize;
+    sorted[i.min(sorted.len() - 1)]
+}
+
+/// The next nonce of each account, read from the API.
+async fn nonces(client: &reqwest::Client, url: &str, accounts: u32) -> Result<Vec<u32>, String> {
+    let mut out = Vec::with_capacity(accounts as usize);
+    for i in 1..=accounts {
+        let r = client.get(format!("{url}/v1/accounts/{i}")).send().await.map_err(|e| format!("{url}: {e}"))?;
+        if !r.status().is_success() {
+            return Err(format!("account {i}: HTTP {} (does the genesis hold {accounts} sample accounts?)", r.status()));
+        }
+        let v: serde_json::Value = r.json().await.map_err(|e| format!("account {i}: {e}"))?;
+        let nonce = v["accepted"]["nonce"].as_u64().ok_or_else(|| format!("account {i}: no nonce in {v}"))?;
+        out.push(nonce as u32);
+    }
+    Ok(out)
+}
+
+/// Signs `txs` transfers round-robin over the accounts, on every core. Returns, per account,
+/// its request bodies in nonce order.
+fn sign_all(accounts: u32, txs: u32, nonces: &[u32]) -> Vec<Vec<String>> {
+    let threads = std::thread::available_parallelism().map_or(1, usize::from);
+    let per_account = |a: u32| txs / accounts + u32::from(a < txs % accounts);
+    let chunks: Vec<Vec<u32>> = (0..threads).map(|t| (0..accounts).filter(|a| *a as usize % threads == t).collect()).collect();
+    let mut bodies: Vec<Vec<String>> = vec![Vec::new(); accounts as usize];
+    std::thread::scope(|s| {
+        let handles: Vec<_> = chunks
+            .into_iter()
+            .map(|chunk| {
+                s.spawn(move || {
+                    chunk
+                        .into_iter()
+                        .map(|a| {
+                            let from = a + 1;
+                            let to = if from == accounts { 1 } else { from + 1 };
+                            let key = sample_key(from);
+                            let list = (0..per_account(a))
+                                .map(|k| {
+                                    let t = Transfer::signed(&key, from, to, 1_000, 1, nonces[a as usize] + k);
+                                    SignedTx::of(&Operation::Transfer(t))
+                                        .and_then(|tx| serde_json::to_string(&tx).ok())
+                                        .unwrap_or_default()
+                                })
+                                .collect::<Vec<_>>();
+                            (a, list)
+                        })
+                        .collect::<Vec<_>>()
+                })
+            })
+            .collect();
+        for h in handles {
+            if let Ok(list) = h.join() {
+                for (a, b) in list {
+                    bodies[a as usize] = b;
+                }
+            }
+        }
+    });
+    bodies
+}
+
+#[derive(Default)]
+struct Tally {
+    accepted: u64,
+    rejected: u64,
+    errors: u64,
+    latencies_ms: Vec<f64>,
+    codes: std::collections::BTreeMap<String, u64>,
+}
+
+pub(crate) fn bench_load(args: LoadArgs) -> Result<(), String> {
+    if args.accounts == 0 || args.concurrency == 0 {
+        return Err("--accounts and --concurrency must be at least 1".into());
+    }
+    let url = args.url.trim_end_matches('/').to_owned();
+    let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build().map_err(|e| e.to_string())?;
+    rt.block_on(async move {
+        let client = reqwest::Client::builder()
+            .pool_max_idle_per_host(args.concurrency as usize)
+            .timeout(Duration::from_secs(30))
+            .build()
+            .map_err(|e| e.to_string())?;
+        let nonces = nonces(&client, &url, args.accounts).await?;
+        let signing = Instant::now();
+        let bodies = tokio::task::block_in_place(|| sign_all(args.accounts, args.txs, &nonces));
+        eprintln!("signed {} transfers in {:.1} s; submitting", args.txs, signing.elapsed().as_secs_f64());
+        // Client c sends the transfers of accounts c, c + C, ... round-robin, each account's in
+        // nonce order, one request at a time.
+        let clients = args.concurrency.min(args.accounts) as usize;
+        let mut lanes: Vec<Vec<Vec<String>>> = vec![Vec::new(); clients];
+        for (a, list) in bodies.into_iter().enumerate() {
+            lanes[a % clients].push(list);
+        }
+        let started = Instant::now();
+        let mut tasks = Vec::with_capacity(clients);
+        for lane in lanes {
+            let client = client.clone();
+            let endpoint = format!("{url}/v1/txs");
+            tasks.push(tokio::spawn(async move {
+                let mut tally = Tally::default();
+                let rounds = lane.iter().map(Vec::len).max().unwrap_or(0);
+                for k in 0..rounds {
+                    for list in &lane {
+                        let Some(body) = list.get(k) else { continue };
+                        let t = Instant::now();
+                        let r = client
+                            .post(&endpoint)
+                            .header("content-type", "application/json")
+                            .body(body.clone())
+                            .send()
+                            .await;
+                        match r {
+                            Ok(r) if r.status().is_success() => {
+                                let _ = r.bytes().await;
+                                tally.accepted += 1;
+                            }
+                            Ok(r) => {
+                                let v: serde_json::Value = r.json().await.unwrap_or_default();
+                                let code = v["code"].as_str().unwrap_or("unknown").to_owned();
+                                *tally.codes.entry(code).or_default() += 1;
+                                tally.rejected += 1;
+                            }
+                            Err(_) => tally.errors += 1,
+                        }
+                        tally.latencies_ms.push(t.elapsed().as_secs_f64() * 1000.0);
+                    }
+                }
+                tally
+            }));
+        }
+        let mut all = Tally::default();
+        for t in tasks {
+            let t = t.await.map_err(|e| e.to_string())?;
+            all.accepted += t.accepted;
+            all.rejected += t.rejected;
+            all.errors += t.errors;
+            all.latencies_ms.extend(t.latencies_ms);
+            for (k, v) in t.codes {
+                *all.codes.entry(k).or_default() += v;
+            }
+        }
+        let elapsed = started.elapsed().as_secs_f64();
+        all.latencies_ms.sort_by(f64::total_cmp);
+        let line = serde_json::json!({
+            "bench": "load",
+            "accounts": args.accounts,
+            "concurrency": clients,
+            "txs": args.txs,
+            "accepted": all.accepted,
+            "rejected": all.rejected,
+            "errors": all.errors,
+            "rejected_by_code": all.codes,
+            "elapsed_s": elapsed,
+            "tx_per_s": all.accepted as f64 / elapsed,
+            "p50_ms": percentile(&all.latencies_ms, 0.50),
+            "p99_ms": percentile(&all.latencies_ms, 0.99),
+            "max_ms": all.latencies_ms.last().copied().unwrap_or(0.0),
+        });
+        println!("{line}");
+        Ok(())
+    })
+}

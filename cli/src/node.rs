@@ -1,0 +1,165 @@
+//! The long-running services: `causeway sequencer` and `causeway prover`, and `causeway genesis`.
+
+use causeway_prover::worker::{self, WorkerConfig};
+use causeway_sequencer::{Sequencer, SequencerConfig, config as sc};
+use clap::Args;
+use std::{net::SocketAddr, path::PathBuf, time::Duration};
+use tokio::sync::watch;
+
+/// `causeway sequencer` flags (each also read from the environment).
+#[derive(Args)]
+pub(crate) struct SequencerArgs {
+    /// PostgreSQL URL.
+    #[arg(long, env = "DATABASE_URL")]
+    database_url: String,
+    /// HTTP listen address.
+    #[arg(long, env = "CAUSEWAY_LISTEN", default_value = sc::DEFAULT_LISTEN)]
+    listen: SocketAddr,
+    /// Genesis file (required the first time a database is used).
+    #[arg(long, env = "CAUSEWAY_GENESIS")]
+    genesis: Option<PathBuf>,
+    /// Slots per batch (fixed when the database is initialised; default 32).
+    #[arg(long, env = "CAUSEWAY_SLOTS")]
+    slots: Option<usize>,
+    /// Seal a batch that is not full this many milliseconds after its first transaction.
+    #[arg(long, env = "CAUSEWAY_BATCH_TIMEOUT_MS", default_value_t = sc::DEFAULT_BATCH_TIMEOUT.as_millis() as u64)]
+    batch_timeout_ms: u64,
+    /// Slots of accepted, unsealed transactions beyond which submissions get 429.
+    #[arg(long, env = "CAUSEWAY_MEMPOOL_LIMIT", default_value_t = sc::DEFAULT_MEMPOOL_LIMIT)]
+    mempool_limit: usize,
+    /// Largest request body in bytes.
+    #[arg(long, env = "CAUSEWAY_MAX_BODY_BYTES", default_value_t = sc::DEFAULT_MAX_BODY_BYTES)]
+    max_body_bytes: usize,
+    /// Attempts a prover gets per batch.
+    #[arg(long, env = "CAUSEWAY_MAX_PROVE_ATTEMPTS", default_value_t = sc::DEFAULT_MAX_PROVE_ATTEMPTS)]
+    max_prove_attempts: i32,
+}
+
+/// `causeway prover` flags.
+#[derive(Args)]
+pub(crate) struct ProverArgs {
+    /// Key directory made by `causeway setup` (must match the rollup's depth and slots).
+    #[arg(long, env = "CAUSEWAY_KEYS")]
+    keys: PathBuf,
+    /// PostgreSQL URL.
+    #[arg(long, env = "DATABASE_URL")]
+    database_url: String,
+    /// Worker name in the job table (default: host name and process id).
+    #[arg(long, env = "CAUSEWAY_WORKER")]
+    name: Option<String>,
+    /// Lease on a claimed job in seconds (renewed every third of it).
+    #[arg(long, default_value_t = worker::DEFAULT_LEASE.as_secs_f64())]
+    lease_secs: f64,
+    /// Stop after storing this many proofs.
+    #[arg(long)]
+    max_jobs: Option<usize>,
+}
+
+/// `causeway genesis` flags.
+#[derive(Args)]
+pub(crate) struct GenesisArgs {
+    /// State tree depth in bits (even).
+    #[arg(long, default_value_t = 24)]
+    depth: u32,
+    /// Sample accounts 0..N (account 0 collects fees), each with 1000 ether.
+    #[arg(long, default_value_t = 16)]
+    accounts: u32,
+    /// Output file.
+    #[arg(long)]
+    out: PathBuf,
+}
+
+fn init_tracing() {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into());
+    let _ = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).try_init();
+}
+
+fn runtime() -> Result<tokio::runtime::Runtime, String> {
+    tokio::runtime::Builder::new_multi_thread().enable_all().build().map_err(|e| format!("tokio runtime: {e}"))
+}
+
+/// Resolves on Ctrl-C or SIGTERM.
+async fn shutdown_signal() {
+    let ctrl_c = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    {
+        let mut term = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(s) => s,
+            Err(_) => return std::future::pending().await,
+        };
+        tokio::select! {
+            _ = ctrl_c => {}
+            _ = term.recv() => {}
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = ctrl_c.await;
+}
+
+pub(crate) fn sequencer(args: SequencerArgs) -> Result<(), String> {
+    init_tracing();
+    let config = SequencerConfig {
+        listen: args.listen,
+        genesis: args.genesis,
+        slots: args.slots,
+        batch_timeout: Duration::from_millis(args.batch_timeout_ms),
+        mempool_limit: args.mempool_limit,
+        max_body_bytes: args.max_body_bytes,
+        max_prove_attempts: args.max_prove_attempts,
+        ..SequencerConfig::new(args.database_url)
+    };
+    runtime()?.block_on(async {
+        let seq = Sequencer::start(config).await.map_err(|e| e.to_string())?;
+        println!("sequencer listening on http://{}", seq.addr);
+        shutdown_signal().await;
+        tracing::info!("shutting down");
+        seq.shutdown(Duration::from_secs(10)).await;
+        Ok(())
+    })
+}
+
+pub(crate) fn prover(args: ProverArgs) -> Result<(), String> {
+    init_tracing();
+    let host = std::fs::read_to_string("/etc/hostname").map(|h| h.trim().to_owned()).unwrap_or_else(|_| "host".into());
+    let config = WorkerConfig {
+        database_url: args.database_url,
+        keys: args.keys,
+        name: args.name.unwrap_or_else(|| format!("{host}-{}", std::process::id())),
+        lease: Duration::from_secs_f64(args.lease_secs.max(0.3)),
+        poll: worker::DEFAULT_POLL,
+        max_jobs: args.max_jobs,
+    };
+    runtime()?.block_on(async {
+        let (stop, stop_rx) = watch::channel(false);
+        let mut work = tokio::spawn(worker::run(config, stop_rx));
+        let result = tokio::select! {
+            r = &mut work => r,
+            _ = shutdown_signal() => {
+                tracing::info!("stopping after the current proof");
+                let _ = stop.send(true);
+                work.await
+            }
+        };
+        match result {
+            Ok(Ok(n)) => {
+                println!("stored {n} proofs");
+                Ok(())
+            }
+            Ok(Err(e)) => Err(e.to_string()),
+            Err(e) => Err(format!("worker task: {e}")),
+        }
+    })
+}
+
+pub(crate) fn genesis(args: GenesisArgs) -> Result<(), String> {
+    causeway_protocol::tree::check_depth(args.depth).map_err(|e| format!("--depth: {e}"))?;
+    if args.accounts == 0 {
+        return Err("--accounts must be at least 1 (account 0 collects fees)".into());
+    }
+    let g = causeway_prover::sample::sample_genesis_file(args.depth, args.accounts).map_err(|e| e.to_string())?;
+    let text = serde_json::to_string_pretty(&g).map_err(|e| e.to_string())?;
+    std::fs::write(&args.out, text).map_err(|e| format!("{}: {e}", args.out.display()))?;
+    eprintln!("sample accounts use public development keys (`causeway_prover::sample::sample_key`): never for real funds");
+    println!("wrote a genesis of {} accounts at depth {} to {}", args.accounts, args.depth, args.out.display());
+    Ok(())
+}

@@ -1,0 +1,196 @@
+//! Every route and every error code of the API.
+
+use super::node::{Node, transfer, withdraw};
+use causeway_sequencer::openapi::ROUTES;
+use serde_json::Value;
+
+const GENESIS_BALANCE: u128 = 1_000_000_000_000_000_000_000;
+
+fn balance(v: &Value, which: &str) -> u128 {
+    v[which]["balance"].as_str().expect("balance").parse().expect("decimal")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_transfer_is_accepted_sealed_and_visible_everywhere() {
+    let node = Node::start(|_| {}).await;
+    let (status, v) = node.post("/v1/txs", transfer(1, 2, 1_000, 10, 0)).await;
+    assert_eq!(status, 200, "{v}");
+    assert_eq!(v["status"], "accepted");
+    assert_eq!(v["seq"], 1);
+    let hash = v["hash"].as_str().expect("hash").to_owned();
+
+    // Accepted state moves at once; the proved state still shows genesis.
+    let (status, a) = node.get("/v1/accounts/1").await;
+    assert_eq!(status, 200);
+    assert_eq!(balance(&a, "accepted"), GENESIS_BALANCE - 1_010);
+    assert_eq!(a["accepted"]["nonce"], 1);
+    assert_eq!(balance(&a, "proved"), GENESIS_BALANCE);
+    assert_eq!(a["proved"]["batch"], 0);
+    let key = a["public_key"].as_str().expect("key").to_owned();
+    let (status, by_key) = node.get(&format!("/v1/accounts/by-key/{key}")).await;
+    assert_eq!(status, 200);
+    assert_eq!(by_key["index"], 1);
+
+    // The batch timeout seals it alone.
+    let t = node.wait_status(&hash, "included").await;
+    assert_eq!(t["batch"], 1);
+    assert_eq!(t["tx"]["type"], "transfer");
+    let (status, b) = node.get("/v1/batches/1").await;
+    assert_eq!(status, 200, "{b}");
+    assert_eq!(b["status"], "sealed");
+    assert_eq!(b["operations"], 1);
+    assert_eq!(b["fees"], "10");
+    assert_eq!(b["transactions"][0]["hash"], hash.as_str());
+    assert_eq!(b["proof_job"]["status"], "queued");
+    assert_eq!(b["pubdata"].as_str().expect("hex").len(), 2 + 2 * 16 * super::node::SLOTS);
+    let (status, list) = node.get("/v1/batches").await;
+    assert_eq!(status, 200);
+    assert_eq!(list["batches"][0]["number"], 1);
+    assert_eq!(list["sealed"], 1);
+    let (status, p) = node.get("/v1/batches/1/proof").await;
+    assert_eq!((status, p["code"].as_str()), (404, Some("not_found")), "not proved yet");
+
+    // The fee reached the operator's accepted balance once the batch was sealed.
+    let (_, op) = node.get("/v1/accounts/0").await;
+    assert_eq!(balance(&op, "accepted"), GENESIS_BALANCE + 10);
+    node.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn submission_errors_have_the_right_status_and_code() {
+    let node = Node::start(|c| c.max_body_bytes = 4096).await;
+    let cases: Vec<(&str, String, u16, &str)> = vec![
+        ("malformed JSON", "{\"type\":".into(), 400, "malformed"),
+        ("not JSON at all", "nope".into(), 400, "malformed"),
+        ("unknown field", transfer(1, 2, 5, 0, 0).replace("{", "{\"extra\":1,"), 400, "malformed"),
+        ("amount beyond 128 bits", transfer(1, 2, 5, 0, 0).replace("\"amount\":\"5\"", "\"amount\":\"340282366920938463463374607431768211456\""), 400, "malformed"),
+        ("bad signature", transfer(1, 2, 5, 0, 0).replace("\"amount\":\"5\"", "\"amount\":\"6\""), 401, "bad_signature"),
+        ("overspend", transfer(1, 2, 2 * GENESIS_BALANCE, 0, 0), 422, "insufficient_balance"),
+        ("fee counted in overspend", transfer(1, 2, GENESIS_BALANCE, 10, 0), 422, "insufficient_balance"),
+        ("unknown payee", transfer(1, 9, 5, 0, 0), 422, "unknown_account"),
+        ("payee past the tree", transfer(1, 16, 5, 0, 0), 422, "index_out_of_range"),
+        ("amount not representable", transfer(1, 2, 34_359_738_369, 0, 0), 422, "amount_not_representable"),
+        ("nonce from the future", transfer(1, 2, 5, 0, 7), 409, "wrong_nonce"),
+        ("oversized body", format!("[{}]", vec![transfer(1, 2, 5, 0, 0); 40].join(",")), 413, "body_too_large"),
+        ("empty list", "[]".into(), 400, "malformed"),
+    ];
+    for (what, body, status, code) in cases {
+        let (s, v) = node.post("/v1/txs", body).await;
+        assert_eq!((s, v["code"].as_str()), (status, Some(code)), "{what}: {v}");
+        assert!(v["message"].as_str().is_some_and(|m| !m.is_empty()), "{what}: a message");
+    }
+    // An unknown payer (empty leaf) and a bad signature change nothing.
+    let (s, v) = node.post("/v1/txs", transfer(9, 1, 5, 0, 0)).await;
+    assert_eq!((s, v["code"].as_str()), (422, Some("unknown_account")));
+    let (_, a) = node.get("/v1/accounts/1").await;
+    assert_eq!(a["accepted"]["nonce"], 0, "nothing was applied");
+
+    // Replays: the same transaction again is recognised (not applied twice); another
+    // transaction with a used nonce is a conflict.
+    let first = transfer(1, 2, 5, 0, 0);
+    let (s, v) = node.post("/v1/txs", first.clone()).await;
+    assert_eq!(s, 200, "{v}");
+    let (s, again) = node.post("/v1/txs", first).await;
+    assert_eq!(s, 200, "{again}");
+    assert_eq!(again["duplicate"], true);
+    assert_eq!(again["seq"], v["seq"]);
+    let (s, conflict) = node.post("/v1/txs", transfer(1, 3, 5, 0, 0)).await;
+    assert_eq!((s, conflict["code"].as_str()), (409, Some("wrong_nonce")), "{conflict}");
+    let (_, a) = node.get("/v1/accounts/1").await;
+    assert_eq!(a["accepted"]["nonce"], 1);
+    assert_eq!(balance(&a, "accepted"), GENESIS_BALANCE - 5);
+
+    // Rejections are counted by reason.
+    let m = node.http.get(format!("{}/metrics", node.url)).send().await.expect("metrics").text().await.expect("text");
+    assert!(m.contains("causeway_txs_accepted_total"), "{m}");
+    assert!(m.contains("causeway_txs_rejected_total{reason=\"bad_signature\"}"), "{m}");
+    assert!(m.contains("causeway_mempool_slots"), "{m}");
+    assert!(m.contains("causeway_proof_jobs{status=\"queued\"}"), "{m}");
+    node.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_list_is_checked_in_order_with_one_result_each() {
+    let node = Node::start(|_| {}).await;
+    let list = format!(
+        "[{},{},{},{}]",
+        transfer(1, 2, 100, 1, 0),
+        transfer(1, 2, 100, 1, 5),
+        withdraw(1, [0xab; 20], 50, 2, 1),
+        "{\"type\":\"bogus\"}"
+    );
+    let (s, v) = node.post("/v1/txs", list).await;
+    assert_eq!(s, 200, "{v}");
+    let r = v["results"].as_array().expect("results");
+    assert_eq!(r.len(), 4);
+    assert_eq!(r[0]["status"], "accepted");
+    assert_eq!(r[1]["error"]["code"], "wrong_nonce");
+    assert_eq!(r[2]["status"], "accepted", "the withdrawal with nonce 1 follows the first transfer");
+    assert_eq!(r[3]["error"]["code"], "malformed");
+    let hash = r[2]["hash"].as_str().expect("hash");
+    let t = node.wait_status(hash, "included").await;
+    assert_eq!(t["tx"]["type"], "withdraw");
+    let (_, a) = node.get("/v1/accounts/1").await;
+    assert_eq!(balance(&a, "accepted"), GENESIS_BALANCE - 101 - 52);
+    node.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn lookups_answer_404_400_and_json_for_unknown_routes() {
+    let node = Node::start(|_| {}).await;
+    let zero = format!("0x{}", "00".repeat(32));
+    let cases = [
+        (format!("/v1/txs/{zero}"), 404, "not_found"),
+        ("/v1/txs/0x1234".to_owned(), 400, "malformed"),
+        ("/v1/accounts/9".to_owned(), 404, "not_found"),
+        ("/v1/accounts/16".to_owned(), 404, "not_found"),
+        ("/v1/accounts/abc".to_owned(), 400, "malformed"),
+        (format!("/v1/accounts/by-key/{zero}"), 404, "not_found"),
+        ("/v1/accounts/by-key/0xzz".to_owned(), 400, "malformed"),
+        ("/v1/batches/0".to_owned(), 400, "malformed"),
+        ("/v1/batches/77".to_owned(), 404, "not_found"),
+        ("/v1/batches/77/proof".to_owned(), 404, "not_found"),
+        ("/v1/batches?limit=x".to_owned(), 400, "malformed"),
+        ("/v2/nothing".to_owned(), 404, "not_found"),
+    ];
+    for (path, status, code) in cases {
+        let (s, v) = node.get(&path).await;
+        assert_eq!((s, v["code"].as_str()), (status, Some(code)), "{path}: {v}");
+    }
+    let (s, v) = node.post("/health", "").await;
+    assert_eq!((s, v["code"].as_str()), (405, Some("method_not_allowed")));
+    let (s, v) = node.get("/health").await;
+    assert_eq!((s, v["database"].as_str()), (200, Some("ok")));
+
+    // Every documented route is routed, and the document lists them all.
+    let (s, doc) = node.get("/v1/openapi.json").await;
+    assert_eq!(s, 200);
+    for r in ROUTES {
+        assert!(doc["paths"][r.path][r.method].is_object(), "{} {} documented", r.method, r.path);
+        let path = r.path.replace("{hash}", &zero).replace("{index}", "1").replace("{key}", &zero).replace("{number}", "1");
+        let req = node.http.request(r.method.to_uppercase().parse().expect("method"), format!("{}{path}", node.url));
+        let status = req.send().await.expect("request").status().as_u16();
+        assert!(status != 405 && !(status == 404 && path.starts_with("/v2")), "{} {path} is routed: {status}", r.method);
+    }
+    node.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_full_mempool_answers_429_with_retry_after() {
+    let node = Node::start(|c| {
+        c.mempool_limit = 2;
+        c.batch_timeout = std::time::Duration::from_secs(3600);
+        c.slots = Some(8);
+    })
+    .await;
+    for nonce in 0..2 {
+        let (s, v) = node.post("/v1/txs", transfer(1, 2, 5, 0, nonce)).await;
+        assert_eq!(s, 200, "{v}");
+    }
+    let r = node.http.post(format!("{}/v1/txs", node.url)).body(transfer(1, 2, 5, 0, 2)).send().await.expect("post");
+    assert_eq!(r.status().as_u16(), 429);
+    assert_eq!(r.headers().get("retry-after").and_then(|h| h.to_str().ok()), Some("1"));
+    let v: Value = r.json().await.expect("json");
+    assert_eq!(v["code"], "mempool_full");
+    node.stop().await;
+}

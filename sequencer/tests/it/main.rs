@@ -1,0 +1,5 @@
+//! Sequencer integration tests: real PostgreSQL, real sockets.
+
+mod api;
+mod node;
+mod outage;
