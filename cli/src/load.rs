@@ -1,8 +1,8 @@
 //! `causeway bench load`: signs valid transfers first, then submits them over HTTP with a fixed
 //! number of concurrent clients and reports throughput and latency as one JSON line.
 
-use causeway_prover::sample::sample_key;
 use causeway_protocol::{Operation, Transfer, wire::SignedTx};
+use causeway_prover::sample::sample_key;
 use clap::Args;
 use std::time::{Duration, Instant};
 
@@ -37,7 +37,10 @@ async fn nonces(client: &reqwest::Client, url: &str, accounts: u32) -> Result<Ve
     for i in 1..=accounts {
         let r = client.get(format!("{url}/v1/accounts/{i}")).send().await.map_err(|e| format!("{url}: {e}"))?;
         if !r.status().is_success() {
-            return Err(format!("account {i}: HTTP {} (does the genesis hold {accounts} sample accounts?)", r.status()));
+            return Err(format!(
+                "account {i}: HTTP {} (does the genesis hold {accounts} sample accounts?)",
+                r.status()
+            ));
         }
         let v: serde_json::Value = r.json().await.map_err(|e| format!("account {i}: {e}"))?;
         let nonce = v["accepted"]["nonce"].as_u64().ok_or_else(|| format!("account {i}: no nonce in {v}"))?;
@@ -51,7 +54,8 @@ async fn nonces(client: &reqwest::Client, url: &str, accounts: u32) -> Result<Ve
 fn sign_all(accounts: u32, txs: u32, nonces: &[u32]) -> Vec<Vec<String>> {
     let threads = std::thread::available_parallelism().map_or(1, usize::from);
     let per_account = |a: u32| txs / accounts + u32::from(a < txs % accounts);
-    let chunks: Vec<Vec<u32>> = (0..threads).map(|t| (0..accounts).filter(|a| *a as usize % threads == t).collect()).collect();
+    let chunks: Vec<Vec<u32>> =
+        (0..threads).map(|t| (0..accounts).filter(|a| *a as usize % threads == t).collect()).collect();
     let mut bodies: Vec<Vec<String>> = vec![Vec::new(); accounts as usize];
     std::thread::scope(|s| {
         let handles: Vec<_> = chunks

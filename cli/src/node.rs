@@ -69,8 +69,17 @@ pub(crate) struct GenesisArgs {
     out: PathBuf,
 }
 
+/// arkworks instruments constraint synthesis with spans that Debug-format the whole constraint
+/// system (gigabytes for a batch circuit); those targets stay off whatever RUST_LOG says.
+const SILENCED: &[&str] = &["gr1cs=off", "r1cs=off", "ark_relations=off", "ark_r1cs_std=off", "ark_groth16=off"];
+
 fn init_tracing() {
-    let filter = tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into());
+    let mut filter = tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into());
+    for d in SILENCED {
+        if let Ok(d) = d.parse() {
+            filter = filter.add_directive(d);
+        }
+    }
     let _ = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).try_init();
 }
 
@@ -159,7 +168,9 @@ pub(crate) fn genesis(args: GenesisArgs) -> Result<(), String> {
     let g = causeway_prover::sample::sample_genesis_file(args.depth, args.accounts).map_err(|e| e.to_string())?;
     let text = serde_json::to_string_pretty(&g).map_err(|e| e.to_string())?;
     std::fs::write(&args.out, text).map_err(|e| format!("{}: {e}", args.out.display()))?;
-    eprintln!("sample accounts use public development keys (`causeway_prover::sample::sample_key`): never for real funds");
+    eprintln!(
+        "sample accounts use public development keys (`causeway_prover::sample::sample_key`): never for real funds"
+    );
     println!("wrote a genesis of {} accounts at depth {} to {}", args.accounts, args.depth, args.out.display());
     Ok(())
 }

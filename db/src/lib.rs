@@ -6,9 +6,9 @@
 //! restarted because its state lives here. Queries are checked at compile time against the
 //! schema in `migrations/` (offline data in `.sqlx/`); `db/README.md` documents every table.
 
-mod error;
 pub mod accounts;
 pub mod batches;
+mod error;
 pub mod proof_jobs;
 pub mod rollup;
 pub mod testing;

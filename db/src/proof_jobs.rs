@@ -193,7 +193,12 @@ impl Db {
 
     /// Records a failed attempt: the job goes back to the queue, or is marked failed when out of
     /// attempts. Returns the new status, or `None` if `worker` no longer held the job.
-    pub async fn fail_proof_job(&self, batch_number: i64, worker: &str, error: &str) -> Result<Option<String>, DbError> {
+    pub async fn fail_proof_job(
+        &self,
+        batch_number: i64,
+        worker: &str,
+        error: &str,
+    ) -> Result<Option<String>, DbError> {
         Ok(sqlx::query_scalar!(
             r#"
             UPDATE proof_jobs
@@ -239,7 +244,10 @@ impl Db {
     }
 
     /// A job's status, attempts, worker and last error.
-    pub async fn proof_job(&self, batch_number: i64) -> Result<Option<(String, i32, Option<String>, Option<String>)>, DbError> {
+    pub async fn proof_job(
+        &self,
+        batch_number: i64,
+    ) -> Result<Option<(String, i32, Option<String>, Option<String>)>, DbError> {
         let row = sqlx::query!(
             r#"
             SELECT status, attempts, worker, last_error

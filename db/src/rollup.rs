@@ -78,7 +78,5 @@ impl Db {
 /// Takes the sequencer's advisory lock on `conn` (held until that connection closes); false if
 /// another session holds it.
 pub async fn try_lock_sequencer(conn: &mut PgConnection) -> Result<bool, DbError> {
-    Ok(sqlx::query_scalar!(r#"SELECT pg_try_advisory_lock($1) AS "locked!""#, SEQUENCER_LOCK)
-        .fetch_one(conn)
-        .await?)
+    Ok(sqlx::query_scalar!(r#"SELECT pg_try_advisory_lock($1) AS "locked!""#, SEQUENCER_LOCK).fetch_one(conn).await?)
 }

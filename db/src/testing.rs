@@ -26,7 +26,8 @@ impl TestDb {
         static COUNTER: AtomicU32 = AtomicU32::new(0);
         let admin = admin_url();
         let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.subsec_nanos());
-        let name = format!("causeway_test_{}_{}_{}", std::process::id(), nanos, COUNTER.fetch_add(1, Ordering::Relaxed));
+        let name =
+            format!("causeway_test_{}_{}_{}", std::process::id(), nanos, COUNTER.fetch_add(1, Ordering::Relaxed));
         let mut conn = PgConnection::connect(&admin).await?;
         sqlx::raw_sql(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}"))).execute(&mut conn).await?;
         let base = admin.rsplit_once('/').map_or(admin.as_str(), |(b, _)| b);

@@ -130,7 +130,10 @@ async fn outcome(
     }
 }
 
-async fn submit(State(shared): State<Arc<Shared>>, body: Result<Bytes, axum::extract::rejection::BytesRejection>) -> Response {
+async fn submit(
+    State(shared): State<Arc<Shared>>,
+    body: Result<Bytes, axum::extract::rejection::BytesRejection>,
+) -> Response {
     let body = match body {
         Ok(b) => b,
         Err(e) => return body_error(e).into_response(),
@@ -227,11 +230,8 @@ fn account_json(index: AccountIndex, accepted: Option<Account>, shared: &Shared)
     }
     let shown = if a.is_empty() { p } else { a };
     let proof = proved.state.proof(index).map_err(ApiError::internal)?;
-    let siblings: Vec<Vec<String>> = proof
-        .siblings
-        .iter()
-        .map(|level| level.iter().map(|s| hex0x(&fr_to_be_bytes(s))).collect())
-        .collect();
+    let siblings: Vec<Vec<String>> =
+        proof.siblings.iter().map(|level| level.iter().map(|s| hex0x(&fr_to_be_bytes(s))).collect()).collect();
     Ok(json!({
         "index": index,
         "public_key": hex0x(&shown.pubkey.pack()),
@@ -249,7 +249,10 @@ fn account_json(index: AccountIndex, accepted: Option<Account>, shared: &Shared)
     }))
 }
 
-async fn account_by_index(State(shared): State<Arc<Shared>>, Path(index): Path<String>) -> Result<Json<Value>, ApiError> {
+async fn account_by_index(
+    State(shared): State<Arc<Shared>>,
+    Path(index): Path<String>,
+) -> Result<Json<Value>, ApiError> {
     let index: AccountIndex =
         index.parse().map_err(|_| ApiError::malformed("account index must be a non-negative 32-bit integer"))?;
     let accepted = {
@@ -299,7 +302,10 @@ async fn batches(
     let Query(q) = query.map_err(|e| ApiError::malformed(e.body_text()))?;
     let number = |name: &str, default: i64| -> Result<i64, ApiError> {
         q.get(name).map_or(Ok(default), |v| {
-            v.parse::<i64>().ok().filter(|n| *n >= 0).ok_or_else(|| ApiError::malformed(format!("{name} must be a non-negative integer")))
+            v.parse::<i64>()
+                .ok()
+                .filter(|n| *n >= 0)
+                .ok_or_else(|| ApiError::malformed(format!("{name} must be a non-negative integer")))
         })
     };
     let before = number("before", i64::MAX)?;
@@ -312,7 +318,10 @@ async fn batches(
 }
 
 fn parse_number(s: &str) -> Result<i64, ApiError> {
-    s.parse::<i64>().ok().filter(|n| *n >= 1).ok_or_else(|| ApiError::malformed("batch number must be a positive integer"))
+    s.parse::<i64>()
+        .ok()
+        .filter(|n| *n >= 1)
+        .ok_or_else(|| ApiError::malformed("batch number must be a positive integer"))
 }
 
 async fn batch(State(shared): State<Arc<Shared>>, Path(number): Path<String>) -> Result<Json<Value>, ApiError> {
@@ -346,7 +355,8 @@ async fn batch_proof(State(shared): State<Arc<Shared>>, Path(number): Path<Strin
     let n = parse_number(&number)?;
     let b = shared.db.batch(n).await?.ok_or_else(|| ApiError::not_found(format!("no batch {n}")))?;
     let p = shared.db.proof(n).await?.ok_or_else(|| ApiError::not_found(format!("batch {n} is not proved yet")))?;
-    let proof = ark_groth16::Proof::<ark_bn254::Bn254>::deserialize_compressed(p.proof.as_slice()).map_err(ApiError::internal)?;
+    let proof = ark_groth16::Proof::<ark_bn254::Bn254>::deserialize_compressed(p.proof.as_slice())
+        .map_err(ApiError::internal)?;
     let commitment = b
         .commitment
         .as_slice()
@@ -389,6 +399,8 @@ async fn metrics(State(shared): State<Arc<Shared>>) -> Response {
     m::gauges(shared.pending.load(Ordering::Relaxed), shared.sealed_through.load(Ordering::Relaxed), proved, jobs);
     match &shared.metrics {
         Some(h) => ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], h.render()).into_response(),
-        None => ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "metrics_unavailable", "no metrics recorder").into_response(),
+        None => {
+            ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "metrics_unavailable", "no metrics recorder").into_response()
+        }
     }
 }

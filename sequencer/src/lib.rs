@@ -106,8 +106,8 @@ pub struct Sequencer {
 }
 
 fn genesis_state(row: &RollupRow) -> Result<State, SequencerError> {
-    let genesis: Genesis =
-        serde_json::from_value(row.genesis.clone()).map_err(|e| SequencerError::Genesis(format!("stored genesis: {e}")))?;
+    let genesis: Genesis = serde_json::from_value(row.genesis.clone())
+        .map_err(|e| SequencerError::Genesis(format!("stored genesis: {e}")))?;
     genesis.state().map_err(|e| SequencerError::Genesis(e.to_string()))
 }
 
@@ -128,7 +128,9 @@ async fn rollup_row(db: &Db, config: &SequencerConfig) -> Result<RollupRow, Sequ
         if let Some((_, state)) = &from_file
             && fr_to_be_bytes(&state.root()).as_slice() != row.genesis_root.as_slice()
         {
-            return Err(SequencerError::Genesis("the genesis file differs from the one this database was started with".into()));
+            return Err(SequencerError::Genesis(
+                "the genesis file differs from the one this database was started with".into(),
+            ));
         }
         if let Some(slots) = config.slots
             && slots as i64 != i64::from(row.slots)
@@ -164,9 +166,10 @@ async fn rollup_row(db: &Db, config: &SequencerConfig) -> Result<RollupRow, Sequ
 async fn sealed_state(db: &Db, row: &RollupRow, depth: u32) -> Result<(State, i64, i64), SequencerError> {
     let mut state = State::new(depth).map_err(|e| SequencerError::Genesis(e.to_string()))?;
     for (i, bytes) in db.sealed_accounts().await? {
-        let index = AccountIndex::try_from(i).map_err(|_| SequencerError::Inconsistent(format!("account index {i}")))?;
-        let account =
-            Account::from_bytes(&bytes).ok_or_else(|| SequencerError::Inconsistent(format!("account {i} does not decode")))?;
+        let index =
+            AccountIndex::try_from(i).map_err(|_| SequencerError::Inconsistent(format!("account index {i}")))?;
+        let account = Account::from_bytes(&bytes)
+            .ok_or_else(|| SequencerError::Inconsistent(format!("account {i} does not decode")))?;
         state.insert(index, account).map_err(|e| SequencerError::Inconsistent(e.to_string()))?;
     }
     let (number, root, last_seq) = db.last_batch().await?.unwrap_or((0, row.genesis_root.clone(), 0));

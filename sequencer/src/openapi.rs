@@ -102,7 +102,10 @@ pub fn document() -> Value {
                 } else {
                     json!({ "type": "object" })
                 };
-                (status.to_string(), json!({ "description": what, "content": { "application/json": { "schema": schema } } }))
+                (
+                    status.to_string(),
+                    json!({ "description": what, "content": { "application/json": { "schema": schema } } }),
+                )
             })
             .collect();
         let entry = paths.entry(r.path).or_insert_with(|| json!({}));

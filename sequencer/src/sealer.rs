@@ -8,10 +8,7 @@
 use crate::{Shared, metrics as m};
 use causeway_circuits::BatchWitness;
 use causeway_db::batches::SealedBatch;
-use causeway_protocol::{
-    AccountIndex, BatchTransition, Operation, Signatures, State,
-    field::fr_to_be_bytes,
-};
+use causeway_protocol::{AccountIndex, BatchTransition, Operation, Signatures, State, field::fr_to_be_bytes};
 use std::{
     collections::{BTreeMap, VecDeque},
     sync::{Arc, atomic::Ordering},

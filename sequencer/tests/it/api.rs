@@ -63,8 +63,19 @@ async fn submission_errors_have_the_right_status_and_code() {
         ("malformed JSON", "{\"type\":".into(), 400, "malformed"),
         ("not JSON at all", "nope".into(), 400, "malformed"),
         ("unknown field", transfer(1, 2, 5, 0, 0).replace("{", "{\"extra\":1,"), 400, "malformed"),
-        ("amount beyond 128 bits", transfer(1, 2, 5, 0, 0).replace("\"amount\":\"5\"", "\"amount\":\"340282366920938463463374607431768211456\""), 400, "malformed"),
-        ("bad signature", transfer(1, 2, 5, 0, 0).replace("\"amount\":\"5\"", "\"amount\":\"6\""), 401, "bad_signature"),
+        (
+            "amount beyond 128 bits",
+            transfer(1, 2, 5, 0, 0)
+                .replace("\"amount\":\"5\"", "\"amount\":\"340282366920938463463374607431768211456\""),
+            400,
+            "malformed",
+        ),
+        (
+            "bad signature",
+            transfer(1, 2, 5, 0, 0).replace("\"amount\":\"5\"", "\"amount\":\"6\""),
+            401,
+            "bad_signature",
+        ),
         ("overspend", transfer(1, 2, 2 * GENESIS_BALANCE, 0, 0), 422, "insufficient_balance"),
         ("fee counted in overspend", transfer(1, 2, GENESIS_BALANCE, 10, 0), 422, "insufficient_balance"),
         ("unknown payee", transfer(1, 9, 5, 0, 0), 422, "unknown_account"),
@@ -167,10 +178,15 @@ async fn lookups_answer_404_400_and_json_for_unknown_routes() {
     assert_eq!(s, 200);
     for r in ROUTES {
         assert!(doc["paths"][r.path][r.method].is_object(), "{} {} documented", r.method, r.path);
-        let path = r.path.replace("{hash}", &zero).replace("{index}", "1").replace("{key}", &zero).replace("{number}", "1");
+        let path =
+            r.path.replace("{hash}", &zero).replace("{index}", "1").replace("{key}", &zero).replace("{number}", "1");
         let req = node.http.request(r.method.to_uppercase().parse().expect("method"), format!("{}{path}", node.url));
         let status = req.send().await.expect("request").status().as_u16();
-        assert!(status != 405 && !(status == 404 && path.starts_with("/v2")), "{} {path} is routed: {status}", r.method);
+        assert!(
+            status != 405 && !(status == 404 && path.starts_with("/v2")),
+            "{} {path} is routed: {status}",
+            r.method
+        );
     }
     node.stop().await;
 }

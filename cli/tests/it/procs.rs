@@ -1,0 +1,98 @@
+//! Running `causeway` services as child processes that tests can `kill -9`.
+
+use serde_json::Value;
+use std::{
+    path::{Path, PathBuf},
+    process::Stdio,
+    time::Duration,
+};
+use tokio::process::{Child, Command};
+
+/// A temporary directory removed on drop.
+pub(crate) struct TempDir(pub(crate) PathBuf);
+
+impl TempDir {
+    pub(crate) fn new(tag: &str) -> Self {
+        let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_nanos());
+        let p = std::env::temp_dir().join(format!("causeway-{tag}-{}-{nanos}", std::process::id()));
+        std::fs::create_dir_all(&p).expect("temp dir");
+        Self(p)
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+/// A free local port (bound and released).
+pub(crate) fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0").expect("bind").local_addr().expect("addr").port()
+}
+
+/// Starts `causeway <args>` with its output appended to `log`.
+pub(crate) fn spawn(args: &[&str], log: &Path) -> Child {
+    let out = std::fs::OpenOptions::new().create(true).append(true).open(log).expect("log file");
+    let err = out.try_clone().expect("log file");
+    Command::new(env!("CARGO_BIN_EXE_causeway"))
+        .args(args)
+        .stdout(Stdio::from(out))
+        .stderr(Stdio::from(err))
+        .kill_on_drop(true)
+        .spawn()
+        .expect("spawn causeway")
+}
+
+/// SIGKILL, and reap.
+pub(crate) async fn kill9(child: &mut Child) {
+    child.start_kill().expect("kill -9");
+    let _ = child.wait().await;
+}
+
+/// Waits until `GET {url}/health` answers 200.
+pub(crate) async fn wait_healthy(http: &reqwest::Client, url: &str, log: &Path) {
+    for _ in 0..300 {
+        if let Ok(r) = http.get(format!("{url}/health")).send().await
+            && r.status().is_success()
+        {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("sequencer at {url} never became healthy:\n{}", std::fs::read_to_string(log).unwrap_or_default());
+}
+
+pub(crate) async fn get(http: &reqwest::Client, url: &str) -> (u16, Value) {
+    let r = http.get(url).send().await.expect("request");
+    let s = r.status().as_u16();
+    (s, r.json().await.unwrap_or(Value::Null))
+}
+
+/// Waits until every accepted transaction is sealed.
+pub(crate) async fn wait_sealed(http: &reqwest::Client, url: &str) -> i64 {
+    for _ in 0..400 {
+        let (s, h) = get(http, &format!("{url}/health")).await;
+        if s == 200 && h["mempool_slots"] == 0 {
+            return h["sealed"].as_i64().expect("sealed");
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("transactions stayed unsealed");
+}
+
+/// Writes a genesis of sample accounts and returns its path.
+pub(crate) fn genesis(dir: &Path, depth: u32, accounts: u32) -> PathBuf {
+    let g = causeway_prover::sample::sample_genesis_file(depth, accounts).expect("genesis");
+    let path = dir.join("genesis.json");
+    std::fs::write(&path, serde_json::to_string(&g).expect("json")).expect("write genesis");
+    path
+}
+
+/// A signed transfer's JSON.
+pub(crate) fn transfer(from: u32, to: u32, amount: u128, fee: u128, nonce: u32) -> String {
+    use causeway_protocol::{Operation, Transfer, wire::SignedTx};
+    let key = causeway_prover::sample::sample_key(from);
+    let op = Operation::Transfer(Transfer::signed(&key, from, to, amount, fee, nonce));
+    serde_json::to_string(&SignedTx::of(&op).expect("signed")).expect("json")
+}
