@@ -31,6 +31,31 @@ fn percentile(sorted: &[f64], p: f64) -> f64 {
     sorted[i.min(sorted.len() - 1)]
 }
 
+/// How long to wait for a sequencer that is still starting.
+const READY_WAIT: Duration = Duration::from_secs(30);
+
+/// Waits until the sequencer's `/health` answers 200 (it may have just been started), at most
+/// [`READY_WAIT`].
+async fn wait_ready(client: &reqwest::Client, url: &str) -> Result<(), String> {
+    let started = Instant::now();
+    let mut told = false;
+    loop {
+        let last = match client.get(format!("{url}/health")).send().await {
+            Ok(r) if r.status().is_success() => return Ok(()),
+            Ok(r) => format!("HTTP {}", r.status()),
+            Err(e) => e.to_string(),
+        };
+        if started.elapsed() >= READY_WAIT {
+            return Err(format!("{url} is not ready after {} s: {last}", READY_WAIT.as_secs()));
+        }
+        if !told {
+            eprintln!("waiting for the sequencer at {url} ...");
+            told = true;
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
+
 /// The next nonce of each account, read from the API.
 async fn nonces(client: &reqwest::Client, url: &str, accounts: u32) -> Result<Vec<u32>, String> {
     let mut out = Vec::with_capacity(accounts as usize);
@@ -114,6 +139,7 @@ pub(crate) fn bench_load(args: LoadArgs) -> Result<(), String> {
             .timeout(Duration::from_secs(30))
             .build()
             .map_err(|e| e.to_string())?;
+        wait_ready(&client, &url).await?;
         let nonces = nonces(&client, &url, args.accounts).await?;
         let signing = Instant::now();
         let bodies = tokio::task::block_in_place(|| sign_all(args.accounts, args.txs, &nonces));

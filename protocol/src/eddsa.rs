@@ -94,6 +94,10 @@ impl Point {
 
     /// `k * Base8` from a precomputed table of 8-bit windows (32 mixed additions, no doublings).
     pub fn mul_base8(k: &BigUint) -> Point {
+        Point::from_ark(&Self::mul_base8_projective(k).into_affine())
+    }
+
+    fn mul_base8_projective(k: &BigUint) -> Projective<EdwardsConfig> {
         const WINDOWS: usize = 32;
         static TABLE: OnceLock<Vec<Vec<EdwardsAffine>>> = OnceLock::new();
         let table = TABLE.get_or_init(|| {
@@ -113,11 +117,10 @@ impl Point {
         });
         let bytes = k.to_bytes_le();
         if bytes.len() > WINDOWS {
-            return Point::base8().mul(k);
+            let base: Projective<EdwardsConfig> = Point::base8().to_ark().into();
+            return ark_ec::PrimeGroup::mul_bigint(&base, k.to_u64_digits());
         }
-        let sum =
-            bytes.iter().zip(table).fold(Projective::<EdwardsConfig>::zero(), |acc, (b, row)| acc + row[*b as usize]);
-        Point::from_ark(&sum.into_affine())
+        bytes.iter().zip(table).fold(Projective::<EdwardsConfig>::zero(), |acc, (b, row)| acc + row[*b as usize])
     }
 
     /// circomlibjs `packPoint`: y little-endian, top bit set when x > (p - 1) / 2.
@@ -248,8 +251,11 @@ pub fn verify(a: &PublicKey, msg: Fr, sig: &Signature) -> bool {
         return false;
     }
     let hm: BigUint = challenge(&sig.r8, a, msg).into_bigint().into();
-    let left = Point::mul_base8(&sig.s.into_bigint().into());
-    let right = sig.r8.add(&a.mul(&(hm * 8u32)));
+    // Compared in projective coordinates: no field inversions.
+    let left = Point::mul_base8_projective(&sig.s.into_bigint().into());
+    let a8h =
+        ark_ec::PrimeGroup::mul_bigint(&Projective::<EdwardsConfig>::from(a.to_ark()), (hm * 8u32).to_u64_digits());
+    let right = a8h + sig.r8.to_ark();
     left == right
 }
 

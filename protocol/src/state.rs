@@ -149,7 +149,10 @@ impl Ledger {
 
     /// Checks an operation against these accounts without changing them.
     pub fn check(&self, op: &Operation, signatures: Signatures) -> Result<Checked, ProtocolError> {
-        let signed = |key, message, signature| signatures == Signatures::Verified || verify(key, message, signature);
+        // The message is a Poseidon hash: only computed when the signature is to be verified.
+        let signed = |key, message: &dyn Fn() -> Fr, signature| {
+            signatures == Signatures::Verified || verify(key, message(), signature)
+        };
         let mut changes = Vec::new();
         let mut fee = 0;
         let mut exit_amount = 0;
@@ -173,7 +176,7 @@ impl Ledger {
                 check_floats(t.amount, t.fee)?;
                 let mut from = self.existing(t.from)?;
                 let mut to = self.existing(t.to)?;
-                let ok = signed(&from.pubkey, t.message(), &t.signature);
+                let ok = signed(&from.pubkey, &|| t.message(), &t.signature);
                 debit(&mut from, t.amount, t.fee, t.nonce, ok)?;
                 changes.push((t.from, from));
                 if t.to == t.from {
@@ -186,7 +189,7 @@ impl Ledger {
             Operation::Withdraw(w) => {
                 check_floats(w.amount, w.fee)?;
                 let mut from = self.existing(w.from)?;
-                let ok = signed(&from.pubkey, w.message(), &w.signature);
+                let ok = signed(&from.pubkey, &|| w.message(), &w.signature);
                 debit(&mut from, w.amount, w.fee, w.nonce, ok)?;
                 changes.push((w.from, from));
                 fee = w.fee;
@@ -266,7 +269,11 @@ impl State {
 
     /// Applies one operation, or changes nothing and says why not.
     pub fn apply(&mut self, op: &Operation) -> Result<Applied, ProtocolError> {
-        let Checked { changes, fee, pubdata } = self.check(op)?;
+        self.apply_with(op, Signatures::Verify)
+    }
+
+    fn apply_with(&mut self, op: &Operation, signatures: Signatures) -> Result<Applied, ProtocolError> {
+        let Checked { changes, fee, pubdata } = self.ledger.check(op, signatures)?;
         pubdata.encode()?;
         let updates = changes.into_iter().map(|(index, after)| self.set(index, after)).collect::<Result<_, _>>()?;
         Ok(Applied { op: *op, updates, fee, pubdata })
@@ -302,6 +309,20 @@ impl State {
         fee_account: AccountIndex,
         ops: &[Operation],
     ) -> Result<BatchTransition, ProtocolError> {
+        self.apply_batch_with(number, priority_start, slots, fee_account, ops, Signatures::Verify)
+    }
+
+    /// [`State::apply_batch`] for a caller that may already have verified the signatures (the
+    /// sequencer verifies each one when it accepts the transaction).
+    pub fn apply_batch_with(
+        &mut self,
+        number: u64,
+        priority_start: u64,
+        slots: usize,
+        fee_account: AccountIndex,
+        ops: &[Operation],
+        signatures: Signatures,
+    ) -> Result<BatchTransition, ProtocolError> {
         let needed: usize = ops.iter().map(Operation::slots).sum();
         if needed > slots {
             return Err(ProtocolError::BatchFull { needed, slots });
@@ -311,7 +332,7 @@ impl State {
         let mut slot_updates = Vec::with_capacity(slots);
         let result = (|| {
             for op in ops.iter().chain(std::iter::repeat_n(&Operation::Noop, slots - needed)) {
-                let a = self.apply(op)?;
+                let a = self.apply_with(op, signatures)?;
                 let touched = a.updates.last().map_or(0, |u| u.index);
                 let mut pair = a.updates.clone();
                 while pair.len() < 2 {

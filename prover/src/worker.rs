@@ -50,14 +50,27 @@ pub enum WorkerError {
     /// The keys could not be loaded or do not fit the rollup.
     #[error(transparent)]
     Keys(#[from] ProverError),
-    /// The database has no rollup yet.
-    #[error("the database is not initialised: start the sequencer with a genesis file first")]
-    NotInitialised,
 }
 
-/// Loads keys and checks them against the rollup's circuit parameters.
+/// How often a worker started before the sequencer looks for the rollup again.
+const INIT_POLL: Duration = Duration::from_secs(1);
+
+/// Loads keys and checks them against the rollup's circuit parameters. A worker started before
+/// the sequencer has initialised the database (from its genesis file) waits for it.
 pub async fn load_keys(db: &Db, dir: PathBuf) -> Result<Keys, WorkerError> {
-    let row = db.rollup().await?.ok_or(WorkerError::NotInitialised)?;
+    let mut told = false;
+    let row = loop {
+        if let Some(row) = db.rollup().await? {
+            break row;
+        }
+        if !told {
+            tracing::info!(
+                "the database has no rollup yet; waiting for the sequencer to initialise it from its genesis"
+            );
+            told = true;
+        }
+        tokio::time::sleep(INIT_POLL).await;
+    };
     let params = CircuitParams { depth: row.depth as u32, slots: row.slots as usize };
     let keys = tokio::task::spawn_blocking(move || Keys::load(&dir, Some(params)))
         .await
@@ -68,7 +81,10 @@ pub async fn load_keys(db: &Db, dir: PathBuf) -> Result<Keys, WorkerError> {
 /// Runs the worker until `stop` turns true (or `max_jobs` proofs are stored).
 pub async fn run(config: WorkerConfig, mut stop: watch::Receiver<bool>) -> Result<usize, WorkerError> {
     let db = Db::connect_with(&config.database_url, 2).await?;
-    let keys = Arc::new(load_keys(&db, config.keys.clone()).await?);
+    let keys = tokio::select! {
+        keys = load_keys(&db, config.keys.clone()) => Arc::new(keys?),
+        _ = stop.changed() => return Ok(0),
+    };
     tracing::info!(worker = %config.name, depth = keys.meta.params.depth, slots = keys.meta.params.slots, "prover ready");
     let mut proved = 0;
     loop {

@@ -16,6 +16,31 @@ use std::{
 };
 use tokio::sync::{mpsc, watch};
 
+/// How much the sealer's executing and hashing thread lowers its scheduling priority (a nice
+/// value). Under load the API's signature checks get the cores first, so accepting stays fast;
+/// the sealer uses what is left and catches up when the load drops. The mempool limit bounds
+/// how far behind it can fall.
+const SEALER_NICE: i32 = 19;
+
+/// Runs `f` on a new thread of lower scheduling priority (see [`SEALER_NICE`]) and waits for
+/// it. One thread per batch costs microseconds against the milliseconds of hashing.
+fn at_low_priority<T: Send>(f: impl FnOnce() -> Result<T, String> + Send) -> Result<T, String> {
+    std::thread::scope(|scope| {
+        let worker = std::thread::Builder::new().name("causeway-sealer".into()).spawn_scoped(scope, || {
+            // Only lowers this thread's priority, which any process may do; if it is
+            // refused the batch is sealed at normal priority.
+            if let Err(e) = rustix::process::setpriority_process(Some(rustix::thread::gettid()), SEALER_NICE) {
+                tracing::debug!(error = %e, "sealer priority unchanged");
+            }
+            f()
+        });
+        match worker {
+            Ok(handle) => handle.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic)),
+            Err(e) => Err(format!("cannot start the sealer thread: {e}")),
+        }
+    })
+}
+
 /// A committed transaction waiting to be sealed.
 #[derive(Debug)]
 pub(crate) struct Queued {
@@ -44,7 +69,12 @@ impl SealCriterion {
     /// The first criterion that holds for `queue`, if any.
     fn check(queue: &VecDeque<Queued>, slots: usize, timeout: Duration, now: Instant) -> Option<Self> {
         let front = queue.front()?;
-        if queue.iter().map(|q| q.op.slots()).sum::<usize>() >= slots {
+        // Stops counting at a full batch: under load the queue can hold many batches.
+        let mut waiting = 0;
+        if queue.iter().any(|q| {
+            waiting += q.op.slots();
+            waiting >= slots
+        }) {
             return Some(Self::SlotsFull);
         }
         (now.duration_since(front.accepted_at) >= timeout).then_some(Self::Timeout)
@@ -127,7 +157,10 @@ impl Sealer {
         let candidates: Vec<&Queued> = queue.iter().take(take).collect();
         let mut ops: Vec<Operation> = candidates.iter().map(|q| q.op).collect();
         let mut rejections = Vec::new();
-        let first = self.state.apply_batch(self.next_number as u64, 0, p.slots, p.fee_account, &ops);
+        // Every signature was verified when its transaction was accepted (stored transactions
+        // replayed after a restart were accepted the same way); the circuit checks them again.
+        let first =
+            self.state.apply_batch_with(self.next_number as u64, 0, p.slots, p.fee_account, &ops, Signatures::Verified);
         let transition = match first {
             Ok(t) => t,
             Err(_) => {
@@ -144,7 +177,7 @@ impl Sealer {
                     }
                 }
                 self.state
-                    .apply_batch(self.next_number as u64, 0, p.slots, p.fee_account, &ops)
+                    .apply_batch_with(self.next_number as u64, 0, p.slots, p.fee_account, &ops, Signatures::Verified)
                     .map_err(|e| format!("batch {} refused after removing failing operations: {e}", self.next_number))?
             }
         };
@@ -153,9 +186,14 @@ impl Sealer {
 
     async fn seal(&mut self, queue: &mut VecDeque<Queued>, criterion: SealCriterion) -> Result<(), String> {
         let started = Instant::now();
-        let built = tokio::task::block_in_place(|| self.build(queue))?;
+        let (built, batch) = tokio::task::block_in_place(|| {
+            at_low_priority(|| {
+                let built = self.build(queue)?;
+                let batch = self.record(queue, &built);
+                Ok((built, batch))
+            })
+        })?;
         let t = &built.transition;
-        let batch = tokio::task::block_in_place(|| self.record(queue, &built));
         let stored = match self.shared.db.seal_batch(&batch).await {
             Ok(()) => true,
             // The commit may have happened with only its acknowledgement lost.
@@ -220,5 +258,24 @@ impl Sealer {
             rejections: built.rejections.clone(),
             max_attempts: self.shared.config.max_prove_attempts,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn low_priority_work_runs_on_a_lowered_thread_and_returns_its_result() {
+        let here = std::thread::current().id();
+        let caller = rustix::process::getpriority_process(None).expect("own priority");
+        let (ran_on, priority) = at_low_priority(|| {
+            let p = rustix::process::getpriority_process(Some(rustix::thread::gettid())).map_err(|e| e.to_string())?;
+            Ok((std::thread::current().id(), p))
+        })
+        .expect("ran");
+        assert_ne!(ran_on, here);
+        assert_eq!(priority, (caller + SEALER_NICE).min(19));
+        assert_eq!(at_low_priority(|| Err::<(), _>("refused".to_owned())), Err("refused".to_owned()));
     }
 }
