@@ -4,6 +4,7 @@ use causeway_circuits::{BatchCircuit, BatchWitness, Breakdown, CircuitParams, Co
 use causeway_prover::{INSECURE_WARNING, Keys, export, prove, sample, verify};
 use clap::{Args, Parser, Subcommand};
 
+mod chain;
 mod load;
 mod node;
 use std::{path::PathBuf, process::ExitCode, time::Instant};
@@ -61,6 +62,8 @@ enum Command {
     Prover(node::ProverArgs),
     /// Writes a development genesis file of sample accounts (public keys: never for real funds).
     Genesis(node::GenesisArgs),
+    /// Deploys the Rollup contract with a verifying key and a genesis; the deployer is the operator.
+    Deploy(chain::DeployArgs),
     /// Benchmarks; each prints one JSON line.
     Bench {
         #[command(subcommand)]
@@ -92,6 +95,8 @@ enum Bench {
     },
     /// Submits pre-signed transfers to a running sequencer and reports throughput and latency.
     Load(load::LoadArgs),
+    /// Gas of a full batch of transfers on the Rollup contract (on a fresh anvil).
+    L1(chain::L1Args),
 }
 
 fn main() -> ExitCode {
@@ -131,6 +136,8 @@ fn run(cli: Cli) -> Result<(), String> {
         Command::Bench { bench: Bench::Prove { shape } } => bench_prove(shape.params()?),
         Command::Bench { bench: Bench::Native { depth, txs } } => bench_native(depth, txs),
         Command::Bench { bench: Bench::Load(args) } => load::bench_load(args),
+        Command::Bench { bench: Bench::L1(args) } => chain::bench_l1(args),
+        Command::Deploy(args) => chain::deploy(args),
         Command::Sequencer(args) => node::sequencer(args),
         Command::Prover(args) => node::prover(args),
         Command::Genesis(args) => node::genesis(args),

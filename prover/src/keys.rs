@@ -148,6 +148,22 @@ impl Keys {
     }
 }
 
+/// Reads only the verifying key and metadata of a key directory (what a verifier or a contract
+/// deployment needs; the proving key can be gigabytes).
+pub fn load_verifying_key(dir: &Path) -> Result<(VerifyingKey<Bn254>, KeyMetadata), ProverError> {
+    let meta = load_metadata(dir)?;
+    let vk_path = dir.join(VERIFYING_KEY_FILE);
+    let bytes = std::fs::read(&vk_path).map_err(io(&vk_path))?;
+    let vk = VerifyingKey::<Bn254>::deserialize_compressed(bytes.as_slice()).map_err(|e| corrupt(vk_path, e))?;
+    if vk.gamma_abc_g1.len() != 2 {
+        return Err(ProverError::KeyMismatch {
+            dir: dir.to_path_buf(),
+            reason: "the verifying key does not have exactly one public input".into(),
+        });
+    }
+    Ok((vk, meta))
+}
+
 /// Reads only the metadata of a key directory.
 pub fn load_metadata(dir: &Path) -> Result<KeyMetadata, ProverError> {
     let path = dir.join(METADATA_FILE);

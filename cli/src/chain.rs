@@ -1,0 +1,163 @@
+//! Base-chain commands: `causeway deploy` and `causeway bench l1`.
+
+use alloy::providers::Provider;
+use causeway_circuits::{BatchWitness, CircuitParams};
+use causeway_l1::{BatchCall, DEFAULT_EXPIRY_BLOCKS, DEV_OPERATOR_KEY, RollupParams, anvil::Anvil, encode};
+use causeway_protocol::{Operation, Transfer, wire::Genesis};
+use causeway_prover::sample::sample_key;
+use clap::Args;
+use rand_chacha::ChaCha20Rng;
+use rand_core::SeedableRng;
+use serde_json::json;
+use std::path::PathBuf;
+
+/// `causeway deploy` flags.
+#[derive(Args)]
+pub(crate) struct DeployArgs {
+    /// Base-chain JSON-RPC URL.
+    #[arg(long, env = "CAUSEWAY_RPC", default_value = "http://127.0.0.1:8545")]
+    rpc: String,
+    /// Key directory: its verifying key is fixed in the contract, its slot count sets the batch size.
+    #[arg(long, env = "CAUSEWAY_KEYS")]
+    keys: PathBuf,
+    /// Genesis file: its root is the contract's first root, its accounts may receive deposits.
+    #[arg(long, env = "CAUSEWAY_GENESIS")]
+    genesis: PathBuf,
+    /// Private key (hex) of the deployer, who becomes the operator [default: anvil's first
+    /// development key].
+    #[arg(long, env = "CAUSEWAY_OPERATOR_KEY", default_value = DEV_OPERATOR_KEY, hide_default_value = true)]
+    operator_key: String,
+    /// Blocks a priority request (deposit, full exit) may wait before it is overdue.
+    #[arg(long, default_value_t = DEFAULT_EXPIRY_BLOCKS)]
+    expiry_blocks: u64,
+    /// Also write the deployment as JSON to this file.
+    #[arg(long)]
+    out: Option<PathBuf>,
+}
+
+fn runtime() -> Result<tokio::runtime::Runtime, String> {
+    tokio::runtime::Builder::new_multi_thread().enable_all().build().map_err(|e| format!("tokio runtime: {e}"))
+}
+
+/// The contract's constructor arguments for a genesis file and a key directory.
+fn rollup_params(genesis: &Genesis, keys: &std::path::Path, expiry_blocks: u64) -> Result<RollupParams, String> {
+    let (vk, meta) = causeway_prover::keys::load_verifying_key(keys).map_err(|e| e.to_string())?;
+    if meta.params.depth != genesis.depth {
+        return Err(format!(
+            "the keys are for depth {} but the genesis has depth {}",
+            meta.params.depth, genesis.depth
+        ));
+    }
+    let state = genesis.state().map_err(|e| format!("genesis: {e}"))?;
+    Ok(RollupParams {
+        vk: encode::vk_of(&vk).map_err(|e| e.to_string())?,
+        genesis_root: encode::root_word(&state.root()),
+        depth: genesis.depth as u8,
+        slots: meta.params.slots as u32,
+        expiry_blocks,
+        genesis_accounts: genesis
+            .accounts
+            .iter()
+            .map(|a| (a.index, encode::account_key_hash(&a.public_key.0, &a.owner.0)))
+            .collect(),
+        first_free_index: genesis.accounts.iter().map(|a| a.index + 1).max().unwrap_or(0),
+    })
+}
+
+pub(crate) fn deploy(args: DeployArgs) -> Result<(), String> {
+    let text = std::fs::read_to_string(&args.genesis).map_err(|e| format!("{}: {e}", args.genesis.display()))?;
+    let genesis: Genesis = serde_json::from_str(&text).map_err(|e| format!("{}: {e}", args.genesis.display()))?;
+    let params = rollup_params(&genesis, &args.keys, args.expiry_blocks)?;
+    runtime()?.block_on(async {
+        let provider = causeway_l1::wallet_provider(&args.rpc, &args.operator_key).map_err(|e| e.to_string())?;
+        let chain_id = provider.get_chain_id().await.map_err(|e| format!("{}: {e}", args.rpc))?;
+        let address = causeway_l1::deploy(&provider, &params).await.map_err(|e| e.to_string())?;
+        let block = provider.get_block_number().await.map_err(|e| format!("{}: {e}", args.rpc))?;
+        let operator = causeway_l1::address_of(&args.operator_key).map_err(|e| e.to_string())?;
+        let out = json!({
+            "rollup": address.to_string(),
+            "operator": operator.to_string(),
+            "chain_id": chain_id,
+            "deployed_at_block": block,
+            "genesis_root": params.genesis_root.to_string(),
+            "depth": params.depth,
+            "slots": params.slots,
+            "expiry_blocks": params.expiry_blocks,
+            "first_free_index": params.first_free_index,
+        });
+        if let Some(path) = &args.out {
+            std::fs::write(path, serde_json::to_string_pretty(&out).unwrap_or_default())
+                .map_err(|e| format!("{}: {e}", path.display()))?;
+        }
+        println!("{out}");
+        Ok(())
+    })
+}
+
+/// `causeway bench l1` flags.
+#[derive(Args)]
+pub(crate) struct L1Args {
+    /// Slots per batch (all filled with transfers).
+    #[arg(long, default_value_t = 32)]
+    slots: usize,
+    /// State tree depth in bits (gas does not depend on it; small is quick to prove).
+    #[arg(long, default_value_t = 4)]
+    depth: u32,
+}
+
+/// Deploys on a fresh anvil, proves a full batch of transfers and submits it; reports the gas.
+pub(crate) fn bench_l1(args: L1Args) -> Result<(), String> {
+    causeway_protocol::tree::check_depth(args.depth).map_err(|e| format!("--depth: {e}"))?;
+    if args.slots == 0 {
+        return Err("--slots must be at least 1".into());
+    }
+    let params = CircuitParams { depth: args.depth, slots: args.slots };
+    let mut rng = ChaCha20Rng::seed_from_u64(42);
+    eprintln!("setting up keys for depth {} with {} slots ...", params.depth, params.slots);
+    let keys = causeway_prover::keys::setup(params, &mut rng).map_err(|e| e.to_string())?;
+    let genesis = causeway_prover::sample::sample_genesis_file(params.depth, 3).map_err(|e| e.to_string())?;
+    let mut state = genesis.state().map_err(|e| e.to_string())?;
+    let ops: Vec<Operation> = (0..params.slots as u32)
+        .map(|n| Operation::Transfer(Transfer::signed(&sample_key(1), 1, 2, 1_000, 10, n)))
+        .collect();
+    let t = state.apply_batch(1, 0, params.slots, 0, &ops).map_err(|e| e.to_string())?;
+    eprintln!("proving a batch of {} transfers ...", params.slots);
+    let proof =
+        causeway_prover::prove(&keys, BatchWitness::from_transition(&t), &mut rng).map_err(|e| e.to_string())?;
+    let batch = BatchCall::new(&t, &proof).map_err(|e| e.to_string())?;
+    let dir = std::env::temp_dir().join(format!("causeway-bench-l1-{}", std::process::id()));
+    keys.save(&dir).map_err(|e| e.to_string())?;
+    let rollup_params = rollup_params(&genesis, &dir, DEFAULT_EXPIRY_BLOCKS);
+    let _ = std::fs::remove_dir_all(&dir);
+    let rollup_params = rollup_params?;
+    runtime()?.block_on(async {
+        let anvil = Anvil::start(&[]).await.map_err(|e| e.to_string())?;
+        let provider = causeway_l1::wallet_provider(&anvil.url(), DEV_OPERATOR_KEY).map_err(|e| e.to_string())?;
+        let address = causeway_l1::deploy(&provider, &rollup_params).await.map_err(|e| e.to_string())?;
+        let rollup = causeway_l1::rollup(&provider, address);
+        let receipt = causeway_l1::submit_batch(&rollup, &batch).await.map_err(|e| e.to_string())?;
+        // The proof check alone: a `verifyProof` call's gas less its intrinsic cost (21,000 and
+        // 4 or 16 per calldata byte).
+        let commitment =
+            alloy::primitives::U256::from_be_bytes(causeway_protocol::field::fr_to_be_bytes(&t.commitment()));
+        let call = rollup.verifyProof(batch.proof, commitment);
+        let intrinsic: u64 = 21_000 + call.calldata().iter().map(|b| if *b == 0 { 4 } else { 16 }).sum::<u64>();
+        let verify_gas = call.estimate_gas().await.map_err(|e| e.to_string())?.saturating_sub(intrinsic);
+        let submit = receipt.gas_used;
+        let transfers = params.slots as u64;
+        println!(
+            "{}",
+            json!({
+                "bench": "l1",
+                "slots": params.slots,
+                "transfers": transfers,
+                "submit_batch_gas": submit,
+                "verify_gas": verify_gas,
+                "pubdata_bytes": batch.pubdata.len(),
+                "pubdata_bytes_per_transfer": batch.pubdata.len() as f64 / transfers as f64,
+                "gas_per_transfer": submit as f64 / transfers as f64,
+            })
+        );
+        Ok(())
+    })
+}

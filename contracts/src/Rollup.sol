@@ -1,0 +1,250 @@
+// SPDX-License-Identifier: MIT
+pragma solidity ^0.8.28;
+
+import {Groth16Verifier} from "./Groth16Verifier.sol";
+
+/// @title Causeway's Rollup contract: the priority queue (deposits, full exits), batch
+/// submission checked by a Groth16 proof, and withdrawals.
+/// @notice Formats are in docs/protocol.md: the 88-byte batch header, pubdata in 16-byte chunks,
+/// and the commitment SHA-256(header ‖ pubdata) with its top three bits cleared, the proof's
+/// only public input.
+contract Rollup is Groth16Verifier {
+    uint256 private constant CHUNK = 16;
+    uint256 private constant HEADER_BYTES = 88;
+    uint8 private constant OP_NOOP = 0;
+    uint8 private constant OP_DEPOSIT = 1;
+    uint8 private constant OP_TRANSFER = 2;
+    uint8 private constant OP_WITHDRAW = 3;
+    uint8 private constant OP_FULL_EXIT = 4;
+    /// Baby Jubjub (circomlib form): a x^2 + y^2 = 1 + d x^2 y^2 over the BN254 scalar field.
+    uint256 private constant BJJ_A = 168700;
+    uint256 private constant BJJ_D = 168696;
+
+    /// The only address that may submit batches.
+    address public immutable operator;
+    /// Pubdata bytes of every batch: slots × 16.
+    uint256 public immutable pubdataBytes;
+    /// Accounts the tree holds: 2^depth.
+    uint256 public immutable accountCapacity;
+    /// Blocks a priority request may wait before its deadline passes.
+    uint64 public immutable priorityExpiryBlocks;
+
+    /// The state root after the last accepted batch (the genesis root before the first).
+    bytes32 public stateRoot;
+    /// Batches accepted so far.
+    uint64 public batchCount;
+    /// Priority requests consumed by accepted batches (the queue's head).
+    uint64 public priorityHead;
+    /// Priority requests made so far (the queue's tail).
+    uint64 public priorityTail;
+    /// The index the next new account gets.
+    uint32 public nextAccountIndex;
+
+    /// A queued priority request: the first 20 bytes of keccak256 of the bytes its pubdata must
+    /// begin with, and the block after which it is overdue. One storage slot.
+    struct PriorityRequest {
+        bytes20 hash;
+        uint64 deadline;
+    }
+
+    /// Serial number => request.
+    mapping(uint64 => PriorityRequest) public priorityRequests;
+    /// keccak256(pkX, pkY, owner) of each account a deposit (or the genesis) created, so that a
+    /// later deposit to it can only carry the key and owner its leaf holds.
+    mapping(uint32 => bytes32) public accountKeys;
+    /// Wei each base-chain address may withdraw, credited by accepted batches.
+    mapping(address => uint256) public pendingWithdrawals;
+
+    event DepositRequested(
+        uint64 indexed serial, uint32 indexed account, address owner, uint128 amount, uint256 pkX, uint256 pkY, uint64 deadline
+    );
+    event FullExitRequested(uint64 indexed serial, uint32 indexed account, address owner, uint64 deadline);
+    event BatchSubmitted(uint64 indexed number, bytes32 newRoot, uint256 commitment, uint64 priorityHead);
+    event Withdrawn(address indexed to, uint256 amount);
+
+    /// @param vk the verifying key (see Groth16Verifier)
+    /// @param genesisRoot the state root before batch 1
+    /// @param depth the tree depth in bits
+    /// @param slots slots per batch
+    /// @param expiryBlocks how many blocks a priority request may wait
+    /// @param genesisAccounts genesis accounts deposits may top up: index, and their
+    ///        keccak256(pkX, pkY, owner)
+    /// @param genesisKeys see genesisAccounts
+    /// @param firstFreeIndex the first index no genesis account uses (new accounts start there)
+    constructor(
+        uint256[18] memory vk,
+        bytes32 genesisRoot,
+        uint8 depth,
+        uint32 slots,
+        uint64 expiryBlocks,
+        uint32[] memory genesisAccounts,
+        bytes32[] memory genesisKeys,
+        uint32 firstFreeIndex
+    ) Groth16Verifier(vk) {
+        require(depth >= 2 && depth <= 32 && depth % 2 == 0, "depth must be even, 2 to 32");
+        require(slots > 0, "slots must be positive");
+        require(genesisAccounts.length == genesisKeys.length, "genesis accounts and keys differ in length");
+        operator = msg.sender;
+        pubdataBytes = uint256(slots) * CHUNK;
+        accountCapacity = uint256(1) << depth;
+        priorityExpiryBlocks = expiryBlocks;
+        stateRoot = genesisRoot;
+        for (uint256 i = 0; i < genesisAccounts.length; i++) {
+            require(genesisAccounts[i] < firstFreeIndex, "genesis account pos or past firstFreeIndex");
+            accountKeys[genesisAccounts[i]] = genesisKeys[i];
+        }
+        require(firstFreeIndex < accountCapacity, "firstFreeIndex past the tree");
+        nextAccountIndex = firstFreeIndex;
+    }
+
+    // ---------------------------------------------------------------- priority requests
+
+    /// @notice Deposits msg.value wei into a new account with Baby Jubjub key (pkX, pkY), owned
+    /// by msg.sender (the address that may later request its full exit).
+    /// @return account the new account's index
+    function deposit(uint256 pkX, uint256 pkY) external payable returns (uint32 account) {
+        require(onCurve(pkX, pkY), "key is not a Baby Jubjub point");
+        require(nextAccountIndex < accountCapacity, "the account tree is full");
+        account = nextAccountIndex;
+        nextAccountIndex = account + 1;
+        accountKeys[account] = keccak256(abi.encode(pkX, pkY, msg.sender));
+        _queueDeposit(account, msg.sender, pkX, pkY);
+    }
+
+    /// @notice Deposits msg.value wei into an existing account; (pkX, pkY, owner) must be the
+    /// account's key and owner.
+    function depositTo(uint32 account, uint256 pkX, uint256 pkY, address owner) external payable {
+        bytes32 key = accountKeys[account];
+        require(key != bytes32(0), "unknown account: only accounts created by a deposit or the genesis take deposits");
+        require(key == keccak256(abi.encode(pkX, pkY, owner)), "key or owner does not match the account");
+        _queueDeposit(account, owner, pkX, pkY);
+    }
+
+    function _queueDeposit(uint32 account, address owner, uint256 pkX, uint256 pkY) private {
+        require(msg.value > 0, "deposit of nothing");
+        require(msg.value < 2 ** 128, "deposit too large");
+        uint128 amount = uint128(msg.value);
+        bytes memory op = abi.encodePacked(OP_DEPOSIT, account, amount, owner, pkX, pkY, bytes7(0));
+        (uint64 serial, uint64 deadline) = _queue(op);
+        emit DepositRequested(serial, account, owner, amount, pkX, pkY, deadline);
+    }
+
+    /// @notice Asks for the whole balance of `account` to be paid to msg.sender, if msg.sender
+    /// owns it (made its first deposit). A request for someone else's account is consumed and
+    /// pays nothing.
+    function requestFullExit(uint32 account) external {
+        require(account < accountCapacity, "account index past the tree");
+        // The amount is the balance when the request is executed: only the first 25 bytes are
+        // fixed now.
+        bytes memory op = abi.encodePacked(OP_FULL_EXIT, account, msg.sender);
+        (uint64 serial, uint64 deadline) = _queue(op);
+        emit FullExitRequested(serial, account, msg.sender, deadline);
+    }
+
+    function _queue(bytes memory prefix) private returns (uint64 serial, uint64 deadline) {
+        serial = priorityTail;
+        priorityTail = serial + 1;
+        deadline = uint64(block.number) + priorityExpiryBlocks;
+        priorityRequests[serial] = PriorityRequest(bytes20(keccak256(prefix)), deadline);
+    }
+
+    // ---------------------------------------------------------------- batches
+
+    /// @notice Accepts batch `header` with `pubdata`, proved by `proof`.
+    function submitBatch(bytes calldata header, bytes calldata pubdata, uint256[8] calldata proof) external {
+        require(msg.sender == operator, "only the operator submits batches");
+        require(header.length == HEADER_BYTES, "bad header length");
+        require(pubdata.length == pubdataBytes, "bad pubdata length");
+        uint64 number = uint64(bytes8(header[64:72]));
+        require(number > batchCount, "batch already submitted");
+        require(number == batchCount + 1, "batch out of order");
+        require(bytes32(header[0:32]) == stateRoot, "wrong previous root");
+        uint64 priorityStart = uint64(bytes8(header[72:80]));
+        uint32 priorityCount = uint32(bytes4(header[80:84]));
+        require(priorityStart == priorityHead, "batch does not start pos the priority queue's head");
+        require(uint256(priorityStart) + priorityCount <= priorityTail, "batch consumes priority requests never made");
+
+        uint256 commitment = uint256(sha256(abi.encodePacked(header, pubdata))) & ((uint256(1) << 253) - 1);
+        require(verifyProof(proof, commitment), "invalid proof");
+
+        uint64 consumed = _execute(pubdata, priorityStart);
+        require(consumed == priorityCount, "priority operations do not match the header's count");
+
+        bytes32 newRoot = bytes32(header[32:64]);
+        stateRoot = newRoot;
+        batchCount = number;
+        priorityHead = priorityStart + consumed;
+        emit BatchSubmitted(number, newRoot, commitment, priorityStart + consumed);
+    }
+
+    /// Walks the pubdata: checks priority operations against the queue, in order, and credits
+    /// withdrawals. Returns how many priority requests it consumed.
+    function _execute(bytes calldata pubdata, uint64 serial) private returns (uint64 consumed) {
+        uint256 pos = 0;
+        while (pos < pubdata.length) {
+            uint8 kind = uint8(pubdata[pos]);
+            if (kind == OP_NOOP || kind == OP_TRANSFER) {
+                pos += CHUNK;
+            } else if (kind == OP_WITHDRAW) {
+                // 03 ‖ from u32 ‖ amount float40 ‖ fee float16 ‖ to (20)
+                require(pos + 2 * CHUNK <= pubdata.length, "bad pubdata length");
+                uint256 amount = _float40(uint40(bytes5(pubdata[pos + 5:pos + 10])));
+                address to = address(bytes20(pubdata[pos + 12:pos + 32]));
+                if (amount > 0) pendingWithdrawals[to] += amount;
+                pos += 2 * CHUNK;
+            } else if (kind == OP_FULL_EXIT) {
+                // 04 ‖ account u32 ‖ owner (20) ‖ amount u128 ‖ 7 zero bytes
+                require(pos + 3 * CHUNK <= pubdata.length, "bad pubdata length");
+                _consume(serial + consumed, pubdata[pos:pos + 25]);
+                consumed++;
+                uint256 amount = uint128(bytes16(pubdata[pos + 25:pos + 41]));
+                address owner = address(bytes20(pubdata[pos + 5:pos + 25]));
+                if (amount > 0) pendingWithdrawals[owner] += amount;
+                pos += 3 * CHUNK;
+            } else if (kind == OP_DEPOSIT) {
+                require(pos + 7 * CHUNK <= pubdata.length, "bad pubdata length");
+                _consume(serial + consumed, pubdata[pos:pos + 7 * CHUNK]);
+                consumed++;
+                pos += 7 * CHUNK;
+            } else {
+                revert("unknown operation in pubdata");
+            }
+        }
+    }
+
+    function _consume(uint64 serial, bytes calldata op) private view {
+        require(serial < priorityTail, "batch consumes priority requests never made");
+        require(priorityRequests[serial].hash == bytes20(keccak256(op)), "priority operations skipped or reordered");
+    }
+
+    /// float40: exponent (5 bits) << 35 | mantissa (35 bits), value mantissa · 10^exponent.
+    function _float40(uint40 packed) private pure returns (uint256) {
+        return uint256(packed & ((uint40(1) << 35) - 1)) * 10 ** uint256(packed >> 35);
+    }
+
+    // ---------------------------------------------------------------- withdrawals
+
+    /// @notice Pays `to` everything accepted batches credited to it. Anyone may call it; the
+    /// funds only ever go to `to`.
+    function withdraw(address payable to) external {
+        uint256 amount = pendingWithdrawals[to];
+        require(amount > 0, "nothing to withdraw");
+        pendingWithdrawals[to] = 0;
+        (bool ok,) = to.call{value: amount}("");
+        require(ok, "transfer to the recipient failed");
+        emit Withdrawn(to, amount);
+    }
+
+    // ---------------------------------------------------------------- helpers
+
+    /// @notice Whether (x, y) is on Baby Jubjub (circomlib's form); (0, 0), the empty leaf's
+    /// key, is not.
+    function onCurve(uint256 x, uint256 y) public pure returns (bool) {
+        if (x >= R || y >= R) return false;
+        uint256 x2 = mulmod(x, x, R);
+        uint256 y2 = mulmod(y, y, R);
+        uint256 left = addmod(mulmod(BJJ_A, x2, R), y2, R);
+        uint256 right = addmod(1, mulmod(BJJ_D, mulmod(x2, y2, R), R), R);
+        return left == right;
+    }
+}

@@ -1,0 +1,219 @@
+//! Causeway on the base chain: bindings to the Rollup contract (`contracts/src/Rollup.sol`,
+//! compiled into `contracts/artifacts/Rollup.json`), its deployment, the encodings its calls
+//! take, and a harness that runs `anvil` for tests and the devnet.
+
+pub mod anvil;
+pub mod encode;
+
+use alloy::{
+    network::EthereumWallet,
+    primitives::{Address, B256, U256},
+    providers::{DynProvider, Provider, ProviderBuilder},
+    signers::local::PrivateKeySigner,
+};
+
+/// Generated from the committed artifact; the constructor's arity is the contract's.
+#[allow(missing_docs, clippy::too_many_arguments)]
+mod bindings {
+    alloy::sol!(
+        #[sol(rpc)]
+        #[derive(Debug)]
+        Rollup,
+        "../contracts/artifacts/Rollup.json"
+    );
+}
+pub use bindings::Rollup;
+
+/// The well-known first development account of anvil (and hardhat): never for real funds.
+pub const DEV_OPERATOR_KEY: &str = "0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80";
+/// Further anvil development keys (its accounts 1 to 3, from its default mnemonic), for demo
+/// users and tests.
+pub const DEV_USER_KEYS: [&str; 3] = [
+    "0x59c6995e998f97a5a0044966f0945389dc9e86dae88c7a8412f4603b6b78690d",
+    "0x5de4111afa1a4b94908f83103eb1f1706367c2e68ca870fc3fb9a804cdab365a",
+    "0x7c852118294e51e653712a81e05800f419141751be58f605c371e15141b007a6",
+];
+
+/// Why a base-chain step failed.
+#[derive(Debug, thiserror::Error)]
+pub enum L1Error {
+    /// The RPC endpoint or transport failed.
+    #[error("base chain RPC: {0}")]
+    Rpc(String),
+    /// The contract reverted (with its decoded reason where it gave one).
+    #[error("the contract reverted: {0}")]
+    Reverted(String),
+    /// A key or address did not parse.
+    #[error("{0}")]
+    Invalid(String),
+    /// The anvil process could not be started.
+    #[error("anvil: {0}")]
+    Anvil(String),
+}
+
+impl From<alloy::contract::Error> for L1Error {
+    fn from(e: alloy::contract::Error) -> Self {
+        match e.as_revert_data() {
+            Some(data) => Self::Reverted(
+                alloy::sol_types::decode_revert_reason(&data).unwrap_or_else(|| format!("0x{}", hex::encode(&data))),
+            ),
+            None => Self::Rpc(e.to_string()),
+        }
+    }
+}
+
+impl From<alloy::transports::TransportError> for L1Error {
+    fn from(e: alloy::transports::TransportError) -> Self {
+        Self::Rpc(e.to_string())
+    }
+}
+
+impl From<alloy::providers::PendingTransactionError> for L1Error {
+    fn from(e: alloy::providers::PendingTransactionError) -> Self {
+        Self::Rpc(e.to_string())
+    }
+}
+
+/// A provider that signs with `key` (hex private key) and talks to `rpc` over HTTP.
+pub fn wallet_provider(rpc: &str, key: &str) -> Result<DynProvider, L1Error> {
+    let signer: PrivateKeySigner = key.parse().map_err(|e| L1Error::Invalid(format!("private key: {e}")))?;
+    let url = rpc.parse().map_err(|e| L1Error::Invalid(format!("RPC URL {rpc}: {e}")))?;
+    // Nonces come from the node for every transaction: alloy's default cached nonce manager
+    // hands out a nonce even to a transaction whose gas estimation then fails (a revert),
+    // leaving a gap that keeps every later transaction of the account out of a block.
+    Ok(ProviderBuilder::new()
+        .disable_recommended_fillers()
+        .with_gas_estimation()
+        .with_simple_nonce_management()
+        .fetch_chain_id()
+        .wallet(EthereumWallet::from(signer))
+        .connect_http(url)
+        .erased())
+}
+
+/// The address of a hex private key.
+pub fn address_of(key: &str) -> Result<Address, L1Error> {
+    let signer: PrivateKeySigner = key.parse().map_err(|e| L1Error::Invalid(format!("private key: {e}")))?;
+    Ok(signer.address())
+}
+
+/// What a Rollup is deployed with.
+#[derive(Clone, Debug)]
+pub struct RollupParams {
+    /// The verifying key, `vk.eth.hex` as 18 words.
+    pub vk: [U256; 18],
+    /// The root before batch 1.
+    pub genesis_root: B256,
+    /// Tree depth in bits.
+    pub depth: u8,
+    /// Slots per batch.
+    pub slots: u32,
+    /// Blocks a priority request may wait.
+    pub expiry_blocks: u64,
+    /// Genesis accounts that deposits may top up, with `encode::account_key_hash`.
+    pub genesis_accounts: Vec<(u32, B256)>,
+    /// The first index no genesis account uses.
+    pub first_free_index: u32,
+}
+
+/// Default number of blocks a priority request may wait (about a day of 12-second blocks).
+pub const DEFAULT_EXPIRY_BLOCKS: u64 = 7_200;
+
+/// Deploys a Rollup from `provider`'s account, which becomes its operator.
+pub async fn deploy(provider: &DynProvider, p: &RollupParams) -> Result<Address, L1Error> {
+    let (indices, keys): (Vec<u32>, Vec<B256>) = p.genesis_accounts.iter().copied().unzip();
+    let rollup = Rollup::deploy(
+        provider.clone(),
+        p.vk,
+        p.genesis_root,
+        p.depth,
+        p.slots,
+        p.expiry_blocks,
+        indices,
+        keys,
+        p.first_free_index,
+    )
+    .await?;
+    Ok(*rollup.address())
+}
+
+/// The Rollup at `address`.
+pub fn rollup(provider: &DynProvider, address: Address) -> Rollup::RollupInstance<DynProvider> {
+    Rollup::new(address, provider.clone())
+}
+
+/// How long [`wait_receipt`] waits by default.
+pub const RECEIPT_WAIT: std::time::Duration = std::time::Duration::from_secs(60);
+
+/// Polls for the receipt of transaction `hash` until it is mined or `wait` passes.
+pub async fn wait_receipt(
+    provider: &DynProvider,
+    hash: B256,
+    wait: std::time::Duration,
+) -> Result<alloy::rpc::types::TransactionReceipt, L1Error> {
+    let started = std::time::Instant::now();
+    loop {
+        if let Some(receipt) = provider.get_transaction_receipt(hash).await? {
+            return Ok(receipt);
+        }
+        if started.elapsed() > wait {
+            return Err(L1Error::Rpc(format!("transaction {hash} not mined after {wait:?}")));
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+}
+
+/// Sends a contract call and waits for its receipt, refusing a reverted one.
+pub async fn send_and_wait<D: alloy::contract::CallDecoder>(
+    call: alloy::contract::CallBuilder<&DynProvider, D>,
+) -> Result<alloy::rpc::types::TransactionReceipt, L1Error> {
+    let hash = *call.send().await?.tx_hash();
+    let receipt = wait_receipt(call.provider, hash, RECEIPT_WAIT).await?;
+    if !receipt.status() {
+        return Err(L1Error::Reverted(format!("transaction {hash} reverted in its block")));
+    }
+    Ok(receipt)
+}
+
+/// A batch as `submitBatch` takes it.
+#[derive(Clone, Debug)]
+pub struct BatchCall {
+    /// The 88-byte header.
+    pub header: Vec<u8>,
+    /// `slots × 16` bytes.
+    pub pubdata: Vec<u8>,
+    /// The proof, 8 words.
+    pub proof: [U256; 8],
+}
+
+impl BatchCall {
+    /// A native transition and its proof (arkworks form).
+    pub fn new(
+        t: &causeway_protocol::BatchTransition,
+        proof: &ark_groth16::Proof<ark_bn254::Bn254>,
+    ) -> Result<Self, L1Error> {
+        Ok(Self {
+            header: t.header.to_bytes().to_vec(),
+            pubdata: t.pubdata.clone(),
+            proof: encode::proof_words(&causeway_prover::export::proof_eth(proof))?,
+        })
+    }
+}
+
+/// Sends `submitBatch` and waits for its receipt; a revert (at estimation or in the block) is
+/// [`L1Error::Reverted`] with the contract's reason.
+pub async fn submit_batch(
+    rollup: &Rollup::RollupInstance<DynProvider>,
+    batch: &BatchCall,
+) -> Result<alloy::rpc::types::TransactionReceipt, L1Error> {
+    let call = rollup.submitBatch(batch.header.clone().into(), batch.pubdata.clone().into(), batch.proof);
+    let hash = *call.send().await?.tx_hash();
+    let receipt = wait_receipt(rollup.provider(), hash, RECEIPT_WAIT).await?;
+    if !receipt.status() {
+        return Err(L1Error::Reverted(format!(
+            "submitBatch reverted in block (transaction {})",
+            receipt.transaction_hash
+        )));
+    }
+    Ok(receipt)
+}
