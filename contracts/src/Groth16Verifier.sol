@@ -54,6 +54,8 @@ abstract contract Groth16Verifier {
 
     /// @notice Whether `proof` proves the circuit for public input `input`.
     /// Checks e(-A, B) · e(alpha, beta) · e(IC0 + input·IC1, gamma) · e(C, delta) = 1.
+    /// Reverts ("invalid proof: ...") when a precompile fails: a point off its curve, or too
+    /// little gas. (Returning false there would let a gas estimate stop at a failing call.)
     function verifyProof(uint256[8] calldata proof, uint256 input) public view returns (bool) {
         if (input >= R) return false;
         for (uint256 i = 0; i < 8; i++) {
@@ -73,13 +75,13 @@ abstract contract Groth16Verifier {
         assembly ("memory-safe") {
             ok := staticcall(gas(), 0x07, scaled, 0x60, sum, 0x40)
         }
-        if (!ok) return false;
+        require(ok, "invalid proof: ecMul failed");
         (sum[2], sum[3]) = (IC0_X, IC0_Y);
         uint256[2] memory vkx;
         assembly ("memory-safe") {
             ok := staticcall(gas(), 0x06, sum, 0x80, vkx, 0x40)
         }
-        if (!ok) return false;
+        require(ok, "invalid proof: ecAdd failed");
         (pairing[12], pairing[13]) = (vkx[0], vkx[1]);
         (pairing[14], pairing[15], pairing[16], pairing[17]) = (GAMMA_X1, GAMMA_X0, GAMMA_Y1, GAMMA_Y0);
         (pairing[18], pairing[19]) = (proof[6], proof[7]);
@@ -88,6 +90,7 @@ abstract contract Groth16Verifier {
         assembly ("memory-safe") {
             ok := staticcall(gas(), 0x08, pairing, 0x300, result, 0x20)
         }
-        return ok && result[0] == 1;
+        require(ok, "invalid proof: a point is not on its curve (or out of gas)");
+        return result[0] == 1;
     }
 }

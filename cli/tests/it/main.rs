@@ -1,6 +1,7 @@
 //! The `causeway` binary end to end: real processes, real PostgreSQL, real sockets, real proofs.
 
 mod crash;
+mod deploy;
 mod procs;
 mod provers;
 mod sample;

@@ -112,6 +112,10 @@ async fn the_contract_accepts_proved_batches_and_refuses_each_bad_submission() {
     damaged.proof[6] = damaged.proof[0];
     damaged.proof[7] = damaged.proof[1];
     expect_revert(submit_batch(&chain.rollup, &damaged).await, "invalid proof").await;
+    // A point off the curve: the precompile refuses it.
+    let mut off_curve = b1.clone();
+    off_curve.proof[1] += U256::from(1);
+    expect_revert(submit_batch(&chain.rollup, &off_curve).await, "invalid proof: a point is not on its curve").await;
 
     let receipt = submit_batch(&chain.rollup, &b1).await.expect("batch 1 accepted");
     state.apply_batch(1, 0, PARAMS.slots, 0, &ops).expect("apply");

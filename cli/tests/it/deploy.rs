@@ -1,0 +1,50 @@
+//! `causeway deploy` against a real anvil: the contract it reports holds the genesis root and
+//! the verifying key of the key directory, and a bad input is a clear error.
+
+use crate::procs::TempDir;
+use alloy::providers::Provider;
+use causeway_l1::{DEV_OPERATOR_KEY, anvil::Anvil, encode, rollup, wallet_provider};
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn deploy_puts_the_genesis_root_and_verifying_key_on_chain() {
+    let dir = TempDir::new("deploy");
+    let keys = dir.0.join("keys");
+    let genesis = dir.0.join("genesis.json");
+    let (keys_s, genesis_s) = (keys.to_str().expect("utf8"), genesis.to_str().expect("utf8"));
+    let setup = super::causeway(&["setup", "--depth", "2", "--slots", "1", "--out", keys_s]);
+    assert!(setup.status.success(), "{}", String::from_utf8_lossy(&setup.stderr));
+    let made = super::causeway(&["genesis", "--depth", "2", "--accounts", "3", "--out", genesis_s]);
+    assert!(made.status.success(), "{}", String::from_utf8_lossy(&made.stderr));
+
+    let anvil = Anvil::start(&[]).await.expect("anvil");
+    let out = super::causeway(&["deploy", "--rpc", &anvil.url(), "--keys", keys_s, "--genesis", genesis_s]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).expect("one JSON line");
+    let address: alloy::primitives::Address = report["rollup"].as_str().expect("address").parse().expect("address");
+    assert_eq!(report["slots"], 1);
+    assert_eq!(report["first_free_index"], 3);
+
+    let provider = wallet_provider(&anvil.url(), DEV_OPERATOR_KEY).expect("provider");
+    assert!(!provider.get_code_at(address).await.expect("code").is_empty());
+    let c = rollup(&provider, address);
+    let text = std::fs::read_to_string(&genesis).expect("genesis");
+    let g: causeway_protocol::wire::Genesis = serde_json::from_str(&text).expect("genesis");
+    let root = g.state().expect("state").root();
+    assert_eq!(c.stateRoot().call().await.expect("root"), encode::root_word(&root));
+    let (vk, _) = causeway_prover::keys::load_verifying_key(&keys).expect("vk");
+    assert_eq!(c.verifyingKey().call().await.expect("vk"), encode::vk_of(&vk).expect("words"));
+    assert_eq!(c.nextAccountIndex().call().await.expect("next"), 3);
+
+    // Keys for another depth than the genesis: refused before anything is sent.
+    let other = dir.0.join("genesis4.json");
+    let other_s = other.to_str().expect("utf8");
+    assert!(super::causeway(&["genesis", "--depth", "4", "--accounts", "2", "--out", other_s]).status.success());
+    let out = super::causeway(&["deploy", "--rpc", &anvil.url(), "--keys", keys_s, "--genesis", other_s]);
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("the keys are for depth 2 but the genesis has depth 4"));
+    // A dead RPC endpoint.
+    let dead = "http://127.0.0.1:9";
+    let out = super::causeway(&["deploy", "--rpc", dead, "--keys", keys_s, "--genesis", genesis_s]);
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains(dead), "{}", String::from_utf8_lossy(&out.stderr));
+}
