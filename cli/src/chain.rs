@@ -33,6 +33,9 @@ pub(crate) struct DeployArgs {
     /// Also write the deployment as JSON to this file.
     #[arg(long)]
     out: Option<PathBuf>,
+    /// How long to wait for a base chain that is still starting, in seconds.
+    #[arg(long, default_value_t = 30)]
+    wait_secs: u64,
 }
 
 fn runtime() -> Result<tokio::runtime::Runtime, String> {
@@ -64,13 +67,38 @@ fn rollup_params(genesis: &Genesis, keys: &std::path::Path, expiry_blocks: u64) 
     })
 }
 
+/// The chain id, once the RPC endpoint answers (at most `wait`).
+async fn wait_for_chain(
+    provider: &alloy::providers::DynProvider,
+    rpc: &str,
+    wait: std::time::Duration,
+) -> Result<u64, String> {
+    let started = std::time::Instant::now();
+    let mut told = false;
+    loop {
+        match provider.get_chain_id().await {
+            Ok(id) => return Ok(id),
+            Err(e) if started.elapsed() >= wait => {
+                return Err(format!("{rpc}: not answering after {} s: {e}", wait.as_secs()));
+            }
+            Err(_) => {
+                if !told {
+                    eprintln!("waiting for the base chain at {rpc} ...");
+                    told = true;
+                }
+                tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+            }
+        }
+    }
+}
+
 pub(crate) fn deploy(args: DeployArgs) -> Result<(), String> {
     let text = std::fs::read_to_string(&args.genesis).map_err(|e| format!("{}: {e}", args.genesis.display()))?;
     let genesis: Genesis = serde_json::from_str(&text).map_err(|e| format!("{}: {e}", args.genesis.display()))?;
     let params = rollup_params(&genesis, &args.keys, args.expiry_blocks)?;
     runtime()?.block_on(async {
         let provider = causeway_l1::wallet_provider(&args.rpc, &args.operator_key).map_err(|e| e.to_string())?;
-        let chain_id = provider.get_chain_id().await.map_err(|e| format!("{}: {e}", args.rpc))?;
+        let chain_id = wait_for_chain(&provider, &args.rpc, std::time::Duration::from_secs(args.wait_secs)).await?;
         let address = causeway_l1::deploy(&provider, &params).await.map_err(|e| e.to_string())?;
         let block = provider.get_block_number().await.map_err(|e| format!("{}: {e}", args.rpc))?;
         let operator = causeway_l1::address_of(&args.operator_key).map_err(|e| e.to_string())?;

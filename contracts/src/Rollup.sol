@@ -93,7 +93,7 @@ contract Rollup is Groth16Verifier {
             require(genesisAccounts[i] < firstFreeIndex, "genesis account pos or past firstFreeIndex");
             accountKeys[genesisAccounts[i]] = genesisKeys[i];
         }
-        require(firstFreeIndex < accountCapacity, "firstFreeIndex past the tree");
+        require(firstFreeIndex <= accountCapacity, "firstFreeIndex past the tree");
         nextAccountIndex = firstFreeIndex;
     }
 
@@ -161,7 +161,7 @@ contract Rollup is Groth16Verifier {
         require(bytes32(header[0:32]) == stateRoot, "wrong previous root");
         uint64 priorityStart = uint64(bytes8(header[72:80]));
         uint32 priorityCount = uint32(bytes4(header[80:84]));
-        require(priorityStart == priorityHead, "batch does not start pos the priority queue's head");
+        require(priorityStart == priorityHead, "batch does not start at the priority queue's head");
         require(uint256(priorityStart) + priorityCount <= priorityTail, "batch consumes priority requests never made");
 
         uint256 commitment = uint256(sha256(abi.encodePacked(header, pubdata))) & ((uint256(1) << 253) - 1);

@@ -44,7 +44,7 @@ async fn deploy_puts_the_genesis_root_and_verifying_key_on_chain() {
     assert!(String::from_utf8_lossy(&out.stderr).contains("the keys are for depth 2 but the genesis has depth 4"));
     // A dead RPC endpoint.
     let dead = "http://127.0.0.1:9";
-    let out = super::causeway(&["deploy", "--rpc", dead, "--keys", keys_s, "--genesis", genesis_s]);
+    let out = super::causeway(&["deploy", "--rpc", dead, "--keys", keys_s, "--genesis", genesis_s, "--wait-secs", "1"]);
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains(dead), "{}", String::from_utf8_lossy(&out.stderr));
 }

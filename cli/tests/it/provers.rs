@@ -118,7 +118,7 @@ async fn workers_share_jobs_take_over_a_killed_one_and_prove_each_batch_once() {
     assert_eq!(s, 200, "{p}");
     assert_eq!(p["proof_eth"].as_str().map(str::len), Some(2 + 512));
     assert_eq!(p["snarkjs"]["proof"]["protocol"], "groth16");
-    let proved = wait_for("the proved state to follow", 10, async || {
+    let proved = wait_for("the proved state to follow", 60, async || {
         let (_, a) = get(&http, &format!("{url}/v1/accounts/3")).await;
         (a["proved"]["batch"].as_i64() == Some(batches)).then_some(a)
     })
@@ -134,7 +134,7 @@ async fn workers_share_jobs_take_over_a_killed_one_and_prove_each_batch_once() {
         .execute(db.pool())
         .await
         .expect("corrupt the witness");
-    let job = wait_for("the broken job to fail", 30, async || {
+    let job = wait_for("the broken job to fail", 90, async || {
         let job = db.proof_job(broken).await.ok().flatten()?;
         (job.0 == "failed").then_some(job)
     })
