@@ -67,6 +67,23 @@ fn rollup_params(genesis: &Genesis, keys: &std::path::Path, expiry_blocks: u64) 
     })
 }
 
+/// The Rollup's address, from `--contract` or from the file `causeway deploy --out` wrote.
+pub(crate) fn contract_address(
+    contract: Option<&str>,
+    deployment: Option<&std::path::Path>,
+) -> Result<alloy::primitives::Address, String> {
+    match (contract, deployment) {
+        (Some(c), _) => c.parse().map_err(|e| format!("--contract {c}: {e}")),
+        (None, Some(path)) => {
+            let text = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
+            let v: serde_json::Value = serde_json::from_str(&text).map_err(|e| format!("{}: {e}", path.display()))?;
+            let c = v["rollup"].as_str().ok_or_else(|| format!("{}: no \"rollup\" address", path.display()))?;
+            c.parse().map_err(|e| format!("{}: rollup {c}: {e}", path.display()))
+        }
+        (None, None) => Err("give --contract ADDRESS or --deployment FILE".into()),
+    }
+}
+
 /// The chain id, once the RPC endpoint answers (at most `wait`).
 async fn wait_for_chain(
     provider: &alloy::providers::DynProvider,

@@ -60,6 +60,8 @@ enum Command {
     Sequencer(node::SequencerArgs),
     /// Runs a prover worker: claims proof jobs from PostgreSQL and stores verified proofs.
     Prover(node::ProverArgs),
+    /// Runs the settler: submits proved batches to the Rollup contract, in order, and marks them final.
+    Settler(node::SettlerArgs),
     /// Writes a development genesis file of sample accounts (public keys: never for real funds).
     Genesis(node::GenesisArgs),
     /// Deploys the Rollup contract with a verifying key and a genesis; the deployer is the operator.
@@ -140,6 +142,7 @@ fn run(cli: Cli) -> Result<(), String> {
         Command::Deploy(args) => chain::deploy(args),
         Command::Sequencer(args) => node::sequencer(args),
         Command::Prover(args) => node::prover(args),
+        Command::Settler(args) => node::settler(args),
         Command::Genesis(args) => node::genesis(args),
     }
 }

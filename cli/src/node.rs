@@ -1,5 +1,7 @@
-//! The long-running services: `causeway sequencer` and `causeway prover`, and `causeway genesis`.
+//! The long-running services (`causeway sequencer`, `causeway prover`, `causeway settler`) and
+//! `causeway genesis`.
 
+use causeway_l1::settler::{self, Settler, SettlerConfig};
 use causeway_prover::worker::{self, WorkerConfig};
 use causeway_sequencer::{Sequencer, SequencerConfig, config as sc};
 use clap::Args;
@@ -53,6 +55,35 @@ pub(crate) struct ProverArgs {
     /// Stop after storing this many proofs.
     #[arg(long)]
     max_jobs: Option<usize>,
+}
+
+/// `causeway settler` flags.
+#[derive(Args)]
+pub(crate) struct SettlerArgs {
+    /// PostgreSQL URL.
+    #[arg(long, env = "DATABASE_URL")]
+    database_url: String,
+    /// Base-chain JSON-RPC URL.
+    #[arg(long, env = "CAUSEWAY_RPC", default_value = "http://127.0.0.1:8545")]
+    rpc: String,
+    /// The Rollup contract's address (`causeway deploy` prints it).
+    #[arg(long, env = "CAUSEWAY_CONTRACT", required_unless_present = "deployment")]
+    contract: Option<String>,
+    /// The deployment file `causeway deploy --out` wrote (instead of --contract).
+    #[arg(long, env = "CAUSEWAY_DEPLOYMENT", conflicts_with = "contract")]
+    deployment: Option<PathBuf>,
+    /// The operator's private key (hex) [default: anvil's first development key].
+    #[arg(long, env = "CAUSEWAY_OPERATOR_KEY", default_value = causeway_l1::DEV_OPERATOR_KEY, hide_default_value = true)]
+    operator_key: String,
+    /// Blocks (the including one counted) before a submitted batch is final.
+    #[arg(long, env = "CAUSEWAY_CONFIRMATIONS", default_value_t = settler::DEFAULT_CONFIRMATIONS)]
+    confirmations: u64,
+    /// Seconds a submission may stay unmined before it is re-priced (+12.5% fees, same nonce).
+    #[arg(long, env = "CAUSEWAY_RESUBMIT_SECS", default_value_t = settler::DEFAULT_RESUBMIT_AFTER.as_secs_f64())]
+    resubmit_secs: f64,
+    /// Milliseconds between passes.
+    #[arg(long, default_value_t = settler::DEFAULT_POLL.as_millis() as u64)]
+    poll_ms: u64,
 }
 
 /// `causeway genesis` flags.
@@ -156,6 +187,36 @@ pub(crate) fn prover(args: ProverArgs) -> Result<(), String> {
             }
             Ok(Err(e)) => Err(e.to_string()),
             Err(e) => Err(format!("worker task: {e}")),
+        }
+    })
+}
+
+pub(crate) fn settler(args: SettlerArgs) -> Result<(), String> {
+    init_tracing();
+    let contract = crate::chain::contract_address(args.contract.as_deref(), args.deployment.as_deref())?;
+    let config = SettlerConfig {
+        confirmations: args.confirmations.max(1),
+        resubmit_after: Duration::from_secs_f64(args.resubmit_secs.max(0.1)),
+        poll: Duration::from_millis(args.poll_ms.max(10)),
+        ..SettlerConfig::new(args.rpc, contract, args.operator_key)
+    };
+    runtime()?.block_on(async {
+        let db = causeway_db::Db::connect_with(&args.database_url, 2).await.map_err(|e| e.to_string())?;
+        let settler = Settler::connect(db, config).await.map_err(|e| e.to_string())?;
+        println!("settling to {contract} as operator {}", settler.operator());
+        let (stop, stop_rx) = watch::channel(false);
+        let mut work = tokio::spawn(settler.run(stop_rx));
+        let result = tokio::select! {
+            r = &mut work => r,
+            _ = shutdown_signal() => {
+                tracing::info!("stopping");
+                let _ = stop.send(true);
+                work.await
+            }
+        };
+        match result {
+            Ok(r) => r.map_err(|e| e.to_string()),
+            Err(e) => Err(format!("settler task: {e}")),
         }
     })
 }

@@ -11,6 +11,7 @@ pub mod batches;
 mod error;
 pub mod proof_jobs;
 pub mod rollup;
+pub mod settlement;
 pub mod testing;
 pub mod txs;
 

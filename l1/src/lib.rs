@@ -4,6 +4,7 @@
 
 pub mod anvil;
 pub mod encode;
+pub mod settler;
 
 use alloy::{
     network::EthereumWallet,
@@ -51,12 +52,18 @@ pub enum L1Error {
     Anvil(String),
 }
 
+/// A contract's revert data as text: its `Error(string)` reason, a decoded panic, or the hex.
+pub fn revert_reason(data: &[u8]) -> String {
+    match alloy::sol_types::decode_revert_reason(data) {
+        Some(r) => r.strip_prefix("revert: ").map(str::to_owned).unwrap_or(r),
+        None => format!("0x{}", hex::encode(data)),
+    }
+}
+
 impl From<alloy::contract::Error> for L1Error {
     fn from(e: alloy::contract::Error) -> Self {
         match e.as_revert_data() {
-            Some(data) => Self::Reverted(
-                alloy::sol_types::decode_revert_reason(&data).unwrap_or_else(|| format!("0x{}", hex::encode(&data))),
-            ),
+            Some(data) => Self::Reverted(revert_reason(&data)),
             None => Self::Rpc(e.to_string()),
         }
     }

@@ -5,6 +5,7 @@ mod deploy;
 mod procs;
 mod provers;
 mod sample;
+mod settle;
 
 fn causeway(args: &[&str]) -> std::process::Output {
     std::process::Command::new(env!("CARGO_BIN_EXE_causeway")).args(args).output().expect("run causeway")

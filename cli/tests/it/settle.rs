@@ -1,0 +1,212 @@
+//! `causeway settler` against real anvil, PostgreSQL and proofs: proved batches are submitted in
+//! order and finalized; a transaction stuck in the pool is re-priced with the same nonce; a
+//! settler killed mid-submission resumes without submitting anything twice; a submission the
+//! contract refuses stops the settler with the contract's reason.
+
+use super::procs::{TempDir, genesis, get, kill9, spawn, transfer, wait_sealed};
+use alloy::providers::Provider;
+use causeway_db::{Db, testing::TestDb};
+use causeway_l1::{DEV_OPERATOR_KEY, address_of, anvil::Anvil, rollup, wallet_provider};
+use causeway_sequencer::{Sequencer, SequencerConfig};
+use std::{path::Path, time::Duration};
+
+const DEPTH: u32 = 2;
+const SLOTS: usize = 2;
+
+async fn wait_for<T>(what: &str, secs: u64, log: &Path, mut probe: impl AsyncFnMut() -> Option<T>) -> T {
+    for _ in 0..secs * 10 {
+        if let Some(v) = probe().await {
+            return v;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("timed out waiting for {what}:\n{}", std::fs::read_to_string(log).unwrap_or_default());
+}
+
+fn setup_keys(dir: &Path, name: &str) -> std::path::PathBuf {
+    let keys = dir.join(name);
+    let out = super::causeway(&[
+        "setup",
+        "--depth",
+        &DEPTH.to_string(),
+        "--slots",
+        &SLOTS.to_string(),
+        "--out",
+        keys.to_str().expect("utf8"),
+    ]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    keys
+}
+
+fn deploy(anvil: &Anvil, keys: &Path, genesis: &Path) -> String {
+    let out = super::causeway(&[
+        "deploy",
+        "--rpc",
+        &anvil.url(),
+        "--keys",
+        keys.to_str().expect("utf8"),
+        "--genesis",
+        genesis.to_str().expect("utf8"),
+    ]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).expect("one JSON line");
+    report["rollup"].as_str().expect("address").to_owned()
+}
+
+/// A sequencer on a fresh database with `batches` sealed batches of transfers, all proved.
+async fn proved_batches(dir: &Path, keys: &Path, genesis_path: &Path, log: &Path) -> (TestDb, Sequencer, String) {
+    let test_db = TestDb::create().await.expect("test database");
+    let mut config = SequencerConfig::new(test_db.url.clone());
+    config.listen = "127.0.0.1:0".parse().expect("addr");
+    config.genesis = Some(genesis_path.to_owned());
+    config.slots = Some(SLOTS);
+    config.batch_timeout = Duration::from_millis(50);
+    let seq = Sequencer::start(config).await.expect("sequencer");
+    let url = format!("http://{}", seq.addr);
+    let http = reqwest::Client::new();
+    for nonce in 0..3 {
+        for from in 1..=2u32 {
+            let r =
+                http.post(format!("{url}/v1/txs")).body(transfer(from, 3, 10, 1, nonce)).send().await.expect("post");
+            assert_eq!(r.status().as_u16(), 200);
+        }
+    }
+    let sealed = wait_sealed(&http, &url).await;
+    assert!(sealed >= 3, "{sealed} batches");
+    let keys_s = keys.to_str().expect("utf8");
+    let mut prover = spawn(&["prover", "--keys", keys_s, "--database-url", &test_db.url], log);
+    let db = test_db.db().await.expect("db");
+    wait_for("every batch proved", 180, log, async || (db.proved_through().await.expect("db") >= sealed).then_some(()))
+        .await;
+    kill9(&mut prover).await;
+    let _ = dir;
+    (test_db, seq, url)
+}
+
+fn settler(db: &TestDb, anvil: &Anvil, contract: &str, log: &Path) -> tokio::process::Child {
+    spawn(
+        &[
+            "settler",
+            "--database-url",
+            &db.url,
+            "--rpc",
+            &anvil.url(),
+            "--contract",
+            contract,
+            "--confirmations",
+            "2",
+            "--resubmit-secs",
+            "1",
+            "--poll-ms",
+            "100",
+        ],
+        log,
+    )
+}
+
+async fn anvil_rpc(anvil: &Anvil, method: &'static str, params: serde_json::Value) {
+    let provider = wallet_provider(&anvil.url(), DEV_OPERATOR_KEY).expect("provider");
+    let _: serde_json::Value = provider.raw_request(method.into(), params).await.expect(method);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn batches_are_submitted_once_repriced_when_stuck_and_finalized_after_a_kill() {
+    let dir = TempDir::new("settle");
+    let log = dir.0.join("services.log");
+    let keys = setup_keys(&dir.0, "keys");
+    let genesis_path = genesis(&dir.0, DEPTH, 4);
+    let (test_db, seq, url) = proved_batches(&dir.0, &keys, &genesis_path, &log).await;
+    let db: Db = test_db.db().await.expect("db");
+    let batches = db.last_batch().await.expect("db").expect("a batch").0;
+
+    let anvil = Anvil::start(&[]).await.expect("anvil");
+    let contract = deploy(&anvil, &keys, &genesis_path);
+    // Blocks stop: the first submission stays in the pool.
+    anvil_rpc(&anvil, "evm_setAutomine", serde_json::json!([false])).await;
+    let mut s = settler(&test_db, &anvil, &contract, &log);
+    let attempts = wait_for("a re-priced submission of batch 1", 60, &log, async || {
+        let a = db.attempts(1).await.expect("db");
+        (a.len() >= 2).then_some(a)
+    })
+    .await;
+    assert_eq!(attempts[0].nonce, attempts[1].nonce, "a replacement keeps the nonce");
+    let fee = |a: &causeway_db::settlement::AttemptRow| a.max_fee_per_gas.parse::<u128>().expect("fee");
+    assert!(fee(&attempts[1]) * 100 >= fee(&attempts[0]) * 110, "at least +10%: {attempts:?}");
+    assert!(attempts.iter().all(|a| a.status == "sent"));
+
+    // Killed mid-submission, restarted, then blocks resume.
+    kill9(&mut s).await;
+    let mut s = settler(&test_db, &anvil, &contract, &log);
+    anvil_rpc(&anvil, "evm_setIntervalMining", serde_json::json!([1])).await;
+    wait_for("every batch finalized", 120, &log, async || {
+        let b = db.batch(batches).await.expect("db").expect("batch");
+        (b.status == "finalized").then_some(())
+    })
+    .await;
+
+    // On chain: every batch once, in order, and nothing else sent by the operator.
+    let provider = wallet_provider(&anvil.url(), DEV_OPERATOR_KEY).expect("provider");
+    let c = rollup(&provider, contract.parse().expect("address"));
+    assert_eq!(c.batchCount().call().await.expect("count") as i64, batches);
+    let last = db.batch(batches).await.expect("db").expect("batch");
+    assert_eq!(c.stateRoot().call().await.expect("root").as_slice(), last.new_root.as_slice());
+    let operator = address_of(DEV_OPERATOR_KEY).expect("address");
+    let sent = provider.get_transaction_count(operator).await.expect("nonce");
+    assert_eq!(sent as i64, batches + 1, "one deployment and one transaction per batch");
+    for n in 1..=batches {
+        let a = db.attempts(n).await.expect("db");
+        assert_eq!(a.iter().filter(|a| a.status == "mined").count(), 1, "batch {n}: {a:?}");
+        assert!(a.iter().all(|a| a.status == "mined" || a.status == "replaced"), "batch {n}: {a:?}");
+    }
+    // Visible through the API.
+    let http = reqwest::Client::new();
+    let (status, body) = get(&http, &format!("{url}/v1/batches/{batches}")).await;
+    assert_eq!(status, 200);
+    assert_eq!(body["status"], "finalized", "{body}");
+    kill9(&mut s).await;
+    seq.shutdown(Duration::from_secs(5)).await;
+    let _ = test_db.drop_db().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_refused_submission_stops_the_settler_with_the_reason() {
+    let dir = TempDir::new("settle-refused");
+    let log = dir.0.join("services.log");
+    let keys = setup_keys(&dir.0, "keys");
+    let other_keys = setup_keys(&dir.0, "other-keys");
+    let genesis_path = genesis(&dir.0, DEPTH, 4);
+    let (test_db, seq, _url) = proved_batches(&dir.0, &keys, &genesis_path, &log).await;
+    let anvil = Anvil::start(&[]).await.expect("anvil");
+    // The contract checks proofs against another setup's verifying key.
+    let contract = deploy(&anvil, &other_keys, &genesis_path);
+    let out = super::causeway(&[
+        "settler",
+        "--database-url",
+        &test_db.url,
+        "--rpc",
+        &anvil.url(),
+        "--contract",
+        &contract,
+        "--poll-ms",
+        "100",
+    ]);
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("the Rollup refused batch 1: invalid proof"), "{stderr}");
+    let db: Db = test_db.db().await.expect("db");
+    assert!(db.attempts(1).await.expect("db").is_empty(), "nothing was sent");
+    assert_eq!(db.batch(1).await.expect("db").expect("batch").status, "proved");
+
+    // A contract whose root is not this database's: refused at start.
+    let g4 = dir.0.join("g5");
+    std::fs::create_dir_all(&g4).expect("dir");
+    let other_genesis = genesis(&g4, DEPTH, 3);
+    let other = deploy(&anvil, &keys, &other_genesis);
+    let out =
+        super::causeway(&["settler", "--database-url", &test_db.url, "--rpc", &anvil.url(), "--contract", &other]);
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("wrong contract or database"), "{stderr}");
+    seq.shutdown(Duration::from_secs(5)).await;
+    let _ = test_db.drop_db().await;
+}
