@@ -7,6 +7,7 @@ use clap::{Args, Parser, Subcommand};
 mod chain;
 mod load;
 mod node;
+mod verify;
 use std::{path::PathBuf, process::ExitCode, time::Instant};
 
 /// Causeway: a validity rollup for value transfers.
@@ -66,6 +67,9 @@ enum Command {
     Genesis(node::GenesisArgs),
     /// Deploys the Rollup contract with a verifying key and a genesis; the deployer is the operator.
     Deploy(chain::DeployArgs),
+    /// Rebuilds and checks the whole history from the base chain: every batch's roots, pubdata,
+    /// priority operations and proof; exits non-zero on any mismatch.
+    Verify(verify::VerifyArgs),
     /// Benchmarks; each prints one JSON line.
     Bench {
         #[command(subcommand)]
@@ -143,6 +147,7 @@ fn run(cli: Cli) -> Result<(), String> {
         Command::Sequencer(args) => node::sequencer(args),
         Command::Prover(args) => node::prover(args),
         Command::Settler(args) => node::settler(args),
+        Command::Verify(args) => verify::verify(args),
         Command::Genesis(args) => node::genesis(args),
     }
 }

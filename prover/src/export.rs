@@ -32,6 +32,32 @@ pub fn proof_eth(proof: &Proof<Bn254>) -> Vec<u8> {
     [g1_eth(&proof.a), g2_eth(&proof.b), g1_eth(&proof.c)].concat()
 }
 
+fn fq_of(bytes: &[u8]) -> Option<Fq> {
+    let x = Fq::from_be_bytes_mod_order(bytes);
+    // Canonical only: the precompiles refuse coordinates at or above the modulus.
+    (fq_be(&x) == bytes).then_some(x)
+}
+
+fn g1_of(b: &[u8]) -> Option<G1Affine> {
+    let p = G1Affine::new_unchecked(fq_of(&b[0..32])?, fq_of(&b[32..64])?);
+    (p.is_on_curve() && p.is_in_correct_subgroup_assuming_on_curve()).then_some(p)
+}
+
+fn g2_of(b: &[u8]) -> Option<G2Affine> {
+    let f = |b: &[u8]| Some(Fq2::new(fq_of(&b[32..64])?, fq_of(&b[0..32])?));
+    let p = G2Affine::new_unchecked(f(&b[0..64])?, f(&b[64..128])?);
+    (p.is_on_curve() && p.is_in_correct_subgroup_assuming_on_curve()).then_some(p)
+}
+
+/// Reads [`proof_eth`] back: `None` for a wrong length, a non-canonical coordinate or a point
+/// off its curve or subgroup.
+pub fn proof_from_eth(bytes: &[u8]) -> Option<Proof<Bn254>> {
+    if bytes.len() != 256 {
+        return None;
+    }
+    Some(Proof { a: g1_of(&bytes[0..64])?, b: g2_of(&bytes[64..192])?, c: g1_of(&bytes[192..256])? })
+}
+
 /// The verifying key for the contract: alpha (G1) ‖ beta, gamma, delta (G2) ‖ IC[0], IC[1] (G1).
 pub fn vk_eth(vk: &VerifyingKey<Bn254>) -> Vec<u8> {
     let mut out = g1_eth(&vk.alpha_g1);

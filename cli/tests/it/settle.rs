@@ -163,6 +163,53 @@ async fn batches_are_submitted_once_repriced_when_stuck_and_finalized_after_a_ki
     let (status, body) = get(&http, &format!("{url}/v1/batches/{batches}")).await;
     assert_eq!(status, 200);
     assert_eq!(body["status"], "finalized", "{body}");
+
+    // Anyone can rebuild and check it all from the chain, with the genesis file and the keys.
+    let (keys_s, genesis_s) = (keys.to_str().expect("utf8"), genesis_path.to_str().expect("utf8"));
+    let verify = |keys: &str, genesis: &str| {
+        super::causeway(&[
+            "verify",
+            "--rpc",
+            &anvil.url(),
+            "--contract",
+            &contract,
+            "--genesis",
+            genesis,
+            "--keys",
+            keys,
+            "--account",
+            "3",
+        ])
+    };
+    let out = verify(keys_s, genesis_s);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{stdout}{}", String::from_utf8_lossy(&out.stderr));
+    assert!(stdout.contains(&format!("verified {batches} batches")), "{stdout}");
+    assert_eq!(stdout.matches("proof valid").count() as i64, batches, "{stdout}");
+    let proof: serde_json::Value =
+        serde_json::from_str(stdout.lines().find(|l| l.starts_with('{')).expect("account line")).expect("json");
+    let (_, api_account) = get(&http, &format!("{url}/v1/accounts/3")).await;
+    for field in ["balance", "root", "leaf", "siblings"] {
+        assert_eq!(proof[field], api_account["proved"][field], "{field}: {proof} vs {api_account}");
+    }
+    assert_eq!(proof["verified"], true);
+    assert_eq!(proof["siblings"].as_array().expect("siblings").len(), DEPTH as usize / 2);
+    // A wrong verifying key: every proof fails and so does the command.
+    let other_keys = setup_keys(&dir.0, "other-keys");
+    let out = verify(other_keys.to_str().expect("utf8"), genesis_s);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(!out.status.success(), "{stdout}");
+    assert!(stdout.contains("verifying key: MISMATCH"), "{stdout}");
+    assert!(stdout.contains("batch 1: FAILED: the proof does not verify with this verifying key"), "{stdout}");
+    assert!(String::from_utf8_lossy(&out.stderr).contains("verification FAILED"));
+    // A genesis that is not the chain's.
+    let g3 = dir.0.join("g3");
+    std::fs::create_dir_all(&g3).expect("dir");
+    let out = verify(keys_s, genesis(&g3, DEPTH, 3).to_str().expect("utf8"));
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(!out.status.success());
+    assert!(stdout.contains("batch 1: FAILED: previous root"), "{stdout}");
+
     kill9(&mut s).await;
     seq.shutdown(Duration::from_secs(5)).await;
     let _ = test_db.drop_db().await;
