@@ -51,3 +51,8 @@ CREATE TABLE l1_cursor (
     block_hash BYTEA NOT NULL CHECK (length(block_hash) = 32),
     updated_at TIMESTAMPTZ NOT NULL DEFAULT now()
 );
+
+-- Deposits and full exits enter the sequence like transactions (in queue order), so the
+-- accepted state, the sealer and the API treat every operation alike.
+ALTER TABLE txs DROP CONSTRAINT txs_kind_check;
+ALTER TABLE txs ADD CONSTRAINT txs_kind_check CHECK (kind IN ('transfer', 'withdraw', 'deposit', 'full_exit'));

@@ -8,6 +8,7 @@ mod chain;
 mod load;
 mod node;
 mod verify;
+mod wallet;
 use std::{path::PathBuf, process::ExitCode, time::Instant};
 
 /// Causeway: a validity rollup for value transfers.
@@ -70,6 +71,8 @@ enum Command {
     /// Rebuilds and checks the whole history from the base chain: every batch's roots, pubdata,
     /// priority operations and proof; exits non-zero on any mismatch.
     Verify(verify::VerifyArgs),
+    /// A user's wallet: keys, deposits, transfers, withdrawals, balances.
+    Wallet(wallet::WalletArgs),
     /// Benchmarks; each prints one JSON line.
     Bench {
         #[command(subcommand)]
@@ -148,6 +151,7 @@ fn run(cli: Cli) -> Result<(), String> {
         Command::Prover(args) => node::prover(args),
         Command::Settler(args) => node::settler(args),
         Command::Verify(args) => verify::verify(args),
+        Command::Wallet(args) => wallet::wallet(args),
         Command::Genesis(args) => node::genesis(args),
     }
 }

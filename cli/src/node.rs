@@ -3,7 +3,10 @@
 
 use causeway_l1::settler::{self, Settler, SettlerConfig};
 use causeway_prover::worker::{self, WorkerConfig};
-use causeway_sequencer::{Sequencer, SequencerConfig, config as sc};
+use causeway_sequencer::{
+    Sequencer, SequencerConfig, config as sc,
+    watcher::{self, L1Config},
+};
 use clap::Args;
 use std::{net::SocketAddr, path::PathBuf, time::Duration};
 use tokio::sync::watch;
@@ -35,6 +38,22 @@ pub(crate) struct SequencerArgs {
     /// Attempts a prover gets per batch.
     #[arg(long, env = "CAUSEWAY_MAX_PROVE_ATTEMPTS", default_value_t = sc::DEFAULT_MAX_PROVE_ATTEMPTS)]
     max_prove_attempts: i32,
+    /// The Rollup contract whose deposits and full exits to sequence (without it or
+    /// --deployment, no base chain is watched).
+    #[arg(long, env = "CAUSEWAY_CONTRACT")]
+    contract: Option<String>,
+    /// The deployment file `causeway deploy --out` wrote (instead of --contract).
+    #[arg(long, env = "CAUSEWAY_DEPLOYMENT", conflicts_with = "contract")]
+    deployment: Option<PathBuf>,
+    /// Base-chain JSON-RPC URL.
+    #[arg(long, env = "CAUSEWAY_RPC", default_value = "http://127.0.0.1:8545")]
+    rpc: String,
+    /// Blocks (the including one counted) before a deposit or full exit is read.
+    #[arg(long, env = "CAUSEWAY_CONFIRMATIONS", default_value_t = watcher::DEFAULT_CONFIRMATIONS)]
+    confirmations: u64,
+    /// Milliseconds between polls of the base chain.
+    #[arg(long, default_value_t = watcher::DEFAULT_POLL.as_millis() as u64)]
+    l1_poll_ms: u64,
 }
 
 /// `causeway prover` flags.
@@ -138,7 +157,17 @@ async fn shutdown_signal() {
 
 pub(crate) fn sequencer(args: SequencerArgs) -> Result<(), String> {
     init_tracing();
+    let l1 = match (&args.contract, &args.deployment) {
+        (None, None) => None,
+        (c, d) => Some(L1Config {
+            rpc: args.rpc.clone(),
+            contract: crate::chain::contract_address(c.as_deref(), d.as_deref())?,
+            confirmations: args.confirmations.max(1),
+            poll: Duration::from_millis(args.l1_poll_ms.max(10)),
+        }),
+    };
     let config = SequencerConfig {
+        l1,
         listen: args.listen,
         genesis: args.genesis,
         slots: args.slots,

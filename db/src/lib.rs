@@ -9,6 +9,7 @@
 pub mod accounts;
 pub mod batches;
 mod error;
+pub mod priority;
 pub mod proof_jobs;
 pub mod rollup;
 pub mod settlement;

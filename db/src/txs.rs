@@ -66,31 +66,38 @@ pub struct RangeTx {
 impl Db {
     /// Stores accepted transactions in one statement; committed when it returns.
     pub async fn insert_txs(&self, txs: &[NewTx]) -> Result<(), DbError> {
-        let seq: Vec<i64> = txs.iter().map(|t| t.seq).collect();
-        let hash: Vec<Vec<u8>> = txs.iter().map(|t| t.hash.clone()).collect();
-        let kind: Vec<String> = txs.iter().map(|t| t.kind.to_owned()).collect();
-        let from: Vec<i64> = txs.iter().map(|t| t.from_index).collect();
-        let nonce: Vec<i64> = txs.iter().map(|t| t.nonce).collect();
-        let body: Vec<String> = txs.iter().map(|t| t.body.clone()).collect();
-        sqlx::query!(
-            r#"
+        insert_txs_on(&self.pool, txs).await
+    }
+}
+
+/// [`Db::insert_txs`] on any connection or transaction.
+pub(crate) async fn insert_txs_on(e: impl sqlx::PgExecutor<'_>, txs: &[NewTx]) -> Result<(), DbError> {
+    let seq: Vec<i64> = txs.iter().map(|t| t.seq).collect();
+    let hash: Vec<Vec<u8>> = txs.iter().map(|t| t.hash.clone()).collect();
+    let kind: Vec<String> = txs.iter().map(|t| t.kind.to_owned()).collect();
+    let from: Vec<i64> = txs.iter().map(|t| t.from_index).collect();
+    let nonce: Vec<i64> = txs.iter().map(|t| t.nonce).collect();
+    let body: Vec<String> = txs.iter().map(|t| t.body.clone()).collect();
+    sqlx::query!(
+        r#"
             INSERT INTO txs (seq, hash, kind, from_index, nonce, body)
             SELECT seq, hash, kind, from_index, nonce, body::JSONB
             FROM UNNEST($1::BIGINT[], $2::BYTEA[], $3::TEXT[], $4::BIGINT[], $5::BIGINT[], $6::TEXT[])
                 AS t (seq, hash, kind, from_index, nonce, body)
             "#,
-            &seq,
-            &hash,
-            &kind,
-            &from,
-            &nonce,
-            &body,
-        )
-        .execute(&self.pool)
-        .await?;
-        Ok(())
-    }
+        &seq,
+        &hash,
+        &kind,
+        &from,
+        &nonce,
+        &body,
+    )
+    .execute(e)
+    .await?;
+    Ok(())
+}
 
+impl Db {
     /// The highest stored sequence number (0 when none).
     pub async fn max_seq(&self) -> Result<i64, DbError> {
         Ok(sqlx::query_scalar!(r#"SELECT COALESCE(MAX(seq), 0) AS "seq!" FROM txs"#).fetch_one(&self.pool).await?)

@@ -43,6 +43,8 @@ pub struct SequencerConfig {
     pub max_prove_attempts: i32,
     /// See [`DEFAULT_DB_CONNECTIONS`].
     pub db_connections: u32,
+    /// The base chain to read deposits and full exits from (none: no L1 watcher).
+    pub l1: Option<crate::watcher::L1Config>,
 }
 
 impl SequencerConfig {
@@ -59,6 +61,7 @@ impl SequencerConfig {
             max_txs_per_request: DEFAULT_MAX_TXS_PER_REQUEST,
             max_prove_attempts: DEFAULT_MAX_PROVE_ATTEMPTS,
             db_connections: DEFAULT_DB_CONNECTIONS,
+            l1: None,
         }
     }
 }

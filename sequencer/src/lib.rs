@@ -17,6 +17,7 @@ mod metrics;
 pub mod openapi;
 pub mod proved;
 pub mod sealer;
+pub mod watcher;
 
 pub use config::SequencerConfig;
 pub use error::{ApiError, SequencerError};
@@ -27,6 +28,7 @@ use causeway_db::{Db, rollup::RollupRow};
 use causeway_protocol::{
     Account, AccountIndex, Ledger, State,
     field::{fr_from_be_bytes, fr_to_be_bytes},
+    pubdata::MAX_OP_CHUNKS,
     wire::Genesis,
 };
 use std::{
@@ -205,7 +207,14 @@ impl Sequencer {
         let (sealed, sealed_number, last_seq) = sealed_state(&db, &row, depth).await?;
         let proved = ProvedState::recover(&db, &sealed).await?;
 
+        if shared_l1_needs_slots(&config, params.slots) {
+            return Err(SequencerError::Genesis(format!(
+                "deposits take {MAX_OP_CHUNKS} slots but batches have {}: a rollup on a base chain needs --slots {MAX_OP_CHUNKS} or more",
+                params.slots,
+            )));
+        }
         let (submit, submissions) = mpsc::channel(SUBMISSION_QUEUE);
+        let (priority_tx, priority_rx) = mpsc::channel(4);
         let (to_sealer, queued) = mpsc::unbounded_channel();
         let (fee_tx, fee_rx) = mpsc::unbounded_channel();
         let (stop, stop_rx) = watch::channel(false);
@@ -235,10 +244,12 @@ impl Sequencer {
             replayed,
             "state recovered"
         );
+        let priority_head = shared.db.sealed_priority_head().await? as u64;
         let sealer = sealer::Sealer {
             shared: shared.clone(),
             state: sealed,
             next_number: sealed_number + 1,
+            priority_head,
             last_seq,
             fees: fee_tx,
         };
@@ -246,8 +257,8 @@ impl Sequencer {
         let addr = listener.local_addr()?;
         let app = api::router(shared.clone());
         let mut serve_stop = stop_rx.clone();
-        let tasks = vec![
-            tokio::spawn(mempool.run(submissions, stop_rx.clone())),
+        let mut tasks = vec![
+            tokio::spawn(mempool.run(submissions, priority_rx, stop_rx.clone())),
             tokio::spawn(sealer.run(queued, stop_rx.clone())),
             tokio::spawn(proved::follow(shared.clone(), stop_rx.clone())),
             tokio::spawn(async move {
@@ -259,6 +270,10 @@ impl Sequencer {
                 }
             }),
         ];
+        if let Some(l1) = shared.config.l1.clone() {
+            let watcher = watcher::Watcher { shared: shared.clone(), config: l1, to_mempool: priority_tx };
+            tasks.push(tokio::spawn(watcher.run(stop_rx.clone())));
+        }
         tracing::info!(%addr, "sequencer listening");
         Ok(Self { addr, params, stop, tasks, _lock: lock })
     }
@@ -271,6 +286,10 @@ impl Sequencer {
             tracing::warn!("shutdown grace period passed; stopping anyway");
         }
     }
+}
+
+fn shared_l1_needs_slots(config: &SequencerConfig, slots: usize) -> bool {
+    config.l1.is_some() && slots < MAX_OP_CHUNKS
 }
 
 async fn futures_join(tasks: Vec<JoinHandle<()>>) {

@@ -7,13 +7,18 @@
 //! the sealer. The group grows with load, so one commit covers many transactions: durability
 //! costs one fsync per group, not per transaction.
 
+use crate::watcher::{PriorityBody, PriorityOp};
 use crate::{
     Shared,
     error::ApiError,
     metrics as m,
     sealer::{FeeCredit, Queued},
 };
-use causeway_db::{DbError, txs::NewTx};
+use causeway_db::{
+    DbError,
+    priority::{L1Cursor, NewPriorityRequest},
+    txs::NewTx,
+};
 use causeway_protocol::{Account, AccountIndex, Ledger, Operation, Signatures, wire::SignedTx};
 use std::{
     sync::{Arc, atomic::Ordering},
@@ -31,6 +36,27 @@ pub(crate) struct Submission {
     pub(crate) hash: [u8; 32],
     pub(crate) body: String,
     pub(crate) reply: oneshot::Sender<Result<i64, ApiError>>,
+}
+
+/// Priority requests the L1 watcher read, in queue order, with its position after them.
+#[derive(Debug)]
+pub(crate) struct PriorityRange {
+    pub(crate) requests: Vec<(PriorityOp, NewPriorityRequest)>,
+    pub(crate) cursor: L1Cursor,
+    pub(crate) reply: oneshot::Sender<Result<(), String>>,
+}
+
+/// A stored body: a signed transaction's JSON, or `{"priority": ...}` for a request from the
+/// base chain.
+fn operation_of(seq: i64, body: serde_json::Value) -> Result<Operation, DbError> {
+    if body.get("priority").is_some() {
+        return serde_json::from_value::<PriorityBody>(body)
+            .map(|b| b.priority.operation())
+            .map_err(|e| DbError::Corrupt(format!("priority request at {seq}: {e}")));
+    }
+    serde_json::from_value::<SignedTx>(body)
+        .map(|tx| tx.operation())
+        .map_err(|e| DbError::Corrupt(format!("transaction {seq}: {e}")))
 }
 
 pub(crate) struct Mempool {
@@ -51,10 +77,7 @@ impl Mempool {
         let rows = self.shared.db.txs_after(self.committed_seq).await?;
         let n = rows.len();
         for row in rows {
-            let op = match serde_json::from_value::<SignedTx>(row.body) {
-                Ok(tx) => tx.operation(),
-                Err(e) => return Err(DbError::Corrupt(format!("transaction {}: {e}", row.seq))),
-            };
+            let op = operation_of(row.seq, row.body)?;
             // Accepted once, so it passes again unless the state diverged; the sealer then
             // records the refusal.
             match self.working.check(&op, Signatures::Verified) {
@@ -88,10 +111,24 @@ impl Mempool {
         view.set(credit.account, a);
     }
 
-    pub(crate) async fn run(mut self, mut rx: mpsc::Receiver<Submission>, mut stop: watch::Receiver<bool>) {
+    pub(crate) async fn run(
+        mut self,
+        mut rx: mpsc::Receiver<Submission>,
+        mut priority: mpsc::Receiver<PriorityRange>,
+        mut stop: watch::Receiver<bool>,
+    ) {
         loop {
             let first = tokio::select! {
                 s = rx.recv() => match s { Some(s) => s, None => break },
+                Some(range) = priority.recv() => {
+                    if self.resync && let Err(e) = self.catch_up().await {
+                        let _ = range.reply.send(Err(e.to_string()));
+                        continue;
+                    }
+                    self.resync = false;
+                    self.accept_priority(range).await;
+                    continue;
+                }
                 Some(credit) = self.fees.recv() => {
                     self.credit_fee(credit);
                     continue;
@@ -121,6 +158,66 @@ impl Mempool {
                 self.credit_fee(credit);
             }
             self.accept(group).await;
+        }
+    }
+
+    /// Sequences priority requests: they are checked against the accepted state like
+    /// transactions (the contract already refused anything that could fail) and stored with
+    /// the watcher's new position in one database transaction.
+    async fn accept_priority(&mut self, range: PriorityRange) {
+        let mut undo: Vec<(AccountIndex, Account)> = Vec::new();
+        let mut rows = Vec::new();
+        let mut ops = Vec::new();
+        for (p, _) in &range.requests {
+            let op = p.operation();
+            let checked = match self.working.check(&op, Signatures::Verified) {
+                Ok(c) => c,
+                Err(e) => {
+                    for (i, a) in undo.into_iter().rev() {
+                        let _ = self.working.insert(i, a);
+                    }
+                    tracing::error!(serial = p.serial(), error = %e, "a priority request does not apply");
+                    let _ = range.reply.send(Err(format!("priority request {} does not apply: {e}", p.serial())));
+                    return;
+                }
+            };
+            for (i, _) in &checked.changes {
+                undo.push((*i, self.working.account(*i)));
+            }
+            let _ = self.working.commit(&checked);
+            let body = serde_json::to_string(&PriorityBody { priority: *p }).unwrap_or_default();
+            rows.push(NewTx {
+                seq: self.committed_seq + 1 + rows.len() as i64,
+                hash: p.hash().to_vec(),
+                kind: p.kind(),
+                from_index: i64::from(p.account()),
+                nonce: p.serial() as i64,
+                body,
+            });
+            ops.push(op);
+        }
+        let requests: Vec<NewPriorityRequest> = range.requests.iter().map(|(_, r)| r.clone()).collect();
+        match self.shared.db.insert_priority(&requests, &rows, &range.cursor).await {
+            Ok(()) => {
+                {
+                    let mut view = self.shared.accepted.write().unwrap_or_else(|e| e.into_inner());
+                    for (i, _) in &undo {
+                        view.set(*i, self.working.account(*i));
+                    }
+                }
+                for op in ops {
+                    self.committed_seq += 1;
+                    self.queue(self.committed_seq, op);
+                }
+                let _ = range.reply.send(Ok(()));
+            }
+            Err(e) => {
+                for (i, a) in undo.into_iter().rev() {
+                    let _ = self.working.insert(i, a);
+                }
+                self.resync = true;
+                let _ = range.reply.send(Err(e.to_string()));
+            }
         }
     }
 

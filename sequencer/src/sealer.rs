@@ -92,6 +92,8 @@ pub(crate) struct Sealer {
     pub(crate) shared: Arc<Shared>,
     pub(crate) state: State,
     pub(crate) next_number: i64,
+    /// Priority requests processed by the sealed batches (the next batch's `priority_start`).
+    pub(crate) priority_head: u64,
     pub(crate) last_seq: i64,
     pub(crate) fees: mpsc::UnboundedSender<FeeCredit>,
 }
@@ -159,8 +161,14 @@ impl Sealer {
         let mut rejections = Vec::new();
         // Every signature was verified when its transaction was accepted (stored transactions
         // replayed after a restart were accepted the same way); the circuit checks them again.
-        let first =
-            self.state.apply_batch_with(self.next_number as u64, 0, p.slots, p.fee_account, &ops, Signatures::Verified);
+        let first = self.state.apply_batch_with(
+            self.next_number as u64,
+            self.priority_head,
+            p.slots,
+            p.fee_account,
+            &ops,
+            Signatures::Verified,
+        );
         let transition = match first {
             Ok(t) => t,
             Err(_) => {
@@ -177,7 +185,14 @@ impl Sealer {
                     }
                 }
                 self.state
-                    .apply_batch_with(self.next_number as u64, 0, p.slots, p.fee_account, &ops, Signatures::Verified)
+                    .apply_batch_with(
+                        self.next_number as u64,
+                        self.priority_head,
+                        p.slots,
+                        p.fee_account,
+                        &ops,
+                        Signatures::Verified,
+                    )
                     .map_err(|e| format!("batch {} refused after removing failing operations: {e}", self.next_number))?
             }
         };
@@ -217,6 +232,7 @@ impl Sealer {
         self.last_seq = batch.last_seq;
         self.shared.sealed_through.store(batch.number, Ordering::Relaxed);
         self.next_number += 1;
+        self.priority_head += u64::from(t.header.priority_count);
         m::batch_sealed(criterion.label(), oldest.map(|o| o.elapsed()), started.elapsed(), batch.op_count);
         tracing::info!(
             batch = batch.number,

@@ -2,6 +2,7 @@
 
 mod crash;
 mod deploy;
+mod e2e;
 mod procs;
 mod provers;
 mod sample;

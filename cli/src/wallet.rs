@@ -1,0 +1,445 @@
+//! `causeway wallet`: a user's key and the commands a user needs — deposit on the base chain,
+//! transfer and withdraw on the rollup, balances, following a transaction to `finalized`,
+//! claiming withdrawn funds and requesting a full exit.
+//!
+//! The wallet file (JSON, mode 0600) holds two private keys: the rollup key (Baby Jubjub EdDSA,
+//! signs transfers and withdrawals) and the base-chain key (secp256k1, pays for deposits and is
+//! the account's owner). Amounts on the command line are in ether (up to 18 decimals).
+
+use alloy::{
+    primitives::{Address, U256},
+    providers::{DynProvider, Provider},
+};
+use causeway_l1::{Rollup, encode, send_and_wait, wallet_provider};
+use causeway_protocol::{Operation, PrivateKey, Transfer, Withdraw, wire::SignedTx};
+use clap::{Args, Subcommand};
+use serde::{Deserialize, Serialize};
+use serde_json::{Value, json};
+use std::{path::PathBuf, time::Duration};
+
+/// `causeway wallet` flags.
+#[derive(Args)]
+pub(crate) struct WalletArgs {
+    /// The wallet file [default: ~/.causeway/wallet.json].
+    #[arg(long, env = "CAUSEWAY_WALLET", global = true)]
+    wallet: Option<PathBuf>,
+    /// The sequencer's API.
+    #[arg(long, env = "CAUSEWAY_API", default_value = "http://127.0.0.1:3000", global = true)]
+    api: String,
+    /// Base-chain JSON-RPC URL.
+    #[arg(long, env = "CAUSEWAY_RPC", default_value = "http://127.0.0.1:8545", global = true)]
+    rpc: String,
+    /// The Rollup contract's address.
+    #[arg(long, env = "CAUSEWAY_CONTRACT", global = true)]
+    contract: Option<String>,
+    /// The deployment file `causeway deploy --out` wrote (instead of --contract).
+    #[arg(long, env = "CAUSEWAY_DEPLOYMENT", global = true)]
+    deployment: Option<PathBuf>,
+    #[command(subcommand)]
+    command: WalletCommand,
+}
+
+#[derive(Subcommand)]
+enum WalletCommand {
+    /// Creates a wallet file with a new rollup key.
+    New {
+        /// The base-chain private key to use (hex) [default: a new random one].
+        #[arg(long)]
+        l1_key: Option<String>,
+        /// Replace an existing wallet file.
+        #[arg(long)]
+        force: bool,
+    },
+    /// Shows the keys' public parts and the rollup account.
+    Show,
+    /// Deposits ether from the base-chain key into the rollup account (creating it the first time).
+    Deposit {
+        /// Ether.
+        #[arg(long)]
+        amount: String,
+    },
+    /// Transfers to another rollup account.
+    Transfer {
+        /// The payee's account index.
+        #[arg(long)]
+        to: u32,
+        /// Ether.
+        #[arg(long)]
+        amount: String,
+        /// Fee in ether (2-byte float: few significant digits).
+        #[arg(long, default_value = "0.000001")]
+        fee: String,
+    },
+    /// Withdraws from the rollup to a base-chain address (claim it there once finalized).
+    Withdraw {
+        /// The base-chain recipient [default: this wallet's base-chain address].
+        #[arg(long)]
+        to: Option<String>,
+        /// Ether.
+        #[arg(long)]
+        amount: String,
+        /// Fee in ether.
+        #[arg(long, default_value = "0.000001")]
+        fee: String,
+    },
+    /// Balances and nonce: on the rollup (accepted and proved) and on the base chain.
+    Balance,
+    /// Follows a transaction until it is finalized (or rejected).
+    Follow {
+        /// The transaction hash `transfer` or `withdraw` printed.
+        hash: String,
+        /// Give up after this many seconds.
+        #[arg(long, default_value_t = 600)]
+        timeout_secs: u64,
+    },
+    /// Pays out on the base chain what finalized withdrawals credited to this wallet's address.
+    Claim,
+    /// Asks the contract to empty the account to its owner (a priority request the operator
+    /// must process).
+    Exit,
+}
+
+/// The wallet file.
+#[derive(Serialize, Deserialize)]
+struct WalletFile {
+    rollup_key: String,
+    l1_key: String,
+}
+
+struct Wallet {
+    key: PrivateKey,
+    l1_key: String,
+}
+
+const WEI_PER_ETHER: u128 = 1_000_000_000_000_000_000;
+
+/// "1.5" ether in wei.
+pub(crate) fn parse_ether(s: &str) -> Result<u128, String> {
+    let bad = || format!("{s:?} is not an amount of ether (like 1.5)");
+    let (whole, frac) = s.split_once('.').unwrap_or((s, ""));
+    if whole.is_empty() && frac.is_empty()
+        || frac.len() > 18
+        || !(whole.chars().chain(frac.chars())).all(|c| c.is_ascii_digit())
+    {
+        return Err(bad());
+    }
+    let whole: u128 = if whole.is_empty() { 0 } else { whole.parse().map_err(|_| bad())? };
+    let frac: u128 = if frac.is_empty() { 0 } else { format!("{frac:0<18}").parse().map_err(|_| bad())? };
+    whole.checked_mul(WEI_PER_ETHER).and_then(|w| w.checked_add(frac)).ok_or_else(bad)
+}
+
+/// Wei as ether, without trailing zeros.
+pub(crate) fn format_ether(wei: u128) -> String {
+    let frac = format!("{:018}", wei % WEI_PER_ETHER);
+    let frac = frac.trim_end_matches('0');
+    if frac.is_empty() { format!("{}", wei / WEI_PER_ETHER) } else { format!("{}.{frac}", wei / WEI_PER_ETHER) }
+}
+
+fn default_path() -> PathBuf {
+    let home = std::env::var_os("HOME").map_or_else(|| PathBuf::from("."), PathBuf::from);
+    home.join(".causeway").join("wallet.json")
+}
+
+fn random32() -> [u8; 32] {
+    use rand_core::RngCore;
+    let mut k = [0u8; 32];
+    rand_core::OsRng.fill_bytes(&mut k);
+    k
+}
+
+fn load(path: &std::path::Path) -> Result<Wallet, String> {
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| format!("{}: {e} (create one with `causeway wallet new`)", path.display()))?;
+    let f: WalletFile = serde_json::from_str(&text).map_err(|e| format!("{}: {e}", path.display()))?;
+    let bytes = hex::decode(f.rollup_key.trim_start_matches("0x"))
+        .map_err(|e| format!("{}: rollup_key: {e}", path.display()))?;
+    let key: [u8; 32] = bytes.try_into().map_err(|_| format!("{}: rollup_key must be 32 bytes", path.display()))?;
+    causeway_l1::address_of(&f.l1_key).map_err(|e| format!("{}: l1_key: {e}", path.display()))?;
+    Ok(Wallet { key: PrivateKey(key), l1_key: f.l1_key })
+}
+
+fn save(path: &std::path::Path, f: &WalletFile) -> Result<(), String> {
+    if let Some(dir) = path.parent()
+        && !dir.as_os_str().is_empty()
+    {
+        std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+    }
+    let text = serde_json::to_string_pretty(f).map_err(|e| e.to_string())?;
+    #[cfg(unix)]
+    {
+        use std::{io::Write, os::unix::fs::OpenOptionsExt};
+        let mut file = std::fs::OpenOptions::new()
+            .write(true)
+            .create(true)
+            .truncate(true)
+            .mode(0o600)
+            .open(path)
+            .map_err(|e| format!("{}: {e}", path.display()))?;
+        file.write_all(text.as_bytes()).map_err(|e| format!("{}: {e}", path.display()))
+    }
+    #[cfg(not(unix))]
+    std::fs::write(path, text).map_err(|e| format!("{}: {e}", path.display()))
+}
+
+struct Ctx {
+    args: WalletArgs,
+    path: PathBuf,
+    http: reqwest::Client,
+}
+
+impl Ctx {
+    async fn get(&self, route: &str) -> Result<(u16, Value), String> {
+        let url = format!("{}{route}", self.args.api.trim_end_matches('/'));
+        let r = self.http.get(&url).send().await.map_err(|e| format!("{}: {e}", self.args.api))?;
+        let status = r.status().as_u16();
+        Ok((status, r.json().await.unwrap_or(Value::Null)))
+    }
+
+    /// The rollup account of this key (404: none yet).
+    async fn account(&self, w: &Wallet) -> Result<Option<Value>, String> {
+        let packed = format!("0x{}", hex::encode(w.key.public_key().pack()));
+        match self.get(&format!("/v1/accounts/by-key/{packed}")).await? {
+            (200, a) => Ok(Some(a)),
+            (404, _) => Ok(None),
+            (s, e) => Err(api_error(s, &e)),
+        }
+    }
+
+    async fn index_and_nonce(&self, w: &Wallet) -> Result<(u32, u32), String> {
+        let a = self.account(w).await?.ok_or("this key has no rollup account yet: deposit first")?;
+        let index = a["index"].as_u64().ok_or("the API answered without an index")? as u32;
+        let nonce = a["accepted"]["nonce"].as_u64().ok_or("the API answered without a nonce")? as u32;
+        Ok((index, nonce))
+    }
+
+    async fn submit(&self, op: Operation) -> Result<Value, String> {
+        let body =
+            serde_json::to_string(&SignedTx::of(&op).ok_or("not a signed operation")?).map_err(|e| e.to_string())?;
+        let url = format!("{}/v1/txs", self.args.api.trim_end_matches('/'));
+        let r = self
+            .http
+            .post(&url)
+            .header("content-type", "application/json")
+            .body(body)
+            .send()
+            .await
+            .map_err(|e| format!("{}: {e}", self.args.api))?;
+        let status = r.status().as_u16();
+        let v: Value = r.json().await.unwrap_or(Value::Null);
+        if status == 200 { Ok(v) } else { Err(api_error(status, &v)) }
+    }
+
+    fn chain(&self, w: &Wallet) -> Result<(DynProvider, Rollup::RollupInstance<DynProvider>), String> {
+        let contract = crate::chain::contract_address(self.args.contract.as_deref(), self.args.deployment.as_deref())
+            .map_err(|e| format!("{e} (the base chain is needed for this)"))?;
+        let provider = wallet_provider(&self.args.rpc, &w.l1_key).map_err(|e| e.to_string())?;
+        let rollup = Rollup::new(contract, provider.clone());
+        Ok((provider, rollup))
+    }
+}
+
+fn api_error(status: u16, v: &Value) -> String {
+    match (v["code"].as_str(), v["message"].as_str()) {
+        (Some(code), Some(message)) => format!("the sequencer answered {status} {code}: {message}"),
+        _ => format!("the sequencer answered {status}: {v}"),
+    }
+}
+
+pub(crate) fn wallet(args: WalletArgs) -> Result<(), String> {
+    let path = args.wallet.clone().unwrap_or_else(default_path);
+    let ctx = Ctx { args, path, http: reqwest::Client::new() };
+    crate::chain::runtime()?.block_on(run(ctx))
+}
+
+async fn run(ctx: Ctx) -> Result<(), String> {
+    if let WalletCommand::New { l1_key, force } = &ctx.args.command {
+        if ctx.path.exists() && !force {
+            return Err(format!("{} exists (--force replaces it)", ctx.path.display()));
+        }
+        let l1_key = l1_key.clone().unwrap_or_else(|| format!("0x{}", hex::encode(random32())));
+        causeway_l1::address_of(&l1_key).map_err(|e| format!("--l1-key: {e}"))?;
+        save(&ctx.path, &WalletFile { rollup_key: format!("0x{}", hex::encode(random32())), l1_key })?;
+        eprintln!("wrote {} (keep it secret: it holds both private keys)", ctx.path.display());
+        return show(&ctx, &load(&ctx.path)?).await;
+    }
+    let w = load(&ctx.path)?;
+    match &ctx.args.command {
+        WalletCommand::New { .. } => unreachable!("handled above"),
+        WalletCommand::Show => show(&ctx, &w).await,
+        WalletCommand::Deposit { amount } => deposit(&ctx, &w, parse_ether(amount)?).await,
+        WalletCommand::Transfer { to, amount, fee } => {
+            let (from, nonce) = ctx.index_and_nonce(&w).await?;
+            let op = Operation::Transfer(Transfer::signed(
+                &w.key,
+                from,
+                *to,
+                parse_ether(amount)?,
+                parse_ether(fee)?,
+                nonce,
+            ));
+            submitted(ctx.submit(op).await?)
+        }
+        WalletCommand::Withdraw { to, amount, fee } => {
+            let to: Address = match to {
+                Some(a) => a.parse().map_err(|e| format!("--to {a}: {e}"))?,
+                None => causeway_l1::address_of(&w.l1_key).map_err(|e| e.to_string())?,
+            };
+            let (from, nonce) = ctx.index_and_nonce(&w).await?;
+            let op = Operation::Withdraw(Withdraw::signed(
+                &w.key,
+                from,
+                to.0.0,
+                parse_ether(amount)?,
+                parse_ether(fee)?,
+                nonce,
+            ));
+            submitted(ctx.submit(op).await?)
+        }
+        WalletCommand::Balance => balance(&ctx, &w).await,
+        WalletCommand::Follow { hash, timeout_secs } => follow(&ctx, hash, *timeout_secs).await,
+        WalletCommand::Claim => {
+            let (provider, rollup) = ctx.chain(&w)?;
+            let me = causeway_l1::address_of(&w.l1_key).map_err(|e| e.to_string())?;
+            let before = provider.get_balance(me).await.map_err(|e| format!("{}: {e}", ctx.args.rpc))?;
+            let receipt = send_and_wait(rollup.withdraw(me)).await.map_err(|e| e.to_string())?;
+            let after = provider.get_balance(me).await.map_err(|e| format!("{}: {e}", ctx.args.rpc))?;
+            let paid = receipt
+                .inner
+                .logs()
+                .iter()
+                .find_map(|l| l.log_decode::<Rollup::Withdrawn>().ok())
+                .map_or(U256::ZERO, |l| l.inner.data.amount);
+            println!(
+                "{}",
+                json!({ "claimed": paid.to_string(), "l1_tx": receipt.transaction_hash.to_string(),
+                        "l1_balance_before": before.to_string(), "l1_balance": after.to_string() })
+            );
+            Ok(())
+        }
+        WalletCommand::Exit => {
+            let (index, _) = ctx.index_and_nonce(&w).await?;
+            let (_, rollup) = ctx.chain(&w)?;
+            let receipt = send_and_wait(rollup.requestFullExit(index)).await.map_err(|e| e.to_string())?;
+            println!("{}", json!({ "full_exit_requested": index, "l1_tx": receipt.transaction_hash.to_string() }));
+            Ok(())
+        }
+    }
+}
+
+fn submitted(v: Value) -> Result<(), String> {
+    println!("{v}");
+    if let Some(hash) = v["hash"].as_str() {
+        eprintln!("follow it with: causeway wallet follow {hash}");
+    }
+    Ok(())
+}
+
+async fn show(ctx: &Ctx, w: &Wallet) -> Result<(), String> {
+    let pk = w.key.public_key();
+    let account = ctx.account(w).await.ok().flatten();
+    println!(
+        "{}",
+        json!({
+            "wallet": ctx.path.display().to_string(),
+            "public_key": format!("0x{}", hex::encode(pk.pack())),
+            "l1_address": causeway_l1::address_of(&w.l1_key).map_err(|e| e.to_string())?.to_string(),
+            "account": account.as_ref().and_then(|a| a["index"].as_u64()),
+        })
+    );
+    Ok(())
+}
+
+async fn deposit(ctx: &Ctx, w: &Wallet, amount: u128) -> Result<(), String> {
+    if amount == 0 {
+        return Err("--amount must be more than 0".into());
+    }
+    let (_, rollup) = ctx.chain(w)?;
+    let (x, y) = encode::key_words(&w.key.public_key());
+    let owner = causeway_l1::address_of(&w.l1_key).map_err(|e| e.to_string())?;
+    let existing = ctx.account(w).await?.and_then(|a| a["index"].as_u64());
+    let value = U256::from(amount);
+    let receipt = match existing {
+        Some(index) => send_and_wait(rollup.depositTo(index as u32, x, y, owner).value(value)).await,
+        None => send_and_wait(rollup.deposit(x, y).value(value)).await,
+    }
+    .map_err(|e| e.to_string())?;
+    let event = receipt.inner.logs().iter().find_map(|l| l.log_decode::<Rollup::DepositRequested>().ok());
+    let (serial, account) = event.map_or((None, None), |e| (Some(e.inner.data.serial), Some(e.inner.data.account)));
+    println!(
+        "{}",
+        json!({ "deposited": amount.to_string(), "account": account, "serial": serial,
+                "l1_tx": receipt.transaction_hash.to_string() })
+    );
+    eprintln!("the sequencer credits it once the block has its confirmations: causeway wallet balance");
+    Ok(())
+}
+
+async fn balance(ctx: &Ctx, w: &Wallet) -> Result<(), String> {
+    let account = ctx.account(w).await?;
+    let mut out = json!({
+        "account": account.as_ref().and_then(|a| a["index"].as_u64()),
+        "accepted": account.as_ref().map(|a| a["accepted"].clone()),
+        "proved": account.as_ref().map(|a| json!({ "batch": a["proved"]["batch"], "balance": a["proved"]["balance"], "nonce": a["proved"]["nonce"] })),
+    });
+    if let Ok((provider, rollup)) = ctx.chain(w) {
+        let me = causeway_l1::address_of(&w.l1_key).map_err(|e| e.to_string())?;
+        let l1 = provider.get_balance(me).await.map_err(|e| format!("{}: {e}", ctx.args.rpc))?;
+        let claimable = rollup.pendingWithdrawals(me).call().await.map_err(|e| format!("{}: {e}", ctx.args.rpc))?;
+        out["l1"] = json!({ "address": me.to_string(), "balance": l1.to_string(), "claimable": claimable.to_string() });
+    }
+    let ether = |v: &Value| v.as_str().and_then(|s| s.parse::<u128>().ok()).map(format_ether);
+    out["in_ether"] = json!({
+        "accepted": ether(&out["accepted"]["balance"]),
+        "proved": ether(&out["proved"]["balance"]),
+        "l1": ether(&out["l1"]["balance"]),
+        "claimable": ether(&out["l1"]["claimable"]),
+    });
+    println!("{out}");
+    Ok(())
+}
+
+async fn follow(ctx: &Ctx, hash: &str, timeout_secs: u64) -> Result<(), String> {
+    let started = std::time::Instant::now();
+    let mut last = String::new();
+    loop {
+        let (status, v) = ctx.get(&format!("/v1/txs/{hash}")).await?;
+        if status != 200 {
+            return Err(api_error(status, &v));
+        }
+        let s = v["status"].as_str().unwrap_or("unknown").to_owned();
+        if s != last {
+            let batch = v["batch"].as_i64().map(|b| format!(" (batch {b})")).unwrap_or_default();
+            println!("{s}{batch}");
+            last = s.clone();
+        }
+        match s.as_str() {
+            "finalized" => return Ok(()),
+            "rejected" => return Err(format!("rejected: {}", v["rejection"])),
+            _ => {}
+        }
+        if started.elapsed() > Duration::from_secs(timeout_secs) {
+            return Err(format!("still {s} after {timeout_secs} s"));
+        }
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ether_amounts_parse_exactly_and_refuse_garbage() {
+        assert_eq!(parse_ether("1.5"), Ok(1_500_000_000_000_000_000));
+        assert_eq!(parse_ether("0.000001"), Ok(1_000_000_000_000));
+        assert_eq!(parse_ether("2"), Ok(2 * WEI_PER_ETHER));
+        assert_eq!(parse_ether(".5"), Ok(WEI_PER_ETHER / 2));
+        assert_eq!(parse_ether("0.000000000000000001"), Ok(1));
+        for bad in ["", ".", "1.0000000000000000001", "-1", "1e18", "abc", "1.2.3", "999999999999999999999999"] {
+            assert!(parse_ether(bad).is_err(), "{bad}");
+        }
+        assert_eq!(format_ether(1_500_000_000_000_000_000), "1.5");
+        assert_eq!(format_ether(3 * WEI_PER_ETHER), "3");
+        assert_eq!(format_ether(1), "0.000000000000000001");
+    }
+}

@@ -1,0 +1,234 @@
+//! The whole system on a real base chain: deposits on anvil are read by the L1 watcher and
+//! sequenced, users transfer and withdraw over HTTP, provers prove every batch, the settler
+//! gets each one accepted by the contract's own proof check, the withdrawal reaches its base-chain
+//! address, and `causeway verify` rebuilds it all from the chain. And a deposit reorganised away
+//! before its confirmations never creates funds.
+
+use super::procs::{TempDir, get, kill9, spawn};
+use alloy::{
+    primitives::{Address, U256},
+    providers::Provider,
+};
+use causeway_db::testing::TestDb;
+use causeway_l1::{DEV_OPERATOR_KEY, DEV_USER_KEYS, anvil::Anvil, encode, rollup, wallet_provider};
+use causeway_protocol::{Operation, Transfer, Withdraw, wire::SignedTx};
+use causeway_prover::sample::sample_key;
+use causeway_sequencer::{Sequencer, SequencerConfig, watcher::L1Config};
+use serde_json::Value;
+use std::{path::Path, time::Duration};
+
+const DEPTH: u32 = 2;
+const SLOTS: usize = 7;
+const ETHER: u128 = 1_000_000_000_000_000_000;
+
+async fn wait_for<T>(what: &str, secs: u64, log: &Path, mut probe: impl AsyncFnMut() -> Option<T>) -> T {
+    for _ in 0..secs * 10 {
+        if let Some(v) = probe().await {
+            return v;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("timed out waiting for {what}:\n{}", std::fs::read_to_string(log).unwrap_or_default());
+}
+
+fn deploy(anvil: &Anvil, keys: &Path, genesis: &Path, out: &Path) -> Address {
+    let s = |p: &Path| p.to_str().expect("utf8").to_owned();
+    let out = super::causeway(&[
+        "deploy",
+        "--rpc",
+        &anvil.url(),
+        "--keys",
+        &s(keys),
+        "--genesis",
+        &s(genesis),
+        "--out",
+        &s(out),
+    ]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let report: Value = serde_json::from_slice(&out.stdout).expect("one JSON line");
+    report["rollup"].as_str().expect("address").parse().expect("address")
+}
+
+async fn sequencer(db: &TestDb, genesis: &Path, anvil: &Anvil, contract: Address, confirmations: u64) -> Sequencer {
+    let mut config = SequencerConfig::new(db.url.clone());
+    config.listen = "127.0.0.1:0".parse().expect("addr");
+    config.genesis = Some(genesis.to_owned());
+    config.slots = Some(SLOTS);
+    config.batch_timeout = Duration::from_millis(300);
+    config.l1 = Some(L1Config { rpc: anvil.url(), contract, confirmations, poll: Duration::from_millis(100) });
+    Sequencer::start(config).await.expect("sequencer")
+}
+
+/// Deposits `amount` wei from base-chain account `user` for a new rollup account keyed by
+/// `sample_key(key)`.
+async fn deposit(anvil: &Anvil, contract: Address, user: usize, key: u32, amount: u128) {
+    let provider = wallet_provider(&anvil.url(), DEV_USER_KEYS[user]).expect("provider");
+    let (x, y) = encode::key_words(&sample_key(key).public_key());
+    let c = rollup(&provider, contract);
+    causeway_l1::send_and_wait(c.deposit(x, y).value(U256::from(amount))).await.expect("deposit");
+}
+
+async fn post(http: &reqwest::Client, url: &str, op: Operation) -> Value {
+    let body = serde_json::to_string(&SignedTx::of(&op).expect("signed")).expect("json");
+    let r = http.post(format!("{url}/v1/txs")).body(body).send().await.expect("post");
+    assert_eq!(r.status().as_u16(), 200);
+    r.json().await.expect("json")
+}
+
+async fn anvil_rpc(anvil: &Anvil, method: &'static str, params: Value) -> Value {
+    let provider = wallet_provider(&anvil.url(), DEV_OPERATOR_KEY).expect("provider");
+    provider.raw_request(method.into(), params).await.expect(method)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn deposit_transfer_withdraw_settle_and_verify_on_anvil() {
+    let dir = TempDir::new("e2e");
+    let log = dir.0.join("services.log");
+    let keys = dir.0.join("keys");
+    let keys_s = keys.to_str().expect("utf8");
+    let setup = super::causeway(&["setup", "--depth", "2", "--slots", &SLOTS.to_string(), "--out", keys_s]);
+    assert!(setup.status.success(), "{}", String::from_utf8_lossy(&setup.stderr));
+    // Genesis: only the operator's fee account; users arrive by deposit.
+    let genesis = super::procs::genesis(&dir.0, DEPTH, 1);
+    let anvil = Anvil::start(&[]).await.expect("anvil");
+    let deployment = dir.0.join("deployment.json");
+    let contract = deploy(&anvil, &keys, &genesis, &deployment);
+    let test_db = TestDb::create().await.expect("test database");
+    let seq = sequencer(&test_db, &genesis, &anvil, contract, 1).await;
+    let url = format!("http://{}", seq.addr);
+    let mut prover = spawn(&["prover", "--keys", keys_s, "--database-url", &test_db.url], &log);
+    let mut settler = spawn(
+        &[
+            "settler",
+            "--database-url",
+            &test_db.url,
+            "--rpc",
+            &anvil.url(),
+            "--deployment",
+            deployment.to_str().expect("utf8"),
+            "--confirmations",
+            "1",
+            "--poll-ms",
+            "100",
+        ],
+        &log,
+    );
+    let http = reqwest::Client::new();
+
+    // Two deposits create accounts 1 and 2.
+    deposit(&anvil, contract, 0, 11, ETHER).await;
+    deposit(&anvil, contract, 1, 12, ETHER / 2).await;
+    for (index, balance) in [(1, ETHER), (2, ETHER / 2)] {
+        wait_for("the deposit on the rollup", 30, &log, async || {
+            let (s, a) = get(&http, &format!("{url}/v1/accounts/{index}")).await;
+            (s == 200 && a["accepted"]["balance"] == balance.to_string()).then_some(())
+        })
+        .await;
+    }
+
+    // A transfer and a withdrawal to a fresh base-chain address.
+    let recipient = Address::from([0xab; 20]);
+    let fee = 1_000u128;
+    post(&http, &url, Operation::Transfer(Transfer::signed(&sample_key(11), 1, 2, ETHER / 4, fee, 0))).await;
+    let w = Operation::Withdraw(Withdraw::signed(&sample_key(12), 2, recipient.0.0, ETHER / 2, fee, 0));
+    let withdrawal = post(&http, &url, w).await;
+    let hash = withdrawal["hash"].as_str().expect("hash").to_owned();
+    let status = wait_for("the withdrawal finalized", 300, &log, async || {
+        let (_, t) = get(&http, &format!("{url}/v1/txs/{hash}")).await;
+        (t["status"] == "finalized").then_some(t)
+    })
+    .await;
+    let batch = status["batch"].as_i64().expect("batch");
+
+    // Every batch up to it is final on chain, and the contract moved its root.
+    let provider = wallet_provider(&anvil.url(), DEV_USER_KEYS[2]).expect("provider");
+    let c = rollup(&provider, contract);
+    assert!(c.batchCount().call().await.expect("count") as i64 >= batch);
+    for n in 1..=batch {
+        let (_, b) = get(&http, &format!("{url}/v1/batches/{n}")).await;
+        assert_eq!(b["status"], "finalized", "{b}");
+    }
+    // The withdrawal reaches its address.
+    assert_eq!(c.pendingWithdrawals(recipient).call().await.expect("pending"), U256::from(ETHER / 2));
+    causeway_l1::send_and_wait(c.withdraw(recipient)).await.expect("withdraw");
+    assert_eq!(provider.get_balance(recipient).await.expect("balance"), U256::from(ETHER / 2));
+    assert_eq!(c.pendingWithdrawals(recipient).call().await.expect("pending"), U256::ZERO);
+
+    // Anyone can check it all from the chain.
+    let out = super::causeway(&[
+        "verify",
+        "--rpc",
+        &anvil.url(),
+        "--deployment",
+        deployment.to_str().expect("utf8"),
+        "--genesis",
+        genesis.to_str().expect("utf8"),
+        "--keys",
+        keys_s,
+        "--account",
+        "2",
+    ]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{stdout}{}", String::from_utf8_lossy(&out.stderr));
+    assert!(stdout.contains("batch 1: ok") && stdout.contains("priority"), "{stdout}");
+    let account: Value =
+        serde_json::from_str(stdout.lines().find(|l| l.starts_with('{')).expect("account")).expect("json");
+    assert_eq!(account["balance"], (ETHER / 2 + ETHER / 4 - ETHER / 2 - fee).to_string());
+
+    kill9(&mut settler).await;
+    kill9(&mut prover).await;
+    seq.shutdown(Duration::from_secs(5)).await;
+    let _ = test_db.drop_db().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_deposit_reorganised_away_before_its_confirmations_creates_nothing() {
+    let dir = TempDir::new("reorg");
+    let log = dir.0.join("services.log");
+    let keys = dir.0.join("keys");
+    let setup = super::causeway(&[
+        "setup",
+        "--depth",
+        "2",
+        "--slots",
+        &SLOTS.to_string(),
+        "--out",
+        keys.to_str().expect("utf8"),
+    ]);
+    assert!(setup.status.success(), "{}", String::from_utf8_lossy(&setup.stderr));
+    let genesis = super::procs::genesis(&dir.0, DEPTH, 1);
+    let anvil = Anvil::start(&[]).await.expect("anvil");
+    let contract = deploy(&anvil, &keys, &genesis, &dir.0.join("deployment.json"));
+    let test_db = TestDb::create().await.expect("test database");
+    let seq = sequencer(&test_db, &genesis, &anvil, contract, 3).await;
+    let url = format!("http://{}", seq.addr);
+    let http = reqwest::Client::new();
+    let db = test_db.db().await.expect("db");
+
+    // A deposit of 5 ether, undone by a reorganisation before it has 3 confirmations.
+    let snapshot = anvil_rpc(&anvil, "evm_snapshot", serde_json::json!([])).await;
+    deposit(&anvil, contract, 0, 21, 5 * ETHER).await;
+    anvil_rpc(&anvil, "anvil_mine", serde_json::json!([1])).await;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert_eq!(db.next_priority_serial().await.expect("db"), 0, "read before its confirmations");
+    assert_eq!(anvil_rpc(&anvil, "evm_revert", serde_json::json!([snapshot])).await, true);
+    // The new chain: another deposit, and enough blocks to confirm everything.
+    deposit(&anvil, contract, 1, 22, 2 * ETHER).await;
+    anvil_rpc(&anvil, "anvil_mine", serde_json::json!([5])).await;
+    let (s, a) = wait_for("the surviving deposit", 30, &log, async || {
+        let (s, a) = get(&http, &format!("{url}/v1/accounts/1")).await;
+        (s == 200).then_some((s, a))
+    })
+    .await;
+    assert_eq!(s, 200);
+    assert_eq!(a["accepted"]["balance"], (2 * ETHER).to_string(), "{a}");
+    let packed = format!("0x{}", hex::encode(sample_key(22).public_key().pack()));
+    assert_eq!(a["public_key"], packed, "{a}");
+    // Nothing else: one request stored, no other account, no funds from the undone deposit.
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert_eq!(db.next_priority_serial().await.expect("db"), 1);
+    let (s, _) = get(&http, &format!("{url}/v1/accounts/2")).await;
+    assert_eq!(s, 404);
+    seq.shutdown(Duration::from_secs(5)).await;
+    let _ = test_db.drop_db().await;
+}

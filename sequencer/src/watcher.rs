@@ -1,0 +1,322 @@
+//! The L1 watcher: reads the Rollup's deposit and full-exit requests once they have enough
+//! confirmations and hands them, in queue order, to the mempool, which sequences them like
+//! transactions.
+//!
+//! Only blocks at least `confirmations` deep (the including block counted) are read, so a
+//! request reorganised away before then is never seen, let alone executed. Each range of
+//! requests is stored together with the watcher's new position (`l1_cursor`) in one database
+//! transaction; a restarted watcher resumes after that block. Before reading on, the watcher
+//! checks that the block it stopped at is still canonical; a reorganisation deeper than the
+//! confirmations stops it with an error (funds may already have moved on the rollup: an operator
+//! must look).
+
+use crate::{Shared, mempool::PriorityRange};
+use alloy::{
+    primitives::Address,
+    providers::{DynProvider, Provider, ProviderBuilder},
+    rpc::types::Log,
+};
+use causeway_db::priority::{L1Cursor, NewPriorityRequest};
+use causeway_l1::Rollup;
+use causeway_protocol::{
+    Point,
+    field::{fr_from_be_bytes, fr_to_be_bytes},
+    wire::{Amount, HexAddress, PackedKey},
+};
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+use std::{sync::Arc, time::Duration};
+use tokio::sync::{mpsc, oneshot, watch};
+
+/// Default confirmations before a request is read.
+pub const DEFAULT_CONFIRMATIONS: u64 = 6;
+/// Default pause between polls of the base chain.
+pub const DEFAULT_POLL: Duration = Duration::from_millis(1000);
+/// Most blocks read per query.
+const MAX_RANGE: u64 = 2_000;
+
+/// Where the watcher reads from.
+#[derive(Clone, Debug)]
+pub struct L1Config {
+    /// Base-chain JSON-RPC URL.
+    pub rpc: String,
+    /// The Rollup's address.
+    pub contract: Address,
+    /// Blocks (the including one counted) before a request is read.
+    pub confirmations: u64,
+    /// Pause between polls.
+    pub poll: Duration,
+}
+
+/// A priority request as the sequence stores it (`txs.body` is `{"priority": ...}`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
+pub enum PriorityOp {
+    /// `deposit` / `depositTo`.
+    Deposit {
+        /// Queue position.
+        serial: u64,
+        /// The account credited.
+        account: u32,
+        /// Its key.
+        public_key: PackedKey,
+        /// The depositor.
+        owner: HexAddress,
+        /// Wei.
+        amount: Amount,
+    },
+    /// `requestFullExit`.
+    FullExit {
+        /// Queue position.
+        serial: u64,
+        /// The account.
+        account: u32,
+        /// The requester.
+        owner: HexAddress,
+    },
+}
+
+/// The stored body of a priority request in the sequence.
+#[derive(Clone, Copy, Debug, Serialize, Deserialize)]
+pub struct PriorityBody {
+    /// The request.
+    pub priority: PriorityOp,
+}
+
+impl PriorityOp {
+    /// The rollup operation.
+    pub fn operation(&self) -> causeway_protocol::Operation {
+        use causeway_protocol::{Deposit, FullExit, Operation};
+        match *self {
+            PriorityOp::Deposit { account, public_key, owner, amount, .. } => {
+                Operation::Deposit(Deposit { account, pubkey: public_key.0, owner: owner.0, amount: amount.0 })
+            }
+            PriorityOp::FullExit { account, owner, .. } => Operation::FullExit(FullExit { account, owner: owner.0 }),
+        }
+    }
+
+    /// Queue position.
+    pub fn serial(&self) -> u64 {
+        match *self {
+            PriorityOp::Deposit { serial, .. } | PriorityOp::FullExit { serial, .. } => serial,
+        }
+    }
+
+    /// The account.
+    pub fn account(&self) -> u32 {
+        match *self {
+            PriorityOp::Deposit { account, .. } | PriorityOp::FullExit { account, .. } => account,
+        }
+    }
+
+    /// `deposit` or `full_exit`.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            PriorityOp::Deposit { .. } => "deposit",
+            PriorityOp::FullExit { .. } => "full_exit",
+        }
+    }
+
+    /// Its id in the sequence (`GET /v1/txs/{hash}`): SHA-256("causeway priority request" ‖
+    /// serial as 8 big-endian bytes).
+    pub fn hash(&self) -> [u8; 32] {
+        Sha256::new()
+            .chain_update(b"causeway priority request")
+            .chain_update(self.serial().to_be_bytes())
+            .finalize()
+            .into()
+    }
+}
+
+fn u256_fr(x: alloy::primitives::U256) -> Option<causeway_protocol::Fr> {
+    fr_from_be_bytes(&x.to_be_bytes::<32>())
+}
+
+/// A request and the log it came from.
+fn request_of(op: PriorityOp, deadline: u64, log: &Log) -> Result<(PriorityOp, NewPriorityRequest), String> {
+    let (public_key, amount, owner) = match op {
+        PriorityOp::Deposit { public_key, amount, owner, .. } => {
+            let pk = [fr_to_be_bytes(&public_key.0.x), fr_to_be_bytes(&public_key.0.y)].concat();
+            (Some(pk), Some(amount.0.to_string()), owner)
+        }
+        PriorityOp::FullExit { owner, .. } => (None, None, owner),
+    };
+    let missing = || "a log without its block or transaction".to_owned();
+    Ok((
+        op,
+        NewPriorityRequest {
+            serial: op.serial() as i64,
+            kind: op.kind(),
+            account_index: i64::from(op.account()),
+            owner: owner.0.to_vec(),
+            public_key,
+            amount,
+            deadline_block: deadline as i64,
+            block_number: log.block_number.ok_or_else(missing)? as i64,
+            block_hash: log.block_hash.ok_or_else(missing)?.to_vec(),
+            tx_hash: log.transaction_hash.ok_or_else(missing)?.to_vec(),
+            log_index: log.log_index.ok_or_else(missing)? as i64,
+        },
+    ))
+}
+
+pub(crate) struct Watcher {
+    pub(crate) shared: Arc<Shared>,
+    pub(crate) config: L1Config,
+    pub(crate) to_mempool: mpsc::Sender<PriorityRange>,
+}
+
+impl Watcher {
+    pub(crate) async fn run(self, mut stop: watch::Receiver<bool>) {
+        let url = match self.config.rpc.parse() {
+            Ok(u) => u,
+            Err(e) => {
+                tracing::error!(rpc = %self.config.rpc, error = %e, "L1 watcher: bad RPC URL; not watching");
+                return;
+            }
+        };
+        let provider = ProviderBuilder::new().disable_recommended_fillers().connect_http(url).erased();
+        let rollup = Rollup::new(self.config.contract, provider.clone());
+        let mut state = None;
+        loop {
+            let result = match &mut state {
+                None => self.start().await.map(|s| {
+                    state = Some(s);
+                    false
+                }),
+                Some(s) => self.poll(&provider, &rollup, s).await,
+            };
+            match result {
+                Ok(true) => continue,
+                Ok(false) => {}
+                Err(Fatal(e)) => {
+                    tracing::error!("L1 watcher stopped: {e}");
+                    return;
+                }
+                Err(Retry(e)) => tracing::warn!("L1 watcher: {e}; retrying"),
+            }
+            tokio::select! {
+                _ = tokio::time::sleep(self.config.poll) => {}
+                _ = stop.changed() => return,
+            }
+        }
+    }
+
+    async fn start(&self) -> Result<Position, WatchError> {
+        let db = &self.shared.db;
+        let next_serial = db.next_priority_serial().await.map_err(|e| Retry(e.to_string()))? as u64;
+        let cursor = db.l1_cursor().await.map_err(|e| Retry(e.to_string()))?;
+        if let Some(c) = &cursor
+            && c.contract.as_slice() != self.config.contract.as_slice()
+        {
+            return Err(Fatal(format!(
+                "this database follows the Rollup at 0x{}, not {}",
+                hex::encode(&c.contract),
+                self.config.contract
+            )));
+        }
+        tracing::info!(contract = %self.config.contract, next_serial, "L1 watcher started");
+        Ok(Position { next_serial, cursor })
+    }
+
+    /// Reads the next confirmed range; true if there may be more right away.
+    async fn poll(
+        &self,
+        provider: &DynProvider,
+        rollup: &Rollup::RollupInstance<DynProvider>,
+        at: &mut Position,
+    ) -> Result<bool, WatchError> {
+        let rpc = |e: &dyn std::fmt::Display| Retry(format!("{}: {e}", self.config.rpc));
+        let head = provider.get_block_number().await.map_err(|e| rpc(&e))?;
+        let Some(safe) = (head + 1).checked_sub(self.config.confirmations.max(1)) else { return Ok(false) };
+        if let Some(c) = &at.cursor {
+            let block = provider
+                .get_block_by_number((c.block_number as u64).into())
+                .await
+                .map_err(|e| rpc(&e))?
+                .ok_or_else(|| Fatal(format!("block {} vanished from the base chain", c.block_number)))?;
+            if block.header.hash.as_slice() != c.block_hash.as_slice() {
+                return Err(Fatal(format!(
+                    "block {} was reorganised after {} confirmations: deeper than --confirmations allows",
+                    c.block_number, self.config.confirmations
+                )));
+            }
+        }
+        let from = at.cursor.as_ref().map_or(0, |c| c.block_number as u64 + 1);
+        if safe < from {
+            return Ok(false);
+        }
+        let to = safe.min(from + MAX_RANGE - 1);
+        let mut found = Vec::new();
+        for (e, log) in
+            rollup.DepositRequested_filter().from_block(from).to_block(to).query().await.map_err(|e| rpc(&e))?
+        {
+            let (Some(x), Some(y)) = (u256_fr(e.pkX), u256_fr(e.pkY)) else {
+                return Err(Fatal(format!("deposit {} has a key outside the field", e.serial)));
+            };
+            let op = PriorityOp::Deposit {
+                serial: e.serial,
+                account: e.account,
+                public_key: PackedKey(Point { x, y }),
+                owner: HexAddress(e.owner.0.0),
+                amount: Amount(e.amount),
+            };
+            found.push(request_of(op, e.deadline, &log).map_err(Retry)?);
+        }
+        for (e, log) in
+            rollup.FullExitRequested_filter().from_block(from).to_block(to).query().await.map_err(|e| rpc(&e))?
+        {
+            let op = PriorityOp::FullExit { serial: e.serial, account: e.account, owner: HexAddress(e.owner.0.0) };
+            found.push(request_of(op, e.deadline, &log).map_err(Retry)?);
+        }
+        found.sort_by_key(|(op, _)| op.serial());
+        found.retain(|(op, _)| op.serial() >= at.next_serial);
+        for (i, (op, _)) in found.iter().enumerate() {
+            if op.serial() != at.next_serial + i as u64 {
+                return Err(Retry(format!(
+                    "priority request {} is missing from blocks {from}..={to}",
+                    at.next_serial + i as u64
+                )));
+            }
+        }
+        let block = provider
+            .get_block_by_number(to.into())
+            .await
+            .map_err(|e| rpc(&e))?
+            .ok_or_else(|| Retry(format!("block {to} not found")))?;
+        let cursor = L1Cursor {
+            contract: self.config.contract.to_vec(),
+            block_number: to as i64,
+            block_hash: block.header.hash.to_vec(),
+        };
+        let n = found.len() as u64;
+        if found.is_empty() {
+            self.shared.db.set_l1_cursor(&cursor).await.map_err(|e| Retry(e.to_string()))?;
+        } else {
+            let (reply, answer) = oneshot::channel();
+            self.to_mempool
+                .send(PriorityRange { requests: found, cursor: cursor.clone(), reply })
+                .await
+                .map_err(|_| Fatal("the mempool stopped".into()))?;
+            match answer.await {
+                Ok(Ok(())) => tracing::info!(requests = n, through_block = to, "priority requests sequenced"),
+                Ok(Err(e)) => return Err(Retry(e)),
+                Err(_) => return Err(Fatal("the mempool stopped".into())),
+            }
+        }
+        at.next_serial += n;
+        at.cursor = Some(cursor);
+        Ok(to < safe)
+    }
+}
+
+struct Position {
+    next_serial: u64,
+    cursor: Option<L1Cursor>,
+}
+
+enum WatchError {
+    Retry(String),
+    Fatal(String),
+}
+use WatchError::{Fatal, Retry};
