@@ -43,7 +43,11 @@ pub(crate) fn runtime() -> Result<tokio::runtime::Runtime, String> {
 }
 
 /// The contract's constructor arguments for a genesis file and a key directory.
-fn rollup_params(genesis: &Genesis, keys: &std::path::Path, expiry_blocks: u64) -> Result<RollupParams, String> {
+pub(crate) fn rollup_params(
+    genesis: &Genesis,
+    keys: &std::path::Path,
+    expiry_blocks: u64,
+) -> Result<RollupParams, String> {
     let (vk, meta) = causeway_prover::keys::load_verifying_key(keys).map_err(|e| e.to_string())?;
     if meta.params.depth != genesis.depth {
         return Err(format!(

@@ -5,6 +5,7 @@ use causeway_prover::{INSECURE_WARNING, Keys, export, prove, sample, verify};
 use clap::{Args, Parser, Subcommand};
 
 mod chain;
+mod devnet;
 mod load;
 mod node;
 mod verify;
@@ -58,6 +59,9 @@ enum Command {
         #[arg(long)]
         out: PathBuf,
     },
+    /// Runs the whole system on this machine (PostgreSQL, anvil, contract, sequencer, prover,
+    /// settler) with funded demo users, until Ctrl-C.
+    Devnet(devnet::DevnetArgs),
     /// Runs the sequencer: the HTTP API, the mempool and batch sealing, against PostgreSQL.
     Sequencer(node::SequencerArgs),
     /// Runs a prover worker: claims proof jobs from PostgreSQL and stores verified proofs.
@@ -151,6 +155,7 @@ fn run(cli: Cli) -> Result<(), String> {
         Command::Prover(args) => node::prover(args),
         Command::Settler(args) => node::settler(args),
         Command::Verify(args) => verify::verify(args),
+        Command::Devnet(args) => devnet::devnet(args),
         Command::Wallet(args) => wallet::wallet(args),
         Command::Genesis(args) => node::genesis(args),
     }

@@ -123,7 +123,7 @@ pub(crate) struct GenesisArgs {
 /// system (gigabytes for a batch circuit); those targets stay off whatever RUST_LOG says.
 const SILENCED: &[&str] = &["gr1cs=off", "r1cs=off", "ark_relations=off", "ark_r1cs_std=off", "ark_groth16=off"];
 
-fn init_tracing() {
+pub(crate) fn init_tracing() {
     let mut filter = tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into());
     for d in SILENCED {
         if let Ok(d) = d.parse() {
@@ -138,7 +138,7 @@ fn runtime() -> Result<tokio::runtime::Runtime, String> {
 }
 
 /// Resolves on Ctrl-C or SIGTERM.
-async fn shutdown_signal() {
+pub(crate) async fn shutdown_signal() {
     let ctrl_c = tokio::signal::ctrl_c();
     #[cfg(unix)]
     {
@@ -231,6 +231,15 @@ pub(crate) fn settler(args: SettlerArgs) -> Result<(), String> {
     };
     runtime()?.block_on(async {
         let db = causeway_db::Db::connect_with(&args.database_url, 2).await.map_err(|e| e.to_string())?;
+        // Started beside a sequencer that has not initialised the database yet: wait for it.
+        let mut told = false;
+        while db.rollup().await.map_err(|e| e.to_string())?.is_none() {
+            if !told {
+                tracing::info!("waiting for the sequencer to initialise the database");
+                told = true;
+            }
+            tokio::time::sleep(Duration::from_secs(1)).await;
+        }
         let settler = Settler::connect(db, config).await.map_err(|e| e.to_string())?;
         println!("settling to {contract} as operator {}", settler.operator());
         let (stop, stop_rx) = watch::channel(false);

@@ -57,6 +57,9 @@ enum WalletCommand {
         /// Ether.
         #[arg(long)]
         amount: String,
+        /// Wait until the rollup credits it.
+        #[arg(long)]
+        wait: bool,
     },
     /// Transfers to another rollup account.
     Transfer {
@@ -69,6 +72,9 @@ enum WalletCommand {
         /// Fee in ether (2-byte float: few significant digits).
         #[arg(long, default_value = "0.000001")]
         fee: String,
+        /// Follow it until it is finalized.
+        #[arg(long)]
+        wait: bool,
     },
     /// Withdraws from the rollup to a base-chain address (claim it there once finalized).
     Withdraw {
@@ -81,6 +87,9 @@ enum WalletCommand {
         /// Fee in ether.
         #[arg(long, default_value = "0.000001")]
         fee: String,
+        /// Follow it until it is finalized.
+        #[arg(long)]
+        wait: bool,
     },
     /// Balances and nonce: on the rollup (accepted and proved) and on the base chain.
     Balance,
@@ -266,8 +275,8 @@ async fn run(ctx: Ctx) -> Result<(), String> {
     match &ctx.args.command {
         WalletCommand::New { .. } => unreachable!("handled above"),
         WalletCommand::Show => show(&ctx, &w).await,
-        WalletCommand::Deposit { amount } => deposit(&ctx, &w, parse_ether(amount)?).await,
-        WalletCommand::Transfer { to, amount, fee } => {
+        WalletCommand::Deposit { amount, wait } => deposit(&ctx, &w, parse_ether(amount)?, *wait).await,
+        WalletCommand::Transfer { to, amount, fee, wait } => {
             let (from, nonce) = ctx.index_and_nonce(&w).await?;
             let op = Operation::Transfer(Transfer::signed(
                 &w.key,
@@ -277,9 +286,9 @@ async fn run(ctx: Ctx) -> Result<(), String> {
                 parse_ether(fee)?,
                 nonce,
             ));
-            submitted(ctx.submit(op).await?)
+            submitted(&ctx, ctx.submit(op).await?, *wait).await
         }
-        WalletCommand::Withdraw { to, amount, fee } => {
+        WalletCommand::Withdraw { to, amount, fee, wait } => {
             let to: Address = match to {
                 Some(a) => a.parse().map_err(|e| format!("--to {a}: {e}"))?,
                 None => causeway_l1::address_of(&w.l1_key).map_err(|e| e.to_string())?,
@@ -293,7 +302,7 @@ async fn run(ctx: Ctx) -> Result<(), String> {
                 parse_ether(fee)?,
                 nonce,
             ));
-            submitted(ctx.submit(op).await?)
+            submitted(&ctx, ctx.submit(op).await?, *wait).await
         }
         WalletCommand::Balance => balance(&ctx, &w).await,
         WalletCommand::Follow { hash, timeout_secs } => follow(&ctx, hash, *timeout_secs).await,
@@ -326,12 +335,45 @@ async fn run(ctx: Ctx) -> Result<(), String> {
     }
 }
 
-fn submitted(v: Value) -> Result<(), String> {
+async fn submitted(ctx: &Ctx, v: Value, wait: bool) -> Result<(), String> {
     println!("{v}");
-    if let Some(hash) = v["hash"].as_str() {
-        eprintln!("follow it with: causeway wallet follow {hash}");
+    match v["hash"].as_str() {
+        Some(hash) if wait => follow(ctx, hash, 600).await,
+        Some(hash) => {
+            eprintln!("follow it with: causeway wallet follow {hash}");
+            Ok(())
+        }
+        None => Ok(()),
     }
-    Ok(())
+}
+
+/// Writes a wallet file (replacing one there) with a new rollup key and base-chain key
+/// `l1_key`; returns the rollup key.
+pub(crate) fn new_wallet(path: &std::path::Path, l1_key: &str) -> Result<PrivateKey, String> {
+    let key = random32();
+    save(path, &WalletFile { rollup_key: format!("0x{}", hex::encode(key)), l1_key: l1_key.to_owned() })?;
+    Ok(PrivateKey(key))
+}
+
+/// Waits until the sequencer's accepted state has account `index`.
+pub(crate) async fn wait_for_account(
+    http: &reqwest::Client,
+    api: &str,
+    index: u32,
+    timeout: Duration,
+) -> Result<Value, String> {
+    let started = std::time::Instant::now();
+    loop {
+        if let Ok(r) = http.get(format!("{api}/v1/accounts/{index}")).send().await
+            && r.status().is_success()
+        {
+            return r.json().await.map_err(|e| e.to_string());
+        }
+        if started.elapsed() > timeout {
+            return Err(format!("account {index} not on the rollup after {} s", timeout.as_secs()));
+        }
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
 }
 
 async fn show(ctx: &Ctx, w: &Wallet) -> Result<(), String> {
@@ -349,7 +391,7 @@ async fn show(ctx: &Ctx, w: &Wallet) -> Result<(), String> {
     Ok(())
 }
 
-async fn deposit(ctx: &Ctx, w: &Wallet, amount: u128) -> Result<(), String> {
+async fn deposit(ctx: &Ctx, w: &Wallet, amount: u128, wait: bool) -> Result<(), String> {
     if amount == 0 {
         return Err("--amount must be more than 0".into());
     }
@@ -370,8 +412,31 @@ async fn deposit(ctx: &Ctx, w: &Wallet, amount: u128) -> Result<(), String> {
         json!({ "deposited": amount.to_string(), "account": account, "serial": serial,
                 "l1_tx": receipt.transaction_hash.to_string() })
     );
-    eprintln!("the sequencer credits it once the block has its confirmations: causeway wallet balance");
-    Ok(())
+    if !wait {
+        eprintln!("the sequencer credits it once the block has its confirmations: causeway wallet balance");
+        return Ok(());
+    }
+    let before = match existing {
+        Some(_) => {
+            ctx.account(w).await?.and_then(|a| a["accepted"]["balance"].as_str().and_then(|b| b.parse::<u128>().ok()))
+        }
+        None => Some(0),
+    };
+    let started = std::time::Instant::now();
+    loop {
+        let now =
+            ctx.account(w).await?.and_then(|a| a["accepted"]["balance"].as_str().and_then(|b| b.parse::<u128>().ok()));
+        if let (Some(now), Some(before)) = (now, before)
+            && now >= before.saturating_add(amount)
+        {
+            println!("credited: balance {} ether", format_ether(now));
+            return Ok(());
+        }
+        if started.elapsed() > Duration::from_secs(300) {
+            return Err("the deposit was not credited within 300 s".into());
+        }
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
 }
 
 async fn balance(ctx: &Ctx, w: &Wallet) -> Result<(), String> {

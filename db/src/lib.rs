@@ -36,6 +36,22 @@ pub struct Db {
     pool: PgPool,
 }
 
+/// Drops database `name` (disconnecting its users) on the server of `admin_url` and creates it
+/// empty; returns its URL. The role of `admin_url` needs CREATEDB.
+pub async fn recreate_database(admin_url: &str, name: &str) -> Result<String, DbError> {
+    if name.is_empty() || !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
+        return Err(DbError::Corrupt(format!("{name:?} is not a plain database name")));
+    }
+    let mut conn = PgConnection::connect(admin_url).await?;
+    sqlx::raw_sql(sqlx::AssertSqlSafe(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")))
+        .execute(&mut conn)
+        .await?;
+    sqlx::raw_sql(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}"))).execute(&mut conn).await?;
+    let (path, query) = admin_url.split_once('?').map_or((admin_url, String::new()), |(p, q)| (p, format!("?{q}")));
+    let base = path.rsplit_once('/').map_or(path, |(b, _)| b);
+    Ok(format!("{base}/{name}{query}"))
+}
+
 impl Db {
     /// Connects with the default pool size and applies pending migrations.
     pub async fn connect(url: &str) -> Result<Self, DbError> {
