@@ -71,8 +71,31 @@ pub(crate) fn rollup_params(
     })
 }
 
+/// Where the Rollup is: `--contract ADDRESS` or `--deployment FILE`.
+#[derive(Args, Clone, Default)]
+pub(crate) struct ContractArgs {
+    /// The Rollup contract's address (`causeway deploy` prints it).
+    #[arg(long, env = "CAUSEWAY_CONTRACT", global = true)]
+    contract: Option<String>,
+    /// The deployment file `causeway deploy --out` wrote (instead of --contract).
+    #[arg(long, env = "CAUSEWAY_DEPLOYMENT", conflicts_with = "contract", global = true)]
+    deployment: Option<PathBuf>,
+}
+
+impl ContractArgs {
+    /// Whether either was given.
+    pub(crate) fn is_given(&self) -> bool {
+        self.contract.is_some() || self.deployment.is_some()
+    }
+
+    /// The Rollup's address.
+    pub(crate) fn address(&self) -> Result<alloy::primitives::Address, String> {
+        contract_address(self.contract.as_deref(), self.deployment.as_deref())
+    }
+}
+
 /// The Rollup's address, from `--contract` or from the file `causeway deploy --out` wrote.
-pub(crate) fn contract_address(
+fn contract_address(
     contract: Option<&str>,
     deployment: Option<&std::path::Path>,
 ) -> Result<alloy::primitives::Address, String> {

@@ -38,13 +38,8 @@ pub(crate) struct SequencerArgs {
     /// Attempts a prover gets per batch.
     #[arg(long, env = "CAUSEWAY_MAX_PROVE_ATTEMPTS", default_value_t = sc::DEFAULT_MAX_PROVE_ATTEMPTS)]
     max_prove_attempts: i32,
-    /// The Rollup contract whose deposits and full exits to sequence (without it or
-    /// --deployment, no base chain is watched).
-    #[arg(long, env = "CAUSEWAY_CONTRACT")]
-    contract: Option<String>,
-    /// The deployment file `causeway deploy --out` wrote (instead of --contract).
-    #[arg(long, env = "CAUSEWAY_DEPLOYMENT", conflicts_with = "contract")]
-    deployment: Option<PathBuf>,
+    #[command(flatten)]
+    rollup: crate::chain::ContractArgs,
     /// Base-chain JSON-RPC URL.
     #[arg(long, env = "CAUSEWAY_RPC", default_value = "http://127.0.0.1:8545")]
     rpc: String,
@@ -85,12 +80,8 @@ pub(crate) struct SettlerArgs {
     /// Base-chain JSON-RPC URL.
     #[arg(long, env = "CAUSEWAY_RPC", default_value = "http://127.0.0.1:8545")]
     rpc: String,
-    /// The Rollup contract's address (`causeway deploy` prints it).
-    #[arg(long, env = "CAUSEWAY_CONTRACT", required_unless_present = "deployment")]
-    contract: Option<String>,
-    /// The deployment file `causeway deploy --out` wrote (instead of --contract).
-    #[arg(long, env = "CAUSEWAY_DEPLOYMENT", conflicts_with = "contract")]
-    deployment: Option<PathBuf>,
+    #[command(flatten)]
+    rollup: crate::chain::ContractArgs,
     /// The operator's private key (hex) [default: anvil's first development key].
     #[arg(long, env = "CAUSEWAY_OPERATOR_KEY", default_value = causeway_l1::DEV_OPERATOR_KEY, hide_default_value = true)]
     operator_key: String,
@@ -157,11 +148,11 @@ pub(crate) async fn shutdown_signal() {
 
 pub(crate) fn sequencer(args: SequencerArgs) -> Result<(), String> {
     init_tracing();
-    let l1 = match (&args.contract, &args.deployment) {
-        (None, None) => None,
-        (c, d) => Some(L1Config {
+    let l1 = match args.rollup.is_given() {
+        false => None,
+        true => Some(L1Config {
             rpc: args.rpc.clone(),
-            contract: crate::chain::contract_address(c.as_deref(), d.as_deref())?,
+            contract: args.rollup.address()?,
             confirmations: args.confirmations.max(1),
             poll: Duration::from_millis(args.l1_poll_ms.max(10)),
         }),
@@ -222,7 +213,7 @@ pub(crate) fn prover(args: ProverArgs) -> Result<(), String> {
 
 pub(crate) fn settler(args: SettlerArgs) -> Result<(), String> {
     init_tracing();
-    let contract = crate::chain::contract_address(args.contract.as_deref(), args.deployment.as_deref())?;
+    let contract = args.rollup.address()?;
     let config = SettlerConfig {
         confirmations: args.confirmations.max(1),
         resubmit_after: Duration::from_secs_f64(args.resubmit_secs.max(0.1)),

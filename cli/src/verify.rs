@@ -33,12 +33,8 @@ pub(crate) struct VerifyArgs {
     /// Base-chain JSON-RPC URL.
     #[arg(long, env = "CAUSEWAY_RPC", default_value = "http://127.0.0.1:8545")]
     rpc: String,
-    /// The Rollup contract's address.
-    #[arg(long, env = "CAUSEWAY_CONTRACT", required_unless_present = "deployment")]
-    contract: Option<String>,
-    /// The deployment file `causeway deploy --out` wrote (instead of --contract).
-    #[arg(long, env = "CAUSEWAY_DEPLOYMENT", conflicts_with = "contract")]
-    deployment: Option<PathBuf>,
+    #[command(flatten)]
+    rollup: crate::chain::ContractArgs,
     /// The genesis file (its root must be the first batch's previous root).
     #[arg(long, env = "CAUSEWAY_GENESIS")]
     genesis: PathBuf,
@@ -75,7 +71,7 @@ enum Request {
 }
 
 pub(crate) fn verify(args: VerifyArgs) -> Result<(), String> {
-    let contract = crate::chain::contract_address(args.contract.as_deref(), args.deployment.as_deref())?;
+    let contract = args.rollup.address()?;
     let text = std::fs::read_to_string(&args.genesis).map_err(|e| format!("{}: {e}", args.genesis.display()))?;
     let genesis: Genesis = serde_json::from_str(&text).map_err(|e| format!("{}: {e}", args.genesis.display()))?;
     let mut state = genesis.state().map_err(|e| format!("genesis: {e}"))?;

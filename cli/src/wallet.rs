@@ -29,12 +29,8 @@ pub(crate) struct WalletArgs {
     /// Base-chain JSON-RPC URL.
     #[arg(long, env = "CAUSEWAY_RPC", default_value = "http://127.0.0.1:8545", global = true)]
     rpc: String,
-    /// The Rollup contract's address.
-    #[arg(long, env = "CAUSEWAY_CONTRACT", global = true)]
-    contract: Option<String>,
-    /// The deployment file `causeway deploy --out` wrote (instead of --contract).
-    #[arg(long, env = "CAUSEWAY_DEPLOYMENT", global = true)]
-    deployment: Option<PathBuf>,
+    #[command(flatten)]
+    rollup: crate::chain::ContractArgs,
     #[command(subcommand)]
     command: WalletCommand,
 }
@@ -239,8 +235,7 @@ impl Ctx {
     }
 
     fn chain(&self, w: &Wallet) -> Result<(DynProvider, Rollup::RollupInstance<DynProvider>), String> {
-        let contract = crate::chain::contract_address(self.args.contract.as_deref(), self.args.deployment.as_deref())
-            .map_err(|e| format!("{e} (the base chain is needed for this)"))?;
+        let contract = self.args.rollup.address().map_err(|e| format!("{e} (the base chain is needed for this)"))?;
         let provider = wallet_provider(&self.args.rpc, &w.l1_key).map_err(|e| e.to_string())?;
         let rollup = Rollup::new(contract, provider.clone());
         Ok((provider, rollup))

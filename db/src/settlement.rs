@@ -105,25 +105,19 @@ impl Db {
 
     /// Attempts in `status`, oldest first.
     pub async fn attempts_with_status(&self, status: &str) -> Result<Vec<AttemptRow>, DbError> {
-        Ok(sqlx::query_as!(
-            AttemptRow,
-            r#"
-            SELECT
-                id, batch_number, nonce, max_fee_per_gas::TEXT AS "max_fee_per_gas!",
-                max_priority_fee_per_gas::TEXT AS "max_priority_fee_per_gas!", gas_limit, tx_hash,
-                raw_tx, status, block_number, block_hash, gas_used, sent_at
-            FROM settlement_attempts
-            WHERE status = $1
-            ORDER BY id
-            "#,
-            status
-        )
-        .fetch_all(&self.pool)
-        .await?)
+        self.attempts_where(Some(status), None).await
     }
 
     /// Every attempt for a batch, oldest first.
     pub async fn attempts(&self, batch_number: i64) -> Result<Vec<AttemptRow>, DbError> {
+        self.attempts_where(None, Some(batch_number)).await
+    }
+
+    async fn attempts_where(
+        &self,
+        status: Option<&str>,
+        batch_number: Option<i64>,
+    ) -> Result<Vec<AttemptRow>, DbError> {
         Ok(sqlx::query_as!(
             AttemptRow,
             r#"
@@ -132,9 +126,11 @@ impl Db {
                 max_priority_fee_per_gas::TEXT AS "max_priority_fee_per_gas!", gas_limit, tx_hash,
                 raw_tx, status, block_number, block_hash, gas_used, sent_at
             FROM settlement_attempts
-            WHERE batch_number = $1
+            WHERE ($1::TEXT IS NULL OR status = $1)
+                AND ($2::BIGINT IS NULL OR batch_number = $2)
             ORDER BY id
             "#,
+            status,
             batch_number
         )
         .fetch_all(&self.pool)

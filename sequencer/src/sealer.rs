@@ -161,15 +161,11 @@ impl Sealer {
         let mut rejections = Vec::new();
         // Every signature was verified when its transaction was accepted (stored transactions
         // replayed after a restart were accepted the same way); the circuit checks them again.
-        let first = self.state.apply_batch_with(
-            self.next_number as u64,
-            self.priority_head,
-            p.slots,
-            p.fee_account,
-            &ops,
-            Signatures::Verified,
-        );
-        let transition = match first {
+        let (number, priority_start) = (self.next_number as u64, self.priority_head);
+        let apply = |state: &mut State, ops: &[Operation]| {
+            state.apply_batch_with(number, priority_start, p.slots, p.fee_account, ops, Signatures::Verified)
+        };
+        let transition = match apply(&mut self.state, &ops) {
             Ok(t) => t,
             Err(_) => {
                 // Find the refused operations on a copy of the accounts, then seal the rest.
@@ -184,15 +180,7 @@ impl Sealer {
                         Err(e) => rejections.push((q.seq, e.code().to_owned(), e.to_string())),
                     }
                 }
-                self.state
-                    .apply_batch_with(
-                        self.next_number as u64,
-                        self.priority_head,
-                        p.slots,
-                        p.fee_account,
-                        &ops,
-                        Signatures::Verified,
-                    )
+                apply(&mut self.state, &ops)
                     .map_err(|e| format!("batch {} refused after removing failing operations: {e}", self.next_number))?
             }
         };

@@ -96,3 +96,14 @@ pub(crate) fn transfer(from: u32, to: u32, amount: u128, fee: u128, nonce: u32) 
     let op = Operation::Transfer(Transfer::signed(&key, from, to, amount, fee, nonce));
     serde_json::to_string(&SignedTx::of(&op).expect("signed")).expect("json")
 }
+
+/// Polls `probe` every 100 ms for up to `secs` seconds; on timeout, panics with the services' log.
+pub(crate) async fn wait_for<T>(what: &str, secs: u64, log: &Path, mut probe: impl AsyncFnMut() -> Option<T>) -> T {
+    for _ in 0..secs * 10 {
+        if let Some(v) = probe().await {
+            return v;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("timed out waiting for {what}:\n{}", std::fs::read_to_string(log).unwrap_or_default());
+}

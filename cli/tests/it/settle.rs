@@ -3,7 +3,7 @@
 //! settler killed mid-submission resumes without submitting anything twice; a submission the
 //! contract refuses stops the settler with the contract's reason.
 
-use super::procs::{TempDir, genesis, get, kill9, spawn, transfer, wait_sealed};
+use super::procs::{TempDir, genesis, get, kill9, spawn, transfer, wait_for, wait_sealed};
 use alloy::providers::Provider;
 use causeway_db::{Db, testing::TestDb};
 use causeway_l1::{DEV_OPERATOR_KEY, address_of, anvil::Anvil, rollup, wallet_provider};
@@ -12,16 +12,6 @@ use std::{path::Path, time::Duration};
 
 const DEPTH: u32 = 2;
 const SLOTS: usize = 2;
-
-async fn wait_for<T>(what: &str, secs: u64, log: &Path, mut probe: impl AsyncFnMut() -> Option<T>) -> T {
-    for _ in 0..secs * 10 {
-        if let Some(v) = probe().await {
-            return v;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    panic!("timed out waiting for {what}:\n{}", std::fs::read_to_string(log).unwrap_or_default());
-}
 
 fn setup_keys(dir: &Path, name: &str) -> std::path::PathBuf {
     let keys = dir.join(name);
