@@ -2,9 +2,10 @@
 //! sequenced, users transfer and withdraw over HTTP, provers prove every batch, the settler
 //! gets each one accepted by the contract's own proof check, the withdrawal reaches its base-chain
 //! address, and `causeway verify` rebuilds it all from the chain. And a deposit reorganised away
-//! before its confirmations never creates funds.
+//! before its confirmations never creates funds. The wallet CLI deposits, pays, requests a full
+//! exit and claims it.
 
-use super::procs::{TempDir, get, kill9, spawn};
+use super::procs::{TempDir, get, kill9, spawn, wait_for};
 use alloy::{
     primitives::{Address, U256},
     providers::Provider,
@@ -20,16 +21,6 @@ use std::{path::Path, time::Duration};
 const DEPTH: u32 = 2;
 const SLOTS: usize = 7;
 const ETHER: u128 = 1_000_000_000_000_000_000;
-
-async fn wait_for<T>(what: &str, secs: u64, log: &Path, mut probe: impl AsyncFnMut() -> Option<T>) -> T {
-    for _ in 0..secs * 10 {
-        if let Some(v) = probe().await {
-            return v;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    panic!("timed out waiting for {what}:\n{}", std::fs::read_to_string(log).unwrap_or_default());
-}
 
 fn deploy(anvil: &Anvil, keys: &Path, genesis: &Path, out: &Path) -> Address {
     let s = |p: &Path| p.to_str().expect("utf8").to_owned();
@@ -174,6 +165,53 @@ async fn deposit_transfer_withdraw_settle_and_verify_on_anvil() {
     let account: Value =
         serde_json::from_str(stdout.lines().find(|l| l.starts_with('{')).expect("account")).expect("json");
     assert_eq!(account["balance"], (ETHER / 2 + ETHER / 4 - ETHER / 2 - fee).to_string());
+
+    // The wallet CLI: a new user deposits and pays; account 1's owner takes everything out
+    // with a full exit, which the contract pays to the owner's address.
+    let wallet = |file: &str, args: &[&str]| {
+        let path = dir.0.join(file);
+        let mut all = vec!["wallet", "--wallet", path.to_str().expect("utf8"), "--api", &url, "--rpc"];
+        let rpc = anvil.url();
+        all.push(&rpc);
+        all.push("--deployment");
+        all.push(deployment.to_str().expect("utf8"));
+        all.extend_from_slice(args);
+        let out = super::causeway(&all);
+        let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+        assert!(out.status.success(), "wallet {args:?}: {stdout}{}", String::from_utf8_lossy(&out.stderr));
+        stdout
+    };
+    wallet("carol.json", &["new", "--l1-key", DEV_USER_KEYS[2]]);
+    let deposited: Value = serde_json::from_str(
+        wallet("carol.json", &["deposit", "--amount", "0.5", "--wait"]).lines().next().expect("line"),
+    )
+    .expect("json");
+    assert_eq!(deposited["account"], 3, "{deposited}");
+    let paid = wallet("carol.json", &["transfer", "--to", "1", "--amount", "0.1", "--wait"]);
+    assert!(paid.lines().any(|l| l.starts_with("finalized")), "{paid}");
+    let balance: Value = serde_json::from_str(wallet("carol.json", &["balance"]).trim()).expect("json");
+    assert_eq!(balance["in_ether"]["accepted"], "0.399999", "{balance}");
+    assert_eq!(balance["accepted"]["balance"], (ETHER / 2 - ETHER / 10 - ETHER / 1_000_000).to_string(), "{balance}");
+    assert_eq!(balance["accepted"]["nonce"], 1, "{balance}");
+
+    std::fs::write(
+        dir.0.join("alice.json"),
+        serde_json::json!({ "rollup_key": format!("0x{}", hex::encode(sample_key(11).0)), "l1_key": DEV_USER_KEYS[0] })
+            .to_string(),
+    )
+    .expect("wallet file");
+    let (_, before) = get(&http, &format!("{url}/v1/accounts/1")).await;
+    let owed: u128 = before["accepted"]["balance"].as_str().expect("balance").parse().expect("u128");
+    wallet("alice.json", &["exit"]);
+    let owner = causeway_l1::address_of(DEV_USER_KEYS[0]).expect("address");
+    wait_for("the full exit paid out on chain", 300, &log, async || {
+        (c.pendingWithdrawals(owner).call().await.expect("pending") == U256::from(owed)).then_some(())
+    })
+    .await;
+    let claimed: Value = serde_json::from_str(wallet("alice.json", &["claim"]).trim()).expect("json");
+    assert_eq!(claimed["claimed"], owed.to_string(), "{claimed}");
+    let (_, after) = get(&http, &format!("{url}/v1/accounts/1")).await;
+    assert_eq!(after["accepted"]["balance"], "0", "{after}");
 
     kill9(&mut settler).await;
     kill9(&mut prover).await;
