@@ -92,6 +92,17 @@ impl ContractArgs {
     pub(crate) fn address(&self) -> Result<alloy::primitives::Address, String> {
         contract_address(self.contract.as_deref(), self.deployment.as_deref())
     }
+
+    /// The block the deployment file says the Rollup was deployed at (0 when unknown): nothing
+    /// before it needs reading.
+    pub(crate) fn deployed_at_block(&self) -> u64 {
+        self.deployment
+            .as_ref()
+            .and_then(|p| std::fs::read_to_string(p).ok())
+            .and_then(|t| serde_json::from_str::<serde_json::Value>(&t).ok())
+            .and_then(|v| v["deployed_at_block"].as_u64())
+            .unwrap_or(0)
+    }
 }
 
 /// The Rollup's address, from `--contract` or from the file `causeway deploy --out` wrote.

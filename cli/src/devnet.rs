@@ -145,11 +145,14 @@ pub(crate) fn devnet(args: DevnetArgs) -> Result<(), String> {
         let params = crate::chain::rollup_params(&genesis, &keys, causeway_l1::DEFAULT_EXPIRY_BLOCKS)?;
         let operator = wallet_provider(&rpc, DEV_OPERATOR_KEY).map_err(|e| e.to_string())?;
         let contract = causeway_l1::deploy(&operator, &params).await.map_err(|e| e.to_string())?;
+        let deployed_at_block =
+            alloy::providers::Provider::get_block_number(&operator).await.map_err(|e| format!("{rpc}: {e}"))?;
         let deployment = args.dir.join("deployment.json");
         let report = json!({
             "rollup": contract.to_string(),
             "operator": causeway_l1::address_of(DEV_OPERATOR_KEY).map_err(|e| e.to_string())?.to_string(),
             "rpc": rpc,
+            "deployed_at_block": deployed_at_block,
             "genesis_root": params.genesis_root.to_string(),
             "depth": params.depth,
             "slots": params.slots,
@@ -169,6 +172,7 @@ pub(crate) fn devnet(args: DevnetArgs) -> Result<(), String> {
             contract,
             confirmations: args.confirmations,
             poll: Duration::from_millis(500),
+            from_block: deployed_at_block,
         });
         let seq = Sequencer::start(config).await.map_err(|e| format!("sequencer: {e}"))?;
         let api = format!("http://{}", seq.addr);

@@ -49,6 +49,10 @@ pub(crate) struct SequencerArgs {
     /// Milliseconds between polls of the base chain.
     #[arg(long, default_value_t = watcher::DEFAULT_POLL.as_millis() as u64)]
     l1_poll_ms: u64,
+    /// First base-chain block to read on a new database [default: the deployment file's
+    /// `deployed_at_block`, else 0].
+    #[arg(long, env = "CAUSEWAY_FROM_BLOCK")]
+    from_block: Option<u64>,
 }
 
 /// `causeway prover` flags.
@@ -155,6 +159,7 @@ pub(crate) fn sequencer(args: SequencerArgs) -> Result<(), String> {
             contract: args.rollup.address()?,
             confirmations: args.confirmations.max(1),
             poll: Duration::from_millis(args.l1_poll_ms.max(10)),
+            from_block: args.from_block.unwrap_or_else(|| args.rollup.deployed_at_block()),
         }),
     };
     let config = SequencerConfig {

@@ -44,9 +44,10 @@ pub(crate) struct VerifyArgs {
     /// Also print this account and its Merkle proof against the latest verified root.
     #[arg(long)]
     account: Option<u32>,
-    /// First block to read events from (the deployment block).
-    #[arg(long, default_value_t = 0)]
-    from_block: u64,
+    /// First block to read events from [default: the deployment file's `deployed_at_block`,
+    /// else 0].
+    #[arg(long)]
+    from_block: Option<u64>,
 }
 
 fn hex0x(bytes: &[u8]) -> String {
@@ -72,6 +73,7 @@ enum Request {
 
 pub(crate) fn verify(args: VerifyArgs) -> Result<(), String> {
     let contract = args.rollup.address()?;
+    let from_block = args.from_block.unwrap_or_else(|| args.rollup.deployed_at_block());
     let text = std::fs::read_to_string(&args.genesis).map_err(|e| format!("{}: {e}", args.genesis.display()))?;
     let genesis: Genesis = serde_json::from_str(&text).map_err(|e| format!("{}: {e}", args.genesis.display()))?;
     let mut state = genesis.state().map_err(|e| format!("genesis: {e}"))?;
@@ -100,11 +102,11 @@ pub(crate) fn verify(args: VerifyArgs) -> Result<(), String> {
             failures += 1;
         }
 
-        let requests = priority_requests(&rollup, args.from_block).await.map_err(|e| rpc(&e))?;
+        let requests = priority_requests(&rollup, from_block).await.map_err(|e| rpc(&e))?;
         let mut submitted = BTreeMap::new();
         for (event, log) in rollup
             .BatchSubmitted_filter()
-            .from_block(args.from_block)
+            .from_block(from_block)
             .query()
             .await
             .map_err(|e| rpc(&e))?

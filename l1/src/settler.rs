@@ -260,8 +260,13 @@ impl Settler {
         Ok(changed)
     }
 
-    /// Follows the batch's open attempts (all with the same nonce unless one was overtaken).
-    async fn follow(&self, open: Vec<AttemptRow>) -> Result<Pass, SettlerError> {
+    /// Follows the open attempts of the lowest batch that has any (all with the same nonce
+    /// unless one was overtaken). Usually that is the only batch in flight; after a
+    /// reorganisation removed several submissions, they are resent one batch (one nonce) at a
+    /// time, in order.
+    async fn follow(&self, mut open: Vec<AttemptRow>) -> Result<Pass, SettlerError> {
+        let lowest = open.iter().map(|a| a.batch_number).min().unwrap_or_default();
+        open.retain(|a| a.batch_number == lowest);
         for a in open.iter().rev() {
             let hash = B256::from_slice(&a.tx_hash);
             if let Some(r) = self.provider.get_transaction_receipt(hash).await.map_err(L1Error::from)? {

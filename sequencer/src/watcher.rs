@@ -46,6 +46,9 @@ pub struct L1Config {
     pub confirmations: u64,
     /// Pause between polls.
     pub poll: Duration,
+    /// The first block to read (the Rollup's deployment block) when the database has no
+    /// position yet.
+    pub from_block: u64,
 }
 
 /// A priority request as the sequence stores it (`txs.body` is `{"priority": ...}`).
@@ -242,7 +245,7 @@ impl Watcher {
                 )));
             }
         }
-        let from = at.cursor.as_ref().map_or(0, |c| c.block_number as u64 + 1);
+        let from = at.cursor.as_ref().map_or(self.config.from_block, |c| c.block_number as u64 + 1);
         if safe < from {
             return Ok(false);
         }

@@ -46,7 +46,8 @@ async fn sequencer(db: &TestDb, genesis: &Path, anvil: &Anvil, contract: Address
     config.genesis = Some(genesis.to_owned());
     config.slots = Some(SLOTS);
     config.batch_timeout = Duration::from_millis(300);
-    config.l1 = Some(L1Config { rpc: anvil.url(), contract, confirmations, poll: Duration::from_millis(100) });
+    config.l1 =
+        Some(L1Config { rpc: anvil.url(), contract, confirmations, poll: Duration::from_millis(100), from_block: 0 });
     Sequencer::start(config).await.expect("sequencer")
 }
 

@@ -1,7 +1,8 @@
 //! `causeway settler` against real anvil, PostgreSQL and proofs: proved batches are submitted in
 //! order and finalized; a transaction stuck in the pool is re-priced with the same nonce; a
 //! settler killed mid-submission resumes without submitting anything twice; a submission the
-//! contract refuses stops the settler with the contract's reason.
+//! contract refuses stops the settler with the contract's reason; submissions reorganised away
+//! before their confirmations are resent in order.
 
 use super::procs::{TempDir, genesis, get, kill9, spawn, transfer, wait_for, wait_sealed};
 use alloy::providers::Provider;
@@ -96,7 +97,8 @@ fn settler(db: &TestDb, anvil: &Anvil, contract: &str, log: &Path) -> tokio::pro
 
 async fn anvil_rpc(anvil: &Anvil, method: &'static str, params: serde_json::Value) {
     let provider = wallet_provider(&anvil.url(), DEV_OPERATOR_KEY).expect("provider");
-    let _: serde_json::Value = provider.raw_request(method.into(), params).await.expect(method);
+    let done: serde_json::Value = provider.raw_request(method.into(), params).await.expect(method);
+    assert_ne!(done, serde_json::Value::Bool(false), "{method} refused");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -244,6 +246,71 @@ async fn a_refused_submission_stops_the_settler_with_the_reason() {
     assert!(!out.status.success());
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stderr.contains("wrong contract or database"), "{stderr}");
+    seq.shutdown(Duration::from_secs(5)).await;
+    let _ = test_db.drop_db().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn submissions_reorganised_away_before_their_confirmations_are_resent_in_order() {
+    let dir = TempDir::new("settle-reorg");
+    let log = dir.0.join("services.log");
+    let keys = setup_keys(&dir.0, "keys");
+    let genesis_path = genesis(&dir.0, DEPTH, 4);
+    let (test_db, seq, _url) = proved_batches(&dir.0, &keys, &genesis_path, &log).await;
+    let db: Db = test_db.db().await.expect("db");
+    let batches = db.last_batch().await.expect("db").expect("a batch").0;
+    let anvil = Anvil::start(&[]).await.expect("anvil");
+    let contract = deploy(&anvil, &keys, &genesis_path);
+    let snapshot: serde_json::Value = wallet_provider(&anvil.url(), DEV_OPERATOR_KEY)
+        .expect("provider")
+        .raw_request("evm_snapshot".into(), serde_json::json!([]))
+        .await
+        .expect("snapshot");
+    // Every batch mined (one block each), none final: 10 confirmations needed.
+    let mut s = spawn(
+        &[
+            "settler",
+            "--database-url",
+            &test_db.url,
+            "--rpc",
+            &anvil.url(),
+            "--contract",
+            &contract,
+            "--confirmations",
+            "10",
+            "--resubmit-secs",
+            "1",
+            "--poll-ms",
+            "100",
+        ],
+        &log,
+    );
+    wait_for("every batch submitted", 60, &log, async || {
+        let b = db.batch(batches).await.expect("db").expect("batch");
+        (b.status == "submitted").then_some(())
+    })
+    .await;
+    // The blocks holding them vanish.
+    anvil_rpc(&anvil, "evm_revert", serde_json::json!([snapshot])).await;
+    let provider = wallet_provider(&anvil.url(), DEV_OPERATOR_KEY).expect("provider");
+    let c = rollup(&provider, contract.parse().expect("address"));
+    assert_eq!(c.batchCount().call().await.expect("count"), 0);
+    anvil_rpc(&anvil, "evm_setIntervalMining", serde_json::json!([1])).await;
+    wait_for("every batch finalized on the new chain", 120, &log, async || {
+        let b = db.batch(batches).await.expect("db").expect("batch");
+        (b.status == "finalized").then_some(())
+    })
+    .await;
+    assert_eq!(c.batchCount().call().await.expect("count") as i64, batches);
+    let last = db.batch(batches).await.expect("db").expect("batch");
+    assert_eq!(c.stateRoot().call().await.expect("root").as_slice(), last.new_root.as_slice());
+    for n in 1..=batches {
+        let a = db.attempts(n).await.expect("db");
+        assert_eq!(a.iter().filter(|a| a.status == "mined").count(), 1, "batch {n}: {a:?}");
+    }
+    let log_text = std::fs::read_to_string(&log).unwrap_or_default();
+    assert!(log_text.contains("reorganised away"), "{log_text}");
+    kill9(&mut s).await;
     seq.shutdown(Duration::from_secs(5)).await;
     let _ = test_db.drop_db().await;
 }
