@@ -195,25 +195,38 @@ pub(crate) fn prover(args: ProverArgs) -> Result<(), String> {
         max_jobs: args.max_jobs,
     };
     runtime()?.block_on(async {
-        let (stop, stop_rx) = watch::channel(false);
-        let mut work = tokio::spawn(worker::run(config, stop_rx));
-        let result = tokio::select! {
-            r = &mut work => r,
-            _ = shutdown_signal() => {
-                tracing::info!("stopping after the current proof");
-                let _ = stop.send(true);
-                work.await
-            }
-        };
-        match result {
-            Ok(Ok(n)) => {
-                println!("stored {n} proofs");
-                Ok(())
-            }
-            Ok(Err(e)) => Err(e.to_string()),
-            Err(e) => Err(format!("worker task: {e}")),
-        }
+        let n = until_signal("worker", "stopping after the current proof", |stop| worker::run(config, stop)).await?;
+        println!("stored {n} proofs");
+        Ok(())
     })
+}
+
+/// Runs a service task until it ends, or until Ctrl-C / SIGTERM asks it to stop (through the
+/// channel it is given) and it has.
+async fn until_signal<T, E, F>(
+    name: &str,
+    stopping: &str,
+    task: impl FnOnce(watch::Receiver<bool>) -> F,
+) -> Result<T, String>
+where
+    F: std::future::Future<Output = Result<T, E>> + Send + 'static,
+    T: Send + 'static,
+    E: std::fmt::Display + Send + 'static,
+{
+    let (stop, stop_rx) = watch::channel(false);
+    let mut work = tokio::spawn(task(stop_rx));
+    let result = tokio::select! {
+        r = &mut work => r,
+        _ = shutdown_signal() => {
+            tracing::info!("{stopping}");
+            let _ = stop.send(true);
+            work.await
+        }
+    };
+    match result {
+        Ok(r) => r.map_err(|e| e.to_string()),
+        Err(e) => Err(format!("{name} task: {e}")),
+    }
 }
 
 pub(crate) fn settler(args: SettlerArgs) -> Result<(), String> {
@@ -238,20 +251,7 @@ pub(crate) fn settler(args: SettlerArgs) -> Result<(), String> {
         }
         let settler = Settler::connect(db, config).await.map_err(|e| e.to_string())?;
         println!("settling to {contract} as operator {}", settler.operator());
-        let (stop, stop_rx) = watch::channel(false);
-        let mut work = tokio::spawn(settler.run(stop_rx));
-        let result = tokio::select! {
-            r = &mut work => r,
-            _ = shutdown_signal() => {
-                tracing::info!("stopping");
-                let _ = stop.send(true);
-                work.await
-            }
-        };
-        match result {
-            Ok(r) => r.map_err(|e| e.to_string()),
-            Err(e) => Err(format!("settler task: {e}")),
-        }
+        until_signal("settler", "stopping", |stop| settler.run(stop)).await
     })
 }
 

@@ -15,7 +15,7 @@ use alloy::{
 };
 use causeway_l1::{Rollup, encode};
 use causeway_protocol::{
-    Deposit, FullExit, Operation, Signatures, Transfer, Withdraw,
+    FullExit, Operation, Signatures, Transfer, Withdraw,
     batch::{BatchHeader, commitment},
     eddsa::{Point, Signature},
     field::fr_to_be_bytes,
@@ -280,7 +280,7 @@ fn replay_ops(
                     return Err(format!("deposit at queue position {serial} is not the request the chain queued there"));
                 }
                 serial += 1;
-                Operation::Deposit(Deposit { ..d })
+                Operation::Deposit(d)
             }
             PubdataOp::FullExit { account, owner, .. } => {
                 let ok = matches!(requests.get(&serial), Some(Request::FullExit { account: a, owner: o }) if *a == account && o.0 == owner);

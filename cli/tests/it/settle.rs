@@ -74,7 +74,7 @@ async fn proved_batches(dir: &Path, keys: &Path, genesis_path: &Path, log: &Path
     (test_db, seq, url)
 }
 
-fn settler(db: &TestDb, anvil: &Anvil, contract: &str, log: &Path) -> tokio::process::Child {
+fn settler(db: &TestDb, anvil: &Anvil, contract: &str, confirmations: &str, log: &Path) -> tokio::process::Child {
     spawn(
         &[
             "settler",
@@ -85,7 +85,7 @@ fn settler(db: &TestDb, anvil: &Anvil, contract: &str, log: &Path) -> tokio::pro
             "--contract",
             contract,
             "--confirmations",
-            "2",
+            confirmations,
             "--resubmit-secs",
             "1",
             "--poll-ms",
@@ -115,7 +115,7 @@ async fn batches_are_submitted_once_repriced_when_stuck_and_finalized_after_a_ki
     let contract = deploy(&anvil, &keys, &genesis_path);
     // Blocks stop: the first submission stays in the pool.
     anvil_rpc(&anvil, "evm_setAutomine", serde_json::json!([false])).await;
-    let mut s = settler(&test_db, &anvil, &contract, &log);
+    let mut s = settler(&test_db, &anvil, &contract, "2", &log);
     let attempts = wait_for("a re-priced submission of batch 1", 60, &log, async || {
         let a = db.attempts(1).await.expect("db");
         (a.len() >= 2).then_some(a)
@@ -128,7 +128,7 @@ async fn batches_are_submitted_once_repriced_when_stuck_and_finalized_after_a_ki
 
     // Killed mid-submission, restarted, then blocks resume.
     kill9(&mut s).await;
-    let mut s = settler(&test_db, &anvil, &contract, &log);
+    let mut s = settler(&test_db, &anvil, &contract, "2", &log);
     anvil_rpc(&anvil, "evm_setIntervalMining", serde_json::json!([1])).await;
     wait_for("every batch finalized", 120, &log, async || {
         let b = db.batch(batches).await.expect("db").expect("batch");
@@ -267,24 +267,7 @@ async fn submissions_reorganised_away_before_their_confirmations_are_resent_in_o
         .await
         .expect("snapshot");
     // Every batch mined (one block each), none final: 10 confirmations needed.
-    let mut s = spawn(
-        &[
-            "settler",
-            "--database-url",
-            &test_db.url,
-            "--rpc",
-            &anvil.url(),
-            "--contract",
-            &contract,
-            "--confirmations",
-            "10",
-            "--resubmit-secs",
-            "1",
-            "--poll-ms",
-            "100",
-        ],
-        &log,
-    );
+    let mut s = settler(&test_db, &anvil, &contract, "10", &log);
     wait_for("every batch submitted", 60, &log, async || {
         let b = db.batch(batches).await.expect("db").expect("batch");
         (b.status == "submitted").then_some(())
