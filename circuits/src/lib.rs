@@ -9,5 +9,5 @@
 pub mod batch;
 pub mod gadgets;
 
-pub use batch::{BatchCircuit, BatchWitness, Breakdown, CircuitParams, SlotKind, SlotWitness};
+pub use batch::{BatchCircuit, BatchWitness, Breakdown, CircuitParams, SlotFlags, SlotKind, SlotWitness};
 pub use gadgets::ConstraintF;

@@ -2,8 +2,10 @@
 
 use alloy::providers::Provider;
 use causeway_circuits::{BatchWitness, CircuitParams};
-use causeway_l1::{BatchCall, DEFAULT_EXPIRY_BLOCKS, DEV_OPERATOR_KEY, RollupParams, anvil::Anvil, encode};
-use causeway_protocol::{Operation, Transfer, wire::Genesis};
+use causeway_l1::{
+    BatchCall, DEFAULT_EXPIRY_BLOCKS, DEFAULT_MIN_DEPOSIT, DEV_OPERATOR_KEY, RollupParams, anvil::Anvil, encode,
+};
+use causeway_protocol::{Domain, Operation, Transfer, wire::Genesis};
 use causeway_prover::sample::sample_key;
 use clap::Args;
 use rand_chacha::ChaCha20Rng;
@@ -30,6 +32,9 @@ pub(crate) struct DeployArgs {
     /// Blocks a priority request (deposit, full exit) may wait before it is overdue.
     #[arg(long, default_value_t = DEFAULT_EXPIRY_BLOCKS)]
     expiry_blocks: u64,
+    /// The smallest deposit, in wei.
+    #[arg(long, default_value_t = DEFAULT_MIN_DEPOSIT)]
+    min_deposit: u128,
     /// Also write the deployment as JSON to this file.
     #[arg(long)]
     out: Option<PathBuf>,
@@ -47,6 +52,7 @@ pub(crate) fn rollup_params(
     genesis: &Genesis,
     keys: &std::path::Path,
     expiry_blocks: u64,
+    min_deposit: u128,
 ) -> Result<RollupParams, String> {
     let (vk, meta) = causeway_prover::keys::load_verifying_key(keys).map_err(|e| e.to_string())?;
     if meta.params.depth != genesis.depth {
@@ -55,13 +61,23 @@ pub(crate) fn rollup_params(
             meta.params.depth, genesis.depth
         ));
     }
-    let state = genesis.state().map_err(|e| format!("genesis: {e}"))?;
+    if meta.params.slots < causeway_l1::MIN_SLOTS as usize {
+        return Err(format!(
+            "the keys are for {} slots per batch, but a rollup on a base chain needs at least {} (a deposit takes {})",
+            meta.params.slots,
+            causeway_l1::MIN_SLOTS,
+            causeway_l1::MIN_SLOTS
+        ));
+    }
+    // The root does not depend on the domain.
+    let state = genesis.state(Domain::default()).map_err(|e| format!("genesis: {e}"))?;
     Ok(RollupParams {
         vk: encode::vk_of(&vk).map_err(|e| e.to_string())?,
         genesis_root: encode::root_word(&state.root()),
         depth: genesis.depth as u8,
         slots: meta.params.slots as u32,
         expiry_blocks,
+        min_deposit,
         genesis_accounts: genesis
             .accounts
             .iter()
@@ -91,6 +107,28 @@ impl ContractArgs {
     /// The Rollup's address.
     pub(crate) fn address(&self) -> Result<alloy::primitives::Address, String> {
         contract_address(self.contract.as_deref(), self.deployment.as_deref())
+    }
+
+    /// The deployment's domain: the contract's address and the chain's id (from the RPC
+    /// endpoint, waiting up to 30 s for it to answer; a deployment file that names another
+    /// chain is refused).
+    pub(crate) async fn domain(&self, rpc: &str) -> Result<Domain, String> {
+        let address = self.address()?;
+        let url = rpc.parse().map_err(|e| format!("--rpc {rpc}: {e}"))?;
+        let provider = alloy::providers::ProviderBuilder::new().connect_http(url).erased();
+        let chain_id = wait_for_chain(&provider, rpc, std::time::Duration::from_secs(30)).await?;
+        let recorded = self
+            .deployment
+            .as_ref()
+            .and_then(|p| std::fs::read_to_string(p).ok())
+            .and_then(|t| serde_json::from_str::<serde_json::Value>(&t).ok())
+            .and_then(|v| v["chain_id"].as_u64());
+        if let Some(recorded) = recorded
+            && recorded != chain_id
+        {
+            return Err(format!("the deployment file is for chain {recorded}, but {rpc} is chain {chain_id}"));
+        }
+        Ok(Domain::new(chain_id, address.into_array()))
     }
 
     /// The block the deployment file says the Rollup was deployed at (0 when unknown): nothing
@@ -150,30 +188,40 @@ async fn wait_for_chain(
 pub(crate) fn deploy(args: DeployArgs) -> Result<(), String> {
     let text = std::fs::read_to_string(&args.genesis).map_err(|e| format!("{}: {e}", args.genesis.display()))?;
     let genesis: Genesis = serde_json::from_str(&text).map_err(|e| format!("{}: {e}", args.genesis.display()))?;
-    let params = rollup_params(&genesis, &args.keys, args.expiry_blocks)?;
+    let params = rollup_params(&genesis, &args.keys, args.expiry_blocks, args.min_deposit)?;
     runtime()?.block_on(async {
         let provider = causeway_l1::wallet_provider(&args.rpc, &args.operator_key).map_err(|e| e.to_string())?;
-        let chain_id = wait_for_chain(&provider, &args.rpc, std::time::Duration::from_secs(args.wait_secs)).await?;
-        let address = causeway_l1::deploy(&provider, &params).await.map_err(|e| e.to_string())?;
-        let block = provider.get_block_number().await.map_err(|e| format!("{}: {e}", args.rpc))?;
+        wait_for_chain(&provider, &args.rpc, std::time::Duration::from_secs(args.wait_secs)).await?;
+        let deployed = causeway_l1::deploy(&provider, &params).await.map_err(|e| e.to_string())?;
         let operator = causeway_l1::address_of(&args.operator_key).map_err(|e| e.to_string())?;
-        let out = json!({
-            "rollup": address.to_string(),
-            "operator": operator.to_string(),
-            "chain_id": chain_id,
-            "deployed_at_block": block,
-            "genesis_root": params.genesis_root.to_string(),
-            "depth": params.depth,
-            "slots": params.slots,
-            "expiry_blocks": params.expiry_blocks,
-            "first_free_index": params.first_free_index,
-        });
+        let out = deployment_json(&deployed, operator, &params);
         if let Some(path) = &args.out {
             std::fs::write(path, serde_json::to_string_pretty(&out).unwrap_or_default())
                 .map_err(|e| format!("{}: {e}", path.display()))?;
         }
         println!("{out}");
         Ok(())
+    })
+}
+
+/// The deployment file: where the Rollup is, the block that holds its deployment (the watcher
+/// and `verify` start there) and its parameters.
+pub(crate) fn deployment_json(
+    deployed: &causeway_l1::Deployed,
+    operator: alloy::primitives::Address,
+    params: &RollupParams,
+) -> serde_json::Value {
+    json!({
+        "rollup": deployed.address.to_string(),
+        "operator": operator.to_string(),
+        "chain_id": deployed.chain_id,
+        "deployed_at_block": deployed.block,
+        "genesis_root": params.genesis_root.to_string(),
+        "depth": params.depth,
+        "slots": params.slots,
+        "expiry_blocks": params.expiry_blocks,
+        "min_deposit": params.min_deposit.to_string(),
+        "first_free_index": params.first_free_index,
     })
 }
 
@@ -199,25 +247,28 @@ pub(crate) fn bench_l1(args: L1Args) -> Result<(), String> {
     eprintln!("setting up keys for depth {} with {} slots ...", params.depth, params.slots);
     let keys = causeway_prover::keys::setup(params, &mut rng).map_err(|e| e.to_string())?;
     let genesis = causeway_prover::sample::sample_genesis_file(params.depth, 3).map_err(|e| e.to_string())?;
-    let mut state = genesis.state().map_err(|e| e.to_string())?;
-    let ops: Vec<Operation> = (0..params.slots as u32)
-        .map(|n| Operation::Transfer(Transfer::signed(&sample_key(1), 1, 2, 1_000, 10, n)))
-        .collect();
-    let t = state.apply_batch(1, 0, params.slots, 0, &ops).map_err(|e| e.to_string())?;
-    eprintln!("proving a batch of {} transfers ...", params.slots);
-    let proof =
-        causeway_prover::prove(&keys, BatchWitness::from_transition(&t), &mut rng).map_err(|e| e.to_string())?;
-    let batch = BatchCall::new(&t, &proof).map_err(|e| e.to_string())?;
     let dir = std::env::temp_dir().join(format!("causeway-bench-l1-{}", std::process::id()));
     keys.save(&dir).map_err(|e| e.to_string())?;
-    let rollup_params = rollup_params(&genesis, &dir, DEFAULT_EXPIRY_BLOCKS);
+    let rollup_params = rollup_params(&genesis, &dir, DEFAULT_EXPIRY_BLOCKS, DEFAULT_MIN_DEPOSIT);
     let _ = std::fs::remove_dir_all(&dir);
     let rollup_params = rollup_params?;
     runtime()?.block_on(async {
         let anvil = Anvil::start(&[]).await.map_err(|e| e.to_string())?;
         let provider = causeway_l1::wallet_provider(&anvil.url(), DEV_OPERATOR_KEY).map_err(|e| e.to_string())?;
-        let address = causeway_l1::deploy(&provider, &rollup_params).await.map_err(|e| e.to_string())?;
-        let rollup = causeway_l1::rollup(&provider, address);
+        let deployed = causeway_l1::deploy(&provider, &rollup_params).await.map_err(|e| e.to_string())?;
+        // The batch is signed and proved for this deployment's domain.
+        let domain = deployed.domain();
+        let mut state = genesis.state(domain).map_err(|e| e.to_string())?;
+        let ops: Vec<Operation> = (0..params.slots as u32)
+            .map(|n| Operation::Transfer(Transfer::signed(&sample_key(1), &domain, 1, 2, 1_000, 10, n)))
+            .collect();
+        let t = state.apply_batch(1, 0, params.slots, 0, &ops).map_err(|e| e.to_string())?;
+        eprintln!("proving a batch of {} transfers ...", params.slots);
+        let proof = tokio::task::block_in_place(|| {
+            causeway_prover::prove(&keys, BatchWitness::from_transition(&t), &mut rng).map_err(|e| e.to_string())
+        })?;
+        let batch = BatchCall::new(&t, &proof).map_err(|e| e.to_string())?;
+        let rollup = causeway_l1::rollup(&provider, deployed.address);
         let receipt = causeway_l1::submit_batch(&rollup, &batch).await.map_err(|e| e.to_string())?;
         // The proof check alone: a `verifyProof` call's gas less its intrinsic cost (21,000 and
         // 4 or 16 per calldata byte).

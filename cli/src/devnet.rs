@@ -50,6 +50,9 @@ pub(crate) struct DevnetArgs {
 }
 
 const DEMO_USERS: [&str; 2] = ["alice", "bob"];
+/// The devnet's priority deadline: an hour of its 1-second blocks.
+const DEVNET_EXPIRY_BLOCKS: u64 = 3_600;
+
 const DEMO_DEPOSIT_ETHER: &str = "10";
 const DATABASE: &str = "causeway_devnet";
 
@@ -142,21 +145,15 @@ pub(crate) fn devnet(args: DevnetArgs) -> Result<(), String> {
         let rpc = anvil.url();
 
         step("deploying the Rollup contract");
-        let params = crate::chain::rollup_params(&genesis, &keys, causeway_l1::DEFAULT_EXPIRY_BLOCKS)?;
+        let params =
+            crate::chain::rollup_params(&genesis, &keys, DEVNET_EXPIRY_BLOCKS, causeway_l1::DEFAULT_MIN_DEPOSIT)?;
         let operator = wallet_provider(&rpc, DEV_OPERATOR_KEY).map_err(|e| e.to_string())?;
-        let contract = causeway_l1::deploy(&operator, &params).await.map_err(|e| e.to_string())?;
-        let deployed_at_block =
-            alloy::providers::Provider::get_block_number(&operator).await.map_err(|e| format!("{rpc}: {e}"))?;
+        let deployed = causeway_l1::deploy(&operator, &params).await.map_err(|e| e.to_string())?;
+        let contract = deployed.address;
         let deployment = args.dir.join("deployment.json");
-        let report = json!({
-            "rollup": contract.to_string(),
-            "operator": causeway_l1::address_of(DEV_OPERATOR_KEY).map_err(|e| e.to_string())?.to_string(),
-            "rpc": rpc,
-            "deployed_at_block": deployed_at_block,
-            "genesis_root": params.genesis_root.to_string(),
-            "depth": params.depth,
-            "slots": params.slots,
-        });
+        let operator_address = causeway_l1::address_of(DEV_OPERATOR_KEY).map_err(|e| e.to_string())?;
+        let mut report = crate::chain::deployment_json(&deployed, operator_address, &params);
+        report["rpc"] = json!(rpc);
         std::fs::write(&deployment, serde_json::to_string_pretty(&report).map_err(|e| e.to_string())?)
             .map_err(|e| format!("{}: {e}", deployment.display()))?;
         eprintln!("    {contract}");
@@ -172,8 +169,9 @@ pub(crate) fn devnet(args: DevnetArgs) -> Result<(), String> {
             contract,
             confirmations: args.confirmations,
             poll: Duration::from_millis(500),
-            from_block: deployed_at_block,
+            from_block: deployed.block,
         });
+        config.domain = deployed.domain();
         let seq = Sequencer::start(config).await.map_err(|e| format!("sequencer: {e}"))?;
         let api = format!("http://{}", seq.addr);
         let (stop, stop_rx) = watch::channel(false);

@@ -1,7 +1,7 @@
 //! `causeway bench load`: signs valid transfers first, then submits them over HTTP with a fixed
 //! number of concurrent clients and reports throughput and latency as one JSON line.
 
-use causeway_protocol::{Operation, Transfer, wire::SignedTx};
+use causeway_protocol::{Domain, Operation, Transfer, wire::SignedTx};
 use causeway_prover::sample::sample_key;
 use clap::Args;
 use std::time::{Duration, Instant};
@@ -57,6 +57,21 @@ async fn wait_ready(client: &reqwest::Client, url: &str) -> Result<(), String> {
 }
 
 /// The next nonce of each account, read from the API.
+/// The deployment the sequencer takes signatures for (`GET /v1/rollup`).
+async fn domain(client: &reqwest::Client, url: &str) -> Result<Domain, String> {
+    let v: serde_json::Value = client
+        .get(format!("{url}/v1/rollup"))
+        .send()
+        .await
+        .map_err(|e| format!("{url}: {e}"))?
+        .json()
+        .await
+        .map_err(|e| format!("{url}/v1/rollup: {e}"))?;
+    let rollup: alloy::primitives::Address =
+        v["rollup"].as_str().and_then(|a| a.parse().ok()).ok_or("/v1/rollup gave no rollup address")?;
+    Ok(Domain::new(v["chain_id"].as_u64().ok_or("/v1/rollup gave no chain id")?, rollup.into_array()))
+}
+
 async fn nonces(client: &reqwest::Client, url: &str, accounts: u32) -> Result<Vec<u32>, String> {
     let mut out = Vec::with_capacity(accounts as usize);
     for i in 1..=accounts {
@@ -76,7 +91,7 @@ async fn nonces(client: &reqwest::Client, url: &str, accounts: u32) -> Result<Ve
 
 /// Signs `txs` transfers round-robin over the accounts, on every core. Returns, per account,
 /// its request bodies in nonce order.
-fn sign_all(accounts: u32, txs: u32, nonces: &[u32]) -> Vec<Vec<String>> {
+fn sign_all(domain: Domain, accounts: u32, txs: u32, nonces: &[u32]) -> Vec<Vec<String>> {
     let threads = std::thread::available_parallelism().map_or(1, usize::from);
     let per_account = |a: u32| txs / accounts + u32::from(a < txs % accounts);
     let chunks: Vec<Vec<u32>> =
@@ -95,7 +110,7 @@ fn sign_all(accounts: u32, txs: u32, nonces: &[u32]) -> Vec<Vec<String>> {
                             let key = sample_key(from);
                             let list = (0..per_account(a))
                                 .map(|k| {
-                                    let t = Transfer::signed(&key, from, to, 1_000, 1, nonces[a as usize] + k);
+                                    let t = Transfer::signed(&key, &domain, from, to, 1_000, 1, nonces[a as usize] + k);
                                     SignedTx::of(&Operation::Transfer(t))
                                         .and_then(|tx| serde_json::to_string(&tx).ok())
                                         .unwrap_or_default()
@@ -141,8 +156,9 @@ pub(crate) fn bench_load(args: LoadArgs) -> Result<(), String> {
             .map_err(|e| e.to_string())?;
         wait_ready(&client, &url).await?;
         let nonces = nonces(&client, &url, args.accounts).await?;
+        let domain = domain(&client, &url).await?;
         let signing = Instant::now();
-        let bodies = tokio::task::block_in_place(|| sign_all(args.accounts, args.txs, &nonces));
+        let bodies = tokio::task::block_in_place(|| sign_all(domain, args.accounts, args.txs, &nonces));
         eprintln!("signed {} transfers in {:.1} s; submitting", args.txs, signing.elapsed().as_secs_f64());
         // Client c sends the transfers of accounts c, c + C, ... round-robin, each account's in
         // nonce order, one request at a time.

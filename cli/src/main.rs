@@ -1,6 +1,7 @@
 //! The `causeway` binary: a thin shell over the library crates.
 
 use causeway_circuits::{BatchCircuit, BatchWitness, Breakdown, CircuitParams, ConstraintF};
+use causeway_protocol::Domain;
 use causeway_prover::{INSECURE_WARNING, Keys, export, prove, sample, verify};
 use clap::{Args, Parser, Subcommand};
 
@@ -167,7 +168,7 @@ fn write(path: PathBuf, bytes: impl AsRef<[u8]>) -> Result<(), String> {
 
 fn prove_sample(keys_dir: &std::path::Path, out: &std::path::Path) -> Result<(), String> {
     let keys = Keys::load(keys_dir, None).map_err(|e| e.to_string())?;
-    let batch = sample::sample_batch(keys.meta.params).map_err(|e| format!("sample batch: {e}"))?;
+    let batch = sample::sample_batch(keys.meta.params, Domain::default()).map_err(|e| format!("sample batch: {e}"))?;
     let witness = BatchWitness::from_transition(&batch);
     let commitment = witness.commitment();
     let proof = prove(&keys, witness, &mut rng()).map_err(|e| e.to_string())?;
@@ -217,7 +218,7 @@ fn peak_rss_mb() -> f64 {
 }
 
 fn bench_prove(params: CircuitParams) -> Result<(), String> {
-    let batch = sample::sample_batch(params).map_err(|e| format!("sample batch: {e}"))?;
+    let batch = sample::sample_batch(params, Domain::default()).map_err(|e| format!("sample batch: {e}"))?;
     let witness = BatchWitness::from_transition(&batch);
     let commitment = witness.commitment();
     let t = Instant::now();
@@ -257,7 +258,8 @@ fn bench_native(depth: u32, txs: u32) -> Result<(), String> {
     use causeway_protocol::{Operation, Transfer, poseidon::poseidon};
     let per_s = |n: u32, t: Instant| f64::from(n) / t.elapsed().as_secs_f64();
     let accounts = 64;
-    let mut state = sample::sample_genesis(depth, accounts).map_err(|e| e.to_string())?;
+    let domain = Domain::default();
+    let mut state = sample::sample_genesis(depth, accounts, domain).map_err(|e| e.to_string())?;
     let keys: Vec<_> = (0..accounts).map(sample::sample_key).collect();
 
     let t = Instant::now();
@@ -273,6 +275,7 @@ fn bench_native(depth: u32, txs: u32) -> Result<(), String> {
             let from = i % accounts;
             Operation::Transfer(Transfer::signed(
                 &keys[from as usize],
+                &domain,
                 from,
                 (from + 1) % accounts,
                 1_000,
@@ -287,7 +290,7 @@ fn bench_native(depth: u32, txs: u32) -> Result<(), String> {
     for op in &ops {
         if let Operation::Transfer(tr) = op {
             let pk = state.account(tr.from).pubkey;
-            if !causeway_protocol::eddsa::verify(&pk, tr.message(), &tr.signature) {
+            if !causeway_protocol::eddsa::verify(&pk, tr.message(&domain), &tr.signature) {
                 return Err("a sample signature does not verify".into());
             }
         }

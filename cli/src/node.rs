@@ -162,7 +162,7 @@ pub(crate) fn sequencer(args: SequencerArgs) -> Result<(), String> {
             from_block: args.from_block.unwrap_or_else(|| args.rollup.deployed_at_block()),
         }),
     };
-    let config = SequencerConfig {
+    let mut config = SequencerConfig {
         l1,
         listen: args.listen,
         genesis: args.genesis,
@@ -174,6 +174,9 @@ pub(crate) fn sequencer(args: SequencerArgs) -> Result<(), String> {
         ..SequencerConfig::new(args.database_url)
     };
     runtime()?.block_on(async {
+        if args.rollup.is_given() {
+            config.domain = args.rollup.domain(&args.rpc).await?;
+        }
         let seq = Sequencer::start(config).await.map_err(|e| e.to_string())?;
         println!("sequencer listening on http://{}", seq.addr);
         shutdown_signal().await;

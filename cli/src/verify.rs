@@ -15,7 +15,7 @@ use alloy::{
 };
 use causeway_l1::{Rollup, encode};
 use causeway_protocol::{
-    FullExit, Operation, Signatures, Transfer, Withdraw,
+    Domain, FullExit, Operation, Signatures, Transfer, Withdraw,
     batch::{BatchHeader, commitment},
     eddsa::{Point, Signature},
     field::fr_to_be_bytes,
@@ -76,7 +76,6 @@ pub(crate) fn verify(args: VerifyArgs) -> Result<(), String> {
     let from_block = args.from_block.unwrap_or_else(|| args.rollup.deployed_at_block());
     let text = std::fs::read_to_string(&args.genesis).map_err(|e| format!("{}: {e}", args.genesis.display()))?;
     let genesis: Genesis = serde_json::from_str(&text).map_err(|e| format!("{}: {e}", args.genesis.display()))?;
-    let mut state = genesis.state().map_err(|e| format!("genesis: {e}"))?;
     let (vk, meta) = causeway_prover::keys::load_verifying_key(&args.keys).map_err(|e| e.to_string())?;
     if meta.params.depth != genesis.depth {
         return Err(format!(
@@ -92,6 +91,10 @@ pub(crate) fn verify(args: VerifyArgs) -> Result<(), String> {
         if provider.get_code_at(contract).await.map_err(|e| rpc(&e))?.is_empty() {
             return Err(format!("no contract at {contract} on {}", args.rpc));
         }
+        // Signatures and commitments are checked for this deployment's domain.
+        let chain_id = provider.get_chain_id().await.map_err(|e| rpc(&e))?;
+        let domain = Domain::new(chain_id, contract.into_array());
+        let mut state = genesis.state(domain).map_err(|e| format!("genesis: {e}"))?;
         let rollup = Rollup::new(contract, provider.clone());
         let count = rollup.batchCount().call().await.map_err(|e| rpc(&e))?;
         let chain_root = rollup.stateRoot().call().await.map_err(|e| rpc(&e))?;
@@ -173,7 +176,7 @@ pub(crate) fn verify(args: VerifyArgs) -> Result<(), String> {
                 format!("new root {} is not the replayed {}", hex0x(&call.header[32..64]), hex0x(&fr_to_be_bytes(&t.header.new_root)))
             });
             p.check(t.header.priority_count == header.priority_count, || "priority count differs".into());
-            let c = commitment(&header, &call.pubdata);
+            let c = commitment(&header, &domain, &call.pubdata);
             p.check(U256::from_be_bytes(fr_to_be_bytes(&c)) == event.commitment, || "the event's public input differs".into());
             let proof_bytes: Vec<u8> = call.proof.iter().flat_map(|w| w.to_be_bytes::<32>()).collect();
             let proof_ok = match causeway_prover::export::proof_from_eth(&proof_bytes) {

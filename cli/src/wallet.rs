@@ -11,7 +11,7 @@ use alloy::{
     providers::{DynProvider, Provider},
 };
 use causeway_l1::{Rollup, encode, send_and_wait, wallet_provider};
-use causeway_protocol::{Operation, PrivateKey, Transfer, Withdraw, wire::SignedTx};
+use causeway_protocol::{Domain, Operation, PrivateKey, Transfer, Withdraw, wire::SignedTx};
 use clap::{Args, Subcommand};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
@@ -200,14 +200,47 @@ impl Ctx {
         Ok((status, r.json().await.unwrap_or(Value::Null)))
     }
 
-    /// The rollup account of this key (404: none yet).
+    /// This wallet's rollup account: the one holding its key whose owner is its base-chain
+    /// address (`None` before its first deposit). Anyone can deposit with any key, so accounts
+    /// holding this key that someone else owns are never acted on.
     async fn account(&self, w: &Wallet) -> Result<Option<Value>, String> {
         let packed = format!("0x{}", hex::encode(w.key.public_key().pack()));
-        match self.get(&format!("/v1/accounts/by-key/{packed}")).await? {
-            (200, a) => Ok(Some(a)),
-            (404, _) => Ok(None),
-            (s, e) => Err(api_error(s, &e)),
+        let me = causeway_l1::address_of(&w.l1_key).map_err(|e| e.to_string())?;
+        let list = match self.get(&format!("/v1/accounts/by-key/{packed}")).await? {
+            (200, v) => v,
+            (404, _) => return Ok(None),
+            (s, e) => return Err(api_error(s, &e)),
+        };
+        let accounts = list["accounts"].as_array().ok_or("the API answered without an account list")?;
+        Ok(accounts.iter().find(|a| a["owner"].as_str().and_then(|o| o.parse::<Address>().ok()) == Some(me)).cloned())
+    }
+
+    /// The deployment to sign for. With a base chain configured (`--deployment` or
+    /// `--contract`), the chain's id and the contract's address, which the sequencer must
+    /// agree with; otherwise the sequencer's own.
+    async fn domain(&self) -> Result<Domain, String> {
+        let (status, v) = self.get("/v1/rollup").await?;
+        if status != 200 {
+            return Err(api_error(status, &v));
         }
+        let api_rollup: Address =
+            v["rollup"].as_str().and_then(|a| a.parse().ok()).ok_or("the API gave no rollup address")?;
+        let api = Domain::new(v["chain_id"].as_u64().ok_or("the API gave no chain id")?, api_rollup.into_array());
+        if !self.args.rollup.is_given() {
+            return Ok(api);
+        }
+        let contract = self.args.rollup.address()?;
+        let provider = alloy::providers::ProviderBuilder::new()
+            .connect_http(self.args.rpc.parse().map_err(|e| format!("--rpc {}: {e}", self.args.rpc))?);
+        let chain_id = provider.get_chain_id().await.map_err(|e| format!("{}: {e}", self.args.rpc))?;
+        let ours = Domain::new(chain_id, contract.into_array());
+        if ours != api {
+            return Err(format!(
+                "the sequencer at {} serves {api}, but this wallet is set up for {ours}: refusing to sign",
+                self.args.api
+            ));
+        }
+        Ok(ours)
     }
 
     async fn index_and_nonce(&self, w: &Wallet) -> Result<(u32, u32), String> {
@@ -275,6 +308,7 @@ async fn run(ctx: Ctx) -> Result<(), String> {
             let (from, nonce) = ctx.index_and_nonce(&w).await?;
             let op = Operation::Transfer(Transfer::signed(
                 &w.key,
+                &ctx.domain().await?,
                 from,
                 *to,
                 parse_ether(amount)?,
@@ -291,6 +325,7 @@ async fn run(ctx: Ctx) -> Result<(), String> {
             let (from, nonce) = ctx.index_and_nonce(&w).await?;
             let op = Operation::Withdraw(Withdraw::signed(
                 &w.key,
+                &ctx.domain().await?,
                 from,
                 to.0.0,
                 parse_ether(amount)?,
@@ -323,7 +358,8 @@ async fn run(ctx: Ctx) -> Result<(), String> {
         WalletCommand::Exit => {
             let (index, _) = ctx.index_and_nonce(&w).await?;
             let (_, rollup) = ctx.chain(&w)?;
-            let receipt = send_and_wait(rollup.requestFullExit(index)).await.map_err(|e| e.to_string())?;
+            let (x, y) = encode::key_words(&w.key.public_key());
+            let receipt = send_and_wait(rollup.requestFullExit(index, x, y)).await.map_err(|e| e.to_string())?;
             println!("{}", json!({ "full_exit_requested": index, "l1_tx": receipt.transaction_hash.to_string() }));
             Ok(())
         }

@@ -1,5 +1,6 @@
 // Compiles contracts/src with the pinned solc (package-lock.json) and writes one artifact per
-// deployable contract to contracts/artifacts/NAME.json: {contract, compiler, abi, bytecode}.
+// deployable contract to contracts/artifacts/NAME.json: {contract, compiler, abi, bytecode,
+// deployedBytecode, immutableReferences}.
 // The artifacts are committed. `node scripts/compile.mjs --check` compiles afresh and exits 1
 // if the committed artifacts differ (the Rust tests run it).
 import solc from "solc";
@@ -19,7 +20,9 @@ const input = {
   settings: {
     optimizer: { enabled: true, runs: 10000 },
     evmVersion: "cancun",
-    outputSelection: { "*": { "*": ["abi", "evm.bytecode.object"] } },
+    outputSelection: {
+      "*": { "*": ["abi", "evm.bytecode.object", "evm.deployedBytecode.object", "evm.deployedBytecode.immutableReferences"] },
+    },
   },
 };
 const output = JSON.parse(solc.compile(JSON.stringify(input)));
@@ -34,7 +37,19 @@ for (const [file, contracts] of Object.entries(output.contracts)) {
     if (!DEPLOYABLE.includes(name)) continue;
     const artifact =
       JSON.stringify(
-        { contract: name, source: "src/" + file, compiler: solc.version(), abi: c.abi, bytecode: "0x" + c.evm.bytecode.object },
+        {
+          contract: name,
+          source: "src/" + file,
+          compiler: solc.version(),
+          abi: c.abi,
+          bytecode: "0x" + c.evm.bytecode.object,
+          // The runtime code with its immutables zeroed, and where they go (byte offset, length):
+          // `causeway verify` compares a deployment's code with this, immutables masked.
+          deployedBytecode: "0x" + c.evm.deployedBytecode.object,
+          immutableReferences: Object.values(c.evm.deployedBytecode.immutableReferences || {})
+            .flat()
+            .sort((a, b) => a.start - b.start),
+        },
         null,
         1,
       ) + "\n";

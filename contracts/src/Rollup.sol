@@ -6,8 +6,10 @@ import {Groth16Verifier} from "./Groth16Verifier.sol";
 /// @title Causeway's Rollup contract: the priority queue (deposits, full exits), batch
 /// submission checked by a Groth16 proof, and withdrawals.
 /// @notice Formats are in docs/protocol.md: the 88-byte batch header, pubdata in 16-byte chunks,
-/// and the commitment SHA-256(header ‖ pubdata) with its top three bits cleared, the proof's
-/// only public input.
+/// and the commitment SHA-256(header ‖ chain id (8 bytes) ‖ this contract's address ‖ pubdata)
+/// with its top three bits cleared, the proof's only public input. The chain id and address come
+/// from the chain, never from calldata, so a batch (and every signature in it, which the circuit
+/// checks over the same domain) is valid on this deployment only.
 contract Rollup is Groth16Verifier {
     uint256 private constant CHUNK = 16;
     uint256 private constant HEADER_BYTES = 88;
@@ -19,6 +21,11 @@ contract Rollup is Groth16Verifier {
     /// Baby Jubjub (circomlib form): a x^2 + y^2 = 1 + d x^2 y^2 over the BN254 scalar field.
     uint256 private constant BJJ_A = 168700;
     uint256 private constant BJJ_D = 168696;
+    /// x of the four points of order 8 is this or R minus this; the other small-order points
+    /// (the identity, (0, -1) and the two of order 4) have x = 0 or y = 0.
+    uint256 private constant BJJ_ORDER8_X = 17545522957889784193459637215142187266023652151580582754000402781682644312291;
+    /// Slots a deposit's pubdata takes: a batch must hold at least one.
+    uint32 private constant DEPOSIT_CHUNKS = 7;
 
     /// The only address that may submit batches.
     address public immutable operator;
@@ -28,6 +35,8 @@ contract Rollup is Groth16Verifier {
     uint256 public immutable accountCapacity;
     /// Blocks a priority request may wait before its deadline passes.
     uint64 public immutable priorityExpiryBlocks;
+    /// The smallest deposit (wei): every deposit costs the operator seven slots.
+    uint256 public immutable minDeposit;
 
     /// The state root after the last accepted batch (the genesis root before the first).
     bytes32 public stateRoot;
@@ -67,6 +76,7 @@ contract Rollup is Groth16Verifier {
     /// @param depth the tree depth in bits
     /// @param slots slots per batch
     /// @param expiryBlocks how many blocks a priority request may wait
+    /// @param minimumDeposit the smallest deposit in wei (at least 1)
     /// @param genesisAccounts genesis accounts deposits may top up: index, and their
     ///        keccak256(pkX, pkY, owner)
     /// @param genesisKeys see genesisAccounts
@@ -77,17 +87,21 @@ contract Rollup is Groth16Verifier {
         uint8 depth,
         uint32 slots,
         uint64 expiryBlocks,
+        uint256 minimumDeposit,
         uint32[] memory genesisAccounts,
         bytes32[] memory genesisKeys,
         uint32 firstFreeIndex
     ) Groth16Verifier(vk) {
         require(depth >= 2 && depth <= 32 && depth % 2 == 0, "depth must be even, 2 to 32");
-        require(slots > 0, "slots must be positive");
+        require(slots >= DEPOSIT_CHUNKS, "slots must be at least 7 (a deposit takes 7)");
+        require(minimumDeposit > 0 && minimumDeposit < 2 ** 128, "minimum deposit must be in 1 to 2^128 - 1");
+        require(block.chainid < 2 ** 64, "chain id must fit in 64 bits");
         require(genesisAccounts.length == genesisKeys.length, "genesis accounts and keys differ in length");
         operator = msg.sender;
         pubdataBytes = uint256(slots) * CHUNK;
         accountCapacity = uint256(1) << depth;
         priorityExpiryBlocks = expiryBlocks;
+        minDeposit = minimumDeposit;
         stateRoot = genesisRoot;
         for (uint256 i = 0; i < genesisAccounts.length; i++) {
             require(genesisAccounts[i] < firstFreeIndex, "genesis account pos or past firstFreeIndex");
@@ -103,7 +117,7 @@ contract Rollup is Groth16Verifier {
     /// by msg.sender (the address that may later request its full exit).
     /// @return account the new account's index
     function deposit(uint256 pkX, uint256 pkY) external payable returns (uint32 account) {
-        require(onCurve(pkX, pkY), "key is not a Baby Jubjub point");
+        require(validKey(pkX, pkY), "key is not a Baby Jubjub point outside the small-order subgroup");
         require(nextAccountIndex < accountCapacity, "the account tree is full");
         account = nextAccountIndex;
         nextAccountIndex = account + 1;
@@ -121,7 +135,7 @@ contract Rollup is Groth16Verifier {
     }
 
     function _queueDeposit(uint32 account, address owner, uint256 pkX, uint256 pkY) private {
-        require(msg.value > 0, "deposit of nothing");
+        require(msg.value >= minDeposit, "deposit below the minimum");
         require(msg.value < 2 ** 128, "deposit too large");
         uint128 amount = uint128(msg.value);
         bytes memory op = abi.encodePacked(OP_DEPOSIT, account, amount, owner, pkX, pkY, bytes7(0));
@@ -129,11 +143,14 @@ contract Rollup is Groth16Verifier {
         emit DepositRequested(serial, account, owner, amount, pkX, pkY, deadline);
     }
 
-    /// @notice Asks for the whole balance of `account` to be paid to msg.sender, if msg.sender
-    /// owns it (made its first deposit). A request for someone else's account is consumed and
-    /// pays nothing.
-    function requestFullExit(uint32 account) external {
-        require(account < accountCapacity, "account index past the tree");
+    /// @notice Asks for the whole balance of `account` to be paid to msg.sender, its owner (the
+    /// address that made its first deposit, or the genesis owner). (pkX, pkY) is the account's
+    /// key: with msg.sender it must match what the account was created with, so only the owner
+    /// can queue an exit (each request costs the operator three slots).
+    function requestFullExit(uint32 account, uint256 pkX, uint256 pkY) external {
+        bytes32 key = accountKeys[account];
+        require(key != bytes32(0), "unknown account: only accounts created by a deposit or the genesis can exit");
+        require(key == keccak256(abi.encode(pkX, pkY, msg.sender)), "only the account's owner may request its exit");
         // The amount is the balance when the request is executed: only the first 25 bytes are
         // fixed now.
         bytes memory op = abi.encodePacked(OP_FULL_EXIT, account, msg.sender);
@@ -164,7 +181,8 @@ contract Rollup is Groth16Verifier {
         require(priorityStart == priorityHead, "batch does not start at the priority queue's head");
         require(uint256(priorityStart) + priorityCount <= priorityTail, "batch consumes priority requests never made");
 
-        uint256 commitment = uint256(sha256(abi.encodePacked(header, pubdata))) & ((uint256(1) << 253) - 1);
+        uint256 commitment =
+            uint256(sha256(abi.encodePacked(header, uint64(block.chainid), address(this), pubdata))) & ((uint256(1) << 253) - 1);
         require(verifyProof(proof, commitment), "invalid proof");
 
         uint64 consumed = _execute(pubdata, priorityStart);
@@ -236,6 +254,12 @@ contract Rollup is Groth16Verifier {
     }
 
     // ---------------------------------------------------------------- helpers
+
+    /// @notice Whether (x, y) may be an account's key: on Baby Jubjub and not one of the eight
+    /// points of small order (for which one signature would verify for every message).
+    function validKey(uint256 x, uint256 y) public pure returns (bool) {
+        return onCurve(x, y) && x != 0 && y != 0 && x != BJJ_ORDER8_X && x != R - BJJ_ORDER8_X;
+    }
 
     /// @notice Whether (x, y) is on Baby Jubjub (circomlib's form); (0, 0), the empty leaf's
     /// key, is not.

@@ -16,6 +16,10 @@ pub struct RollupRow {
     pub genesis_root: Vec<u8>,
     /// The genesis file as JSON.
     pub genesis: serde_json::Value,
+    /// The base chain's id (0 for a rollup without one).
+    pub chain_id: i64,
+    /// The Rollup contract's address (20 bytes; zero for a rollup without a base chain).
+    pub rollup_address: Vec<u8>,
 }
 
 /// The key of the advisory lock a running sequencer holds, so that a second one refuses to
@@ -28,7 +32,7 @@ impl Db {
         Ok(sqlx::query_as!(
             RollupRow,
             r#"
-            SELECT depth, slots, fee_account, genesis_root, genesis
+            SELECT depth, slots, fee_account, genesis_root, genesis, chain_id, rollup_address
             FROM rollup
             "#
         )
@@ -42,8 +46,8 @@ impl Db {
         let mut tx = self.pool.begin().await?;
         let inserted = sqlx::query!(
             r#"
-            INSERT INTO rollup (depth, slots, fee_account, genesis_root, genesis)
-            VALUES ($1, $2, $3, $4, $5)
+            INSERT INTO rollup (depth, slots, fee_account, genesis_root, genesis, chain_id, rollup_address)
+            VALUES ($1, $2, $3, $4, $5, $6, $7)
             ON CONFLICT (id) DO NOTHING
             "#,
             row.depth,
@@ -51,6 +55,8 @@ impl Db {
             row.fee_account,
             row.genesis_root,
             row.genesis,
+            row.chain_id,
+            row.rollup_address,
         )
         .execute(&mut *tx)
         .await?

@@ -117,6 +117,8 @@ pub struct RollupParams {
     pub slots: u32,
     /// Blocks a priority request may wait.
     pub expiry_blocks: u64,
+    /// The smallest deposit, in wei.
+    pub min_deposit: u128,
     /// Genesis accounts that deposits may top up, with `encode::account_key_hash`.
     pub genesis_accounts: Vec<(u32, B256)>,
     /// The first index no genesis account uses.
@@ -126,22 +128,69 @@ pub struct RollupParams {
 /// Default number of blocks a priority request may wait (about a day of 12-second blocks).
 pub const DEFAULT_EXPIRY_BLOCKS: u64 = 7_200;
 
-/// Deploys a Rollup from `provider`'s account, which becomes its operator.
-pub async fn deploy(provider: &DynProvider, p: &RollupParams) -> Result<Address, L1Error> {
+/// Default smallest deposit: 10^12 wei (a millionth of an ether). Each deposit takes seven
+/// slots of a batch and a leaf of the tree, so a free one would let anyone fill the queue.
+pub const DEFAULT_MIN_DEPOSIT: u128 = 1_000_000_000_000;
+
+/// Slots a deposit takes: a Rollup needs at least this many per batch.
+pub const MIN_SLOTS: u32 = 7;
+
+/// Where a Rollup was deployed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Deployed {
+    /// The contract's address.
+    pub address: Address,
+    /// The block that holds the deployment: nothing of the Rollup's is older, and everything
+    /// from it on (a deposit in the same block included) must be read.
+    pub block: u64,
+    /// The chain's id.
+    pub chain_id: u64,
+}
+
+impl Deployed {
+    /// The deployment's domain: what its signatures and batch commitments name.
+    pub fn domain(&self) -> causeway_protocol::Domain {
+        causeway_protocol::Domain::new(self.chain_id, self.address.into_array())
+    }
+}
+
+/// Deploys a Rollup from `provider`'s account, which becomes its operator. Refuses, before
+/// sending anything, parameters the contract would refuse.
+pub async fn deploy(provider: &DynProvider, p: &RollupParams) -> Result<Deployed, L1Error> {
+    if p.slots < MIN_SLOTS {
+        return Err(L1Error::Invalid(format!(
+            "a Rollup needs at least {MIN_SLOTS} slots per batch (a deposit takes {MIN_SLOTS}), not {}",
+            p.slots
+        )));
+    }
+    if p.min_deposit == 0 {
+        return Err(L1Error::Invalid("the minimum deposit must be at least 1 wei".into()));
+    }
     let (indices, keys): (Vec<u32>, Vec<B256>) = p.genesis_accounts.iter().copied().unzip();
-    let rollup = Rollup::deploy(
+    let chain_id = provider.get_chain_id().await?;
+    let call = Rollup::deploy_builder(
         provider.clone(),
         p.vk,
         p.genesis_root,
         p.depth,
         p.slots,
         p.expiry_blocks,
+        U256::from(p.min_deposit),
         indices,
         keys,
         p.first_free_index,
-    )
-    .await?;
-    Ok(*rollup.address())
+    );
+    let hash = *call.send().await?.tx_hash();
+    let receipt = wait_receipt(provider, hash, RECEIPT_WAIT).await?;
+    if !receipt.status() {
+        return Err(L1Error::Reverted(format!("deployment {hash} reverted in its block")));
+    }
+    let address = receipt
+        .contract_address
+        .ok_or_else(|| L1Error::Rpc(format!("deployment {hash}: the receipt names no contract")))?;
+    let block =
+        receipt.block_number.ok_or_else(|| L1Error::Rpc(format!("deployment {hash}: the receipt names no block")))?;
+    Ok(Deployed { address, block, chain_id })
 }
 
 /// The Rollup at `address`.

@@ -177,16 +177,35 @@ impl Settler {
             self.db.batch(count as i64).await?.map(|b| b.new_root)
         };
         match ours {
-            Some(r) if r.as_slice() == root.as_slice() => Ok(()),
-            Some(r) => Err(SettlerError::Mismatch(format!(
-                "the Rollup's root after batch {count} is {root}, this database's is 0x{}: wrong contract or database",
-                hex::encode(r)
-            ))),
-            None => Err(SettlerError::Mismatch(format!(
-                "the Rollup has {count} batches but this database {}",
-                if count == 0 { "is not initialised" } else { "does not have that many" }
-            ))),
+            Some(r) if r.as_slice() == root.as_slice() => {}
+            Some(r) => {
+                return Err(SettlerError::Mismatch(format!(
+                    "the Rollup's root after batch {count} is {root}, this database's is 0x{}: wrong contract or database",
+                    hex::encode(r)
+                )));
+            }
+            None => {
+                return Err(SettlerError::Mismatch(format!(
+                    "the Rollup has {count} batches but this database {}",
+                    if count == 0 { "is not initialised" } else { "does not have that many" }
+                )));
+            }
         }
+        if let Some(row) = self.db.rollup().await? {
+            // Batches commit to the deployment (chain id, contract): a database sealed for another
+            // one (or for none) makes proofs this contract refuses.
+            let ours = (u64::try_from(row.chain_id).ok(), row.rollup_address.as_slice());
+            if ours != (Some(self.chain_id), self.config.contract.as_slice()) {
+                return Err(SettlerError::Mismatch(format!(
+                    "this database's batches are for chain {} and Rollup 0x{}, not chain {} and {}: start its sequencer with this deployment",
+                    row.chain_id,
+                    hex::encode(&row.rollup_address),
+                    self.chain_id,
+                    self.config.contract
+                )));
+            }
+        }
+        Ok(())
     }
 
     /// Runs passes until `stop` turns true or an error that retrying cannot fix.

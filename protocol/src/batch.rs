@@ -1,6 +1,9 @@
 //! The batch header and the batch commitment: the proof's single public input.
 
-use crate::field::{Fr, fr_from_be_bytes, fr_to_be_bytes};
+use crate::{
+    domain::Domain,
+    field::{Fr, fr_from_be_bytes, fr_to_be_bytes},
+};
 use ark_ff::PrimeField;
 use sha2::{Digest, Sha256};
 
@@ -52,10 +55,16 @@ impl BatchHeader {
     }
 }
 
-/// SHA-256(header ‖ pubdata) with its top three bits cleared, read big-endian as a field
-/// element: what `submitBatch` recomputes with the SHA-256 precompile.
-pub fn commitment(header: &BatchHeader, pubdata: &[u8]) -> Fr {
-    let mut digest: [u8; 32] = Sha256::new().chain_update(header.to_bytes()).chain_update(pubdata).finalize().into();
+/// SHA-256(header ‖ domain ‖ pubdata) with its top three bits cleared, read big-endian as a
+/// field element: what `submitBatch` recomputes with the SHA-256 precompile, taking the domain
+/// (`block.chainid`, `address(this)`) from the chain rather than from calldata.
+pub fn commitment(header: &BatchHeader, domain: &Domain, pubdata: &[u8]) -> Fr {
+    let mut digest: [u8; 32] = Sha256::new()
+        .chain_update(header.to_bytes())
+        .chain_update(domain.to_bytes())
+        .chain_update(pubdata)
+        .finalize()
+        .into();
     digest[0] &= 0x1f;
     Fr::from_be_bytes_mod_order(&digest)
 }

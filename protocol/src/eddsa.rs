@@ -63,6 +63,18 @@ impl Point {
         Fr::from(COEFF_A) * x2 + y2 == Fr::ONE + Fr::from(COEFF_D) * x2 * y2
     }
 
+    /// Whether the point lies in the curve's 8-torsion (the identity, (0, −1) and the points of
+    /// order 4 and 8): for such a key 8·A is the identity, so one signature verifies for every
+    /// message. Equivalently, 4·A has x = 0.
+    pub fn is_small_order(&self) -> bool {
+        self.mul_bigint([8u64]) == Point::IDENTITY
+    }
+
+    /// Whether the point may be an account's key: on the curve and not of small order.
+    pub fn is_valid_key(&self) -> bool {
+        self.is_on_curve() && !self.is_small_order()
+    }
+
     /// The same point on `ark-ed-on-bn254`'s curve (a = 1).
     pub fn to_ark(&self) -> EdwardsAffine {
         EdwardsAffine::new_unchecked(self.x * sqrt_a(), self.y)

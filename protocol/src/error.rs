@@ -51,8 +51,9 @@ pub enum ProtocolError {
     /// A deposit names an index held by another key or owner.
     #[error("account {0} belongs to another key")]
     AccountTaken(AccountIndex),
-    /// A deposit names a public key that is not a curve point.
-    #[error("public key is not a Baby Jubjub point")]
+    /// A key is not a curve point, or is of small order (a key for which one signature
+    /// verifies for every message).
+    #[error("public key is not a Baby Jubjub point outside the small-order subgroup")]
     InvalidPublicKey,
     /// The tree depth is not an even number in 2..=32.
     #[error("tree depth {0} must be even and in 2..=32")]

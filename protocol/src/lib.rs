@@ -8,6 +8,7 @@
 
 pub mod account;
 pub mod batch;
+pub mod domain;
 pub mod eddsa;
 mod error;
 pub mod field;
@@ -21,6 +22,7 @@ pub mod wire;
 
 pub use account::{ACCOUNT_BYTES, Account, AccountIndex, Address};
 pub use batch::{BatchHeader, commitment};
+pub use domain::Domain;
 pub use eddsa::{Point, PrivateKey, PublicKey, Signature};
 pub use error::ProtocolError;
 pub use field::Fr;

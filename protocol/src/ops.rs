@@ -2,6 +2,7 @@
 
 use crate::{
     account::{AccountIndex, Address, address_to_field},
+    domain::Domain,
     eddsa::{PrivateKey, PublicKey, Signature},
     field::Fr,
     poseidon::poseidon,
@@ -92,37 +93,75 @@ pub enum Operation {
     FullExit(FullExit),
 }
 
+/// The first input of a signed message: `domain · 2^8 + type`, where `domain` is
+/// [`Domain::to_field`] (a 224-bit integer), so the message names its deployment.
+pub fn message_tag(domain: &Domain, kind: u8) -> Fr {
+    domain.to_field() * Fr::from(256u64) + Fr::from(kind)
+}
+
 /// The signed message of a transfer or withdrawal:
-/// Poseidon(type, from, to, amount, fee, nonce), where `to` is the payee's index or the
-/// withdrawal address as a 160-bit integer.
-pub fn signed_message(kind: u8, from: AccountIndex, to: Fr, amount: u128, fee: u128, nonce: u32) -> Fr {
-    poseidon(&[Fr::from(kind), Fr::from(from), to, Fr::from(amount), Fr::from(fee), Fr::from(nonce)])
+/// Poseidon(domain · 2^8 + type, from, to, amount, fee, nonce), where `to` is the payee's index
+/// or the withdrawal address as a 160-bit integer.
+pub fn signed_message(
+    domain: &Domain,
+    kind: u8,
+    from: AccountIndex,
+    to: Fr,
+    amount: u128,
+    fee: u128,
+    nonce: u32,
+) -> Fr {
+    poseidon(&[message_tag(domain, kind), Fr::from(from), to, Fr::from(amount), Fr::from(fee), Fr::from(nonce)])
 }
 
 impl Transfer {
-    /// The message the payer signs; also the transfer's hash.
-    pub fn message(&self) -> Fr {
-        signed_message(op_type::TRANSFER, self.from, Fr::from(self.to), self.amount, self.fee, self.nonce)
+    /// The message the payer signs for `domain`; also the transfer's hash.
+    pub fn message(&self, domain: &Domain) -> Fr {
+        signed_message(domain, op_type::TRANSFER, self.from, Fr::from(self.to), self.amount, self.fee, self.nonce)
     }
 
-    /// Builds and signs a transfer.
-    pub fn signed(key: &PrivateKey, from: AccountIndex, to: AccountIndex, amount: u128, fee: u128, nonce: u32) -> Self {
+    /// Builds and signs a transfer for the deployment `domain`.
+    pub fn signed(
+        key: &PrivateKey,
+        domain: &Domain,
+        from: AccountIndex,
+        to: AccountIndex,
+        amount: u128,
+        fee: u128,
+        nonce: u32,
+    ) -> Self {
         let mut t = Transfer { from, to, amount, fee, nonce, signature: placeholder_signature() };
-        t.signature = key.sign(t.message());
+        t.signature = key.sign(t.message(domain));
         t
     }
 }
 
 impl Withdraw {
-    /// The message the payer signs; also the withdrawal's hash.
-    pub fn message(&self) -> Fr {
-        signed_message(op_type::WITHDRAW, self.from, address_to_field(&self.to), self.amount, self.fee, self.nonce)
+    /// The message the payer signs for `domain`; also the withdrawal's hash.
+    pub fn message(&self, domain: &Domain) -> Fr {
+        signed_message(
+            domain,
+            op_type::WITHDRAW,
+            self.from,
+            address_to_field(&self.to),
+            self.amount,
+            self.fee,
+            self.nonce,
+        )
     }
 
-    /// Builds and signs a withdrawal.
-    pub fn signed(key: &PrivateKey, from: AccountIndex, to: Address, amount: u128, fee: u128, nonce: u32) -> Self {
+    /// Builds and signs a withdrawal for the deployment `domain`.
+    pub fn signed(
+        key: &PrivateKey,
+        domain: &Domain,
+        from: AccountIndex,
+        to: Address,
+        amount: u128,
+        fee: u128,
+        nonce: u32,
+    ) -> Self {
         let mut w = Withdraw { from, to, amount, fee, nonce, signature: placeholder_signature() };
-        w.signature = key.sign(w.message());
+        w.signature = key.sign(w.message(domain));
         w
     }
 }

@@ -4,6 +4,7 @@
 use crate::{
     account::{Account, AccountIndex},
     batch::{BatchHeader, commitment},
+    domain::Domain,
     eddsa::verify,
     error::ProtocolError,
     field::Fr,
@@ -56,6 +57,8 @@ pub struct Checked {
 pub struct BatchTransition {
     /// The header committed to by the proof.
     pub header: BatchHeader,
+    /// The deployment the batch is for (part of the commitment).
+    pub domain: Domain,
     /// Slots in the batch.
     pub slots: usize,
     /// The applied operations, in slot order (padding Noops included).
@@ -73,7 +76,7 @@ pub struct BatchTransition {
 impl BatchTransition {
     /// The single public input of the batch proof.
     pub fn commitment(&self) -> Fr {
-        commitment(&self.header, &self.pubdata)
+        commitment(&self.header, &self.domain, &self.pubdata)
     }
 }
 
@@ -91,14 +94,20 @@ pub enum Signatures {
 #[derive(Clone, Debug)]
 pub struct Ledger {
     capacity: u64,
+    domain: Domain,
     accounts: HashMap<AccountIndex, Account>,
 }
 
 impl Ledger {
-    /// An empty ledger of 2^depth accounts.
-    pub fn new(depth: u32) -> Result<Self, ProtocolError> {
+    /// An empty ledger of 2^depth accounts, whose signatures are for the deployment `domain`.
+    pub fn new(depth: u32, domain: Domain) -> Result<Self, ProtocolError> {
         crate::tree::check_depth(depth)?;
-        Ok(Self { capacity: 1u64 << depth, accounts: HashMap::new() })
+        Ok(Self { capacity: 1u64 << depth, domain, accounts: HashMap::new() })
+    }
+
+    /// The deployment whose signatures this ledger accepts.
+    pub fn domain(&self) -> &Domain {
+        &self.domain
     }
 
     /// The account at `index` ([`Account::EMPTY`] if unused).
@@ -159,7 +168,7 @@ impl Ledger {
         match *op {
             Operation::Noop => {}
             Operation::Deposit(d) => {
-                if !d.pubkey.is_on_curve() {
+                if !d.pubkey.is_valid_key() {
                     return Err(ProtocolError::InvalidPublicKey);
                 }
                 self.check_index(d.account)?;
@@ -176,7 +185,7 @@ impl Ledger {
                 check_floats(t.amount, t.fee)?;
                 let mut from = self.existing(t.from)?;
                 let mut to = self.existing(t.to)?;
-                let ok = signed(&from.pubkey, &|| t.message(), &t.signature);
+                let ok = signed(&from.pubkey, &|| t.message(&self.domain), &t.signature);
                 debit(&mut from, t.amount, t.fee, t.nonce, ok)?;
                 changes.push((t.from, from));
                 if t.to == t.from {
@@ -189,7 +198,7 @@ impl Ledger {
             Operation::Withdraw(w) => {
                 check_floats(w.amount, w.fee)?;
                 let mut from = self.existing(w.from)?;
-                let ok = signed(&from.pubkey, &|| w.message(), &w.signature);
+                let ok = signed(&from.pubkey, &|| w.message(&self.domain), &w.signature);
                 debit(&mut from, w.amount, w.fee, w.nonce, ok)?;
                 changes.push((w.from, from));
                 fee = w.fee;
@@ -217,9 +226,14 @@ pub struct State {
 }
 
 impl State {
-    /// An empty state of 2^depth accounts.
-    pub fn new(depth: u32) -> Result<Self, ProtocolError> {
-        Ok(Self { tree: MerkleTree::new(depth, Account::EMPTY.leaf_hash())?, ledger: Ledger::new(depth)? })
+    /// An empty state of 2^depth accounts for the deployment `domain`.
+    pub fn new(depth: u32, domain: Domain) -> Result<Self, ProtocolError> {
+        Ok(Self { tree: MerkleTree::new(depth, Account::EMPTY.leaf_hash())?, ledger: Ledger::new(depth, domain)? })
+    }
+
+    /// The deployment whose signatures and batches this state accepts.
+    pub fn domain(&self) -> &Domain {
+        self.ledger.domain()
     }
 
     /// Tree depth in bits.
@@ -369,7 +383,8 @@ impl State {
         let priority_count = applied.iter().filter(|a| a.op.is_priority()).count() as u32;
         let header =
             BatchHeader { number, old_root, new_root: self.root(), priority_start, priority_count, fee_account };
-        Ok(BatchTransition { header, slots, ops: applied, slot_updates, fee_update, pubdata })
+        let domain = *self.domain();
+        Ok(BatchTransition { header, domain, slots, ops: applied, slot_updates, fee_update, pubdata })
     }
 }
 

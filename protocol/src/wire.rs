@@ -4,6 +4,7 @@
 
 use crate::{
     account::{Account, AccountIndex, Address},
+    domain::Domain,
     eddsa::{PublicKey, Signature},
     error::ProtocolError,
     field::{Fr, fr_to_be_bytes},
@@ -172,11 +173,12 @@ impl SignedTx {
         }
     }
 
-    /// The transaction hash: its signed message, as 0x-prefixed 32-byte big-endian hex.
-    pub fn hash(&self) -> String {
+    /// The transaction hash: its signed message for `domain`, as 0x-prefixed 32-byte big-endian
+    /// hex.
+    pub fn hash(&self, domain: &Domain) -> String {
         let message: Fr = match self.operation() {
-            Operation::Transfer(t) => t.message(),
-            Operation::Withdraw(w) => w.message(),
+            Operation::Transfer(t) => t.message(domain),
+            Operation::Withdraw(w) => w.message(domain),
             _ => unreachable!("a signed transaction is a transfer or a withdrawal"),
         };
         to_hex(&fr_to_be_bytes(&message))
@@ -212,11 +214,14 @@ pub struct Genesis {
 impl Genesis {
     /// Builds the genesis state, refusing duplicate or out-of-range indices and a missing fee
     /// account. The same file always gives the same root.
-    pub fn state(&self) -> Result<State, ProtocolError> {
-        let mut s = State::new(self.depth)?;
+    pub fn state(&self, domain: Domain) -> Result<State, ProtocolError> {
+        let mut s = State::new(self.depth, domain)?;
         for a in &self.accounts {
             if !s.account(a.index).is_empty() {
                 return Err(ProtocolError::AccountTaken(a.index));
+            }
+            if !a.public_key.0.is_valid_key() {
+                return Err(ProtocolError::InvalidPublicKey);
             }
             let account = Account { pubkey: a.public_key.0, balance: a.balance.0, nonce: 0, owner: a.owner.0 };
             s.proof(a.index)?;

@@ -3,7 +3,8 @@
 
 use causeway_circuits::CircuitParams;
 use causeway_protocol::{
-    Account, BatchTransition, Deposit, FullExit, Operation, PrivateKey, ProtocolError, State, Transfer, Withdraw,
+    Account, BatchTransition, Deposit, Domain, FullExit, Operation, PrivateKey, ProtocolError, State, Transfer,
+    Withdraw,
 };
 
 /// Slots the every-type sample needs: deposit 7 + transfer 1 + withdraw 2 + full exit 3.
@@ -17,9 +18,10 @@ pub fn sample_key(i: u32) -> PrivateKey {
     PrivateKey(k)
 }
 
-/// Genesis: accounts 0 (operator) to `accounts - 1`, each holding 10^21 wei.
-pub fn sample_genesis(depth: u32, accounts: u32) -> Result<State, ProtocolError> {
-    let mut s = State::new(depth)?;
+/// Genesis: accounts 0 (operator) to `accounts - 1`, each holding 10^21 wei, for the deployment
+/// `domain`.
+pub fn sample_genesis(depth: u32, accounts: u32, domain: Domain) -> Result<State, ProtocolError> {
+    let mut s = State::new(depth, domain)?;
     for i in 0..accounts {
         let owner = [(i % 251) as u8 + 1; 20];
         s.insert(i, Account { pubkey: sample_key(i).public_key(), balance: 10u128.pow(21), nonce: 0, owner })?;
@@ -27,12 +29,13 @@ pub fn sample_genesis(depth: u32, accounts: u32) -> Result<State, ProtocolError>
     Ok(s)
 }
 
-/// A full batch: one deposit, withdrawal and full exit, then transfers in every other slot.
-pub fn sample_batch(params: CircuitParams) -> Result<BatchTransition, ProtocolError> {
+/// A full batch for `domain`: one deposit, withdrawal and full exit, then transfers in every
+/// other slot.
+pub fn sample_batch(params: CircuitParams, domain: Domain) -> Result<BatchTransition, ProtocolError> {
     if params.slots < SAMPLE_MIN_SLOTS {
         return Err(ProtocolError::BatchFull { needed: SAMPLE_MIN_SLOTS, slots: params.slots });
     }
-    let mut s = sample_genesis(params.depth, 4)?;
+    let mut s = sample_genesis(params.depth, 4, domain)?;
     let new_account = 4;
     let mut ops = vec![
         Operation::Deposit(Deposit {
@@ -41,12 +44,28 @@ pub fn sample_batch(params: CircuitParams) -> Result<BatchTransition, ProtocolEr
             owner: [0x44; 20],
             amount: 10u128.pow(18),
         }),
-        Operation::Withdraw(Withdraw::signed(&sample_key(2), 2, [0xee; 20], 5 * 10u128.pow(17), 10u128.pow(12), 0)),
+        Operation::Withdraw(Withdraw::signed(
+            &sample_key(2),
+            &domain,
+            2,
+            [0xee; 20],
+            5 * 10u128.pow(17),
+            10u128.pow(12),
+            0,
+        )),
         Operation::FullExit(FullExit { account: 3, owner: [4; 20] }),
     ];
     let mut nonce = 0;
     while ops.iter().map(Operation::slots).sum::<usize>() < params.slots {
-        ops.push(Operation::Transfer(Transfer::signed(&sample_key(1), 1, 2, 10u128.pow(15), 10u128.pow(10), nonce)));
+        ops.push(Operation::Transfer(Transfer::signed(
+            &sample_key(1),
+            &domain,
+            1,
+            2,
+            10u128.pow(15),
+            10u128.pow(10),
+            nonce,
+        )));
         nonce += 1;
     }
     s.apply_batch(1, 0, params.slots, 0, &ops)
@@ -55,7 +74,7 @@ pub fn sample_batch(params: CircuitParams) -> Result<BatchTransition, ProtocolEr
 /// The genesis file of [`sample_genesis`] (development only: sample keys are public).
 pub fn sample_genesis_file(depth: u32, accounts: u32) -> Result<causeway_protocol::wire::Genesis, ProtocolError> {
     use causeway_protocol::wire::{Amount, Genesis, GenesisAccount, HexAddress, PackedKey};
-    let state = sample_genesis(depth, accounts)?;
+    let state = sample_genesis(depth, accounts, Domain::default())?;
     let mut list: Vec<GenesisAccount> = state
         .accounts()
         .map(|(index, a)| GenesisAccount {

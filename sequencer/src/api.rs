@@ -29,6 +29,7 @@ pub fn router(shared: Arc<Shared>) -> Router {
         .route("/v1/txs/{hash}", get(tx_status))
         .route("/v1/accounts/{index}", get(account_by_index))
         .route("/v1/accounts/by-key/{key}", get(account_by_key))
+        .route("/v1/rollup", get(rollup_info))
         .route("/v1/batches", get(batches))
         .route("/v1/batches/{number}", get(batch))
         .route("/v1/batches/{number}/proof", get(batch_proof))
@@ -69,8 +70,8 @@ struct Prepared {
 
 fn prepare(shared: &Shared, tx: SignedTx) -> Result<Prepared, ApiError> {
     let (from, message, signature) = match tx.operation() {
-        Operation::Transfer(t) => (t.from, t.message(), t.signature),
-        Operation::Withdraw(w) => (w.from, w.message(), w.signature),
+        Operation::Transfer(t) => (t.from, t.message(&shared.params.domain), t.signature),
+        Operation::Withdraw(w) => (w.from, w.message(&shared.params.domain), w.signature),
         _ => unreachable!("submissions are transfers or withdrawals"),
     };
     let key: PublicKey = {
@@ -263,15 +264,30 @@ async fn account_by_index(
     account_json(index, Some(accepted), &shared).map(Json)
 }
 
+/// Every account holding the key, in index order, each with its owner: anyone can deposit with
+/// any key, so a client picks the account whose owner it trusts (a wallet: its own address).
 async fn account_by_key(State(shared): State<Arc<Shared>>, Path(key): Path<String>) -> Result<Json<Value>, ApiError> {
     let packed = parse_hex32(&key, "public key")?;
     PublicKey::unpack(&packed).ok_or_else(|| ApiError::malformed("not a packed Baby Jubjub point"))?;
-    let (index, accepted) = {
+    let found: Vec<(AccountIndex, Account)> = {
         let view = shared.accepted.read().unwrap_or_else(|e| e.into_inner());
-        let index = *view.by_key.get(&packed).ok_or_else(|| ApiError::not_found("no account with this key"))?;
-        (index, view.ledger.account(index))
+        let indices = view.by_key.get(&packed).ok_or_else(|| ApiError::not_found("no account with this key"))?;
+        indices.iter().map(|i| (*i, view.ledger.account(*i))).collect()
     };
-    account_json(index, Some(accepted), &shared).map(Json)
+    let accounts = found.into_iter().map(|(i, a)| account_json(i, Some(a), &shared)).collect::<Result<Vec<_>, _>>()?;
+    Ok(Json(json!({ "public_key": hex0x(&packed), "accounts": accounts })))
+}
+
+/// The rollup's fixed parameters and its deployment domain, which every signature covers.
+async fn rollup_info(State(shared): State<Arc<Shared>>) -> Json<Value> {
+    let p = shared.params;
+    Json(json!({
+        "chain_id": p.domain.chain_id,
+        "rollup": hex0x(&p.domain.rollup),
+        "depth": p.depth,
+        "slots": p.slots,
+        "fee_account": p.fee_account,
+    }))
 }
 
 fn batch_json(b: &BatchRow) -> Value {

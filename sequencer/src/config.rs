@@ -45,6 +45,10 @@ pub struct SequencerConfig {
     pub db_connections: u32,
     /// The base chain to read deposits and full exits from (none: no L1 watcher).
     pub l1: Option<crate::watcher::L1Config>,
+    /// The deployment (chain id, Rollup address) whose signatures the rollup takes; fixed when
+    /// the database is initialised, checked against it later. A rollup without a base chain
+    /// uses the default (chain 0, the zero address).
+    pub domain: causeway_protocol::Domain,
 }
 
 impl SequencerConfig {
@@ -62,6 +66,7 @@ impl SequencerConfig {
             max_prove_attempts: DEFAULT_MAX_PROVE_ATTEMPTS,
             db_connections: DEFAULT_DB_CONNECTIONS,
             l1: None,
+            domain: causeway_protocol::Domain::default(),
         }
     }
 }

@@ -26,13 +26,13 @@ pub use sealer::SealCriterion;
 
 use causeway_db::{Db, rollup::RollupRow};
 use causeway_protocol::{
-    Account, AccountIndex, Ledger, State,
+    Account, AccountIndex, Domain, Ledger, State,
     field::{fr_from_be_bytes, fr_to_be_bytes},
     pubdata::MAX_OP_CHUNKS,
     wire::Genesis,
 };
 use std::{
-    collections::HashMap,
+    collections::{BTreeSet, HashMap},
     net::SocketAddr,
     sync::{
         Arc, RwLock,
@@ -56,6 +56,8 @@ pub struct Params {
     pub slots: usize,
     /// The operator's fee account.
     pub fee_account: AccountIndex,
+    /// The deployment whose signatures and batches this rollup takes.
+    pub domain: Domain,
 }
 
 /// The accepted state as readers see it: committed transactions only.
@@ -63,19 +65,24 @@ pub struct Params {
 pub struct AcceptedView {
     /// Accounts.
     pub ledger: Ledger,
-    /// Account index by packed public key.
-    pub by_key: HashMap<[u8; 32], AccountIndex>,
+    /// Every account holding a packed public key, in index order. Anyone can deposit with any
+    /// key, so a key may name several accounts with different owners: nothing resolves a key
+    /// to one account.
+    pub by_key: HashMap<[u8; 32], BTreeSet<AccountIndex>>,
 }
 
 impl AcceptedView {
     fn replace(&mut self, ledger: Ledger) {
-        self.by_key = ledger.accounts().map(|(i, a)| (a.pubkey.pack(), i)).collect();
+        self.by_key = HashMap::new();
+        for (i, a) in ledger.accounts() {
+            self.by_key.entry(a.pubkey.pack()).or_default().insert(i);
+        }
         self.ledger = ledger;
     }
 
     fn set(&mut self, index: AccountIndex, account: Account) {
         if self.ledger.account(index).is_empty() && !account.is_empty() {
-            self.by_key.insert(account.pubkey.pack(), index);
+            self.by_key.entry(account.pubkey.pack()).or_default().insert(index);
         }
         let _ = self.ledger.insert(index, account);
     }
@@ -107,10 +114,18 @@ pub struct Sequencer {
     _lock: causeway_db::PgConnection,
 }
 
+/// The domain a rollup row stores.
+pub fn row_domain(row: &RollupRow) -> Result<Domain, SequencerError> {
+    let chain_id = u64::try_from(row.chain_id).map_err(|_| SequencerError::Inconsistent("chain id".into()))?;
+    let rollup =
+        row.rollup_address.as_slice().try_into().map_err(|_| SequencerError::Inconsistent("rollup address".into()))?;
+    Ok(Domain::new(chain_id, rollup))
+}
+
 fn genesis_state(row: &RollupRow) -> Result<State, SequencerError> {
     let genesis: Genesis = serde_json::from_value(row.genesis.clone())
         .map_err(|e| SequencerError::Genesis(format!("stored genesis: {e}")))?;
-    genesis.state().map_err(|e| SequencerError::Genesis(e.to_string()))
+    genesis.state(row_domain(row)?).map_err(|e| SequencerError::Genesis(e.to_string()))
 }
 
 /// Initialises the database from the genesis file, or checks the file and flags against it.
@@ -121,7 +136,7 @@ async fn rollup_row(db: &Db, config: &SequencerConfig) -> Result<RollupRow, Sequ
                 .map_err(|e| SequencerError::Genesis(format!("cannot read {}: {e}", path.display())))?;
             let genesis: Genesis =
                 serde_json::from_str(&text).map_err(|e| SequencerError::Genesis(format!("{}: {e}", path.display())))?;
-            let state = genesis.state().map_err(|e| SequencerError::Genesis(e.to_string()))?;
+            let state = genesis.state(config.domain).map_err(|e| SequencerError::Genesis(e.to_string()))?;
             Some((genesis, state))
         }
         None => None,
@@ -133,6 +148,13 @@ async fn rollup_row(db: &Db, config: &SequencerConfig) -> Result<RollupRow, Sequ
             return Err(SequencerError::Genesis(
                 "the genesis file differs from the one this database was started with".into(),
             ));
+        }
+        let stored = row_domain(&row)?;
+        if stored != config.domain {
+            return Err(SequencerError::Genesis(format!(
+                "this database serves the deployment {stored}, not {} (a database belongs to one deployment)",
+                config.domain
+            )));
         }
         if let Some(slots) = config.slots
             && slots as i64 != i64::from(row.slots)
@@ -156,6 +178,9 @@ async fn rollup_row(db: &Db, config: &SequencerConfig) -> Result<RollupRow, Sequ
         fee_account: i64::from(genesis.fee_account),
         genesis_root: fr_to_be_bytes(&state.root()).to_vec(),
         genesis: serde_json::to_value(&genesis).map_err(|e| SequencerError::Genesis(e.to_string()))?,
+        chain_id: i64::try_from(config.domain.chain_id)
+            .map_err(|_| SequencerError::Genesis(format!("chain id {} is too large", config.domain.chain_id)))?,
+        rollup_address: config.domain.rollup.to_vec(),
     };
     let accounts: Vec<(i64, Vec<u8>)> = state.accounts().map(|(i, a)| (i64::from(i), a.to_bytes().to_vec())).collect();
     db.init_rollup(&row, &accounts).await?;
@@ -166,7 +191,7 @@ async fn rollup_row(db: &Db, config: &SequencerConfig) -> Result<RollupRow, Sequ
 
 /// Loads the sealed state and checks its root against the newest batch (or genesis).
 async fn sealed_state(db: &Db, row: &RollupRow, depth: u32) -> Result<(State, i64, i64), SequencerError> {
-    let mut state = State::new(depth).map_err(|e| SequencerError::Genesis(e.to_string()))?;
+    let mut state = State::new(depth, row_domain(row)?).map_err(|e| SequencerError::Genesis(e.to_string()))?;
     for (i, bytes) in db.sealed_accounts().await? {
         let index =
             AccountIndex::try_from(i).map_err(|_| SequencerError::Inconsistent(format!("account index {i}")))?;
@@ -203,6 +228,7 @@ impl Sequencer {
             slots: usize::try_from(row.slots).map_err(|_| SequencerError::Inconsistent("slots".into()))?,
             fee_account: AccountIndex::try_from(row.fee_account)
                 .map_err(|_| SequencerError::Inconsistent("fee account".into()))?,
+            domain: row_domain(&row)?,
         };
         let (sealed, sealed_number, last_seq) = sealed_state(&db, &row, depth).await?;
         let proved = ProvedState::recover(&db, &sealed).await?;

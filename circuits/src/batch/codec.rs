@@ -1,44 +1,20 @@
 //! A compact binary encoding of [`BatchWitness`], so a sequencer can store a sealed batch's
 //! witness and a prover on another machine can read it back.
 //!
-//! Version byte, header (88 bytes), pubdata (u32 length, bytes), slots (u32 count; per slot:
-//! kind byte, signature flag and 64 packed bytes, two leaf updates), then the fee update. A leaf
+//! Version byte, header (88 bytes), domain (28 bytes: chain id u64, rollup address), pubdata (u32 length, bytes), slots (u32 count; per slot:
+//! flags byte (a 6-bit mask, see `SlotFlags::mask`), signature flag and 64 packed bytes, two leaf updates), then the fee update. A leaf
 //! update is the index (u32), the accounts before and after (104 bytes each), the level count
 //! (u8) and three 32-byte siblings per level. Integers are big-endian.
 
-use super::{BatchWitness, SlotKind, SlotWitness};
+use super::{BatchWitness, SlotFlags, SlotWitness};
 use causeway_protocol::{
-    ACCOUNT_BYTES, Account, BatchHeader, LeafUpdate, MerkleProof, Signature,
+    ACCOUNT_BYTES, Account, BatchHeader, Domain, LeafUpdate, MerkleProof, Signature,
     batch::HEADER_BYTES,
+    domain::DOMAIN_BYTES,
     field::{fr_from_be_bytes, fr_to_be_bytes},
 };
 
-const VERSION: u8 = 1;
-
-impl SlotKind {
-    fn code(self) -> u8 {
-        match self {
-            SlotKind::Noop => 0,
-            SlotKind::Deposit => 1,
-            SlotKind::Transfer => 2,
-            SlotKind::Withdraw => 3,
-            SlotKind::FullExit => 4,
-            SlotKind::Continuation => 5,
-        }
-    }
-
-    fn from_code(code: u8) -> Option<Self> {
-        Some(match code {
-            0 => SlotKind::Noop,
-            1 => SlotKind::Deposit,
-            2 => SlotKind::Transfer,
-            3 => SlotKind::Withdraw,
-            4 => SlotKind::FullExit,
-            5 => SlotKind::Continuation,
-            _ => return None,
-        })
-    }
-}
+const VERSION: u8 = 2;
 
 fn put_update(out: &mut Vec<u8>, u: &LeafUpdate) {
     out.extend(u.index.to_be_bytes());
@@ -94,11 +70,12 @@ impl BatchWitness {
     pub fn to_bytes(&self) -> Vec<u8> {
         let mut out = vec![VERSION];
         out.extend(self.header.to_bytes());
+        out.extend(self.domain.to_bytes());
         out.extend((self.pubdata.len() as u32).to_be_bytes());
         out.extend(&self.pubdata);
         out.extend((self.slots.len() as u32).to_be_bytes());
         for slot in &self.slots {
-            out.push(slot.kind.code());
+            out.push(slot.flags.mask());
             match &slot.signature {
                 Some(sig) => {
                     out.push(1);
@@ -121,21 +98,22 @@ impl BatchWitness {
             return None;
         }
         let header = BatchHeader::from_bytes(r.take(HEADER_BYTES)?)?;
+        let domain = Domain::from_bytes(r.take(DOMAIN_BYTES)?)?;
         let len = r.u32()? as usize;
         let pubdata = r.take(len)?.to_vec();
         let count = r.u32()? as usize;
         let mut slots = Vec::with_capacity(count.min(bytes.len()));
         for _ in 0..count {
-            let kind = SlotKind::from_code(r.u8()?)?;
+            let flags = SlotFlags::from_mask(r.u8()?)?;
             let signature = match r.u8()? {
                 0 => None,
                 1 => Some(Signature::unpack(r.take(64)?.try_into().ok()?)?),
                 _ => return None,
             };
             let updates = [r.update()?, r.update()?];
-            slots.push(SlotWitness { kind, signature, updates });
+            slots.push(SlotWitness { flags, signature, updates });
         }
         let fee_update = r.update()?;
-        r.0.is_empty().then_some(Self { header, pubdata, slots, fee_update })
+        r.0.is_empty().then_some(Self { header, domain, pubdata, slots, fee_update })
     }
 }

@@ -7,21 +7,25 @@
 //! go to the operator's account, and the header and pubdata are hashed with SHA-256 into the
 //! one public input.
 
-use super::{BatchWitness, CircuitParams, SlotKind};
+use super::{BatchWitness, CircuitParams, SlotFlags};
 use crate::gadgets::{
     Bit, ConstraintF, FrVar,
-    bits::{alloc_bits, be_bytes_of, be_field_bits, enforce_zero_if, pack_le, range_check},
+    bits::{alloc_bits, be_bytes_of, be_field_bits, enforce_zero_if, is_less_than_constant, pack_le, range_check},
     eddsa::{PointVar, SignatureVar, verify_if},
     merkle::PathVar,
     poseidon::poseidon,
     sha256::sha256,
 };
-use ark_ff::Field;
+use ark_ff::{AdditiveGroup, Field, PrimeField};
 use ark_r1cs_std::{fields::FieldVar, prelude::*};
-use ark_relations::gr1cs::{ConstraintSynthesizer, ConstraintSystemRef, SynthesisError};
+use ark_relations::{
+    gr1cs::{ConstraintSynthesizer, ConstraintSystemRef, SynthesisError},
+    ns,
+};
 use causeway_protocol::{
     Account, LeafUpdate, Point, Signature,
     account::address_to_field,
+    domain::DOMAIN_BYTES,
     float::{AMOUNT, FEE, FloatFormat},
     ops::op_type,
     pubdata::{CHUNK_BYTES, MAX_OP_CHUNKS, chunks_of, layout},
@@ -137,7 +141,10 @@ impl UpdateVar {
             nonce: self.before.nonce.clone(),
             owner: self.before.owner.clone(),
         };
-        range_check(&after.balance, 128)?;
+        {
+            let _rule = ns!(self.index.cs(), "credit_balance_range");
+            range_check(&after.balance, 128)?;
+        }
         m.charge("range_checks");
         self.apply(root, &after, m)
     }
@@ -147,7 +154,11 @@ impl UpdateVar {
         let old_leaf = self.before.leaf()?;
         let new_leaf = after.leaf()?;
         m.charge("leaf_hashes");
-        self.path.root(&old_leaf)?.enforce_equal(root)?;
+        let old_root = self.path.root(&old_leaf)?;
+        {
+            let _rule = ns!(root.cs(), "old_leaf_in_root");
+            old_root.enforce_equal(root)?;
+        }
         let new_root = self.path.root(&new_leaf)?;
         m.charge("merkle");
         Ok(new_root)
@@ -175,7 +186,9 @@ fn be_bytes_bits(x: &FrVar) -> Result<Vec<Bit>, SynthesisError> {
 }
 
 impl BatchCircuit {
-    /// Synthesises the circuit, adding the constraints of each part to `breakdown`.
+    /// Synthesises the circuit, adding the constraints of each part to `breakdown`. Every rule is
+    /// enforced inside a gr1cs namespace named after it, so that `which_is_unsatisfied` names the
+    /// rule a witness breaks.
     pub fn synthesize(
         &self,
         cs: ConstraintSystemRef<ConstraintF>,
@@ -201,6 +214,10 @@ impl BatchCircuit {
         let priority_count = alloc_bits(cs.clone(), header.map(|h| ConstraintF::from(h.priority_count)), 32)?;
         let fee_account = alloc_bits(cs.clone(), header.map(|h| ConstraintF::from(h.fee_account)), 32)?;
         let old_root = witness(&cs, header.map(|h| h.old_root))?;
+        // The deployment (chain id ‖ rollup address, 224 bits): hashed into the commitment, where
+        // the contract supplies its own, and into every signed message.
+        let domain_bits = alloc_bits(cs.clone(), w.map(|w| w.domain.to_field()), DOMAIN_BYTES * 8)?;
+        let domain_tag = pack_le(&domain_bits) * ConstraintF::from(256u64);
         m.charge("pubdata");
 
         let mut root = old_root.clone();
@@ -214,22 +231,28 @@ impl BatchCircuit {
                 .map(|i| pubdata.get(j * CHUNK_BYTES * 8 + i).cloned().unwrap_or(Bit::FALSE))
                 .collect();
             let field = |start: usize, len: usize| be_field_bits(&view, start, len);
-            let kind = slot.map(|s| s.kind);
-            let is = |k: SlotKind| flag(&cs, kind.map(|x| x == k));
+            let flags = slot.map(|s| s.flags);
+            let is = |f: fn(&SlotFlags) -> bool| flag(&cs, flags.as_ref().map(f));
             let (f_noop, f_dep, f_tr, f_wd, f_fe, f_cont) = (
-                is(SlotKind::Noop)?,
-                is(SlotKind::Deposit)?,
-                is(SlotKind::Transfer)?,
-                is(SlotKind::Withdraw)?,
-                is(SlotKind::FullExit)?,
-                is(SlotKind::Continuation)?,
+                is(|f| f.noop)?,
+                is(|f| f.deposit)?,
+                is(|f| f.transfer)?,
+                is(|f| f.withdraw)?,
+                is(|f| f.full_exit)?,
+                is(|f| f.continuation)?,
             );
             let [noop, dep, tr, wd, fe, cont] =
                 [&f_noop, &f_dep, &f_tr, &f_wd, &f_fe, &f_cont].map(|b| FrVar::from((*b).clone()));
-            (&noop + &dep + &tr + &wd + &fe + &cont).enforce_equal(&FrVar::one())?;
+            {
+                let _rule = ns!(cs, "one_hot_flags");
+                (&noop + &dep + &tr + &wd + &fe + &cont).enforce_equal(&FrVar::one())?;
+            }
 
             // Chunk accounting: a slot continues an operation exactly while chunks remain.
-            remaining.is_neq(&FrVar::zero())?.enforce_equal(&f_cont)?;
+            {
+                let _rule = ns!(cs, "continuation_flag");
+                remaining.is_neq(&FrVar::zero())?.enforce_equal(&f_cont)?;
+            }
             let extra = |k: u8| ConstraintF::from(chunks_of(k).unwrap_or(1) as u64 - 1);
             remaining = &remaining - &cont
                 + &dep * extra(op_type::DEPOSIT)
@@ -240,19 +263,31 @@ impl BatchCircuit {
                 + &tr * code(op_type::TRANSFER)
                 + &wd * code(op_type::WITHDRAW)
                 + &fe * code(op_type::FULL_EXIT);
-            enforce_zero_if(&(FrVar::one() - &cont), &(pack_le(&field(layout::TYPE, 1)) - &type_code))?;
+            {
+                let _rule = ns!(cs, "type_byte");
+                enforce_zero_if(&(FrVar::one() - &cont), &(pack_le(&field(layout::TYPE, 1)) - &type_code))?;
+            }
             // Padding is zero.
-            enforce_zero_if(&noop, &pack_le(&field(1, CHUNK_BYTES - 1)))?;
+            {
+                let _rule = ns!(cs, "noop_padding");
+                enforce_zero_if(&noop, &pack_le(&field(1, CHUNK_BYTES - 1)))?;
+            }
             let dep_end = layout::DEPOSIT_PK_Y + 32;
-            enforce_zero_if(
-                &dep,
-                &pack_le(&field(dep_end, chunks_of(op_type::DEPOSIT).unwrap_or(1) * CHUNK_BYTES - dep_end)),
-            )?;
+            {
+                let _rule = ns!(cs, "deposit_padding");
+                enforce_zero_if(
+                    &dep,
+                    &pack_le(&field(dep_end, chunks_of(op_type::DEPOSIT).unwrap_or(1) * CHUNK_BYTES - dep_end)),
+                )?;
+            }
             let exit_end = layout::EXIT_AMOUNT + 16;
-            enforce_zero_if(
-                &fe,
-                &pack_le(&field(exit_end, chunks_of(op_type::FULL_EXIT).unwrap_or(1) * CHUNK_BYTES - exit_end)),
-            )?;
+            {
+                let _rule = ns!(cs, "full_exit_padding");
+                enforce_zero_if(
+                    &fe,
+                    &pack_le(&field(exit_end, chunks_of(op_type::FULL_EXIT).unwrap_or(1) * CHUNK_BYTES - exit_end)),
+                )?;
+            }
 
             // Fields. Every operation keeps its first account at bytes 1..5.
             let account_field = pack_le(&field(layout::TRANSFER_FROM, 4));
@@ -264,8 +299,8 @@ impl BatchCircuit {
             let wd_to = pack_le(&field(layout::WITHDRAW_TO, 20));
             let dep_amount = pack_le(&field(layout::DEPOSIT_AMOUNT, 16));
             let dep_owner = pack_le(&field(layout::DEPOSIT_OWNER, 20));
-            let dep_pk =
-                PointVar { x: pack_le(&field(layout::DEPOSIT_PK_X, 32)), y: pack_le(&field(layout::DEPOSIT_PK_Y, 32)) };
+            let (dep_x_bits, dep_y_bits) = (field(layout::DEPOSIT_PK_X, 32), field(layout::DEPOSIT_PK_Y, 32));
+            let dep_pk = PointVar { x: pack_le(&dep_x_bits), y: pack_le(&dep_y_bits) };
             let exit_owner = pack_le(&field(layout::EXIT_OWNER, 20));
             let exit_amount = pack_le(&field(layout::EXIT_AMOUNT, 16));
             m.charge("pubdata");
@@ -274,8 +309,14 @@ impl BatchCircuit {
             let b = UpdateVar::new_witness(&cs, depth, slot.map(|s| &s.updates[1]))?;
             let empty_a = FrVar::from(a.before.is_empty()?);
             let empty_b = FrVar::from(b.before.is_empty()?);
-            enforce_zero_if(&(&dep + &tr + &wd + &fe), &(&a.index - &account_field))?;
-            enforce_zero_if(&tr, &(&b.index - &tr_to))?;
+            {
+                let _rule = ns!(cs, "account_index");
+                enforce_zero_if(&(&dep + &tr + &wd + &fe), &(&a.index - &account_field))?;
+            }
+            {
+                let _rule = ns!(cs, "payee_index");
+                enforce_zero_if(&tr, &(&b.index - &tr_to))?;
+            }
 
             let tr_amount = &tr * &tr_amount;
             let tr_fee = &tr * &tr_fee;
@@ -284,12 +325,16 @@ impl BatchCircuit {
             let dep_amount = &dep * &dep_amount;
             m.charge("operations");
 
-            // Signed operations: an existing payer's key signs (type, from, to, amount, fee, nonce).
+            // Signed operations: an existing payer's key signs
+            // (domain · 2^8 + type, from, to, amount, fee, nonce).
             let signed = &tr + &wd;
-            enforce_zero_if(&signed, &empty_a)?;
+            {
+                let _rule = ns!(cs, "payer_exists");
+                enforce_zero_if(&signed, &empty_a)?;
+            }
             let to = &tr * &tr_to + &wd * &wd_to;
             let message = poseidon(&[
-                type_code.clone(),
+                &domain_tag + &type_code,
                 a.index.clone(),
                 to,
                 &tr_amount + &wd_amount,
@@ -303,16 +348,50 @@ impl BatchCircuit {
             verify_if(&signed, &a.before.pk, &message, &signature)?;
             m.charge("signature");
 
-            // Deposits: into an empty leaf, or one with the same key and owner; keys on the curve.
+            // Deposits: into an empty leaf, or one with the same key and owner.
             let taken = &dep * &(FrVar::one() - &empty_a);
-            enforce_zero_if(&taken, &(&a.before.pk.x - &dep_pk.x))?;
-            enforce_zero_if(&taken, &(&a.before.pk.y - &dep_pk.y))?;
-            enforce_zero_if(&taken, &(&a.before.owner - &dep_owner))?;
-            dep_pk.enforce_on_curve_if(&dep)?;
+            {
+                let _rule = ns!(cs, "deposit_same_key_x");
+                enforce_zero_if(&taken, &(&a.before.pk.x - &dep_pk.x))?;
+            }
+            {
+                let _rule = ns!(cs, "deposit_same_key_y");
+                enforce_zero_if(&taken, &(&a.before.pk.y - &dep_pk.y))?;
+            }
+            {
+                let _rule = ns!(cs, "deposit_same_owner");
+                enforce_zero_if(&taken, &(&a.before.owner - &dep_owner))?;
+            }
+            // The key: canonical coordinates (below the field modulus, as the contract checks),
+            // on the curve, and not of small order (4·P has x = 0 exactly for the 8-torsion).
+            let x_canonical = is_less_than_constant(&dep_x_bits, &ConstraintF::MODULUS.0)?;
+            let y_canonical = is_less_than_constant(&dep_y_bits, &ConstraintF::MODULUS.0)?;
+            {
+                let _rule = ns!(cs, "deposit_key_x_canonical");
+                enforce_zero_if(&dep, &(FrVar::one() - x_canonical))?;
+            }
+            {
+                let _rule = ns!(cs, "deposit_key_y_canonical");
+                enforce_zero_if(&dep, &(FrVar::one() - y_canonical))?;
+            }
+            {
+                let _rule = ns!(cs, "deposit_key_on_curve");
+                dep_pk.enforce_on_curve_if(&dep)?;
+            }
+            let p4 = PointVar::constant(Point::base8()).select(&dep, &dep_pk).double()?.double()?;
+            let p4_x_inverse =
+                FrVar::new_witness(cs.clone(), || Ok(p4.x.value()?.inverse().unwrap_or(ConstraintF::ZERO)))?;
+            {
+                let _rule = ns!(cs, "deposit_key_not_small_order");
+                enforce_zero_if(&dep, &(&p4.x * &p4_x_inverse - FrVar::one()))?;
+            }
             // Full exits pay the whole balance to the owner, nothing to anyone else.
             let owner_match = FrVar::from(a.before.owner.is_eq(&exit_owner)?);
             let honoured = &fe * &(FrVar::one() - &empty_a) * &owner_match;
-            enforce_zero_if(&fe, &(&exit_amount - &honoured * &a.before.balance))?;
+            {
+                let _rule = ns!(cs, "full_exit_amount");
+                enforce_zero_if(&fe, &(&exit_amount - &honoured * &a.before.balance))?;
+            }
             let exit_amount = &fe * &exit_amount;
             m.charge("operations");
 
@@ -325,39 +404,64 @@ impl BatchCircuit {
                 nonce: &a.before.nonce + &signed,
                 owner: &a.before.owner + &dep * &(&dep_owner - &a.before.owner),
             };
-            range_check(&after_a.balance, 128)?;
+            {
+                let _rule = ns!(cs, "payer_balance_range");
+                range_check(&after_a.balance, 128)?;
+            }
             // Nonces are u32 natively: the 2^32-th signed operation is refused, here too.
-            range_check(&after_a.nonce, 32)?;
+            {
+                let _rule = ns!(cs, "nonce_range");
+                range_check(&after_a.nonce, 32)?;
+            }
             m.charge("range_checks");
             root = a.apply(&root, &after_a, &mut m)?;
 
-            enforce_zero_if(&tr, &empty_b)?;
+            {
+                let _rule = ns!(cs, "payee_exists");
+                enforce_zero_if(&tr, &empty_b)?;
+            }
             root = b.credit(&root, &tr_amount, &mut m)?;
 
             fees = fees + &tr_fee + &wd_fee;
             priority_ops = priority_ops + &dep + &fe;
             m.charge("operations");
         }
-        remaining.enforce_equal(&FrVar::zero())?;
-        pack_le(&priority_count).enforce_equal(&priority_ops)?;
+        {
+            let _rule = ns!(cs, "chunks_complete");
+            remaining.enforce_equal(&FrVar::zero())?;
+        }
+        {
+            let _rule = ns!(cs, "priority_count");
+            pack_le(&priority_count).enforce_equal(&priority_ops)?;
+        }
 
         // Fees to the operator's (existing) account.
-        pack_le(&fee_account[depth as usize..]).enforce_equal(&FrVar::zero())?;
+        {
+            let _rule = ns!(cs, "fee_account_in_tree");
+            pack_le(&fee_account[depth as usize..]).enforce_equal(&FrVar::zero())?;
+        }
         let f = UpdateVar::with_bits(&cs, &fee_account[..depth as usize], w.map(|w| &w.fee_update))?;
-        f.before.is_empty()?.enforce_equal(&Bit::FALSE)?;
+        {
+            let _rule = ns!(cs, "fee_account_exists");
+            f.before.is_empty()?.enforce_equal(&Bit::FALSE)?;
+        }
         let new_root = f.credit(&root, &fees, &mut m)?;
 
-        // commitment = SHA-256(header ‖ pubdata) with the top three bits cleared.
+        // commitment = SHA-256(header ‖ domain ‖ pubdata) with the top three bits cleared.
         let mut bytes_bits = be_bytes_bits(&old_root)?;
         bytes_bits.extend(be_bytes_bits(&new_root)?);
         for field in [&number, &priority_start, &priority_count, &fee_account] {
             bytes_bits.extend(be_bytes_of(field));
         }
+        bytes_bits.extend(be_bytes_of(&domain_bits));
         bytes_bits.extend(pubdata);
         let digest_bits = sha256(&bytes_bits)?;
         let mut value = be_field_bits(&digest_bits, 0, 32);
         value.truncate(253);
-        pack_le(&value).enforce_equal(&commitment)?;
+        {
+            let _rule = ns!(cs, "commitment");
+            pack_le(&value).enforce_equal(&commitment)?;
+        }
         m.charge("commitment");
         Ok(())
     }

@@ -6,7 +6,7 @@ mod constraints;
 
 pub use constraints::{BatchCircuit, Breakdown};
 
-use causeway_protocol::{BatchHeader, BatchTransition, LeafUpdate, Operation, Signature};
+use causeway_protocol::{BatchHeader, BatchTransition, Domain, LeafUpdate, Operation, Signature};
 
 /// The shape of a batch circuit, fixed at setup.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -34,11 +34,61 @@ pub enum SlotKind {
     Continuation,
 }
 
+/// The six operation flags the circuit allocates for a slot; an honest slot has exactly one
+/// set (see [`SlotKind`]). Kept apart from the kind so that tests can write the flag patterns a
+/// cheating prover would.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct SlotFlags {
+    /// Padding.
+    pub noop: bool,
+    /// The first slot of a deposit.
+    pub deposit: bool,
+    /// A transfer.
+    pub transfer: bool,
+    /// The first slot of a withdrawal.
+    pub withdraw: bool,
+    /// The first slot of a full exit.
+    pub full_exit: bool,
+    /// A further chunk of an earlier operation.
+    pub continuation: bool,
+}
+
+impl From<SlotKind> for SlotFlags {
+    fn from(kind: SlotKind) -> Self {
+        Self {
+            noop: kind == SlotKind::Noop,
+            deposit: kind == SlotKind::Deposit,
+            transfer: kind == SlotKind::Transfer,
+            withdraw: kind == SlotKind::Withdraw,
+            full_exit: kind == SlotKind::FullExit,
+            continuation: kind == SlotKind::Continuation,
+        }
+    }
+}
+
+impl SlotFlags {
+    /// The flags as a 6-bit mask (noop = bit 0 … continuation = bit 5).
+    pub fn mask(&self) -> u8 {
+        [self.noop, self.deposit, self.transfer, self.withdraw, self.full_exit, self.continuation]
+            .iter()
+            .enumerate()
+            .fold(0, |m, (i, f)| m | (u8::from(*f) << i))
+    }
+
+    /// Reads [`SlotFlags::mask`]; `None` for a mask past 6 bits.
+    pub fn from_mask(mask: u8) -> Option<Self> {
+        (mask < 64).then(|| {
+            let f = |i: u8| mask & (1 << i) != 0;
+            Self { noop: f(0), deposit: f(1), transfer: f(2), withdraw: f(3), full_exit: f(4), continuation: f(5) }
+        })
+    }
+}
+
 /// One slot's private inputs.
 #[derive(Clone, Debug)]
 pub struct SlotWitness {
-    /// What the slot holds.
-    pub kind: SlotKind,
+    /// What the slot holds, as the circuit's flags.
+    pub flags: SlotFlags,
     /// The signature of a transfer or withdrawal.
     pub signature: Option<Signature>,
     /// The two leaf updates of the slot.
@@ -50,6 +100,8 @@ pub struct SlotWitness {
 pub struct BatchWitness {
     /// The header (the public input is its commitment with the pubdata).
     pub header: BatchHeader,
+    /// The deployment the batch is for: its signatures and the commitment include it.
+    pub domain: Domain,
     /// The batch pubdata.
     pub pubdata: Vec<u8>,
     /// One entry per slot.
@@ -76,13 +128,13 @@ impl BatchWitness {
         let slots = kinds
             .into_iter()
             .zip(&t.slot_updates)
-            .map(|((kind, signature), updates)| SlotWitness { kind, signature, updates: updates.clone() })
+            .map(|((kind, signature), updates)| SlotWitness { flags: kind.into(), signature, updates: updates.clone() })
             .collect();
-        Self { header: t.header, pubdata: t.pubdata.clone(), slots, fee_update: t.fee_update.clone() }
+        Self { header: t.header, domain: t.domain, pubdata: t.pubdata.clone(), slots, fee_update: t.fee_update.clone() }
     }
 
     /// The public input.
     pub fn commitment(&self) -> causeway_protocol::Fr {
-        causeway_protocol::commitment(&self.header, &self.pubdata)
+        causeway_protocol::commitment(&self.header, &self.domain, &self.pubdata)
     }
 }

@@ -77,3 +77,23 @@ pub fn be_bytes_of(le: &[Bit]) -> Vec<Bit> {
 pub fn enforce_zero_if(cond: &FrVar, x: &FrVar) -> Result<(), SynthesisError> {
     cond.mul_equals(x, &FrVar::zero())
 }
+
+/// Whether the integer with little-endian bits `bits` is below the constant `c` (little-endian
+/// 64-bit limbs, `c < 2^bits.len()`), as a 0/1 value: a comparison from the top bit down that
+/// keeps "equal so far" as one product per bit (the first is free) and "below" as their sum.
+pub fn is_less_than_constant(bits: &[Bit], c: &[u64]) -> Result<FrVar, SynthesisError> {
+    let c_bit = |i: usize| c.get(i / 64).is_some_and(|w| (w >> (i % 64)) & 1 == 1);
+    let mut equal = FrVar::one();
+    let mut less = FrVar::zero();
+    for (i, b) in bits.iter().enumerate().rev() {
+        let x = FrVar::from(b.clone());
+        if c_bit(i) {
+            let next = &equal * &x;
+            less = less + &equal - &next;
+            equal = next;
+        } else {
+            equal = &equal * (FrVar::one() - &x);
+        }
+    }
+    Ok(less)
+}

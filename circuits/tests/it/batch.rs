@@ -2,7 +2,7 @@
 //! Slots of the fixture batch: 0-6 deposit (account 3), 7 transfer 1→2, 8-9 withdraw from 2,
 //! 10-12 full exit of 1, 13 transfer 3→2, 14-15 noops.
 
-use super::fixtures::{PARAMS, every_op_witness, genesis, key};
+use super::fixtures::{DOMAIN, PARAMS, every_op_witness, genesis, key};
 use ark_relations::gr1cs::{ConstraintSynthesizer, ConstraintSystem};
 use causeway_circuits::{BatchCircuit, BatchWitness, ConstraintF, SlotKind};
 use causeway_protocol::{
@@ -37,7 +37,7 @@ fn a_valid_batch_with_every_operation_satisfies_the_circuit() {
 #[test]
 fn rule_signature_by_the_payers_key() {
     let mut w = every_op_witness();
-    let forged = Transfer::signed(&key(9), 1, 2, 25_000_000, 1_000, 0);
+    let forged = Transfer::signed(&key(9), &DOMAIN, 1, 2, 25_000_000, 1_000, 0);
     w.slots[TRANSFER_SLOT].signature = forged.signature.into();
     assert_rejected("a transfer is signed by the payer's key", w);
 }
@@ -45,7 +45,7 @@ fn rule_signature_by_the_payers_key() {
 #[test]
 fn rule_signature_covers_the_operation() {
     let mut w = every_op_witness();
-    let other = Transfer::signed(&key(2), 1, 2, 25_000_001, 1_000, 0);
+    let other = Transfer::signed(&key(2), &DOMAIN, 1, 2, 25_000_001, 1_000, 0);
     w.slots[TRANSFER_SLOT].signature = other.signature.into();
     assert_rejected("the signature covers the operation's fields", w);
 }
@@ -61,9 +61,9 @@ fn rule_signature_required_for_withdrawals() {
 fn rule_nonce_is_the_accounts_next_replay_rejected() {
     // Batch 1 spends Alice's nonce 0; batch 2 replays that signature where her nonce is 1.
     let mut s = genesis();
-    let t0 = Transfer::signed(&key(2), 1, 2, 1_000, 0, 0);
+    let t0 = Transfer::signed(&key(2), &DOMAIN, 1, 2, 1_000, 0, 0);
     s.apply_batch(1, 0, PARAMS.slots, 0, &[Operation::Transfer(t0)]).expect("batch 1");
-    let t1 = Transfer::signed(&key(2), 1, 2, 1_000, 0, 1);
+    let t1 = Transfer::signed(&key(2), &DOMAIN, 1, 2, 1_000, 0, 1);
     let b2 = s.apply_batch(2, 0, PARAMS.slots, 0, &[Operation::Transfer(t1)]).expect("batch 2");
     let mut w = BatchWitness::from_transition(&b2);
     assert!(satisfied(w.clone()));
@@ -130,14 +130,14 @@ fn rule_padding_is_zero() {
 #[test]
 fn rule_slot_type_matches_the_type_byte() {
     let mut w = every_op_witness();
-    w.slots[TRANSFER_SLOT].kind = SlotKind::Noop;
+    w.slots[TRANSFER_SLOT].flags = SlotKind::Noop.into();
     assert_rejected("the slot's operation is the one its type byte names", w);
 }
 
 #[test]
 fn rule_multi_chunk_operations_own_their_chunks() {
     let mut w = every_op_witness();
-    w.slots[1].kind = SlotKind::Noop; // slot 1 is the deposit's second chunk
+    w.slots[1].flags = SlotKind::Noop.into(); // slot 1 is the deposit's second chunk
     assert_rejected("chunks of a deposit are not slots of their own", w);
 }
 
@@ -191,6 +191,7 @@ fn random_valid_batches_satisfy_the_circuit_and_match_the_native_root() {
             let fee = causeway_protocol::float::FEE.round_down(rng.gen_range(0..10_000u128));
             let t = Operation::Transfer(Transfer::signed(
                 &key(from as u8 + 1),
+                &DOMAIN,
                 from,
                 to,
                 amount,
@@ -247,9 +248,9 @@ fn forged_transfer(to: u32, bob: u128, operator: u128, amount: u128, fee: u128) 
         s.insert(i, Account { balance, ..a }).expect("insert");
     }
     let before = s.clone();
-    let t = Transfer::signed(&key(2), 1, 2, 0, 0, 0);
+    let t = Transfer::signed(&key(2), &DOMAIN, 1, 2, 0, 0, 0);
     let mut w = BatchWitness::from_transition(&s.apply_batch(1, 0, 1, 0, &[Operation::Transfer(t)]).expect("valid"));
-    let t = Transfer::signed(&key(2), 1, to, amount, fee, 0);
+    let t = Transfer::signed(&key(2), &DOMAIN, 1, to, amount, fee, 0);
     let bytes = causeway_protocol::PubdataOp::Transfer { from: 1, to, amount, fee }.encode().expect("encodable");
     w.pubdata[..CHUNK_BYTES].copy_from_slice(&bytes);
     w.slots[0].signature = Some(t.signature);
@@ -329,7 +330,7 @@ fn rule_nonce_stays_below_two_to_the_32() {
     let mut s = genesis();
     let alice = s.account(1);
     s.insert(1, Account { nonce: u32::MAX - 1, ..alice }).expect("insert");
-    let t = Transfer::signed(&key(2), 1, 2, amount, 0, u32::MAX - 1);
+    let t = Transfer::signed(&key(2), &DOMAIN, 1, 2, amount, 0, u32::MAX - 1);
     let w = BatchWitness::from_transition(&s.apply_batch(1, 0, 1, 0, &[Operation::Transfer(t)]).expect("valid"));
     assert!(satisfied(w.clone()), "nonce 2^32 - 1 is the last one");
 
@@ -338,12 +339,12 @@ fn rule_nonce_stays_below_two_to_the_32() {
     let alice = before.account(1);
     before.insert(1, Account { nonce: u32::MAX, ..alice }).expect("insert");
     assert_eq!(
-        before.clone().apply(&Operation::Transfer(Transfer::signed(&key(2), 1, 2, amount, 0, u32::MAX))).err(),
+        before.clone().apply(&Operation::Transfer(Transfer::signed(&key(2), &DOMAIN, 1, 2, amount, 0, u32::MAX))).err(),
         Some(causeway_protocol::ProtocolError::NonceOverflow)
     );
     let mut w = w;
     w.slots[0].updates[0].before = before.account(1);
-    w.slots[0].signature = Some(Transfer::signed(&key(2), 1, 2, amount, 0, u32::MAX).signature);
+    w.slots[0].signature = Some(Transfer::signed(&key(2), &DOMAIN, 1, 2, amount, 0, u32::MAX).signature);
     let alice = before.account(1);
     reprove(&mut w, &before, |j, k| {
         (j, k).eq(&(0, 0)).then(|| leaf_with(&alice, Fr::from(alice.balance - amount), u64::from(u32::MAX) + 1))

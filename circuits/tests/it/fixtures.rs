@@ -6,6 +6,8 @@ use causeway_protocol::{
 };
 
 pub(crate) const PARAMS: CircuitParams = CircuitParams { depth: 4, slots: 16 };
+/// The deployment the fixtures sign for.
+pub(crate) const DOMAIN: causeway_protocol::Domain = causeway_protocol::Domain::new(31337, [0x5a; 20]);
 
 pub(crate) fn key(i: u8) -> PrivateKey {
     PrivateKey([i; 32])
@@ -13,7 +15,7 @@ pub(crate) fn key(i: u8) -> PrivateKey {
 
 /// Operator at 0 (key 1), Alice at 1 (key 2), Bob at 2 (key 3).
 pub(crate) fn genesis() -> State {
-    let mut s = State::new(PARAMS.depth).expect("state");
+    let mut s = State::new(PARAMS.depth, DOMAIN).expect("state");
     for (i, balance) in [(0u32, 5u128), (1, 10u128.pow(18)), (2, 10u128.pow(15))] {
         let account = Account { pubkey: key(i as u8 + 1).public_key(), balance, nonce: 0, owner: [i as u8 + 1; 20] };
         s.insert(i, account).expect("insert");
@@ -26,10 +28,10 @@ pub(crate) fn every_op_batch() -> (State, BatchTransition) {
     let mut s = genesis();
     let ops = [
         Operation::Deposit(Deposit { account: 3, pubkey: key(4).public_key(), owner: [4; 20], amount: 777 }),
-        Operation::Transfer(Transfer::signed(&key(2), 1, 2, 25_000_000, 1_000, 0)),
-        Operation::Withdraw(Withdraw::signed(&key(3), 2, [0xee; 20], 5_000, 20, 0)),
+        Operation::Transfer(Transfer::signed(&key(2), &DOMAIN, 1, 2, 25_000_000, 1_000, 0)),
+        Operation::Withdraw(Withdraw::signed(&key(3), &DOMAIN, 2, [0xee; 20], 5_000, 20, 0)),
         Operation::FullExit(FullExit { account: 1, owner: [2; 20] }),
-        Operation::Transfer(Transfer::signed(&key(4), 3, 2, 700, 7, 0)),
+        Operation::Transfer(Transfer::signed(&key(4), &DOMAIN, 3, 2, 700, 7, 0)),
     ];
     let t = s.apply_batch(1, 0, PARAMS.slots, 0, &ops).expect("valid batch");
     (s, t)

@@ -93,7 +93,7 @@ fn eddsa_gadget_agrees_with_native_verification() {
     let (cs, native) = eddsa_cs(true, 1, 7);
     assert!(native);
     assert!(cs.is_satisfied().expect("check"), "a valid signature verifies in the circuit");
-    assert_eq!(cs.num_constraints(), 5_985, "constraints of the EdDSA check");
+    assert_eq!(cs.num_constraints(), 5_226, "constraints of the EdDSA check");
 
     let (cs, native) = eddsa_cs(true, 2, 7);
     assert!(!native);

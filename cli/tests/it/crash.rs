@@ -130,7 +130,8 @@ async fn kill_9_mid_stream_loses_nothing_and_applies_nothing_twice() {
 
     // Replaying the stored batches from genesis gives every stored root: each transaction was
     // applied exactly once, in acceptance order, and the state went on from the root it had.
-    let mut state = causeway_prover::sample::sample_genesis(DEPTH, ACCOUNTS).expect("genesis");
+    let mut state = causeway_prover::sample::sample_genesis(DEPTH, ACCOUNTS, causeway_protocol::Domain::default())
+        .expect("genesis");
     let mut batches = pool.batches(i64::MAX, 100_000).await.expect("batches");
     batches.reverse();
     assert_eq!(batches.len() as i64, sealed);

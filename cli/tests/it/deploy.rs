@@ -29,7 +29,7 @@ async fn deploy_puts_the_genesis_root_and_verifying_key_on_chain() {
     let c = rollup(&provider, address);
     let text = std::fs::read_to_string(&genesis).expect("genesis");
     let g: causeway_protocol::wire::Genesis = serde_json::from_str(&text).expect("genesis");
-    let root = g.state().expect("state").root();
+    let root = g.state(causeway_protocol::Domain::default()).expect("state").root();
     assert_eq!(c.stateRoot().call().await.expect("root"), encode::root_word(&root));
     let (vk, _) = causeway_prover::keys::load_verifying_key(&keys).expect("vk");
     assert_eq!(c.verifyingKey().call().await.expect("vk"), encode::vk_of(&vk).expect("words"));

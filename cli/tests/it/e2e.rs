@@ -12,7 +12,7 @@ use alloy::{
 };
 use causeway_db::testing::TestDb;
 use causeway_l1::{DEV_OPERATOR_KEY, DEV_USER_KEYS, anvil::Anvil, encode, rollup, wallet_provider};
-use causeway_protocol::{Operation, Transfer, Withdraw, wire::SignedTx};
+use causeway_protocol::{Domain, Operation, Transfer, Withdraw, wire::SignedTx};
 use causeway_prover::sample::sample_key;
 use causeway_sequencer::{Sequencer, SequencerConfig, watcher::L1Config};
 use serde_json::Value;
@@ -48,7 +48,14 @@ async fn sequencer(db: &TestDb, genesis: &Path, anvil: &Anvil, contract: Address
     config.batch_timeout = Duration::from_millis(300);
     config.l1 =
         Some(L1Config { rpc: anvil.url(), contract, confirmations, poll: Duration::from_millis(100), from_block: 0 });
+    config.domain = domain(anvil, contract).await;
     Sequencer::start(config).await.expect("sequencer")
+}
+
+/// The deployment's domain: anvil's chain id and the contract.
+async fn domain(anvil: &Anvil, contract: Address) -> Domain {
+    let provider = wallet_provider(&anvil.url(), DEV_OPERATOR_KEY).expect("provider");
+    Domain::new(provider.get_chain_id().await.expect("chain id"), contract.into_array())
 }
 
 /// Deposits `amount` wei from base-chain account `user` for a new rollup account keyed by
@@ -121,8 +128,9 @@ async fn deposit_transfer_withdraw_settle_and_verify_on_anvil() {
     // A transfer and a withdrawal to a fresh base-chain address.
     let recipient = Address::from([0xab; 20]);
     let fee = 1_000u128;
-    post(&http, &url, Operation::Transfer(Transfer::signed(&sample_key(11), 1, 2, ETHER / 4, fee, 0))).await;
-    let w = Operation::Withdraw(Withdraw::signed(&sample_key(12), 2, recipient.0.0, ETHER / 2, fee, 0));
+    let d = domain(&anvil, contract).await;
+    post(&http, &url, Operation::Transfer(Transfer::signed(&sample_key(11), &d, 1, 2, ETHER / 4, fee, 0))).await;
+    let w = Operation::Withdraw(Withdraw::signed(&sample_key(12), &d, 2, recipient.0.0, ETHER / 2, fee, 0));
     let withdrawal = post(&http, &url, w).await;
     let hash = withdrawal["hash"].as_str().expect("hash").to_owned();
     let status = wait_for("the withdrawal finalized", 300, &log, async || {

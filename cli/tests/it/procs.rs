@@ -89,11 +89,23 @@ pub(crate) fn genesis(dir: &Path, depth: u32, accounts: u32) -> PathBuf {
     path
 }
 
-/// A signed transfer's JSON.
+/// A signed transfer's JSON, for a rollup without a base chain (the default domain).
 pub(crate) fn transfer(from: u32, to: u32, amount: u128, fee: u128, nonce: u32) -> String {
+    transfer_for(&causeway_protocol::Domain::default(), from, to, amount, fee, nonce)
+}
+
+/// A transfer signed for `domain`, as JSON.
+pub(crate) fn transfer_for(
+    domain: &causeway_protocol::Domain,
+    from: u32,
+    to: u32,
+    amount: u128,
+    fee: u128,
+    nonce: u32,
+) -> String {
     use causeway_protocol::{Operation, Transfer, wire::SignedTx};
     let key = causeway_prover::sample::sample_key(from);
-    let op = Operation::Transfer(Transfer::signed(&key, from, to, amount, fee, nonce));
+    let op = Operation::Transfer(Transfer::signed(&key, domain, from, to, amount, fee, nonce));
     serde_json::to_string(&SignedTx::of(&op).expect("signed")).expect("json")
 }
 

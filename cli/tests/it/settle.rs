@@ -4,15 +4,17 @@
 //! contract refuses stops the settler with the contract's reason; submissions reorganised away
 //! before their confirmations are resent in order.
 
-use super::procs::{TempDir, genesis, get, kill9, spawn, transfer, wait_for, wait_sealed};
+use super::procs::{TempDir, genesis, get, kill9, spawn, transfer_for, wait_for, wait_sealed};
 use alloy::providers::Provider;
 use causeway_db::{Db, testing::TestDb};
 use causeway_l1::{DEV_OPERATOR_KEY, address_of, anvil::Anvil, rollup, wallet_provider};
+use causeway_protocol::Domain;
 use causeway_sequencer::{Sequencer, SequencerConfig};
 use std::{path::Path, time::Duration};
 
 const DEPTH: u32 = 2;
-const SLOTS: usize = 2;
+/// The fewest a Rollup takes (a deposit's chunks).
+const SLOTS: usize = 7;
 
 fn setup_keys(dir: &Path, name: &str) -> std::path::PathBuf {
     let keys = dir.join(name);
@@ -29,7 +31,8 @@ fn setup_keys(dir: &Path, name: &str) -> std::path::PathBuf {
     keys
 }
 
-fn deploy(anvil: &Anvil, keys: &Path, genesis: &Path) -> String {
+/// Deploys with `keys` and `genesis`; returns the contract's address and its domain.
+fn deploy(anvil: &Anvil, keys: &Path, genesis: &Path) -> (String, Domain) {
     let out = super::causeway(&[
         "deploy",
         "--rpc",
@@ -41,29 +44,41 @@ fn deploy(anvil: &Anvil, keys: &Path, genesis: &Path) -> String {
     ]);
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let report: serde_json::Value = serde_json::from_slice(&out.stdout).expect("one JSON line");
-    report["rollup"].as_str().expect("address").to_owned()
+    let address = report["rollup"].as_str().expect("address").to_owned();
+    let contract: alloy::primitives::Address = address.parse().expect("address");
+    let domain = Domain::new(report["chain_id"].as_u64().expect("chain id"), contract.into_array());
+    (address, domain)
 }
 
-/// A sequencer on a fresh database with `batches` sealed batches of transfers, all proved.
-async fn proved_batches(dir: &Path, keys: &Path, genesis_path: &Path, log: &Path) -> (TestDb, Sequencer, String) {
+/// A sequencer for the deployment `domain` on a fresh database with three full batches of
+/// transfers, all proved.
+async fn proved_batches(
+    dir: &Path,
+    keys: &Path,
+    genesis_path: &Path,
+    log: &Path,
+    domain: Domain,
+) -> (TestDb, Sequencer, String) {
     let test_db = TestDb::create().await.expect("test database");
     let mut config = SequencerConfig::new(test_db.url.clone());
     config.listen = "127.0.0.1:0".parse().expect("addr");
     config.genesis = Some(genesis_path.to_owned());
     config.slots = Some(SLOTS);
     config.batch_timeout = Duration::from_millis(50);
+    config.domain = domain;
     let seq = Sequencer::start(config).await.expect("sequencer");
     let url = format!("http://{}", seq.addr);
     let http = reqwest::Client::new();
-    for nonce in 0..3 {
-        for from in 1..=2u32 {
-            let r =
-                http.post(format!("{url}/v1/txs")).body(transfer(from, 3, 10, 1, nonce)).send().await.expect("post");
+    // 21 one-slot transfers: exactly three full batches, whatever the timing.
+    for nonce in 0..7 {
+        for from in 1..=3u32 {
+            let body = transfer_for(&domain, from, 0, 10, 1, nonce);
+            let r = http.post(format!("{url}/v1/txs")).body(body).send().await.expect("post");
             assert_eq!(r.status().as_u16(), 200);
         }
     }
     let sealed = wait_sealed(&http, &url).await;
-    assert!(sealed >= 3, "{sealed} batches");
+    assert_eq!(sealed, 3, "{sealed} batches");
     let keys_s = keys.to_str().expect("utf8");
     let mut prover = spawn(&["prover", "--keys", keys_s, "--database-url", &test_db.url], log);
     let db = test_db.db().await.expect("db");
@@ -107,12 +122,12 @@ async fn batches_are_submitted_once_repriced_when_stuck_and_finalized_after_a_ki
     let log = dir.0.join("services.log");
     let keys = setup_keys(&dir.0, "keys");
     let genesis_path = genesis(&dir.0, DEPTH, 4);
-    let (test_db, seq, url) = proved_batches(&dir.0, &keys, &genesis_path, &log).await;
+    let anvil = Anvil::start(&[]).await.expect("anvil");
+    let (contract, domain) = deploy(&anvil, &keys, &genesis_path);
+    let (test_db, seq, url) = proved_batches(&dir.0, &keys, &genesis_path, &log, domain).await;
     let db: Db = test_db.db().await.expect("db");
     let batches = db.last_batch().await.expect("db").expect("a batch").0;
 
-    let anvil = Anvil::start(&[]).await.expect("anvil");
-    let contract = deploy(&anvil, &keys, &genesis_path);
     // Blocks stop: the first submission stays in the pool.
     anvil_rpc(&anvil, "evm_setAutomine", serde_json::json!([false])).await;
     let mut s = settler(&test_db, &anvil, &contract, "2", &log);
@@ -214,10 +229,10 @@ async fn a_refused_submission_stops_the_settler_with_the_reason() {
     let keys = setup_keys(&dir.0, "keys");
     let other_keys = setup_keys(&dir.0, "other-keys");
     let genesis_path = genesis(&dir.0, DEPTH, 4);
-    let (test_db, seq, _url) = proved_batches(&dir.0, &keys, &genesis_path, &log).await;
     let anvil = Anvil::start(&[]).await.expect("anvil");
     // The contract checks proofs against another setup's verifying key.
-    let contract = deploy(&anvil, &other_keys, &genesis_path);
+    let (contract, domain) = deploy(&anvil, &other_keys, &genesis_path);
+    let (test_db, seq, _url) = proved_batches(&dir.0, &keys, &genesis_path, &log, domain).await;
     let out = super::causeway(&[
         "settler",
         "--database-url",
@@ -240,7 +255,7 @@ async fn a_refused_submission_stops_the_settler_with_the_reason() {
     let g4 = dir.0.join("g5");
     std::fs::create_dir_all(&g4).expect("dir");
     let other_genesis = genesis(&g4, DEPTH, 3);
-    let other = deploy(&anvil, &keys, &other_genesis);
+    let (other, _) = deploy(&anvil, &keys, &other_genesis);
     let out =
         super::causeway(&["settler", "--database-url", &test_db.url, "--rpc", &anvil.url(), "--contract", &other]);
     assert!(!out.status.success());
@@ -256,11 +271,11 @@ async fn submissions_reorganised_away_before_their_confirmations_are_resent_in_o
     let log = dir.0.join("services.log");
     let keys = setup_keys(&dir.0, "keys");
     let genesis_path = genesis(&dir.0, DEPTH, 4);
-    let (test_db, seq, _url) = proved_batches(&dir.0, &keys, &genesis_path, &log).await;
+    let anvil = Anvil::start(&[]).await.expect("anvil");
+    let (contract, domain) = deploy(&anvil, &keys, &genesis_path);
+    let (test_db, seq, _url) = proved_batches(&dir.0, &keys, &genesis_path, &log, domain).await;
     let db: Db = test_db.db().await.expect("db");
     let batches = db.last_batch().await.expect("db").expect("a batch").0;
-    let anvil = Anvil::start(&[]).await.expect("anvil");
-    let contract = deploy(&anvil, &keys, &genesis_path);
     let snapshot: serde_json::Value = wallet_provider(&anvil.url(), DEV_OPERATOR_KEY)
         .expect("provider")
         .raw_request("evm_snapshot".into(), serde_json::json!([]))

@@ -8,7 +8,7 @@ use causeway_l1::{
     BatchCall, DEV_OPERATOR_KEY, DEV_USER_KEYS, L1Error, Rollup, RollupParams, address_of, anvil::Anvil, encode,
     rollup, send_and_wait, submit_batch, wallet_provider,
 };
-use causeway_protocol::{BatchTransition, Deposit, Operation, State, Transfer, Withdraw};
+use causeway_protocol::{BatchTransition, Deposit, Domain, Operation, Point, State, Transfer, Withdraw};
 use causeway_prover::{Keys, sample::sample_key};
 use rand_chacha::ChaCha20Rng;
 use rand_core::SeedableRng;
@@ -30,12 +30,17 @@ struct Chain {
     url: String,
     rollup: Rollup::RollupInstance<alloy::providers::DynProvider>,
     address: Address,
+    domain: Domain,
 }
 
-/// Genesis: account 0 (fees) and account 1, sample keys, 10^21 wei each.
-fn genesis() -> State {
-    causeway_prover::sample::sample_genesis(PARAMS.depth, 2).expect("genesis")
+/// Genesis: account 0 (fees) and account 1, sample keys, 10^21 wei each, for `domain` (the
+/// root does not depend on it).
+fn genesis(domain: Domain) -> State {
+    causeway_prover::sample::sample_genesis(PARAMS.depth, 2, domain).expect("genesis")
 }
+
+/// The smallest deposit the test deployments take.
+const MIN_DEPOSIT: u128 = 1_000;
 
 async fn deploy(keys: &Keys, state: &State) -> Chain {
     let anvil = Anvil::start(&[]).await.expect("anvil");
@@ -49,11 +54,13 @@ async fn deploy(keys: &Keys, state: &State) -> Chain {
         depth: PARAMS.depth as u8,
         slots: PARAMS.slots as u32,
         expiry_blocks: 100,
+        min_deposit: MIN_DEPOSIT,
         genesis_accounts,
         first_free_index: 2,
     };
-    let address = causeway_l1::deploy(&operator, &params).await.expect("deploy");
-    Chain { _anvil: anvil, url, rollup: rollup(&operator, address), address }
+    let deployed = causeway_l1::deploy(&operator, &params).await.expect("deploy");
+    let address = deployed.address;
+    Chain { _anvil: anvil, url, rollup: rollup(&operator, address), address, domain: deployed.domain() }
 }
 
 fn prove(keys: &Keys, t: &BatchTransition, seed: u64) -> BatchCall {
@@ -81,14 +88,14 @@ async fn the_contract_accepts_proved_batches_and_refuses_each_bad_submission() {
     })
     .await
     .expect("setup task");
-    let mut state = genesis();
-    let chain = deploy(&keys, &state).await;
+    let chain = deploy(&keys, &genesis(Domain::default())).await;
+    let mut state = genesis(chain.domain);
 
     // Batch 1: two transfers from account 1 to account 0.
     let k1 = sample_key(1);
     let ops = [
-        Operation::Transfer(Transfer::signed(&k1, 1, 0, 1_000, 10, 0)),
-        Operation::Transfer(Transfer::signed(&k1, 1, 0, 2_000, 10, 1)),
+        Operation::Transfer(Transfer::signed(&k1, &chain.domain, 1, 0, 1_000, 10, 0)),
+        Operation::Transfer(Transfer::signed(&k1, &chain.domain, 1, 0, 2_000, 10, 1)),
     ];
     let t1 = batch_on(&state, 1, 0, &ops);
     let b1 = prove(&keys, &t1, 11);
@@ -107,6 +114,17 @@ async fn the_contract_accepts_proved_batches_and_refuses_each_bad_submission() {
     let mut other_commitment = b1.clone();
     other_commitment.header[87] ^= 1;
     expect_revert(submit_batch(&chain.rollup, &other_commitment).await, "invalid proof").await;
+    // The same transfers signed and proved for another deployment (same chain, same keys and
+    // genesis, another Rollup address): the contract hashes its own address into the
+    // commitment, so the proof is refused.
+    let elsewhere = Domain::new(chain.domain.chain_id, [0x99; 20]);
+    let foreign_ops = [
+        Operation::Transfer(Transfer::signed(&k1, &elsewhere, 1, 0, 1_000, 10, 0)),
+        Operation::Transfer(Transfer::signed(&k1, &elsewhere, 1, 0, 2_000, 10, 1)),
+    ];
+    let foreign = genesis(elsewhere).apply_batch(1, 0, PARAMS.slots, 0, &foreign_ops).expect("native batch");
+    assert_eq!(foreign.header, t1.header, "the same header: only the domain differs");
+    expect_revert(submit_batch(&chain.rollup, &prove(&keys, &foreign, 17)).await, "invalid proof").await;
     // A damaged proof: C replaced by A.
     let mut damaged = b1.clone();
     damaged.proof[6] = damaged.proof[0];
@@ -157,7 +175,7 @@ async fn the_contract_accepts_proved_batches_and_refuses_each_bad_submission() {
 
     // Batch 3: account 2 withdraws half an ether to a fresh address, which can then claim it.
     let recipient = Address::repeat_byte(0x77);
-    let w = Withdraw::signed(&sample_key(2), 2, recipient.0.0, ETHER / 2, 0, 0);
+    let w = Withdraw::signed(&sample_key(2), &chain.domain, 2, recipient.0.0, ETHER / 2, 0, 0);
     let ops = [Operation::Withdraw(w)];
     let t3 = batch_on(&state, 3, 2, &ops);
     submit_batch(&chain.rollup, &prove(&keys, &t3, 15)).await.expect("batch 3 accepted");
@@ -172,12 +190,39 @@ async fn the_contract_accepts_proved_batches_and_refuses_each_bad_submission() {
     expect_revert(again, "nothing to withdraw").await;
 }
 
+/// The eight points of Baby Jubjub's small-order subgroup (circomlib's form): the identity,
+/// (0, -1), two of order 4 and four of order 8. For each, 8·A is the identity.
+pub(crate) fn small_order_points() -> Vec<Point> {
+    let f = |s: &str| causeway_protocol::field::fr_from_decimal(s).expect("decimal");
+    let (x4, x8, y8) = (
+        f("18930368022820495955728484915491405972470733850014661777449844430438130630919"),
+        f("17545522957889784193459637215142187266023652151580582754000402781682644312291"),
+        f("17061719626832259898845741003733890968968767993363194771977168648564009544074"),
+    );
+    let zero = causeway_protocol::Fr::from(0u64);
+    let one = causeway_protocol::Fr::from(1u64);
+    let points = vec![
+        Point { x: zero, y: one },
+        Point { x: zero, y: -one },
+        Point { x: x4, y: zero },
+        Point { x: -x4, y: zero },
+        Point { x: x8, y: y8 },
+        Point { x: x8, y: -y8 },
+        Point { x: -x8, y: y8 },
+        Point { x: -x8, y: -y8 },
+    ];
+    for p in &points {
+        assert!(p.is_on_curve() && p.is_small_order(), "{p:?}");
+    }
+    points
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn priority_requests_the_circuit_could_not_execute_are_refused() {
     // No proof is checked here: any well-formed verifying key will do.
     let anvil = Anvil::start(&[]).await.expect("anvil");
     let operator = wallet_provider(&anvil.url(), DEV_OPERATOR_KEY).expect("provider");
-    let state = genesis();
+    let state = genesis(Domain::default());
     let owner1 = state.account(1).owner;
     let params = RollupParams {
         vk: [U256::from(1); 18],
@@ -185,19 +230,30 @@ async fn priority_requests_the_circuit_could_not_execute_are_refused() {
         depth: PARAMS.depth as u8,
         slots: PARAMS.slots as u32,
         expiry_blocks: 100,
+        min_deposit: MIN_DEPOSIT,
         genesis_accounts: vec![(1, encode::account_key_hash(&state.account(1).pubkey, &owner1))],
         first_free_index: 2,
     };
-    let address = causeway_l1::deploy(&operator, &params).await.expect("deploy");
+    let address = causeway_l1::deploy(&operator, &params).await.expect("deploy").address;
     let user = wallet_provider(&anvil.url(), DEV_USER_KEYS[0]).expect("provider");
     let c = rollup(&user, address);
     let key = sample_key(9).public_key();
     let (x, y) = encode::key_words(&key);
     let one = U256::from(ETHER);
+    let not_a_key = "not a Baby Jubjub point outside the small-order subgroup";
 
-    expect_revert(send_and_wait(c.deposit(x, y + U256::from(1)).value(one)).await, "not a Baby Jubjub point").await;
-    expect_revert(send_and_wait(c.deposit(U256::ZERO, U256::ZERO).value(one)).await, "not a Baby Jubjub point").await;
-    expect_revert(send_and_wait(c.deposit(x, y)).await, "deposit of nothing").await;
+    expect_revert(send_and_wait(c.deposit(x, y + U256::from(1)).value(one)).await, not_a_key).await;
+    expect_revert(send_and_wait(c.deposit(U256::ZERO, U256::ZERO).value(one)).await, not_a_key).await;
+    // Every small-order point is on the curve, and refused.
+    for p in small_order_points() {
+        let (px, py) = encode::key_words(&p);
+        assert!(c.onCurve(px, py).call().await.expect("onCurve"), "{p:?} is on the curve");
+        expect_revert(send_and_wait(c.deposit(px, py).value(one)).await, not_a_key).await;
+    }
+    // Deposits below the minimum are refused; the minimum itself is taken.
+    expect_revert(send_and_wait(c.deposit(x, y)).await, "deposit below the minimum").await;
+    expect_revert(send_and_wait(c.deposit(x, y).value(U256::from(MIN_DEPOSIT - 1))).await, "deposit below the minimum")
+        .await;
     // Genesis account 1 takes top-ups only with its own key and owner.
     let (x1, y1) = encode::key_words(&state.account(1).pubkey);
     let wrong_owner = Address::repeat_byte(9);
@@ -208,11 +264,60 @@ async fn priority_requests_the_circuit_could_not_execute_are_refused() {
     .await;
     expect_revert(send_and_wait(c.depositTo(3, x, y, wrong_owner).value(one)).await, "unknown account").await;
     send_and_wait(c.depositTo(1, x1, y1, Address::from(owner1)).value(one)).await.expect("top-up of account 1");
-    expect_revert(send_and_wait(c.requestFullExit(4)).await, "account index past the tree").await;
+    // Full exits: only the owner, with the account's key, of an account that exists.
+    expect_revert(send_and_wait(c.requestFullExit(4, x, y)).await, "unknown account").await;
+    expect_revert(send_and_wait(c.requestFullExit(1, x1, y1)).await, "only the account's owner").await;
     // Accounts 2 and 3 are the last the depth-2 tree holds.
-    send_and_wait(c.deposit(x, y).value(one)).await.expect("account 2");
+    send_and_wait(c.deposit(x, y).value(U256::from(MIN_DEPOSIT))).await.expect("account 2");
     send_and_wait(c.deposit(x, y).value(one)).await.expect("account 3");
     expect_revert(send_and_wait(c.deposit(x, y).value(one)).await, "the account tree is full").await;
-    assert_eq!(c.priorityTail().call().await.expect("tail"), 3);
+    // User 0 owns account 2: its exit is queued; user 1's request for it is refused.
+    let other = rollup(&wallet_provider(&anvil.url(), DEV_USER_KEYS[1]).expect("provider"), address);
+    expect_revert(send_and_wait(other.requestFullExit(2, x, y)).await, "only the account's owner").await;
+    send_and_wait(c.requestFullExit(2, x, y)).await.expect("the owner's full exit");
+    assert_eq!(c.priorityTail().call().await.expect("tail"), 4);
     assert_eq!(c.nextAccountIndex().call().await.expect("next"), 4);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn deployments_the_circuit_could_not_serve_are_refused() {
+    let anvil = Anvil::start(&[]).await.expect("anvil");
+    let operator = wallet_provider(&anvil.url(), DEV_OPERATOR_KEY).expect("provider");
+    let state = genesis(Domain::default());
+    let params = RollupParams {
+        vk: [U256::from(1); 18],
+        genesis_root: encode::root_word(&state.root()),
+        depth: PARAMS.depth as u8,
+        slots: 6,
+        expiry_blocks: 100,
+        min_deposit: MIN_DEPOSIT,
+        genesis_accounts: vec![],
+        first_free_index: 2,
+    };
+    // The library refuses before sending; the contract refuses too.
+    match causeway_l1::deploy(&operator, &params).await {
+        Err(L1Error::Invalid(e)) => assert!(e.contains("at least 7 slots"), "{e}"),
+        other => panic!("deployed with 6 slots: {other:?}"),
+    }
+    let deploy = |slots: u32, min_deposit: u128| {
+        Rollup::deploy_builder(
+            operator.clone(),
+            params.vk,
+            params.genesis_root,
+            params.depth,
+            slots,
+            100,
+            U256::from(min_deposit),
+            vec![],
+            vec![],
+            2,
+        )
+    };
+    let reverted = |r: Result<alloy::primitives::Bytes, alloy::contract::Error>| match r {
+        Err(e) => L1Error::from(e).to_string(),
+        Ok(_) => "deployed".into(),
+    };
+    assert!(reverted(deploy(6, MIN_DEPOSIT).call_raw().await).contains("slots must be at least 7"));
+    assert!(reverted(deploy(7, 0).call_raw().await).contains("minimum deposit must be in 1 to 2^128 - 1"));
+    assert_eq!(reverted(deploy(7, MIN_DEPOSIT).call_raw().await), "deployed");
 }

@@ -1,5 +1,6 @@
 //! The native state transition: every rule, and nothing half-applied.
 
+use super::DOMAIN;
 use causeway_protocol::{
     Account, Deposit, FullExit, Operation, PrivateKey, ProtocolError, PubdataOp, State, Transfer, Withdraw,
     pubdata::decode,
@@ -13,7 +14,7 @@ fn key(i: u8) -> PrivateKey {
 
 /// Accounts 0 (operator), 1 and 2 with balances; account 3.. empty.
 fn genesis() -> State {
-    let mut s = State::new(DEPTH).expect("state");
+    let mut s = State::new(DEPTH, DOMAIN).expect("state");
     for (i, balance) in [(0u32, 0u128), (1, 1_000_000), (2, 500)] {
         let account = Account { pubkey: key(i as u8 + 1).public_key(), balance, nonce: 0, owner: [i as u8 + 1; 20] };
         s.insert(i, account).expect("insert");
@@ -22,7 +23,7 @@ fn genesis() -> State {
 }
 
 fn transfer(from: u32, to: u32, amount: u128, fee: u128, nonce: u32) -> Operation {
-    Operation::Transfer(Transfer::signed(&key(from as u8 + 1), from, to, amount, fee, nonce))
+    Operation::Transfer(Transfer::signed(&key(from as u8 + 1), &DOMAIN, from, to, amount, fee, nonce))
 }
 
 fn assert_refused(s: &mut State, op: Operation, expected: ProtocolError) {
@@ -52,9 +53,9 @@ fn transfer_moves_value_and_bumps_nonce() {
 #[test]
 fn transfer_rules_are_enforced() {
     let mut s = genesis();
-    let mut forged = Transfer::signed(&key(9), 1, 2, 10, 0, 0);
+    let mut forged = Transfer::signed(&key(9), &DOMAIN, 1, 2, 10, 0, 0);
     assert_refused(&mut s, Operation::Transfer(forged), ProtocolError::BadSignature);
-    forged = Transfer::signed(&key(2), 1, 2, 10, 0, 0);
+    forged = Transfer::signed(&key(2), &DOMAIN, 1, 2, 10, 0, 0);
     forged.amount = 11; // signature over other fields
     assert_refused(&mut s, Operation::Transfer(forged), ProtocolError::BadSignature);
     assert_refused(&mut s, transfer(1, 2, 10, 0, 1), ProtocolError::WrongNonce { expected: 0, got: 1 });
@@ -89,11 +90,11 @@ fn self_transfer_only_costs_the_fee() {
 #[test]
 fn withdraw_debits_and_records_the_address() {
     let mut s = genesis();
-    let w = Withdraw::signed(&key(2), 1, [0xee; 20], 400_000, 100, 0);
+    let w = Withdraw::signed(&key(2), &DOMAIN, 1, [0xee; 20], 400_000, 100, 0);
     let applied = s.apply(&Operation::Withdraw(w)).expect("withdraw");
     assert_eq!(s.account(1).balance, 1_000_000 - 400_100);
     assert_eq!(applied.pubdata, PubdataOp::Withdraw { from: 1, to: [0xee; 20], amount: 400_000, fee: 100 });
-    let w = Withdraw::signed(&key(2), 1, [0xee; 20], 1, 0, 0);
+    let w = Withdraw::signed(&key(2), &DOMAIN, 1, [0xee; 20], 1, 0, 0);
     assert_refused(&mut s, Operation::Withdraw(w), ProtocolError::WrongNonce { expected: 1, got: 0 });
 }
 
@@ -135,7 +136,7 @@ fn batch_pads_pays_fees_and_commits() {
     let c = b.commitment();
     let mut h = b.header;
     h.number = 2;
-    assert_ne!(causeway_protocol::commitment(&h, &b.pubdata), c, "the commitment binds the header");
+    assert_ne!(causeway_protocol::commitment(&h, &DOMAIN, &b.pubdata), c, "the commitment binds the header");
 }
 
 #[test]
@@ -157,7 +158,7 @@ fn ledger_checks_like_the_state_and_skips_only_signatures_it_is_told_were_verifi
     use causeway_protocol::Signatures;
     let s = genesis();
     let mut ledger = s.ledger().clone();
-    let mut forged = Transfer::signed(&key(9), 1, 2, 10, 0, 0);
+    let mut forged = Transfer::signed(&key(9), &DOMAIN, 1, 2, 10, 0, 0);
     assert_eq!(ledger.check(&Operation::Transfer(forged), Signatures::Verify), Err(ProtocolError::BadSignature));
     // A caller that verified elsewhere skips the signature, never the other rules.
     assert!(ledger.check(&Operation::Transfer(forged), Signatures::Verified).is_ok());

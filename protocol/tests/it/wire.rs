@@ -1,5 +1,6 @@
 //! JSON forms: signed transactions and the genesis file.
 
+use super::DOMAIN;
 use causeway_protocol::{
     Operation, PrivateKey, ProtocolError, State, Transfer, Withdraw,
     wire::{Genesis, SignedTx},
@@ -20,17 +21,17 @@ fn signed_transactions_round_trip_and_apply() {
     let genesis: Genesis =
         serde_json::from_str(&genesis_json(&[account_json(0, 1, "0"), account_json(1, 2, "5000")].join(","), 0))
             .expect("genesis");
-    let mut state: State = genesis.state().expect("state");
+    let mut state: State = genesis.state(DOMAIN).expect("state");
     let ops = [
-        Operation::Transfer(Transfer::signed(&key, 1, 0, 1000, 10, 0)),
-        Operation::Withdraw(Withdraw::signed(&key, 1, [0xaa; 20], 2000, 0, 1)),
+        Operation::Transfer(Transfer::signed(&key, &DOMAIN, 1, 0, 1000, 10, 0)),
+        Operation::Withdraw(Withdraw::signed(&key, &DOMAIN, 1, [0xaa; 20], 2000, 0, 1)),
     ];
     for op in ops {
         let tx = SignedTx::of(&op).expect("signed");
         let json = serde_json::to_string(&tx).expect("serialize");
         let back: SignedTx = serde_json::from_str(&json).expect("parse");
         assert_eq!(back.operation(), op);
-        assert_eq!(back.hash().len(), 66);
+        assert_eq!(back.hash(&DOMAIN).len(), 66);
         state.apply(&back.operation()).expect("valid");
     }
     assert_eq!(state.account(1).balance, 5000 - 1010 - 2000);
@@ -38,7 +39,7 @@ fn signed_transactions_round_trip_and_apply() {
 
 #[test]
 fn malformed_transactions_are_refused_with_a_reason() {
-    let op = Operation::Transfer(Transfer::signed(&PrivateKey([2; 32]), 1, 0, 1000, 10, 0));
+    let op = Operation::Transfer(Transfer::signed(&PrivateKey([2; 32]), &DOMAIN, 1, 0, 1000, 10, 0));
     let good = serde_json::to_value(SignedTx::of(&op).expect("signed")).expect("json");
     let cases = [
         ("amount", serde_json::json!("12a"), "decimal"),
@@ -63,16 +64,16 @@ fn genesis_is_reproducible_and_validated() {
     let json = genesis_json(&[account_json(0, 1, "0"), account_json(3, 2, "7")].join(","), 0);
     let a: Genesis = serde_json::from_str(&json).expect("genesis");
     let b: Genesis = serde_json::from_str(&serde_json::to_string(&a).expect("serialize")).expect("parse");
-    assert_eq!(a.state().expect("state").root(), b.state().expect("state").root());
+    assert_eq!(a.state(DOMAIN).expect("state").root(), b.state(DOMAIN).expect("state").root());
 
     let dup: Genesis =
         serde_json::from_str(&genesis_json(&[account_json(0, 1, "0"), account_json(0, 2, "7")].join(","), 0))
             .expect("parse");
-    assert_eq!(dup.state().err(), Some(ProtocolError::AccountTaken(0)));
+    assert_eq!(dup.state(DOMAIN).err(), Some(ProtocolError::AccountTaken(0)));
     let no_fee: Genesis = serde_json::from_str(&genesis_json(&account_json(0, 1, "0"), 2)).expect("parse");
-    assert_eq!(no_fee.state().err(), Some(ProtocolError::UnknownAccount(2)));
+    assert_eq!(no_fee.state(DOMAIN).err(), Some(ProtocolError::UnknownAccount(2)));
     let far: Genesis = serde_json::from_str(&genesis_json(&account_json(16, 1, "0"), 16)).expect("parse");
-    assert!(matches!(far.state(), Err(ProtocolError::IndexOutOfRange { .. })));
+    assert!(matches!(far.state(DOMAIN), Err(ProtocolError::IndexOutOfRange { .. })));
     let mut v: serde_json::Value = serde_json::from_str(&genesis_json(&account_json(0, 1, "0"), 0)).expect("json");
     v["accounts"][0]["public_key"] = serde_json::json!(format!("0x{}", "ff".repeat(32)));
     let err = serde_json::from_value::<Genesis>(v).expect_err("off-curve key").to_string();

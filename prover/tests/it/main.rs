@@ -7,15 +7,16 @@ use rand_chacha::ChaCha20Rng;
 use rand_core::SeedableRng;
 
 const PARAMS: CircuitParams = CircuitParams { depth: 2, slots: 1 };
+const DOMAIN: causeway_protocol::Domain = causeway_protocol::Domain::new(31337, [0x5a; 20]);
 
 fn one_transfer_batch() -> BatchWitness {
-    let mut s = State::new(PARAMS.depth).expect("state");
+    let mut s = State::new(PARAMS.depth, DOMAIN).expect("state");
     for i in 0..2u32 {
         let a =
             Account { pubkey: PrivateKey([i as u8 + 1; 32]).public_key(), balance: 1_000, nonce: 0, owner: [1; 20] };
         s.insert(i, a).expect("insert");
     }
-    let t = Transfer::signed(&PrivateKey([2; 32]), 1, 0, 100, 1, 0);
+    let t = Transfer::signed(&PrivateKey([2; 32]), &DOMAIN, 1, 0, 100, 1, 0);
     BatchWitness::from_transition(&s.apply_batch(1, 0, 1, 0, &[Operation::Transfer(t)]).expect("batch"))
 }
 

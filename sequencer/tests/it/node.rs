@@ -1,7 +1,7 @@
 //! A sequencer on a fresh database, and an HTTP client for it.
 
 use causeway_db::testing::TestDb;
-use causeway_protocol::{Operation, PrivateKey, Transfer, Withdraw, wire::SignedTx};
+use causeway_protocol::{Domain, Operation, PrivateKey, Transfer, Withdraw, wire::SignedTx};
 use causeway_sequencer::{Sequencer, SequencerConfig};
 use serde_json::Value;
 use std::{path::PathBuf, time::Duration};
@@ -15,12 +15,12 @@ pub(crate) fn key(i: u32) -> PrivateKey {
 }
 
 pub(crate) fn transfer(from: u32, to: u32, amount: u128, fee: u128, nonce: u32) -> String {
-    let op = Operation::Transfer(Transfer::signed(&key(from), from, to, amount, fee, nonce));
+    let op = Operation::Transfer(Transfer::signed(&key(from), &Domain::default(), from, to, amount, fee, nonce));
     serde_json::to_string(&SignedTx::of(&op).expect("signed")).expect("json")
 }
 
 pub(crate) fn withdraw(from: u32, to: [u8; 20], amount: u128, fee: u128, nonce: u32) -> String {
-    let op = Operation::Withdraw(Withdraw::signed(&key(from), from, to, amount, fee, nonce));
+    let op = Operation::Withdraw(Withdraw::signed(&key(from), &Domain::default(), from, to, amount, fee, nonce));
     serde_json::to_string(&SignedTx::of(&op).expect("signed")).expect("json")
 }
 
