@@ -70,6 +70,25 @@ impl Point {
         self.mul_bigint([8u64]) == Point::IDENTITY
     }
 
+    /// The eight points of the curve's small-order subgroup: the identity, (0, −1), the two of
+    /// order 4 (y = 0) and the four of order 8. None of them is a valid key.
+    pub fn small_order_points() -> [Point; 8] {
+        let parse = |s| fr_from_decimal(s).unwrap_or_else(|| unreachable!("constant"));
+        let x4 = parse("18930368022820495955728484915491405972470733850014661777449844430438130630919");
+        let x8 = parse("17545522957889784193459637215142187266023652151580582754000402781682644312291");
+        let y8 = parse("17061719626832259898845741003733890968968767993363194771977168648564009544074");
+        [
+            Point::IDENTITY,
+            Point { x: Fr::ZERO, y: -Fr::ONE },
+            Point { x: x4, y: Fr::ZERO },
+            Point { x: -x4, y: Fr::ZERO },
+            Point { x: x8, y: y8 },
+            Point { x: x8, y: -y8 },
+            Point { x: -x8, y: y8 },
+            Point { x: -x8, y: -y8 },
+        ]
+    }
+
     /// Whether the point may be an account's key: on the curve and not of small order.
     pub fn is_valid_key(&self) -> bool {
         self.is_on_curve() && !self.is_small_order()
@@ -228,6 +247,12 @@ impl PrivateKey {
         let mut prefix = [0u8; 32];
         prefix.copy_from_slice(&h[32..64]);
         (s, prefix)
+    }
+
+    /// The secret scalar k with public key k · Base8 (Blake-512 of the key, pruned, shifted right
+    /// by 3): for tools and tests that build signatures by hand.
+    pub fn key_scalar(&self) -> BigUint {
+        BigUint::from_bytes_le(&self.expanded().0) >> 3
     }
 
     /// circomlibjs `prv2pub`.

@@ -181,9 +181,18 @@ impl SignatureVar {
         cs: ConstraintSystemRef<ConstraintF>,
         sig: Option<&causeway_protocol::Signature>,
     ) -> Result<Self, SynthesisError> {
-        let r8 = PointVar::new_witness(cs.clone(), sig.map(|s| s.r8))?;
-        let s = sig.map(|s| ConstraintF::from_le_bytes_mod_order(&s.s.into_bigint().to_bytes_le()));
-        let s_bits = alloc_bits(cs.clone(), s, S_BITS)?;
+        Self::new_witness_raw(cs, sig.map(|s| s.r8), sig.map(|s| BigUint::from(s.s.into_bigint())))
+    }
+
+    /// Allocates R8 and the 251 bits of an integer S, which is checked to be below the subgroup
+    /// order (so that a test can give an S a [`causeway_protocol::Signature`] cannot hold).
+    pub fn new_witness_raw(
+        cs: ConstraintSystemRef<ConstraintF>,
+        r8: Option<Point>,
+        s: Option<BigUint>,
+    ) -> Result<Self, SynthesisError> {
+        let r8 = PointVar::new_witness(cs.clone(), r8)?;
+        let s_bits = alloc_bits(cs.clone(), s.map(ConstraintF::from), S_BITS)?;
         let mut max = Scalar::MODULUS;
         max.sub_with_borrow(&1u64.into());
         let _rule = ark_relations::ns!(cs, "signature_s_below_order");
@@ -208,8 +217,11 @@ pub fn verify_if(cond: &FrVar, pk: &PointVar, msg: &FrVar, sig: &SignatureVar) -
     let pk8 = key.double()?.double()?.double()?;
     let right = sig.r8.add(&pk8.mul_bits(&h_bits)?)?;
     let left = mul_base8(&sig.s_bits)?;
-    let _rule = ark_relations::ns!(pk.x.cs(), "signature_equation");
-    enforce_zero_if(cond, &(&left.x - &right.x))?;
+    {
+        let _rule = ark_relations::ns!(pk.x.cs(), "signature_equation_x");
+        enforce_zero_if(cond, &(&left.x - &right.x))?;
+    }
+    let _rule = ark_relations::ns!(pk.x.cs(), "signature_equation_y");
     enforce_zero_if(cond, &(&left.y - &right.y))?;
     Ok(())
 }

@@ -100,6 +100,7 @@ impl Sum {
         }
         let bits = alloc_bits(self.cs.clone(), self.value, 32 + carries)?;
         let var = self.cs.new_lc(|| self.lc)?;
+        let _rule = ark_relations::ns!(self.cs, "sha256_word_bits");
         FrVar::Var(AllocatedFp::new(self.value, var, self.cs.clone())).enforce_equal(&pack_le(&bits))?;
         Ok(bits[..32].to_vec())
     }

@@ -1,5 +1,6 @@
 //! Gadgets against their native twins, with pinned constraint counts.
 
+use ark_ff::PrimeField;
 use ark_r1cs_std::{GR1CSVar, alloc::AllocVar, eq::EqGadget, fields::FieldVar};
 use ark_relations::gr1cs::{ConstraintSystem, ConstraintSystemRef};
 use causeway_circuits::{
@@ -13,6 +14,7 @@ use causeway_circuits::{
     },
 };
 use causeway_protocol::{MerkleTree, PrivateKey, poseidon::poseidon as native_poseidon};
+use num_bigint::BigUint;
 use rand::{Rng, SeedableRng, rngs::StdRng};
 
 fn fr(rng: &mut StdRng) -> ConstraintF {
@@ -24,7 +26,7 @@ fn new_cs() -> ConstraintSystemRef<ConstraintF> {
 }
 
 #[test]
-fn poseidon_gadget_equals_native_with_pinned_costs() {
+fn poseidon_gadget_equals_native_with_pinned_cost() {
     let mut rng = StdRng::seed_from_u64(1);
     // 3 constraints per S-box, (8 t + partial rounds) S-boxes, less the first round's S-box of
     // the constant capacity element.
@@ -67,8 +69,6 @@ fn merkle_path_gadget_equals_native() {
         let leaf = FrVar::new_witness(cs.clone(), || Ok(tree.leaf(index).expect("leaf"))).expect("leaf");
         let root = path.root(&leaf).expect("root");
         assert_eq!(root.value().expect("value"), tree.root());
-        // index bits + per level: 1 position product, 4 placements, Poseidon(4).
-        assert_eq!(cs.num_constraints(), depth as usize + 3 * (1 + 4 + 297));
         let other = path.root(&(leaf + FrVar::one())).expect("root");
         assert_ne!(other.value().expect("value"), tree.root(), "another leaf gives another root");
         assert!(cs.is_satisfied().expect("check"));
@@ -93,7 +93,6 @@ fn eddsa_gadget_agrees_with_native_verification() {
     let (cs, native) = eddsa_cs(true, 1, 7);
     assert!(native);
     assert!(cs.is_satisfied().expect("check"), "a valid signature verifies in the circuit");
-    assert_eq!(cs.num_constraints(), 5_226, "constraints of the EdDSA check");
 
     let (cs, native) = eddsa_cs(true, 2, 7);
     assert!(!native);
@@ -180,4 +179,133 @@ fn sha256_gadget_equals_native_with_pinned_cost() {
             assert_eq!(cs.num_constraints(), 53_181);
         }
     }
+}
+
+// ------------------------------------------------------------------ pinned costs
+
+#[test]
+fn merkle_path_pinned_cost() {
+    let depth = 6;
+    let tree = MerkleTree::new(depth, ConstraintF::from(0u64)).expect("tree");
+    let cs = new_cs();
+    let proof = tree.proof(5).expect("proof");
+    let bits = alloc_bits(cs.clone(), Some(ConstraintF::from(5u64)), depth as usize).expect("bits");
+    let path = PathVar::new(cs.clone(), &bits, Some(&proof.siblings)).expect("path");
+    let leaf = FrVar::new_witness(cs.clone(), || Ok(ConstraintF::from(0u64))).expect("leaf");
+    let _root = path.root(&leaf).expect("root");
+    // index bits + per level: 1 position product, 4 placements, Poseidon(4).
+    assert_eq!(cs.num_constraints(), depth as usize + 3 * (1 + 4 + 297));
+}
+
+#[test]
+fn eddsa_check_pinned_cost() {
+    let (cs, _) = eddsa_cs(true, 1, 7);
+    // R8 on the curve 4, S below the order ~500, Poseidon(5) challenge and its canonical bits,
+    // key selection 2, 8·A by three 5-constraint doublings, h·(8A) in 2-bit windows (two
+    // doublings, a 6-constraint selection and an addition each), S·Base8 in 3-bit windows.
+    assert_eq!(cs.num_constraints(), 5_226, "constraints of the EdDSA check");
+}
+
+// ------------------------------------------------------------------ rules named by the gadgets
+
+/// The EdDSA gadget (enforced) over `pk`, `msg`, R8 and an integer S; the rule broken first.
+fn eddsa_rule(
+    pk: causeway_protocol::Point,
+    msg: ConstraintF,
+    r8: causeway_protocol::Point,
+    s: BigUint,
+) -> Option<String> {
+    super::rules::first_broken(|cs| {
+        let pk = PointVar::new_witness(cs.clone(), Some(pk)).expect("pk");
+        let m = FrVar::new_witness(cs.clone(), || Ok(msg)).expect("msg");
+        let sig = SignatureVar::new_witness_raw(cs.clone(), Some(r8), Some(s)).expect("sig");
+        verify_if(&FrVar::one(), &pk, &m, &sig).expect("gadget");
+    })
+}
+
+fn order() -> BigUint {
+    BigUint::from(causeway_protocol::eddsa::Scalar::MODULUS)
+}
+
+fn challenge_int(r8: &causeway_protocol::Point, pk: &causeway_protocol::Point, msg: ConstraintF) -> BigUint {
+    BigUint::from(causeway_protocol::eddsa::challenge(r8, pk, msg).into_bigint())
+}
+
+#[test]
+fn signature_s_must_be_below_the_order() {
+    // S + order gives the same point S·Base8 (Base8 has that order), so only the range rule
+    // refuses a second encoding of a valid signature. Find a message whose S leaves room
+    // below 2^251.
+    let key = PrivateKey([3; 32]);
+    let (msg, sig) = (1u64..)
+        .map(|m| (ConstraintF::from(m), key.sign(ConstraintF::from(m))))
+        .find(|(_, sig)| BigUint::from(sig.s.into_bigint()) + order() < BigUint::from(1u8) << 251)
+        .expect("some message");
+    let s = BigUint::from(sig.s.into_bigint());
+    assert_eq!(eddsa_rule(key.public_key(), msg, sig.r8, s.clone()), None);
+    assert_eq!(eddsa_rule(key.public_key(), msg, sig.r8, s + order()).as_deref(), Some("signature_s_below_order"));
+}
+
+#[test]
+fn signature_equation_checks_each_coordinate() {
+    // The key's owner builds signatures whose sides share one coordinate only: with R8 = r·B,
+    // S = −(r + 8hk) gives S·B = −(R8 + 8h·A), the same y and the opposite x; with R8 moved
+    // by the point T = (0, −1) of order 2, S·B = (x, −y) of the right side: the same x only.
+    let key = PrivateKey([4; 32]);
+    let pk = key.public_key();
+    let k = key.key_scalar();
+    let msg = ConstraintF::from(11u64);
+    let r = BigUint::from(123_456_789u64);
+    let base = causeway_protocol::Point::base8();
+    let neg = |x: BigUint| (order() - x % order()) % order();
+
+    let r8 = base.mul(&r);
+    let h = challenge_int(&r8, &pk, msg);
+    let s = neg(&r + BigUint::from(8u8) * &h * &k);
+    assert_eq!(eddsa_rule(pk, msg, r8, s).as_deref(), Some("signature_equation_x"));
+
+    let t = causeway_protocol::Point { x: ConstraintF::from(0u64), y: -ConstraintF::from(1u64) };
+    let r8 = base.mul(&r).add(&t);
+    let h = challenge_int(&r8, &pk, msg);
+    let s = neg(&r + BigUint::from(8u8) * &h * &k);
+    assert_eq!(eddsa_rule(pk, msg, r8, s).as_deref(), Some("signature_equation_y"));
+}
+
+#[test]
+fn signature_r8_must_be_on_the_curve() {
+    let key = PrivateKey([5; 32]);
+    let msg = ConstraintF::from(12u64);
+    let sig = key.sign(msg);
+    let s = BigUint::from(sig.s.into_bigint());
+    assert_eq!(eddsa_rule(key.public_key(), msg, sig.r8, s.clone()), None);
+    let off = causeway_protocol::Point { x: sig.r8.x, y: sig.r8.y + ConstraintF::from(1u64) };
+    assert_eq!(eddsa_rule(key.public_key(), msg, off, s).as_deref(), Some("signature_r8_on_curve"));
+}
+
+#[test]
+fn sha256_binds_each_word_to_its_bits() {
+    // A prover flips one bit of the digest (the last word's decomposition): every bit stays a
+    // bit, and only the binding of the word's sum to its bits notices.
+    use causeway_circuits::gadgets::{Bit, sha256::sha256};
+    let msg = b"causeway";
+    let digest_var = std::cell::RefCell::new(None);
+    let build = |cs: ConstraintSystemRef<ConstraintF>| {
+        let bits: Vec<_> =
+            msg.iter().flat_map(|b| alloc_bits(cs.clone(), Some(ConstraintF::from(*b)), 8).expect("bits")).collect();
+        let digest = sha256(&bits).expect("gadget");
+        let last = match digest.last().expect("256 bits") {
+            Bit::Var(v) => v.variable(),
+            Bit::Constant(_) => panic!("the digest is allocated"),
+        };
+        *digest_var.borrow_mut() = Some(last);
+    };
+    assert_eq!(super::rules::first_broken(build), None);
+    let rule = super::rules::first_broken_with(build, |cs| {
+        let var = digest_var.borrow().expect("digest variable");
+        let index = var.index().expect("a witness variable");
+        let mut inner = cs.borrow_mut().expect("a constraint system");
+        let bit = &mut inner.assignments.witness_assignment[index];
+        *bit = ConstraintF::from(1u64) - *bit;
+    });
+    assert_eq!(rule.as_deref(), Some("sha256_word_bits"));
 }

@@ -3,3 +3,4 @@
 mod batch;
 mod fixtures;
 mod gadgets;
+mod rules;

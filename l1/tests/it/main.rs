@@ -190,33 +190,6 @@ async fn the_contract_accepts_proved_batches_and_refuses_each_bad_submission() {
     expect_revert(again, "nothing to withdraw").await;
 }
 
-/// The eight points of Baby Jubjub's small-order subgroup (circomlib's form): the identity,
-/// (0, -1), two of order 4 and four of order 8. For each, 8·A is the identity.
-pub(crate) fn small_order_points() -> Vec<Point> {
-    let f = |s: &str| causeway_protocol::field::fr_from_decimal(s).expect("decimal");
-    let (x4, x8, y8) = (
-        f("18930368022820495955728484915491405972470733850014661777449844430438130630919"),
-        f("17545522957889784193459637215142187266023652151580582754000402781682644312291"),
-        f("17061719626832259898845741003733890968968767993363194771977168648564009544074"),
-    );
-    let zero = causeway_protocol::Fr::from(0u64);
-    let one = causeway_protocol::Fr::from(1u64);
-    let points = vec![
-        Point { x: zero, y: one },
-        Point { x: zero, y: -one },
-        Point { x: x4, y: zero },
-        Point { x: -x4, y: zero },
-        Point { x: x8, y: y8 },
-        Point { x: x8, y: -y8 },
-        Point { x: -x8, y: y8 },
-        Point { x: -x8, y: -y8 },
-    ];
-    for p in &points {
-        assert!(p.is_on_curve() && p.is_small_order(), "{p:?}");
-    }
-    points
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn priority_requests_the_circuit_could_not_execute_are_refused() {
     // No proof is checked here: any well-formed verifying key will do.
@@ -245,7 +218,7 @@ async fn priority_requests_the_circuit_could_not_execute_are_refused() {
     expect_revert(send_and_wait(c.deposit(x, y + U256::from(1)).value(one)).await, not_a_key).await;
     expect_revert(send_and_wait(c.deposit(U256::ZERO, U256::ZERO).value(one)).await, not_a_key).await;
     // Every small-order point is on the curve, and refused.
-    for p in small_order_points() {
+    for p in Point::small_order_points() {
         let (px, py) = encode::key_words(&p);
         assert!(c.onCurve(px, py).call().await.expect("onCurve"), "{p:?} is on the curve");
         expect_revert(send_and_wait(c.deposit(px, py).value(one)).await, not_a_key).await;
