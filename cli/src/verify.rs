@@ -104,6 +104,42 @@ pub(crate) fn verify(args: VerifyArgs) -> Result<(), String> {
             println!("verifying key: MISMATCH: the contract's is not the one in {}", args.keys.display());
             failures += 1;
         }
+        // The contract itself: the committed Rollup's code (immutables masked), with the
+        // parameters the keys and the genesis file say.
+        let code = provider.get_code_at(contract).await.map_err(|e| rpc(&e))?;
+        match causeway_l1::check_runtime_code(&code) {
+            Ok(()) => println!("contract code: matches contracts/artifacts/Rollup.json (immutables masked)"),
+            Err(e) => {
+                println!("contract code: MISMATCH: {e}");
+                failures += 1;
+            }
+        }
+        let pubdata_bytes = rollup.pubdataBytes().call().await.map_err(|e| rpc(&e))?;
+        let capacity = rollup.accountCapacity().call().await.map_err(|e| rpc(&e))?;
+        let expiry = rollup.priorityExpiryBlocks().call().await.map_err(|e| rpc(&e))?;
+        let min_deposit = rollup.minDeposit().call().await.map_err(|e| rpc(&e))?;
+        let operator = rollup.operator().call().await.map_err(|e| rpc(&e))?;
+        let mut params = Problems(Vec::new());
+        params.check(pubdata_bytes == U256::from(slots * 16), || {
+            format!("{pubdata_bytes} pubdata bytes per batch, the keys' {slots} slots take {}", slots * 16)
+        });
+        params.check(capacity == U256::from(1u64) << genesis.depth as usize, || {
+            format!("capacity {capacity}, the genesis depth {} holds 2^{}", genesis.depth, genesis.depth)
+        });
+        if count == 0 {
+            params.check(chain_root.as_slice() == fr_to_be_bytes(&state.root()).as_slice(), || {
+                "no batch yet, and the root is not the genesis file's".into()
+            });
+        }
+        if params.0.is_empty() {
+            println!(
+                "contract parameters: {slots} slots, 2^{} accounts, operator {operator}, priority deadline {expiry} blocks, minimum deposit {min_deposit} wei",
+                genesis.depth
+            );
+        } else {
+            println!("contract parameters: MISMATCH: {}", params.0.join("; "));
+            failures += 1;
+        }
 
         let requests = priority_requests(&rollup, from_block).await.map_err(|e| rpc(&e))?;
         let mut submitted = BTreeMap::new();

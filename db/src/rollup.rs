@@ -81,6 +81,16 @@ impl Db {
     }
 }
 
+/// The key of the advisory lock a running settler holds: two settlers against one database
+/// would sign competing transactions for the same batches.
+pub const SETTLER_LOCK: i64 = 0x6361_7573_6574_746c; // "causettl"
+
+/// Takes the settler's advisory lock on `conn` (held until that connection closes); false if
+/// another session holds it.
+pub async fn try_lock_settler(conn: &mut PgConnection) -> Result<bool, DbError> {
+    Ok(sqlx::query_scalar!(r#"SELECT pg_try_advisory_lock($1) AS "locked!""#, SETTLER_LOCK).fetch_one(conn).await?)
+}
+
 /// Takes the sequencer's advisory lock on `conn` (held until that connection closes); false if
 /// another session holds it.
 pub async fn try_lock_sequencer(conn: &mut PgConnection) -> Result<bool, DbError> {

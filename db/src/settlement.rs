@@ -108,6 +108,27 @@ impl Db {
         self.attempts_where(Some(status), None).await
     }
 
+    /// Mined attempts of batches still waiting for their confirmations (status `submitted`),
+    /// oldest first: what the settler follows to finality, however long the history.
+    pub async fn mined_attempts_awaiting_finality(&self) -> Result<Vec<AttemptRow>, DbError> {
+        Ok(sqlx::query_as!(
+            AttemptRow,
+            r#"
+            SELECT
+                a.id, a.batch_number, a.nonce, a.max_fee_per_gas::TEXT AS "max_fee_per_gas!",
+                a.max_priority_fee_per_gas::TEXT AS "max_priority_fee_per_gas!", a.gas_limit, a.tx_hash,
+                a.raw_tx, a.status, a.block_number, a.block_hash, a.gas_used, a.sent_at
+            FROM settlement_attempts a
+            JOIN batches b ON b.number = a.batch_number
+            WHERE a.status = 'mined'
+                AND b.status = 'submitted'
+            ORDER BY a.id
+            "#
+        )
+        .fetch_all(&self.pool)
+        .await?)
+    }
+
     /// Every attempt for a batch, oldest first.
     pub async fn attempts(&self, batch_number: i64) -> Result<Vec<AttemptRow>, DbError> {
         self.attempts_where(None, Some(batch_number)).await

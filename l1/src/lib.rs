@@ -193,6 +193,45 @@ pub async fn deploy(provider: &DynProvider, p: &RollupParams) -> Result<Deployed
     Ok(Deployed { address, block, chain_id })
 }
 
+/// The committed artifact (`contracts/artifacts/Rollup.json`), compiled in.
+const ARTIFACT: &str = include_str!("../../contracts/artifacts/Rollup.json");
+
+/// Compares a deployment's runtime code with the committed artifact's, the immutables (the
+/// verifying key and the deployment parameters, which differ by deployment) masked: `Ok` when
+/// it is the Rollup this repository compiles, else what differs.
+pub fn check_runtime_code(deployed: &[u8]) -> Result<(), String> {
+    #[derive(serde::Deserialize)]
+    #[serde(rename_all = "camelCase")]
+    struct Artifact {
+        deployed_bytecode: String,
+        immutable_references: Vec<Immutable>,
+    }
+    #[derive(serde::Deserialize)]
+    struct Immutable {
+        start: usize,
+        length: usize,
+    }
+    let artifact: Artifact = serde_json::from_str(ARTIFACT).map_err(|e| format!("the committed artifact: {e}"))?;
+    let expected = hex::decode(artifact.deployed_bytecode.trim_start_matches("0x"))
+        .map_err(|e| format!("the committed artifact's code: {e}"))?;
+    if deployed.len() != expected.len() {
+        return Err(format!(
+            "the deployed code is {} bytes, the committed Rollup's {}: another contract",
+            deployed.len(),
+            expected.len()
+        ));
+    }
+    let mut masked = deployed.to_vec();
+    for r in &artifact.immutable_references {
+        let slot = masked.get_mut(r.start..r.start + r.length).ok_or("an immutable past the code's end")?;
+        slot.fill(0);
+    }
+    match masked.iter().zip(&expected).position(|(a, b)| a != b) {
+        None => Ok(()),
+        Some(at) => Err(format!("the deployed code differs from the committed Rollup at byte {at}: another contract")),
+    }
+}
+
 /// The Rollup at `address`.
 pub fn rollup(provider: &DynProvider, address: Address) -> Rollup::RollupInstance<DynProvider> {
     Rollup::new(address, provider.clone())

@@ -83,6 +83,9 @@ pub enum SettlerError {
     /// The chain and the database disagree (wrong contract, or another submitter).
     #[error("{0}")]
     Mismatch(String),
+    /// Another settler holds this database's settler lock.
+    #[error("another settler is running against this database")]
+    Locked,
 }
 
 impl SettlerError {
@@ -123,6 +126,8 @@ pub struct Settler {
     chain_id: u64,
     rollup: Rollup::RollupInstance<DynProvider>,
     config: SettlerConfig,
+    /// The connection holding the settler's advisory lock.
+    _lock: causeway_db::PgConnection,
 }
 
 fn u128_of(decimal: &str) -> Result<u128, SettlerError> {
@@ -137,6 +142,10 @@ impl Settler {
     /// Connects to the chain and checks that the contract is one this database can settle to:
     /// this key is its operator and its root is one of this database's batch roots.
     pub async fn connect(db: Db, config: SettlerConfig) -> Result<Self, SettlerError> {
+        let mut lock = db.pool().acquire().await.map_err(DbError::from)?.detach();
+        if !causeway_db::rollup::try_lock_settler(&mut lock).await? {
+            return Err(SettlerError::Locked);
+        }
         let signer: PrivateKeySigner =
             config.operator_key.parse().map_err(|e| L1Error::Invalid(format!("operator key: {e}")))?;
         let operator = signer.address();
@@ -144,7 +153,16 @@ impl Settler {
         let provider = ProviderBuilder::new().disable_recommended_fillers().connect_http(url).erased();
         let chain_id = provider.get_chain_id().await.map_err(L1Error::from)?;
         let rollup = Rollup::new(config.contract, provider.clone());
-        let settler = Self { db, provider, wallet: EthereumWallet::from(signer), operator, chain_id, rollup, config };
+        let settler = Self {
+            db,
+            provider,
+            wallet: EthereumWallet::from(signer),
+            operator,
+            chain_id,
+            rollup,
+            config,
+            _lock: lock,
+        };
         settler.check_contract().await?;
         Ok(settler)
     }
@@ -244,14 +262,10 @@ impl Settler {
     /// Finalizes submitted batches with enough confirmations; a batch whose transaction left the
     /// canonical chain goes back to proved. Returns whether anything changed.
     async fn confirm(&self) -> Result<bool, SettlerError> {
-        let mined = self.db.attempts_with_status("mined").await?;
+        let mined = self.db.mined_attempts_awaiting_finality().await?;
         let mut changed = false;
         let mut head = None;
         for a in mined {
-            let Some(batch) = self.db.batch(a.batch_number).await? else { continue };
-            if batch.status != "submitted" {
-                continue;
-            }
             let head = match head {
                 Some(h) => h,
                 None => *head.insert(self.provider.get_block_number().await.map_err(L1Error::from)?),
@@ -265,6 +279,13 @@ impl Settler {
                 }
                 Some(r) => {
                     let (Some(block), Some(block_hash)) = (r.block_number, r.block_hash) else { continue };
+                    if !r.status() {
+                        // Re-mined by a reorganisation into a block where it reverted: the batch
+                        // is not on chain, whatever the first receipt said.
+                        self.db.set_attempts_status(&[a.id], "reverted").await?;
+                        let reason = self.revert_reason(a.batch_number, block).await;
+                        return Err(SettlerError::Refused { batch: a.batch_number, reason });
+                    }
                     if a.block_hash.as_deref() != Some(block_hash.as_slice()) {
                         self.db.attempt_mined(a.id, block as i64, block_hash.as_slice(), r.gas_used as i64).await?;
                     }

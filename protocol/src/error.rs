@@ -6,8 +6,10 @@ use crate::account::AccountIndex;
 /// returned.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ProtocolError {
-    /// The signature does not verify against the account's key.
-    #[error("bad signature")]
+    /// The signature does not verify against the account's key and this deployment's domain.
+    #[error(
+        "bad signature: it does not verify against the account's key for this deployment (chain id and Rollup address)"
+    )]
     BadSignature,
     /// The operation's nonce is not the account's next nonce.
     #[error("wrong nonce: expected {expected}, got {got}")]

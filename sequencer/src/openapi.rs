@@ -52,8 +52,15 @@ pub const ROUTES: &[RouteDoc] = &[
     RouteDoc {
         method: "get",
         path: "/v1/accounts/by-key/{key}",
-        summary: "The account holding a packed public key (0x-prefixed 32 bytes).",
+        summary: "Every account holding a packed public key (0x-prefixed 32 bytes), in index order, each with its owner: \
+                  anyone can deposit with any key, so pick the account whose owner you trust.",
         responses: ERRORS_READ,
+    },
+    RouteDoc {
+        method: "get",
+        path: "/v1/rollup",
+        summary: "The rollup's parameters and its deployment domain (chain id, Rollup address), which every signature covers.",
+        responses: &[(200, "the parameters")],
     },
     RouteDoc {
         method: "get",

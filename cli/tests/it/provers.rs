@@ -125,15 +125,20 @@ async fn workers_share_jobs_take_over_a_killed_one_and_prove_each_batch_once() {
     .await;
     assert_eq!(proved["proved"]["balance"], proved["accepted"]["balance"], "everything accepted is proved");
 
-    // A job whose witness cannot be used fails after its attempts, with the reason.
+    // A job whose witness cannot be used fails after its attempts, with the reason. No worker
+    // runs while the batch is sealed and its witness corrupted, so none can prove it first.
+    kill9(&mut b).await;
+    kill9(&mut c).await;
     let r = http.post(format!("{url}/v1/txs")).body(transfer(1, 2, 10, 1, 4)).send().await.expect("post");
     assert_eq!(r.status().as_u16(), 200);
     let broken = wait_sealed(&http, &url).await;
+    assert_eq!(db.proof_job(broken).await.expect("read").expect("job").0, "queued");
     sqlx::query("UPDATE batch_witnesses SET witness = '\\x00' WHERE batch_number = $1")
         .bind(broken)
         .execute(db.pool())
         .await
         .expect("corrupt the witness");
+    let mut d = worker(&test_db, &keys, "D", &log);
     let job = wait_for("the broken job to fail", 90, async || {
         let job = db.proof_job(broken).await.ok().flatten()?;
         (job.0 == "failed").then_some(job)
@@ -143,8 +148,7 @@ async fn workers_share_jobs_take_over_a_killed_one_and_prove_each_batch_once() {
     assert!(job.3.as_deref().is_some_and(|e| e.contains("does not decode")), "{job:?}");
     assert!(db.proof(broken).await.expect("read").is_none());
 
-    kill9(&mut b).await;
-    kill9(&mut c).await;
+    kill9(&mut d).await;
     seq.shutdown(Duration::from_secs(5)).await;
     drop(db);
     test_db.drop_db().await.expect("drop");

@@ -6,6 +6,11 @@ use serde_json::Value;
 
 const GENESIS_BALANCE: u128 = 1_000_000_000_000_000_000_000;
 
+/// A deployment other than the node's (chain 1, another Rollup).
+fn other_deployment() -> causeway_protocol::Domain {
+    causeway_protocol::Domain::new(1, [0x42; 20])
+}
+
 fn balance(v: &Value, which: &str) -> u128 {
     v[which]["balance"].as_str().expect("balance").parse().expect("decimal")
 }
@@ -29,7 +34,14 @@ async fn a_transfer_is_accepted_sealed_and_visible_everywhere() {
     let key = a["public_key"].as_str().expect("key").to_owned();
     let (status, by_key) = node.get(&format!("/v1/accounts/by-key/{key}")).await;
     assert_eq!(status, 200);
-    assert_eq!(by_key["index"], 1);
+    assert_eq!(by_key["accounts"].as_array().expect("a list").len(), 1, "{by_key}");
+    assert_eq!(by_key["accounts"][0]["index"], 1);
+    assert_eq!(by_key["accounts"][0]["owner"], a["owner"]);
+    let (status, rollup) = node.get("/v1/rollup").await;
+    assert_eq!(status, 200);
+    assert_eq!(rollup["chain_id"], 0, "a rollup without a base chain: the default domain");
+    assert_eq!(rollup["rollup"], format!("0x{}", "00".repeat(20)));
+    assert_eq!(rollup["slots"], super::node::SLOTS);
 
     // The batch timeout seals it alone.
     let t = node.wait_status(&hash, "included").await;
@@ -73,6 +85,12 @@ async fn submission_errors_have_the_right_status_and_code() {
         (
             "bad signature",
             transfer(1, 2, 5, 0, 0).replace("\"amount\":\"5\"", "\"amount\":\"6\""),
+            401,
+            "bad_signature",
+        ),
+        (
+            "signed for another deployment",
+            super::node::transfer_for(&other_deployment(), 1, 2, 5, 0, 0),
             401,
             "bad_signature",
         ),

@@ -15,7 +15,12 @@ pub(crate) fn key(i: u32) -> PrivateKey {
 }
 
 pub(crate) fn transfer(from: u32, to: u32, amount: u128, fee: u128, nonce: u32) -> String {
-    let op = Operation::Transfer(Transfer::signed(&key(from), &Domain::default(), from, to, amount, fee, nonce));
+    transfer_for(&Domain::default(), from, to, amount, fee, nonce)
+}
+
+/// A transfer signed for `domain`, as JSON.
+pub(crate) fn transfer_for(domain: &Domain, from: u32, to: u32, amount: u128, fee: u128, nonce: u32) -> String {
+    let op = Operation::Transfer(Transfer::signed(&key(from), domain, from, to, amount, fee, nonce));
     serde_json::to_string(&SignedTx::of(&op).expect("signed")).expect("json")
 }
 
