@@ -4,6 +4,7 @@
 
 pub mod anvil;
 pub mod encode;
+pub mod replay;
 pub mod settler;
 
 use alloy::{

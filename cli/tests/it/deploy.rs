@@ -11,21 +11,46 @@ async fn deploy_puts_the_genesis_root_and_verifying_key_on_chain() {
     let keys = dir.0.join("keys");
     let genesis = dir.0.join("genesis.json");
     let (keys_s, genesis_s) = (keys.to_str().expect("utf8"), genesis.to_str().expect("utf8"));
-    let setup = super::causeway(&["setup", "--depth", "2", "--slots", "1", "--out", keys_s]);
-    assert!(setup.status.success(), "{}", String::from_utf8_lossy(&setup.stderr));
     let made = super::causeway(&["genesis", "--depth", "2", "--accounts", "3", "--out", genesis_s]);
     assert!(made.status.success(), "{}", String::from_utf8_lossy(&made.stderr));
-
     let anvil = Anvil::start(&[]).await.expect("anvil");
+
+    // Keys for batches of fewer than 7 slots (a deposit's size): refused before anything is sent.
+    let small = dir.0.join("keys-1");
+    let small_s = small.to_str().expect("utf8");
+    let setup = super::causeway(&["setup", "--depth", "2", "--slots", "1", "--out", small_s]);
+    assert!(setup.status.success(), "{}", String::from_utf8_lossy(&setup.stderr));
+    let out = super::causeway(&["deploy", "--rpc", &anvil.url(), "--keys", small_s, "--genesis", genesis_s]);
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("a rollup on a base chain needs at least 7"), "{stderr}");
+    let provider = wallet_provider(&anvil.url(), DEV_OPERATOR_KEY).expect("provider");
+    let operator = causeway_l1::address_of(DEV_OPERATOR_KEY).expect("address");
+    assert_eq!(provider.get_transaction_count(operator).await.expect("nonce"), 0, "nothing was sent");
+
+    let setup = super::causeway(&["setup", "--depth", "2", "--slots", "7", "--out", keys_s]);
+    assert!(setup.status.success(), "{}", String::from_utf8_lossy(&setup.stderr));
     let out = super::causeway(&["deploy", "--rpc", &anvil.url(), "--keys", keys_s, "--genesis", genesis_s]);
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let report: serde_json::Value = serde_json::from_slice(&out.stdout).expect("one JSON line");
     let address: alloy::primitives::Address = report["rollup"].as_str().expect("address").parse().expect("address");
-    assert_eq!(report["slots"], 1);
+    assert_eq!(report["slots"], 7);
     assert_eq!(report["first_free_index"], 3);
+    assert_eq!(report["min_deposit"], causeway_l1::DEFAULT_MIN_DEPOSIT.to_string());
+    // The block that holds the deployment (the receipt's), not the chain's head afterwards.
+    let deploy_block = report["deployed_at_block"].as_u64().expect("block");
+    let code_before =
+        provider.get_code_at(address).block_id(alloy::eips::BlockId::number(deploy_block - 1)).await.expect("code");
+    assert!(code_before.is_empty(), "not deployed before block {deploy_block}");
 
-    let provider = wallet_provider(&anvil.url(), DEV_OPERATOR_KEY).expect("provider");
-    assert!(!provider.get_code_at(address).await.expect("code").is_empty());
+    assert!(
+        !provider
+            .get_code_at(address)
+            .block_id(alloy::eips::BlockId::number(deploy_block))
+            .await
+            .expect("code")
+            .is_empty()
+    );
     let c = rollup(&provider, address);
     let text = std::fs::read_to_string(&genesis).expect("genesis");
     let g: causeway_protocol::wire::Genesis = serde_json::from_str(&text).expect("genesis");

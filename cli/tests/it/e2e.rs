@@ -11,7 +11,7 @@ use alloy::{
     providers::Provider,
 };
 use causeway_db::testing::TestDb;
-use causeway_l1::{DEV_OPERATOR_KEY, DEV_USER_KEYS, anvil::Anvil, encode, rollup, wallet_provider};
+use causeway_l1::{DEV_OPERATOR_KEY, DEV_USER_KEYS, Rollup, anvil::Anvil, encode, rollup, wallet_provider};
 use causeway_protocol::{Domain, Operation, Transfer, Withdraw, wire::SignedTx};
 use causeway_prover::sample::sample_key;
 use causeway_sequencer::{Sequencer, SequencerConfig, watcher::L1Config};
@@ -276,6 +276,195 @@ async fn a_deposit_reorganised_away_before_its_confirmations_creates_nothing() {
     assert_eq!(db.next_priority_serial().await.expect("db"), 1);
     let (s, _) = get(&http, &format!("{url}/v1/accounts/2")).await;
     assert_eq!(s, 404);
+    seq.shutdown(Duration::from_secs(5)).await;
+    let _ = test_db.drop_db().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_key_squatted_by_someone_else_does_not_capture_the_wallet() {
+    let dir = TempDir::new("squat");
+    let log = dir.0.join("services.log");
+    let genesis = super::procs::genesis(&dir.0, DEPTH, 1);
+    let anvil = Anvil::start(&[]).await.expect("anvil");
+    // No batch is submitted here: any well-formed verifying key will do.
+    let g: causeway_protocol::wire::Genesis =
+        serde_json::from_str(&std::fs::read_to_string(&genesis).expect("genesis")).expect("json");
+    let root = g.state(Domain::default()).expect("state").root();
+    let params = causeway_l1::RollupParams {
+        vk: [U256::from(1); 18],
+        genesis_root: encode::root_word(&root),
+        depth: DEPTH as u8,
+        slots: SLOTS as u32,
+        expiry_blocks: 100,
+        min_deposit: causeway_l1::DEFAULT_MIN_DEPOSIT,
+        genesis_accounts: vec![],
+        first_free_index: 1,
+    };
+    let operator = wallet_provider(&anvil.url(), DEV_OPERATOR_KEY).expect("provider");
+    let deployed = causeway_l1::deploy(&operator, &params).await.expect("deploy");
+    let contract = deployed.address;
+    let deployment = dir.0.join("deployment.json");
+    let file = serde_json::json!({"rollup": contract.to_string(), "chain_id": deployed.chain_id, "deployed_at_block": deployed.block});
+    std::fs::write(&deployment, file.to_string()).expect("deployment file");
+    let test_db = TestDb::create().await.expect("test database");
+    let seq = sequencer(&test_db, &genesis, &anvil, contract, 1).await;
+    let url = format!("http://{}", seq.addr);
+    let http = reqwest::Client::new();
+
+    // Alice's wallet: a rollup key and base-chain user 0.
+    let alice_key = causeway_protocol::PrivateKey([0xa1; 32]);
+    let alice_file = dir.0.join("alice.json");
+    std::fs::write(
+        &alice_file,
+        serde_json::json!({ "rollup_key": format!("0x{}", hex::encode(alice_key.0)), "l1_key": DEV_USER_KEYS[0] })
+            .to_string(),
+    )
+    .expect("wallet file");
+    let wallet = |url: &str, args: &[&str]| {
+        let mut all = vec!["wallet", "--wallet", alice_file.to_str().expect("utf8"), "--api", url, "--rpc"];
+        let rpc = anvil.url();
+        all.push(&rpc);
+        all.push("--deployment");
+        all.push(deployment.to_str().expect("utf8"));
+        all.extend_from_slice(args);
+        let out = super::causeway(&all);
+        let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+        assert!(out.status.success(), "wallet {args:?}: {stdout}{}", String::from_utf8_lossy(&out.stderr));
+        stdout
+    };
+
+    // Mallory (user 1) deposits the minimum with Alice's key first: account 1 holds her key and
+    // is Mallory's.
+    let mallory = rollup(&wallet_provider(&anvil.url(), DEV_USER_KEYS[1]).expect("provider"), contract);
+    let (x, y) = encode::key_words(&alice_key.public_key());
+    causeway_l1::send_and_wait(mallory.deposit(x, y).value(U256::from(causeway_l1::DEFAULT_MIN_DEPOSIT)))
+        .await
+        .expect("mallory's deposit");
+    wait_for("mallory's account on the rollup", 30, &log, async || {
+        let (s, _) = get(&http, &format!("{url}/v1/accounts/1")).await;
+        (s == 200).then_some(())
+    })
+    .await;
+
+    // Alice's wallet ignores it: her deposit creates her own account 2, and she pays from it.
+    let deposited: Value =
+        serde_json::from_str(wallet(&url, &["deposit", "--amount", "1", "--wait"]).lines().next().expect("line"))
+            .expect("json");
+    assert_eq!(deposited["account"], 2, "{deposited}");
+    let balance: Value = serde_json::from_str(wallet(&url, &["balance"]).trim()).expect("json");
+    assert_eq!(balance["account"], 2, "{balance}");
+    assert_eq!(balance["accepted"]["balance"], ETHER.to_string(), "{balance}");
+    let paid: Value =
+        serde_json::from_str(wallet(&url, &["transfer", "--to", "0", "--amount", "0.1"]).trim()).expect("json");
+    assert_eq!(paid["status"], "accepted", "{paid}");
+
+    // The key lists both accounts, in index order, each with its owner.
+    let packed = format!("0x{}", hex::encode(alice_key.public_key().pack()));
+    let (_, listed) = get(&http, &format!("{url}/v1/accounts/by-key/{packed}")).await;
+    let owners: Vec<(u64, String)> = listed["accounts"]
+        .as_array()
+        .expect("list")
+        .iter()
+        .map(|a| (a["index"].as_u64().expect("index"), a["owner"].as_str().expect("owner").to_lowercase()))
+        .collect();
+    let addr = |k: &str| causeway_l1::address_of(k).expect("address").to_string().to_lowercase();
+    assert_eq!(owners, vec![(1, addr(DEV_USER_KEYS[1])), (2, addr(DEV_USER_KEYS[0]))]);
+
+    // Across a sequencer restart the wallet still acts on account 2 only.
+    seq.shutdown(Duration::from_secs(5)).await;
+    let seq = sequencer(&test_db, &genesis, &anvil, contract, 1).await;
+    let url = format!("http://{}", seq.addr);
+    let balance: Value = serde_json::from_str(wallet(&url, &["balance"]).trim()).expect("json");
+    assert_eq!(balance["account"], 2, "{balance}");
+    assert_eq!(balance["accepted"]["nonce"], 1, "{balance}");
+    wallet(&url, &["deposit", "--amount", "0.5", "--wait"]);
+    let exit: Value = serde_json::from_str(wallet(&url, &["exit"]).trim()).expect("json");
+    assert_eq!(exit["full_exit_requested"], 2, "{exit}");
+    // Nobody but its owner can queue an exit of Mallory's account, nor deposit into it with a
+    // wrong owner; Mallory's account is untouched by all of Alice's calls.
+    let (_, m) = get(&http, &format!("{url}/v1/accounts/1")).await;
+    assert_eq!(m["accepted"]["balance"], causeway_l1::DEFAULT_MIN_DEPOSIT.to_string(), "{m}");
+    seq.shutdown(Duration::from_secs(5)).await;
+    let _ = test_db.drop_db().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn deposits_in_the_deployment_block_and_the_next_are_both_read() {
+    let dir = TempDir::new("deploy-block");
+    let log = dir.0.join("services.log");
+    let genesis = super::procs::genesis(&dir.0, DEPTH, 1);
+    let g: causeway_protocol::wire::Genesis =
+        serde_json::from_str(&std::fs::read_to_string(&genesis).expect("genesis")).expect("json");
+    let root = g.state(Domain::default()).expect("state").root();
+    let anvil = Anvil::start(&[]).await.expect("anvil");
+    let operator = wallet_provider(&anvil.url(), DEV_OPERATOR_KEY).expect("provider");
+    // Blocks only when asked: the deployment and a deposit to its (predictable) address share one.
+    anvil_rpc(&anvil, "evm_setAutomine", serde_json::json!([false])).await;
+    let deploy = Rollup::deploy_builder(
+        operator.clone(),
+        [U256::from(1); 18],
+        encode::root_word(&root),
+        DEPTH as u8,
+        SLOTS as u32,
+        100,
+        U256::from(causeway_l1::DEFAULT_MIN_DEPOSIT),
+        vec![],
+        vec![],
+        1,
+    )
+    .max_priority_fee_per_gas(10_000_000_000)
+    .max_fee_per_gas(100_000_000_000)
+    .gas(10_000_000);
+    let deploy_tx = *deploy.send().await.expect("send deployment").tx_hash();
+    let contract = causeway_l1::address_of(DEV_OPERATOR_KEY).expect("address").create(0);
+    let user = wallet_provider(&anvil.url(), DEV_USER_KEYS[0]).expect("provider");
+    let (x, y) = encode::key_words(&sample_key(31).public_key());
+    let instance = rollup(&user, contract);
+    let first = instance
+        .deposit(x, y)
+        .value(U256::from(ETHER))
+        .gas(500_000)
+        .max_priority_fee_per_gas(1)
+        .max_fee_per_gas(100_000_000_000);
+    let first_tx = *first.send().await.expect("send deposit").tx_hash();
+    anvil_rpc(&anvil, "evm_mine", serde_json::json!([])).await;
+    let deployed = operator.get_transaction_receipt(deploy_tx).await.expect("rpc").expect("mined");
+    let deposited = user.get_transaction_receipt(first_tx).await.expect("rpc").expect("mined");
+    assert_eq!(deployed.contract_address, Some(contract));
+    assert!(deposited.status(), "the deposit ran after the deployment");
+    assert_eq!(deployed.block_number, deposited.block_number, "one block holds both");
+    let deploy_block = deployed.block_number.expect("block");
+    // The next block: another deposit.
+    anvil_rpc(&anvil, "evm_setAutomine", serde_json::json!([true])).await;
+    let (x2, y2) = encode::key_words(&sample_key(32).public_key());
+    causeway_l1::send_and_wait(rollup(&user, contract).deposit(x2, y2).value(U256::from(ETHER / 2)))
+        .await
+        .expect("second deposit");
+
+    let test_db = TestDb::create().await.expect("test database");
+    let mut config = SequencerConfig::new(test_db.url.clone());
+    config.listen = "127.0.0.1:0".parse().expect("addr");
+    config.genesis = Some(genesis.clone());
+    config.slots = Some(SLOTS);
+    config.batch_timeout = Duration::from_millis(300);
+    config.l1 = Some(L1Config {
+        rpc: anvil.url(),
+        contract,
+        confirmations: 1,
+        poll: Duration::from_millis(100),
+        from_block: deploy_block,
+    });
+    config.domain = domain(&anvil, contract).await;
+    let seq = Sequencer::start(config).await.expect("sequencer");
+    let url = format!("http://{}", seq.addr);
+    let http = reqwest::Client::new();
+    for (index, balance) in [(1, ETHER), (2, ETHER / 2)] {
+        wait_for("both deposits on the rollup", 30, &log, async || {
+            let (s, a) = get(&http, &format!("{url}/v1/accounts/{index}")).await;
+            (s == 200 && a["accepted"]["balance"] == balance.to_string()).then_some(())
+        })
+        .await;
+    }
     seq.shutdown(Duration::from_secs(5)).await;
     let _ = test_db.drop_db().await;
 }

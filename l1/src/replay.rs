@@ -1,0 +1,371 @@
+//! Rebuilding and checking a rollup's whole history from the base chain alone, trusting
+//! neither the operator, its API nor its database: what `causeway verify` prints, and what an
+//! exit tool or a database rebuilder starts from.
+//!
+//! [`replay`] checks the contract itself (its runtime code against the committed artifact with
+//! the immutables masked, its verifying key and parameters), reads every `BatchSubmitted` event,
+//! the calldata of the transaction that submitted it and the priority requests the contract
+//! queued, replays each batch's pubdata on the state rebuilt from the genesis file (signatures
+//! are not in pubdata: the proof attests to them), and checks that the replay gives the header's
+//! roots and exactly the submitted pubdata, that the public input matches, that every priority
+//! operation is the request the chain queued, and that each proof verifies off-chain.
+
+use crate::{L1Error, Rollup, encode};
+use alloy::{
+    primitives::{Address, B256, U256},
+    providers::{DynProvider, Provider},
+    sol_types::SolCall,
+};
+use causeway_protocol::{
+    Domain, Fr, FullExit, Operation, Signatures, Transfer, Withdraw,
+    batch::{BatchHeader, commitment},
+    eddsa::{Point, Signature},
+    field::fr_to_be_bytes,
+    pubdata::{self, PubdataOp},
+    state::State,
+    wire::Genesis,
+};
+use std::collections::BTreeMap;
+
+/// What [`replay`] is checking against.
+pub struct ReplayInput<'a> {
+    /// The genesis file (its root must be the first batch's previous root).
+    pub genesis: &'a Genesis,
+    /// The verifying key every proof must verify with.
+    pub vk: &'a ark_groth16::VerifyingKey<ark_bn254::Bn254>,
+    /// Slots per batch (the keys').
+    pub slots: usize,
+    /// The first block to read events from (the deployment's block).
+    pub from_block: u64,
+}
+
+/// The contract, as found on chain.
+#[derive(Debug)]
+pub struct ContractCheck {
+    /// Its address.
+    pub address: Address,
+    /// Batches it accepted.
+    pub batch_count: u64,
+    /// Its current state root.
+    pub state_root: B256,
+    /// Whether its verifying key is the one given.
+    pub vk_matches: bool,
+    /// `Err` with what differs when its runtime code is not the committed Rollup's.
+    pub code: Result<(), String>,
+    /// Parameters that do not fit the keys and the genesis file (empty: all fit).
+    pub parameter_problems: Vec<String>,
+    /// Its operator.
+    pub operator: Address,
+    /// Blocks a priority request may wait.
+    pub expiry_blocks: u64,
+    /// The smallest deposit, wei.
+    pub min_deposit: U256,
+}
+
+/// One replayed batch.
+#[derive(Debug)]
+pub struct BatchReport {
+    /// Its number.
+    pub number: u64,
+    /// Operations other than Noops (0 when it could not be replayed).
+    pub operations: usize,
+    /// Priority operations, as its header says.
+    pub priority: u32,
+    /// Its new root, as submitted.
+    pub new_root: B256,
+    /// What is wrong with it (empty: the batch checks out, proof included).
+    pub problems: Vec<String>,
+}
+
+/// Everything [`replay`] found.
+pub struct Replay {
+    /// The deployment's domain: signatures and public inputs were checked for it.
+    pub domain: Domain,
+    /// The contract.
+    pub contract: ContractCheck,
+    /// The batches, in order; the replay stops after the first that cannot be applied.
+    pub batches: Vec<BatchReport>,
+    /// Whether every accepted batch was replayed (none stopped the replay).
+    pub complete: bool,
+    /// The state after the last replayed batch.
+    pub state: State,
+}
+
+impl Replay {
+    /// Problems found: a mismatched key, code or parameters, each bad batch, and a final root
+    /// that is not the contract's.
+    pub fn failures(&self) -> usize {
+        let c = &self.contract;
+        usize::from(!c.vk_matches)
+            + usize::from(c.code.is_err())
+            + usize::from(!c.parameter_problems.is_empty())
+            + self.batches.iter().filter(|b| !b.problems.is_empty()).count()
+            + usize::from(self.complete && !self.root_matches())
+    }
+
+    /// Whether the replayed state's root is the contract's (only meaningful when every batch
+    /// replayed; an incomplete replay counts as not matching).
+    pub fn root_matches(&self) -> bool {
+        self.complete && self.contract.state_root.as_slice() == fr_to_be_bytes(&self.state.root()).as_slice()
+    }
+}
+
+/// A priority request as the chain queued it.
+enum Request {
+    Deposit { account: u32, owner: Address, amount: u128, pk: (U256, U256) },
+    FullExit { account: u32, owner: Address },
+}
+
+fn hex0x(bytes: &[u8]) -> String {
+    format!("0x{}", hex::encode(bytes))
+}
+
+fn check(problems: &mut Vec<String>, ok: bool, what: impl FnOnce() -> String) {
+    if !ok {
+        problems.push(what());
+    }
+}
+
+/// Reads the Rollup at `contract` through `provider` and replays its history from genesis.
+/// `Err` only when the chain cannot be read (or there is no contract); everything found wrong is
+/// in the [`Replay`].
+pub async fn replay(provider: &DynProvider, contract: Address, input: &ReplayInput<'_>) -> Result<Replay, L1Error> {
+    let code = provider.get_code_at(contract).await?;
+    if code.is_empty() {
+        return Err(L1Error::Invalid(format!("no contract at {contract}")));
+    }
+    let chain_id = provider.get_chain_id().await?;
+    let domain = Domain::new(chain_id, contract.into_array());
+    let mut state = input.genesis.state(domain).map_err(|e| L1Error::Invalid(format!("genesis: {e}")))?;
+    let rollup = Rollup::new(contract, provider.clone());
+    let contract_check = check_contract(&rollup, contract, &code, input, &state).await?;
+
+    let requests = priority_requests(&rollup, input.from_block).await?;
+    let mut submitted = BTreeMap::new();
+    for (event, log) in rollup.BatchSubmitted_filter().from_block(input.from_block).query().await? {
+        let tx =
+            log.transaction_hash.ok_or_else(|| L1Error::Rpc("a BatchSubmitted log without its transaction".into()))?;
+        if submitted.insert(event.number, (event.commitment, tx)).is_some() {
+            return Err(L1Error::Invalid(format!(
+                "batch {} was accepted twice: the contract is not a Causeway Rollup",
+                event.number
+            )));
+        }
+    }
+
+    let mut batches = Vec::new();
+    let mut complete = true;
+    let mut head = 0u64;
+    for n in 1..=contract_check.batch_count {
+        let stop = |problem: String, batches: &mut Vec<BatchReport>| {
+            batches.push(BatchReport {
+                number: n,
+                operations: 0,
+                priority: 0,
+                new_root: B256::ZERO,
+                problems: vec![problem],
+            })
+        };
+        let Some((event_commitment, tx_hash)) = submitted.get(&n) else {
+            stop("no BatchSubmitted event".into(), &mut batches);
+            complete = false;
+            break;
+        };
+        let tx = provider.get_transaction_by_hash(*tx_hash).await?;
+        let calldata = tx.map(|t| alloy::consensus::Transaction::input(&t).clone()).unwrap_or_default();
+        let Ok(call) = Rollup::submitBatchCall::abi_decode(&calldata) else {
+            stop(format!("transaction {tx_hash} is not a direct submitBatch call"), &mut batches);
+            complete = false;
+            break;
+        };
+        let Some(header) = BatchHeader::from_bytes(&call.header) else {
+            stop("malformed header".into(), &mut batches);
+            complete = false;
+            break;
+        };
+        let mut problems = Vec::new();
+        check(&mut problems, header.number == n, || format!("header says batch {}", header.number));
+        check(&mut problems, header.priority_start == head, || {
+            format!("starts at priority request {} not {head}", header.priority_start)
+        });
+        if header.old_root != state.root() {
+            problems.push(format!(
+                "previous root {} is not the replayed {}",
+                hex0x(&call.header[0..32]),
+                hex0x(&fr_to_be_bytes(&state.root()))
+            ));
+            stop(problems.join("; "), &mut batches);
+            complete = false;
+            break;
+        }
+        let ops = match replay_ops(&state, &call.pubdata, head, &requests) {
+            Ok(ops) => ops,
+            Err(e) => {
+                stop(e, &mut batches);
+                complete = false;
+                break;
+            }
+        };
+        let applied = state.apply_batch_with(
+            n,
+            header.priority_start,
+            input.slots,
+            header.fee_account,
+            &ops,
+            Signatures::Verified,
+        );
+        let t = match applied {
+            Ok(t) => t,
+            Err(e) => {
+                problems.push(format!("its operations do not apply: {e}"));
+                stop(problems.join("; "), &mut batches);
+                complete = false;
+                break;
+            }
+        };
+        check(&mut problems, t.pubdata == call.pubdata.as_ref(), || {
+            "the replayed pubdata differs from the submitted".into()
+        });
+        check(&mut problems, t.header.new_root == header.new_root, || {
+            format!(
+                "new root {} is not the replayed {}",
+                hex0x(&call.header[32..64]),
+                hex0x(&fr_to_be_bytes(&t.header.new_root))
+            )
+        });
+        check(&mut problems, t.header.priority_count == header.priority_count, || "priority count differs".into());
+        let c: Fr = commitment(&header, &domain, &call.pubdata);
+        check(&mut problems, U256::from_be_bytes(fr_to_be_bytes(&c)) == *event_commitment, || {
+            "the event's public input differs".into()
+        });
+        let proof_bytes: Vec<u8> = call.proof.iter().flat_map(|w| w.to_be_bytes::<32>()).collect();
+        let proof_ok = match causeway_prover::export::proof_from_eth(&proof_bytes) {
+            Some(proof) => causeway_prover::verify(input.vk, c, &proof).unwrap_or(false),
+            None => false,
+        };
+        check(&mut problems, proof_ok, || "the proof does not verify with this verifying key".into());
+        head += u64::from(header.priority_count);
+        batches.push(BatchReport {
+            number: n,
+            operations: ops.iter().filter(|o| !matches!(o, Operation::Noop)).count(),
+            priority: header.priority_count,
+            new_root: B256::from_slice(&call.header[32..64]),
+            problems,
+        });
+    }
+    Ok(Replay { domain, contract: contract_check, batches, complete, state })
+}
+
+/// The contract's code, key and parameters against the committed artifact, the keys and the
+/// genesis file.
+async fn check_contract(
+    rollup: &Rollup::RollupInstance<DynProvider>,
+    address: Address,
+    code: &[u8],
+    input: &ReplayInput<'_>,
+    genesis_state: &State,
+) -> Result<ContractCheck, L1Error> {
+    let batch_count = rollup.batchCount().call().await?;
+    let state_root = rollup.stateRoot().call().await?;
+    let vk_matches = rollup.verifyingKey().call().await? == encode::vk_of(input.vk)?;
+    let pubdata_bytes = rollup.pubdataBytes().call().await?;
+    let capacity = rollup.accountCapacity().call().await?;
+    let depth = input.genesis.depth;
+    let mut parameter_problems = Vec::new();
+    check(&mut parameter_problems, pubdata_bytes == U256::from(input.slots * 16), || {
+        format!("{pubdata_bytes} pubdata bytes per batch, the keys' {} slots take {}", input.slots, input.slots * 16)
+    });
+    check(&mut parameter_problems, capacity == U256::from(1u64) << depth as usize, || {
+        format!("capacity {capacity}, the genesis depth {depth} holds 2^{depth}")
+    });
+    if batch_count == 0 {
+        check(
+            &mut parameter_problems,
+            state_root.as_slice() == fr_to_be_bytes(&genesis_state.root()).as_slice(),
+            || "no batch yet, and the root is not the genesis file's".into(),
+        );
+    }
+    Ok(ContractCheck {
+        address,
+        batch_count,
+        state_root,
+        vk_matches,
+        code: crate::check_runtime_code(code),
+        parameter_problems,
+        operator: rollup.operator().call().await?,
+        expiry_blocks: rollup.priorityExpiryBlocks().call().await?,
+        min_deposit: rollup.minDeposit().call().await?,
+    })
+}
+
+async fn priority_requests(
+    rollup: &Rollup::RollupInstance<DynProvider>,
+    from_block: u64,
+) -> Result<BTreeMap<u64, Request>, L1Error> {
+    let mut out = BTreeMap::new();
+    for (e, _) in rollup.DepositRequested_filter().from_block(from_block).query().await? {
+        out.insert(
+            e.serial,
+            Request::Deposit { account: e.account, owner: e.owner, amount: e.amount, pk: (e.pkX, e.pkY) },
+        );
+    }
+    for (e, _) in rollup.FullExitRequested_filter().from_block(from_block).query().await? {
+        out.insert(e.serial, Request::FullExit { account: e.account, owner: e.owner });
+    }
+    Ok(out)
+}
+
+/// The batch's operations from its pubdata, checking each priority operation against the
+/// request the chain queued at its position. Signed operations get the payer's current nonce
+/// and no signature (the proof attests to both).
+fn replay_ops(
+    state: &State,
+    data: &[u8],
+    mut serial: u64,
+    requests: &BTreeMap<u64, Request>,
+) -> Result<Vec<Operation>, String> {
+    let decoded = pubdata::decode(data).map_err(|e| format!("malformed pubdata: {e}"))?;
+    let unsigned = Signature { r8: Point::IDENTITY, s: Default::default() };
+    let mut nonces: BTreeMap<u32, u32> = BTreeMap::new();
+    let mut next_nonce = |from: u32| {
+        let n = nonces.entry(from).or_insert_with(|| state.account(from).nonce);
+        let current = *n;
+        *n = n.wrapping_add(1);
+        current
+    };
+    let mut ops = Vec::with_capacity(decoded.len());
+    for op in decoded {
+        ops.push(match op {
+            PubdataOp::Noop => Operation::Noop,
+            PubdataOp::Transfer { from, to, amount, fee } => {
+                Operation::Transfer(Transfer { from, to, amount, fee, nonce: next_nonce(from), signature: unsigned })
+            }
+            PubdataOp::Withdraw { from, to, amount, fee } => {
+                Operation::Withdraw(Withdraw { from, to, amount, fee, nonce: next_nonce(from), signature: unsigned })
+            }
+            PubdataOp::Deposit(d) => {
+                let ok = match requests.get(&serial) {
+                    Some(Request::Deposit { account, owner, amount, pk }) => {
+                        let (x, y) = encode::key_words(&d.pubkey);
+                        *account == d.account && owner.0 == d.owner && *amount == d.amount && *pk == (x, y)
+                    }
+                    _ => false,
+                };
+                if !ok {
+                    return Err(format!("deposit at queue position {serial} is not the request the chain queued there"));
+                }
+                serial += 1;
+                Operation::Deposit(d)
+            }
+            PubdataOp::FullExit { account, owner, .. } => {
+                let ok = matches!(requests.get(&serial), Some(Request::FullExit { account: a, owner: o }) if *a == account && o.0 == owner);
+                if !ok {
+                    return Err(format!("full exit at queue position {serial} is not the request the chain queued there"));
+                }
+                serial += 1;
+                Operation::FullExit(FullExit { account, owner })
+            }
+        });
+    }
+    Ok(ops)
+}
