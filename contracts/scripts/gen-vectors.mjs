@@ -71,4 +71,37 @@ for (let i = 0; i < 6; i++) {
   });
 }
 writeFileSync(root + "protocol/tests/vectors/eddsa.json", JSON.stringify(eddsaVectors, null, 1) + "\n");
-console.log(`wrote ${poseidonVectors.length} poseidon and ${eddsaVectors.length} eddsa vectors`);
+// Signed transactions, computed exactly as docs/protocol.md tells a wallet to: the message is
+// Poseidon(chain_id·2^168 + rollup·2^8 + type, from, to, amount, fee, nonce), signed with
+// signPoseidon.
+const txVectors = [];
+const deployments = [
+  { chain_id: 31337n, rollup: "0x5fbdb2315678afecb367f032d93f642f64180aa3" },
+  { chain_id: 11155111n, rollup: "0x" + "ab".repeat(20) },
+];
+for (let i = 0; i < 4; i++) {
+  const prv = Buffer.from(createHash("sha256").update("causeway-tx-key-" + i).digest());
+  const d = deployments[i % 2];
+  const withdraw = i >= 2;
+  const type = withdraw ? 3n : 2n;
+  const to = withdraw ? BigInt("0x" + "ee".repeat(20)) : BigInt(i + 7);
+  const tx = { type, from: BigInt(i + 1), to, amount: 1500000000000000000n, fee: 1000000000000n, nonce: BigInt(i * 3) };
+  const tag = (d.chain_id << 168n) + (BigInt(d.rollup) << 8n) + tx.type;
+  const msg = poseidon([tag, tx.from, tx.to, tx.amount, tx.fee, tx.nonce]);
+  const sig = eddsa.signPoseidon(prv, msg);
+  txVectors.push({
+    chain_id: d.chain_id.toString(),
+    rollup: d.rollup,
+    private_key: hex(prv),
+    type: Number(type),
+    from: Number(tx.from),
+    to: withdraw ? "0x" + "ee".repeat(20) : Number(to),
+    amount: tx.amount.toString(),
+    fee: tx.fee.toString(),
+    nonce: Number(tx.nonce),
+    message: str(msg),
+    signature_packed: hex(eddsa.packSignature(sig)),
+  });
+}
+writeFileSync(root + "protocol/tests/vectors/txs.json", JSON.stringify(txVectors, null, 1) + "\n");
+console.log(`wrote ${poseidonVectors.length} poseidon, ${eddsaVectors.length} eddsa and ${txVectors.length} transaction vectors`);

@@ -336,3 +336,69 @@ async fn submissions_reorganised_away_before_their_confirmations_are_resent_in_o
     seq.shutdown(Duration::from_secs(5)).await;
     let _ = test_db.drop_db().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_submission_re_mined_as_reverted_after_a_reorganisation_is_never_finalized() {
+    let dir = TempDir::new("settle-reverted");
+    let log = dir.0.join("services.log");
+    let keys = setup_keys(&dir.0, "keys");
+    let genesis_path = genesis(&dir.0, DEPTH, 4);
+    let anvil = Anvil::start(&[]).await.expect("anvil");
+    let (contract, domain) = deploy(&anvil, &keys, &genesis_path);
+    let (test_db, seq, _url) = proved_batches(&dir.0, &keys, &genesis_path, &log, domain).await;
+    let db: Db = test_db.db().await.expect("db");
+    let provider = wallet_provider(&anvil.url(), DEV_OPERATOR_KEY).expect("provider");
+    let snapshot: serde_json::Value =
+        provider.raw_request("evm_snapshot".into(), serde_json::json!([])).await.expect("snapshot");
+    // Batch 1 mined, far from final (10 confirmations).
+    let mut s = settler(&test_db, &anvil, &contract, "10", &log);
+    wait_for("batch 1 mined", 60, &log, async || {
+        let a = db.attempts(1).await.expect("db");
+        a.iter().any(|a| a.status == "mined").then_some(())
+    })
+    .await;
+    kill9(&mut s).await;
+    let mined = db.attempts(1).await.expect("db").into_iter().find(|a| a.status == "mined").expect("mined attempt");
+
+    // A reorganisation drops it; on the new chain the same signed transaction is mined again but
+    // reverts (the contract's batch count says batch 1 is already there).
+    anvil_rpc(&anvil, "evm_revert", serde_json::json!([snapshot])).await;
+    let address: alloy::primitives::Address = contract.parse().expect("address");
+    let slot1 = provider.get_storage_at(address, alloy::primitives::U256::from(1)).await.expect("storage");
+    let word = alloy::primitives::B256::from(slot1 | alloy::primitives::U256::from(1));
+    anvil_rpc(&anvil, "anvil_setStorageAt", serde_json::json!([contract, "0x1", word])).await;
+    let root1 = alloy::primitives::B256::from_slice(&db.batch(1).await.expect("db").expect("batch").new_root);
+    anvil_rpc(&anvil, "anvil_setStorageAt", serde_json::json!([contract, "0x0", root1])).await;
+    let c = rollup(&provider, address);
+    assert_eq!(c.batchCount().call().await.expect("count"), 1);
+    let raw = format!("0x{}", hex::encode(&mined.raw_tx));
+    let hash: alloy::primitives::B256 =
+        provider.raw_request("eth_sendRawTransaction".into(), serde_json::json!([raw])).await.expect("resend");
+    let receipt = provider.get_transaction_receipt(hash).await.expect("rpc").expect("mined");
+    assert!(!receipt.status(), "re-mined and reverted");
+    assert_eq!(hash.as_slice(), mined.tx_hash.as_slice());
+
+    // The settler sees the reverted receipt: the attempt is marked so, the batch is not
+    // finalized, and it stops with the reason.
+    let out = super::causeway(&[
+        "settler",
+        "--database-url",
+        &test_db.url,
+        "--rpc",
+        &anvil.url(),
+        "--contract",
+        &contract,
+        "--confirmations",
+        "1",
+        "--poll-ms",
+        "100",
+    ]);
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("the Rollup refused batch 1"), "{stderr}");
+    let a = db.attempts(1).await.expect("db");
+    assert!(a.iter().any(|a| a.id == mined.id && a.status == "reverted"), "{a:?}");
+    assert_eq!(db.batch(1).await.expect("db").expect("batch").status, "submitted", "never finalized");
+    seq.shutdown(Duration::from_secs(5)).await;
+    let _ = test_db.drop_db().await;
+}
