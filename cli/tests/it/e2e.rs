@@ -79,6 +79,19 @@ async fn anvil_rpc(anvil: &Anvil, method: &'static str, params: Value) -> Value 
     provider.raw_request(method.into(), params).await.expect(method)
 }
 
+/// Runs `causeway wallet` with the wallet file `wallet` against the API, the RPC endpoint and
+/// the deployment file; returns its standard output, asserting it succeeded.
+fn wallet_cli(wallet: &Path, api: &str, rpc: &str, deployment: &Path, args: &[&str]) -> String {
+    let mut all = vec!["wallet", "--wallet", wallet.to_str().expect("utf8"), "--api", api, "--rpc", rpc];
+    all.push("--deployment");
+    all.push(deployment.to_str().expect("utf8"));
+    all.extend_from_slice(args);
+    let out = super::causeway(&all);
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(out.status.success(), "wallet {args:?}: {stdout}{}", String::from_utf8_lossy(&out.stderr));
+    stdout
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn deposit_transfer_withdraw_settle_and_verify_on_anvil() {
     let dir = TempDir::new("e2e");
@@ -177,19 +190,7 @@ async fn deposit_transfer_withdraw_settle_and_verify_on_anvil() {
 
     // The wallet CLI: a new user deposits and pays; account 1's owner takes everything out
     // with a full exit, which the contract pays to the owner's address.
-    let wallet = |file: &str, args: &[&str]| {
-        let path = dir.0.join(file);
-        let mut all = vec!["wallet", "--wallet", path.to_str().expect("utf8"), "--api", &url, "--rpc"];
-        let rpc = anvil.url();
-        all.push(&rpc);
-        all.push("--deployment");
-        all.push(deployment.to_str().expect("utf8"));
-        all.extend_from_slice(args);
-        let out = super::causeway(&all);
-        let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
-        assert!(out.status.success(), "wallet {args:?}: {stdout}{}", String::from_utf8_lossy(&out.stderr));
-        stdout
-    };
+    let wallet = |file: &str, args: &[&str]| wallet_cli(&dir.0.join(file), &url, &anvil.url(), &deployment, args);
     wallet("carol.json", &["new", "--l1-key", DEV_USER_KEYS[2]]);
     let deposited: Value = serde_json::from_str(
         wallet("carol.json", &["deposit", "--amount", "0.5", "--wait"]).lines().next().expect("line"),
@@ -320,18 +321,7 @@ async fn a_key_squatted_by_someone_else_does_not_capture_the_wallet() {
             .to_string(),
     )
     .expect("wallet file");
-    let wallet = |url: &str, args: &[&str]| {
-        let mut all = vec!["wallet", "--wallet", alice_file.to_str().expect("utf8"), "--api", url, "--rpc"];
-        let rpc = anvil.url();
-        all.push(&rpc);
-        all.push("--deployment");
-        all.push(deployment.to_str().expect("utf8"));
-        all.extend_from_slice(args);
-        let out = super::causeway(&all);
-        let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
-        assert!(out.status.success(), "wallet {args:?}: {stdout}{}", String::from_utf8_lossy(&out.stderr));
-        stdout
-    };
+    let wallet = |url: &str, args: &[&str]| wallet_cli(&alice_file, url, &anvil.url(), &deployment, args);
 
     // Mallory (user 1) deposits the minimum with Alice's key first: account 1 holds her key and
     // is Mallory's.

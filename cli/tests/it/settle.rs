@@ -92,6 +92,31 @@ async fn proved_batches(
     (test_db, seq, url)
 }
 
+/// A Rollup deployed on a fresh anvil with the keys and genesis in a new directory, and a
+/// sequencer for it whose database holds three or more proved batches.
+struct Proved {
+    dir: TempDir,
+    log: std::path::PathBuf,
+    keys: std::path::PathBuf,
+    genesis_path: std::path::PathBuf,
+    anvil: Anvil,
+    contract: String,
+    test_db: TestDb,
+    seq: Sequencer,
+    url: String,
+}
+
+async fn deployed_with_proved_batches(name: &str) -> Proved {
+    let dir = TempDir::new(name);
+    let log = dir.0.join("services.log");
+    let keys = setup_keys(&dir.0, "keys");
+    let genesis_path = genesis(&dir.0, DEPTH, 4);
+    let anvil = Anvil::start(&[]).await.expect("anvil");
+    let (contract, domain) = deploy(&anvil, &keys, &genesis_path);
+    let (test_db, seq, url) = proved_batches(&dir.0, &keys, &genesis_path, &log, domain).await;
+    Proved { dir, log, keys, genesis_path, anvil, contract, test_db, seq, url }
+}
+
 fn settler(db: &TestDb, anvil: &Anvil, contract: &str, confirmations: &str, log: &Path) -> tokio::process::Child {
     spawn(
         &[
@@ -121,13 +146,8 @@ async fn anvil_rpc(anvil: &Anvil, method: &'static str, params: serde_json::Valu
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn batches_are_submitted_once_repriced_when_stuck_and_finalized_after_a_kill() {
-    let dir = TempDir::new("settle");
-    let log = dir.0.join("services.log");
-    let keys = setup_keys(&dir.0, "keys");
-    let genesis_path = genesis(&dir.0, DEPTH, 4);
-    let anvil = Anvil::start(&[]).await.expect("anvil");
-    let (contract, domain) = deploy(&anvil, &keys, &genesis_path);
-    let (test_db, seq, url) = proved_batches(&dir.0, &keys, &genesis_path, &log, domain).await;
+    let Proved { dir, log, keys, genesis_path, anvil, contract, test_db, seq, url } =
+        deployed_with_proved_batches("settle").await;
     let db: Db = test_db.db().await.expect("db");
     let batches = db.last_batch().await.expect("db").expect("a batch").0;
 
@@ -291,13 +311,8 @@ async fn a_refused_submission_stops_the_settler_with_the_reason() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn submissions_reorganised_away_before_their_confirmations_are_resent_in_order() {
-    let dir = TempDir::new("settle-reorg");
-    let log = dir.0.join("services.log");
-    let keys = setup_keys(&dir.0, "keys");
-    let genesis_path = genesis(&dir.0, DEPTH, 4);
-    let anvil = Anvil::start(&[]).await.expect("anvil");
-    let (contract, domain) = deploy(&anvil, &keys, &genesis_path);
-    let (test_db, seq, _url) = proved_batches(&dir.0, &keys, &genesis_path, &log, domain).await;
+    let Proved { dir: _dir, log, keys: _keys, genesis_path: _genesis, anvil, contract, test_db, seq, url: _url } =
+        deployed_with_proved_batches("settle-reorg").await;
     let db: Db = test_db.db().await.expect("db");
     let batches = db.last_batch().await.expect("db").expect("a batch").0;
     let snapshot: serde_json::Value = wallet_provider(&anvil.url(), DEV_OPERATOR_KEY)
@@ -339,13 +354,8 @@ async fn submissions_reorganised_away_before_their_confirmations_are_resent_in_o
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_submission_re_mined_as_reverted_after_a_reorganisation_is_never_finalized() {
-    let dir = TempDir::new("settle-reverted");
-    let log = dir.0.join("services.log");
-    let keys = setup_keys(&dir.0, "keys");
-    let genesis_path = genesis(&dir.0, DEPTH, 4);
-    let anvil = Anvil::start(&[]).await.expect("anvil");
-    let (contract, domain) = deploy(&anvil, &keys, &genesis_path);
-    let (test_db, seq, _url) = proved_batches(&dir.0, &keys, &genesis_path, &log, domain).await;
+    let Proved { dir: _dir, log, keys: _keys, genesis_path: _genesis, anvil, contract, test_db, seq, url: _url } =
+        deployed_with_proved_batches("settle-reverted").await;
     let db: Db = test_db.db().await.expect("db");
     let provider = wallet_provider(&anvil.url(), DEV_OPERATOR_KEY).expect("provider");
     let snapshot: serde_json::Value =
