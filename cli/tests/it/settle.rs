@@ -194,6 +194,10 @@ async fn batches_are_submitted_once_repriced_when_stuck_and_finalized_after_a_ki
         assert_eq!(a.iter().filter(|a| a.status == "mined").count(), 1, "batch {n}: {a:?}");
         assert!(a.iter().all(|a| a.status == "mined" || a.status == "replaced"), "batch {n}: {a:?}");
     }
+    // Each pass follows only batches still waiting for confirmations: none once all are final,
+    // however many mined attempts the history holds.
+    assert_eq!(db.attempts_with_status("mined").await.expect("db").len() as i64, batches);
+    assert!(db.mined_attempts_awaiting_finality().await.expect("db").is_empty());
     // Visible through the API.
     let http = reqwest::Client::new();
     let (status, body) = get(&http, &format!("{url}/v1/batches/{batches}")).await;

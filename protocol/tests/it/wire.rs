@@ -78,4 +78,11 @@ fn genesis_is_reproducible_and_validated() {
     v["accounts"][0]["public_key"] = serde_json::json!(format!("0x{}", "ff".repeat(32)));
     let err = serde_json::from_value::<Genesis>(v).expect_err("off-curve key").to_string();
     assert!(err.contains("not a Baby Jubjub point"), "{err}");
+    // The eight small-order points are curve points (they parse) but never keys.
+    for p in causeway_protocol::Point::small_order_points() {
+        let mut v: serde_json::Value = serde_json::from_str(&genesis_json(&account_json(0, 1, "0"), 0)).expect("json");
+        v["accounts"][0]["public_key"] = serde_json::json!(format!("0x{}", hex::encode(p.pack())));
+        let g: Genesis = serde_json::from_value(v).expect("a curve point parses");
+        assert_eq!(g.state(DOMAIN).err(), Some(ProtocolError::InvalidPublicKey), "{p:?}");
+    }
 }
