@@ -447,24 +447,26 @@ async fn deposit(ctx: &Ctx, w: &Wallet, amount: u128, wait: bool) -> Result<(), 
         eprintln!("the sequencer credits it once the block has its confirmations: causeway wallet balance");
         return Ok(());
     }
-    let before = match existing {
-        Some(_) => {
-            ctx.account(w).await?.and_then(|a| a["accepted"]["balance"].as_str().and_then(|b| b.parse::<u128>().ok()))
-        }
-        None => Some(0),
-    };
+    // Follow the request itself: comparing balances races with the watcher, which may credit
+    // the deposit before a balance read after the receipt.
+    let serial = serial.ok_or("the deposit's receipt has no DepositRequested event")?;
+    let hash = format!("0x{}", hex::encode(causeway_sequencer::watcher::priority_request_hash(serial)));
     let started = std::time::Instant::now();
     loop {
-        let now =
-            ctx.account(w).await?.and_then(|a| a["accepted"]["balance"].as_str().and_then(|b| b.parse::<u128>().ok()));
-        if let (Some(now), Some(before)) = (now, before)
-            && now >= before.saturating_add(amount)
-        {
-            println!("credited: balance {} ether", format_ether(now));
-            return Ok(());
+        let (status, v) = ctx.get(&format!("/v1/txs/{hash}")).await?;
+        match (status, v["status"].as_str()) {
+            (404, _) => {}
+            (200, Some("rejected")) => return Err(format!("deposit {serial} was rejected: {}", v["rejection"])),
+            (200, Some(_)) => {
+                let now = ctx.account(w).await?.and_then(|a| a["accepted"]["balance"].as_str().map(str::to_owned));
+                let now = now.and_then(|b| b.parse::<u128>().ok()).ok_or("the credited account is not listed")?;
+                println!("credited: balance {} ether", format_ether(now));
+                return Ok(());
+            }
+            _ => return Err(api_error(status, &v)),
         }
         if started.elapsed() > Duration::from_secs(300) {
-            return Err("the deposit was not credited within 300 s".into());
+            return Err(format!("deposit {serial} ({hash}) was not credited within 300 s"));
         }
         tokio::time::sleep(Duration::from_millis(500)).await;
     }

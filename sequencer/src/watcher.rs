@@ -120,15 +120,16 @@ impl PriorityOp {
         }
     }
 
-    /// Its id in the sequence (`GET /v1/txs/{hash}`): SHA-256("causeway priority request" ‖
-    /// serial as 8 big-endian bytes).
+    /// Its id in the sequence (`GET /v1/txs/{hash}`): see [`priority_request_hash`].
     pub fn hash(&self) -> [u8; 32] {
-        Sha256::new()
-            .chain_update(b"causeway priority request")
-            .chain_update(self.serial().to_be_bytes())
-            .finalize()
-            .into()
+        priority_request_hash(self.serial())
     }
+}
+
+/// The id under which the priority request with queue position `serial` is sequenced (`GET
+/// /v1/txs/{hash}`): SHA-256("causeway priority request" ‖ serial as 8 big-endian bytes).
+pub fn priority_request_hash(serial: u64) -> [u8; 32] {
+    Sha256::new().chain_update(b"causeway priority request").chain_update(serial.to_be_bytes()).finalize().into()
 }
 
 fn u256_fr(x: alloy::primitives::U256) -> Option<causeway_protocol::Fr> {
