@@ -1,6 +1,7 @@
-//! Circuit tests: gadgets against their native twins, and the batch circuit's soundness.
+//! Circuit tests: gadgets against their native twins, and the batch and exit circuits' soundness.
 
 mod batch;
+mod exit;
 mod fixtures;
 mod gadgets;
 mod rules;

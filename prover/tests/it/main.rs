@@ -61,3 +61,38 @@ fn keys_round_trip_prove_and_refuse_mismatches() {
     assert!(matches!(Keys::load(&dir, None), Err(ProverError::CorruptKey { .. })));
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// The exit circuit with plain Groth16: a proof verifies for its own five public inputs only,
+/// the domain included (no constraint reads the domain: Groth16's input rows bind it).
+#[test]
+fn an_exit_proof_verifies_for_its_own_statement_and_deployment_only() {
+    use ark_snark::SNARK;
+    use causeway_circuits::{ExitCircuit, ExitWitness};
+    type Groth16 = ark_groth16::Groth16<ark_bn254::Bn254>;
+    let mut rng = ChaCha20Rng::seed_from_u64(11);
+    let depth = 4;
+    let mut state = State::new(depth, DOMAIN).expect("state");
+    for i in 0..3u32 {
+        let a = Account {
+            pubkey: PrivateKey([i as u8 + 1; 32]).public_key(),
+            balance: 1_000 * u128::from(i + 1),
+            nonce: i,
+            owner: [i as u8 + 7; 20],
+        };
+        state.insert(i, a).expect("insert");
+    }
+    let (pk, vk) = Groth16::circuit_specific_setup(ExitCircuit { depth, witness: None }, &mut rng).expect("setup");
+    let witness = ExitWitness::from_state(&state, 2).expect("exit");
+    let inputs = witness.public_inputs();
+    let proof = Groth16::prove(&pk, ExitCircuit { depth, witness: Some(witness) }, &mut rng).expect("prove");
+    assert!(Groth16::verify(&vk, &inputs, &proof).expect("verify"));
+    for k in 0..inputs.len() {
+        let mut other = inputs;
+        other[k] += causeway_protocol::Fr::from(1u64);
+        assert!(!Groth16::verify(&vk, &other, &proof).expect("verify"), "public input {k} changed");
+    }
+    // Another deployment's domain, all else equal.
+    let mut other = inputs;
+    other[1] = causeway_protocol::Domain::new(DOMAIN.chain_id, [0x5b; 20]).to_field();
+    assert!(!Groth16::verify(&vk, &other, &proof).expect("verify"));
+}

@@ -1,0 +1,60 @@
+//! The exit circuit's constraints: the leaf hash of the account's fields and its Merkle path
+//! to the public root.
+
+use super::ExitWitness;
+use crate::gadgets::{ConstraintF, FrVar, bits::range_check, eddsa::PointVar, merkle::PathVar, poseidon::poseidon};
+use ark_r1cs_std::{alloc::AllocVar, eq::EqGadget};
+use ark_relations::{
+    gr1cs::{ConstraintSynthesizer, ConstraintSystemRef, SynthesisError},
+    ns,
+};
+
+/// The exit circuit for a tree of `depth` bits; `witness` is `None` for setup.
+#[derive(Clone)]
+pub struct ExitCircuit {
+    /// State tree depth in bits (even), fixed at setup.
+    pub depth: u32,
+    /// Private and public inputs.
+    pub witness: Option<ExitWitness>,
+}
+
+fn input(cs: &ConstraintSystemRef<ConstraintF>, w: Option<&ExitWitness>, k: usize) -> Result<FrVar, SynthesisError> {
+    FrVar::new_input(cs.clone(), || w.map(|w| w.public_inputs()[k]).ok_or(SynthesisError::AssignmentMissing))
+}
+
+impl ConstraintSynthesizer<ConstraintF> for ExitCircuit {
+    fn generate_constraints(self, cs: ConstraintSystemRef<ConstraintF>) -> Result<(), SynthesisError> {
+        let w = self.witness.as_ref();
+        if w.is_some_and(|w| w.proof.siblings.len() != self.depth as usize / 2) {
+            return Err(SynthesisError::Unsatisfiable);
+        }
+        // Public inputs first, in the order of `ExitWitness::public_inputs`. The domain enters no
+        // constraint of ours: Groth16 binds every public input by itself (the reduction to a QAP
+        // adds one row per input, in arkworks and snarkjs alike), so a proof made for one
+        // deployment verifies on no other.
+        let root = input(&cs, w, 0)?;
+        let _domain = input(&cs, w, 1)?;
+        let index = input(&cs, w, 2)?;
+        let owner = input(&cs, w, 3)?;
+        let balance = input(&cs, w, 4)?;
+
+        let account = w.map(|w| w.account);
+        let pk = PointVar::new_witness(cs.clone(), account.map(|a| a.pubkey))?;
+        let nonce = FrVar::new_witness(cs.clone(), || {
+            account.map(|a| ConstraintF::from(a.nonce)).ok_or(SynthesisError::AssignmentMissing)
+        })?;
+        // The index's bits choose the path; below 2^depth, so an index names one leaf only.
+        let bits = {
+            let _rule = ns!(cs, "index_in_tree");
+            range_check(&index, self.depth as usize)?
+        };
+        let path = PathVar::new(cs.clone(), &bits, w.map(|w| w.proof.siblings.as_slice()))?;
+        let leaf = poseidon(&[pk.x, pk.y, balance, nonce, owner])?;
+        let computed = path.root(&leaf)?;
+        {
+            let _rule = ns!(cs, "leaf_in_root");
+            computed.enforce_equal(&root)?;
+        }
+        Ok(())
+    }
+}
