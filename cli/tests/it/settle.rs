@@ -388,7 +388,8 @@ async fn a_submission_re_mined_as_reverted_after_a_reorganisation_is_never_final
     let raw = format!("0x{}", hex::encode(&mined.raw_tx));
     let hash: alloy::primitives::B256 =
         provider.raw_request("eth_sendRawTransaction".into(), serde_json::json!([raw])).await.expect("resend");
-    let receipt = provider.get_transaction_receipt(hash).await.expect("rpc").expect("mined");
+    // Anvil answers eth_sendRawTransaction before its miner has run: wait for the receipt.
+    let receipt = causeway_l1::wait_receipt(&provider, hash, causeway_l1::RECEIPT_WAIT).await.expect("mined");
     assert!(!receipt.status(), "re-mined and reverted");
     assert_eq!(hash.as_slice(), mined.tx_hash.as_slice());
 
