@@ -6,7 +6,7 @@ use causeway_l1::{
     BatchCall, DEFAULT_EXPIRY_BLOCKS, DEFAULT_MIN_DEPOSIT, DEV_OPERATOR_KEY, RollupParams, anvil::Anvil, encode,
 };
 use causeway_protocol::{Domain, Operation, Transfer, wire::Genesis};
-use causeway_prover::sample::sample_key;
+use causeway_prover::{Circuit, sample::sample_key};
 use clap::Args;
 use rand_chacha::ChaCha20Rng;
 use rand_core::SeedableRng;
@@ -19,9 +19,14 @@ pub(crate) struct DeployArgs {
     /// Base-chain JSON-RPC URL.
     #[arg(long, env = "CAUSEWAY_RPC", default_value = "http://127.0.0.1:8545")]
     rpc: String,
-    /// Key directory: its verifying key is fixed in the contract, its slot count sets the batch size.
+    /// Batch-circuit key directory: its verifying key is fixed in the contract, its slot count
+    /// sets the batch size.
     #[arg(long, env = "CAUSEWAY_KEYS")]
     keys: PathBuf,
+    /// Exit-circuit key directory (`causeway setup --circuit exit`): its verifying key is fixed in
+    /// the contract and checks exits in exodus mode.
+    #[arg(long, env = "CAUSEWAY_EXIT_KEYS")]
+    exit_keys: PathBuf,
     /// Genesis file: its root is the contract's first root, its accounts may receive deposits.
     #[arg(long, env = "CAUSEWAY_GENESIS")]
     genesis: PathBuf,
@@ -29,7 +34,8 @@ pub(crate) struct DeployArgs {
     /// development key].
     #[arg(long, env = "CAUSEWAY_OPERATOR_KEY", default_value = DEV_OPERATOR_KEY, hide_default_value = true)]
     operator_key: String,
-    /// Blocks a priority request (deposit, full exit) may wait before it is overdue.
+    /// Blocks a priority request (deposit, full exit) may wait before it is overdue and anyone
+    /// may turn exodus mode on [default: 14 days of 12-second blocks].
     #[arg(long, default_value_t = DEFAULT_EXPIRY_BLOCKS)]
     expiry_blocks: u64,
     /// The smallest deposit, in wei.
@@ -47,10 +53,11 @@ pub(crate) fn runtime() -> Result<tokio::runtime::Runtime, String> {
     tokio::runtime::Builder::new_multi_thread().enable_all().build().map_err(|e| format!("tokio runtime: {e}"))
 }
 
-/// The contract's constructor arguments for a genesis file and a key directory.
+/// The contract's constructor arguments for a genesis file and the two circuits' key directories.
 pub(crate) fn rollup_params(
     genesis: &Genesis,
     keys: &std::path::Path,
+    exit_keys: &std::path::Path,
     expiry_blocks: u64,
     min_deposit: u128,
 ) -> Result<RollupParams, String> {
@@ -69,10 +76,19 @@ pub(crate) fn rollup_params(
             causeway_l1::MIN_SLOTS
         ));
     }
+    let (exit_vk, exit_meta) =
+        causeway_prover::keys::load_verifying_key_for(exit_keys, Circuit::Exit).map_err(|e| e.to_string())?;
+    if exit_meta.params.depth != genesis.depth {
+        return Err(format!(
+            "the exit keys are for depth {} but the genesis has depth {}",
+            exit_meta.params.depth, genesis.depth
+        ));
+    }
     // The root does not depend on the domain.
     let state = genesis.state(Domain::default()).map_err(|e| format!("genesis: {e}"))?;
     Ok(RollupParams {
         vk: encode::vk_of(&vk).map_err(|e| e.to_string())?,
+        exit_vk: encode::exit_vk_of(&exit_vk).map_err(|e| e.to_string())?,
         genesis_root: encode::root_word(&state.root()),
         depth: genesis.depth as u8,
         slots: meta.params.slots as u32,
@@ -188,7 +204,7 @@ async fn wait_for_chain(
 pub(crate) fn deploy(args: DeployArgs) -> Result<(), String> {
     let text = std::fs::read_to_string(&args.genesis).map_err(|e| format!("{}: {e}", args.genesis.display()))?;
     let genesis: Genesis = serde_json::from_str(&text).map_err(|e| format!("{}: {e}", args.genesis.display()))?;
-    let params = rollup_params(&genesis, &args.keys, args.expiry_blocks, args.min_deposit)?;
+    let params = rollup_params(&genesis, &args.keys, &args.exit_keys, args.expiry_blocks, args.min_deposit)?;
     runtime()?.block_on(async {
         let provider = causeway_l1::wallet_provider(&args.rpc, &args.operator_key).map_err(|e| e.to_string())?;
         wait_for_chain(&provider, &args.rpc, std::time::Duration::from_secs(args.wait_secs)).await?;
@@ -236,6 +252,9 @@ pub(crate) struct L1Args {
     depth: u32,
 }
 
+/// Priority requests in `bench l1` wait this many blocks before exodus may start.
+const BENCH_EXPIRY_BLOCKS: u64 = 10;
+
 /// Deploys on a fresh anvil, proves a full batch of transfers and submits it; reports the gas.
 pub(crate) fn bench_l1(args: L1Args) -> Result<(), String> {
     causeway_protocol::tree::check_depth(args.depth).map_err(|e| format!("--depth: {e}"))?;
@@ -249,7 +268,10 @@ pub(crate) fn bench_l1(args: L1Args) -> Result<(), String> {
     let genesis = causeway_prover::sample::sample_genesis_file(params.depth, 3).map_err(|e| e.to_string())?;
     let dir = std::env::temp_dir().join(format!("causeway-bench-l1-{}", std::process::id()));
     keys.save(&dir).map_err(|e| e.to_string())?;
-    let rollup_params = rollup_params(&genesis, &dir, DEFAULT_EXPIRY_BLOCKS, DEFAULT_MIN_DEPOSIT);
+    let exit_keys = causeway_prover::keys::setup_for(Circuit::Exit, params, &mut rng).map_err(|e| e.to_string())?;
+    let exit_dir = dir.join("exit");
+    exit_keys.save(&exit_dir).map_err(|e| e.to_string())?;
+    let rollup_params = rollup_params(&genesis, &dir, &exit_dir, BENCH_EXPIRY_BLOCKS, DEFAULT_MIN_DEPOSIT);
     let _ = std::fs::remove_dir_all(&dir);
     let rollup_params = rollup_params?;
     runtime()?.block_on(async {

@@ -10,7 +10,10 @@ use crate::wallet;
 use alloy::primitives::U256;
 use causeway_l1::settler::{Settler, SettlerConfig};
 use causeway_l1::{DEV_OPERATOR_KEY, DEV_USER_KEYS, anvil::Anvil, encode, send_and_wait, wallet_provider};
-use causeway_prover::worker::{self, WorkerConfig};
+use causeway_prover::{
+    Circuit,
+    worker::{self, WorkerConfig},
+};
 use causeway_sequencer::{Sequencer, SequencerConfig, watcher::L1Config};
 use clap::Args;
 use serde_json::json;
@@ -83,21 +86,24 @@ fn postgres() -> Result<String, String> {
     Ok(String::from_utf8_lossy(&out.stdout).trim().to_owned())
 }
 
-/// The cached development keys for this shape, generated the first time with a progress line.
-fn keys(args: &DevnetArgs) -> Result<PathBuf, String> {
-    let dir = args.keys_dir.join(format!("devnet-d{}-s{}", args.depth, args.slots));
-    let params = causeway_circuits::CircuitParams { depth: args.depth, slots: args.slots };
-    let cached = causeway_prover::keys::load_metadata(&dir).is_ok_and(|m| m.params == params)
+/// The cached development keys of `circuit` for this shape, generated the first time with a
+/// progress line. Batch keys live in `devnet-dD-sS`, exit keys in `devnet-dD-exit`.
+fn cached_keys(args: &DevnetArgs, circuit: Circuit) -> Result<PathBuf, String> {
+    let dir = match circuit {
+        Circuit::Batch => args.keys_dir.join(format!("devnet-d{}-s{}", args.depth, args.slots)),
+        Circuit::Exit => args.keys_dir.join(format!("devnet-d{}-exit", args.depth)),
+    };
+    let params = circuit.params(args.depth, args.slots);
+    let cached = causeway_prover::keys::load_metadata(&dir).is_ok_and(|m| m.circuit == circuit && m.params == params)
         && dir.join("proving.key").exists()
         && dir.join("verifying.key").exists();
     if cached {
-        step(&format!("development keys: {} (cached)", dir.display()));
+        step(&format!("development {circuit}-circuit keys: {} (cached)", dir.display()));
         return Ok(dir);
     }
     step(&format!(
-        "generating development keys for depth {} and {} slots (once; cached in {})",
+        "generating development {circuit}-circuit keys for depth {} (once; cached in {})",
         args.depth,
-        args.slots,
         dir.display()
     ));
     let (done, done_rx) = std::sync::mpsc::channel::<()>();
@@ -109,8 +115,8 @@ fn keys(args: &DevnetArgs) -> Result<PathBuf, String> {
         eprintln!("\r    done in {} s", started.elapsed().as_secs());
     });
     use rand_core::SeedableRng;
-    let result =
-        causeway_prover::keys::setup(params, &mut rand_chacha::ChaCha20Rng::from_entropy()).and_then(|k| k.save(&dir));
+    let result = causeway_prover::keys::setup_for(circuit, params, &mut rand_chacha::ChaCha20Rng::from_entropy())
+        .and_then(|k| k.save(&dir));
     let _ = done.send(());
     let _ = ticker.join();
     result.map_err(|e| e.to_string())?;
@@ -126,7 +132,8 @@ pub(crate) fn devnet(args: DevnetArgs) -> Result<(), String> {
         ));
     }
     causeway_protocol::tree::check_depth(args.depth).map_err(|e| format!("--depth: {e}"))?;
-    let keys = keys(&args)?;
+    let keys = cached_keys(&args, Circuit::Batch)?;
+    let exit_keys = cached_keys(&args, Circuit::Exit)?;
     step("PostgreSQL");
     let admin = postgres()?;
     std::fs::create_dir_all(&args.dir).map_err(|e| format!("{}: {e}", args.dir.display()))?;
@@ -145,8 +152,13 @@ pub(crate) fn devnet(args: DevnetArgs) -> Result<(), String> {
         let rpc = anvil.url();
 
         step("deploying the Rollup contract");
-        let params =
-            crate::chain::rollup_params(&genesis, &keys, DEVNET_EXPIRY_BLOCKS, causeway_l1::DEFAULT_MIN_DEPOSIT)?;
+        let params = crate::chain::rollup_params(
+            &genesis,
+            &keys,
+            &exit_keys,
+            DEVNET_EXPIRY_BLOCKS,
+            causeway_l1::DEFAULT_MIN_DEPOSIT,
+        )?;
         let operator = wallet_provider(&rpc, DEV_OPERATOR_KEY).map_err(|e| e.to_string())?;
         let deployed = causeway_l1::deploy(&operator, &params).await.map_err(|e| e.to_string())?;
         let contract = deployed.address;

@@ -2,11 +2,12 @@
 
 use causeway_circuits::{BatchCircuit, BatchWitness, Breakdown, CircuitParams, ConstraintF};
 use causeway_protocol::Domain;
-use causeway_prover::{INSECURE_WARNING, Keys, export, prove, sample, verify};
+use causeway_prover::{Circuit, INSECURE_WARNING, Keys, export, prove, sample, verify};
 use clap::{Args, Parser, Subcommand};
 
 mod chain;
 mod devnet;
+mod exodus;
 mod load;
 mod node;
 mod verify;
@@ -41,10 +42,32 @@ impl Shape {
     }
 }
 
+/// `--circuit` values.
+#[derive(Clone, Copy, clap::ValueEnum)]
+enum CircuitArg {
+    /// The batch circuit.
+    Batch,
+    /// The exit circuit.
+    Exit,
+}
+
+impl From<CircuitArg> for Circuit {
+    fn from(c: CircuitArg) -> Self {
+        match c {
+            CircuitArg::Batch => Circuit::Batch,
+            CircuitArg::Exit => Circuit::Exit,
+        }
+    }
+}
+
 #[derive(Subcommand)]
 enum Command {
     /// Generates development Groth16 keys for a circuit shape (insecure: development only).
     Setup {
+        /// Which circuit: the batch circuit (provers, `submitBatch`) or the exit circuit (exodus
+        /// mode's exits; only --depth counts).
+        #[arg(long, value_enum, default_value_t = CircuitArg::Batch)]
+        circuit: CircuitArg,
         #[command(flatten)]
         shape: Shape,
         /// Directory for proving.key, verifying.key and metadata.json.
@@ -78,6 +101,9 @@ enum Command {
     Verify(verify::VerifyArgs),
     /// A user's wallet: keys, deposits, transfers, withdrawals, balances.
     Wallet(wallet::WalletArgs),
+    /// Exodus mode, from the base chain alone: activates it once a priority request is overdue,
+    /// proves and submits an account's exit, refunds queued deposits.
+    Exodus(exodus::ExodusArgs),
     /// Benchmarks; each prints one JSON line.
     Bench {
         #[command(subcommand)]
@@ -130,15 +156,22 @@ fn rng() -> rand_chacha::ChaCha20Rng {
 
 fn run(cli: Cli) -> Result<(), String> {
     match cli.command {
-        Command::Setup { shape, out } => {
+        Command::Setup { circuit, shape, out } => {
+            let circuit = Circuit::from(circuit);
             let params = shape.params()?;
             eprintln!("{INSECURE_WARNING}");
-            eprintln!("generating keys for depth {} with {} slots ...", params.depth, params.slots);
-            let keys = causeway_prover::keys::setup(params, &mut rng()).map_err(|e| e.to_string())?;
+            match circuit {
+                Circuit::Batch => eprintln!(
+                    "generating batch-circuit keys for depth {} with {} slots ...",
+                    params.depth, params.slots
+                ),
+                Circuit::Exit => eprintln!("generating exit-circuit keys for depth {} ...", params.depth),
+            }
+            let keys = causeway_prover::keys::setup_for(circuit, params, &mut rng()).map_err(|e| e.to_string())?;
             keys.save(&out).map_err(|e| e.to_string())?;
             eprintln!("{INSECURE_WARNING}");
             println!(
-                "wrote keys for {} constraints (circuit {}) to {}",
+                "wrote {circuit}-circuit keys for {} constraints (circuit {}) to {}",
                 keys.meta.constraints,
                 keys.meta.circuit_id,
                 out.display()
@@ -158,6 +191,7 @@ fn run(cli: Cli) -> Result<(), String> {
         Command::Verify(args) => verify::verify(args),
         Command::Devnet(args) => devnet::devnet(args),
         Command::Wallet(args) => wallet::wallet(args),
+        Command::Exodus(args) => exodus::exodus(args),
         Command::Genesis(args) => node::genesis(args),
     }
 }

@@ -23,6 +23,9 @@ pub(crate) struct VerifyArgs {
     /// Key directory whose verifying key checks the proofs.
     #[arg(long, env = "CAUSEWAY_KEYS")]
     keys: PathBuf,
+    /// Exit-circuit key directory: when given, the contract's exit verifying key must be its.
+    #[arg(long, env = "CAUSEWAY_EXIT_KEYS")]
+    exit_keys: Option<PathBuf>,
     /// Also print this account and its Merkle proof against the latest verified root.
     #[arg(long)]
     account: Option<u32>,
@@ -49,9 +52,17 @@ pub(crate) fn verify(args: VerifyArgs) -> Result<(), String> {
         ));
     }
     let slots = meta.params.slots;
+    let exit_vk = match &args.exit_keys {
+        Some(dir) => Some(
+            causeway_prover::keys::load_verifying_key_for(dir, causeway_prover::Circuit::Exit)
+                .map_err(|e| e.to_string())?
+                .0,
+        ),
+        None => None,
+    };
     let url = args.rpc.parse().map_err(|e| format!("--rpc {}: {e}", args.rpc))?;
     let provider: DynProvider = ProviderBuilder::new().disable_recommended_fillers().connect_http(url).erased();
-    let input = ReplayInput { genesis: &genesis, vk: &vk, slots, from_block };
+    let input = ReplayInput { genesis: &genesis, vk: Some(&vk), exit_vk: exit_vk.as_ref(), slots, from_block };
     let r = crate::chain::runtime()?.block_on(async {
         // A clear message for an endpoint that does not answer.
         provider.get_chain_id().await.map_err(|e| format!("{}: {e}", args.rpc))?;
@@ -61,6 +72,16 @@ pub(crate) fn verify(args: VerifyArgs) -> Result<(), String> {
     let c = &r.contract;
     if !c.vk_matches {
         println!("verifying key: MISMATCH: the contract's is not the one in {}", args.keys.display());
+    }
+    if let Some(dir) = &args.exit_keys {
+        if c.exit_vk_matches {
+            println!("exit verifying key: matches {}", dir.display());
+        } else {
+            println!("exit verifying key: MISMATCH: the contract's is not the one in {}", dir.display());
+        }
+    }
+    if c.exodus_mode {
+        println!("exodus mode: ACTIVE: no batch is accepted any more; accounts exit with `causeway exodus`");
     }
     match &c.code {
         Ok(()) => println!("contract code: matches contracts/artifacts/Rollup.json (immutables masked)"),

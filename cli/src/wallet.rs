@@ -100,8 +100,13 @@ enum WalletCommand {
     /// Pays out on the base chain what finalized withdrawals credited to this wallet's address.
     Claim,
     /// Asks the contract to empty the account to its owner (a priority request the operator
-    /// must process).
-    Exit,
+    /// must process, or exodus mode starts once it is overdue).
+    Exit {
+        /// The account's index, when the sequencer's API cannot be asked (it is down or
+        /// censoring) [default: this wallet's account, from the API].
+        #[arg(long)]
+        account: Option<u32>,
+    },
 }
 
 /// The wallet file.
@@ -140,7 +145,8 @@ pub(crate) fn format_ether(wei: u128) -> String {
     if frac.is_empty() { format!("{}", wei / WEI_PER_ETHER) } else { format!("{}.{frac}", wei / WEI_PER_ETHER) }
 }
 
-fn default_path() -> PathBuf {
+/// The wallet file's default place: ~/.causeway/wallet.json.
+pub(crate) fn default_path() -> PathBuf {
     let home = std::env::var_os("HOME").map_or_else(|| PathBuf::from("."), PathBuf::from);
     home.join(".causeway").join("wallet.json")
 }
@@ -161,6 +167,11 @@ fn load(path: &std::path::Path) -> Result<Wallet, String> {
     let key: [u8; 32] = bytes.try_into().map_err(|_| format!("{}: rollup_key must be 32 bytes", path.display()))?;
     causeway_l1::address_of(&f.l1_key).map_err(|e| format!("{}: l1_key: {e}", path.display()))?;
     Ok(Wallet { key: PrivateKey(key), l1_key: f.l1_key })
+}
+
+/// A wallet file's rollup key and base-chain key.
+pub(crate) fn load_keys(path: &std::path::Path) -> Result<(PrivateKey, String), String> {
+    load(path).map(|w| (w.key, w.l1_key))
 }
 
 fn save(path: &std::path::Path, f: &WalletFile) -> Result<(), String> {
@@ -355,8 +366,11 @@ async fn run(ctx: Ctx) -> Result<(), String> {
             );
             Ok(())
         }
-        WalletCommand::Exit => {
-            let (index, _) = ctx.index_and_nonce(&w).await?;
+        WalletCommand::Exit { account } => {
+            let index = match account {
+                Some(index) => *index,
+                None => ctx.index_and_nonce(&w).await?.0,
+            };
             let (_, rollup) = ctx.chain(&w)?;
             let (x, y) = encode::key_words(&w.key.public_key());
             let receipt = send_and_wait(rollup.requestFullExit(index, x, y)).await.map_err(|e| e.to_string())?;

@@ -2,15 +2,17 @@
 pragma solidity ^0.8.28;
 
 import {Groth16Verifier} from "./Groth16Verifier.sol";
+import {ExitVerifier} from "./ExitVerifier.sol";
 
 /// @title Causeway's Rollup contract: the priority queue (deposits, full exits), batch
-/// submission checked by a Groth16 proof, and withdrawals.
+/// submission checked by a Groth16 proof, withdrawals, and exodus mode (exits proved against the
+/// last accepted root, refunds of deposits no batch executed) for when the operator stops.
 /// @notice Formats are in docs/protocol.md: the 88-byte batch header, pubdata in 16-byte chunks,
 /// and the commitment SHA-256(header ‖ chain id (8 bytes) ‖ this contract's address ‖ pubdata)
 /// with its top three bits cleared, the proof's only public input. The chain id and address come
 /// from the chain, never from calldata, so a batch (and every signature in it, which the circuit
 /// checks over the same domain) is valid on this deployment only.
-contract Rollup is Groth16Verifier {
+contract Rollup is Groth16Verifier, ExitVerifier {
     uint256 private constant CHUNK = 16;
     uint256 private constant HEADER_BYTES = 88;
     uint8 private constant OP_NOOP = 0;
@@ -26,6 +28,9 @@ contract Rollup is Groth16Verifier {
     uint256 private constant BJJ_ORDER8_X = 17545522957889784193459637215142187266023652151580582754000402781682644312291;
     /// Slots a deposit's pubdata takes: a batch must hold at least one.
     uint32 private constant DEPOSIT_CHUNKS = 7;
+    /// Bytes of a queued full-exit request (its amount is filled in when a batch executes it).
+    uint256 private constant FULL_EXIT_PREFIX = 25;
+    string private constant EXODUS_NO_REQUESTS = "exodus mode: the rollup takes no new requests";
 
     /// The only address that may submit batches.
     address public immutable operator;
@@ -48,6 +53,11 @@ contract Rollup is Groth16Verifier {
     uint64 public priorityTail;
     /// The index the next new account gets.
     uint32 public nextAccountIndex;
+    /// Whether exodus mode is on: no batch is accepted any more, accounts exit with proofs
+    /// against `stateRoot`, queued deposits are refunded. Nothing turns it off.
+    bool public exodusMode;
+    /// In exodus mode, the next queued request to refund (deposits) or drop (full exits).
+    uint64 public refundHead;
 
     /// A queued priority request: the first 20 bytes of keccak256 of the bytes its pubdata must
     /// begin with, and the block after which it is overdue. One storage slot.
@@ -61,8 +71,10 @@ contract Rollup is Groth16Verifier {
     /// keccak256(pkX, pkY, owner) of each account a deposit (or the genesis) created, so that a
     /// later deposit to it can only carry the key and owner its leaf holds.
     mapping(uint32 => bytes32) public accountKeys;
-    /// Wei each base-chain address may withdraw, credited by accepted batches.
+    /// Wei each base-chain address may withdraw, credited by accepted batches, exits and refunds.
     mapping(address => uint256) public pendingWithdrawals;
+    /// Accounts that exited in exodus mode (each exits once).
+    mapping(uint32 => bool) public exited;
 
     event DepositRequested(
         uint64 indexed serial, uint32 indexed account, address owner, uint128 amount, uint256 pkX, uint256 pkY, uint64 deadline
@@ -70,12 +82,18 @@ contract Rollup is Groth16Verifier {
     event FullExitRequested(uint64 indexed serial, uint32 indexed account, address owner, uint64 deadline);
     event BatchSubmitted(uint64 indexed number, bytes32 newRoot, uint256 commitment, uint64 priorityHead);
     event Withdrawn(address indexed to, uint256 amount);
+    event ExodusActivated(uint64 blockNumber, uint64 oldestUnexecuted);
+    event Exited(uint32 indexed account, address owner, uint128 amount);
+    event DepositRefunded(uint64 indexed serial, address owner, uint128 amount);
+    event FullExitDropped(uint64 indexed serial, uint32 account);
 
-    /// @param vk the verifying key (see Groth16Verifier)
+    /// @param vk the batch circuit's verifying key (see Groth16Verifier)
+    /// @param exitVk the exit circuit's verifying key (see ExitVerifier)
     /// @param genesisRoot the state root before batch 1
     /// @param depth the tree depth in bits
     /// @param slots slots per batch
-    /// @param expiryBlocks how many blocks a priority request may wait
+    /// @param expiryBlocks how many blocks a priority request may wait before anyone may
+    ///        activate exodus mode
     /// @param minimumDeposit the smallest deposit in wei (at least 1)
     /// @param genesisAccounts genesis accounts deposits may top up: index, and their
     ///        keccak256(pkX, pkY, owner)
@@ -83,6 +101,7 @@ contract Rollup is Groth16Verifier {
     /// @param firstFreeIndex the first index no genesis account uses (new accounts start there)
     constructor(
         uint256[18] memory vk,
+        uint256[26] memory exitVk,
         bytes32 genesisRoot,
         uint8 depth,
         uint32 slots,
@@ -91,12 +110,13 @@ contract Rollup is Groth16Verifier {
         uint32[] memory genesisAccounts,
         bytes32[] memory genesisKeys,
         uint32 firstFreeIndex
-    ) Groth16Verifier(vk) {
+    ) Groth16Verifier(vk) ExitVerifier(exitVk) {
         require(depth >= 2 && depth <= 32 && depth % 2 == 0, "depth must be even, 2 to 32");
         require(slots >= DEPOSIT_CHUNKS, "slots must be at least 7 (a deposit takes 7)");
         require(minimumDeposit > 0 && minimumDeposit < 2 ** 128, "minimum deposit must be in 1 to 2^128 - 1");
         require(block.chainid < 2 ** 64, "chain id must fit in 64 bits");
         require(genesisAccounts.length == genesisKeys.length, "genesis accounts and keys differ in length");
+        require(expiryBlocks > 0, "expiry must be at least one block");
         operator = msg.sender;
         pubdataBytes = uint256(slots) * CHUNK;
         accountCapacity = uint256(1) << depth;
@@ -117,6 +137,7 @@ contract Rollup is Groth16Verifier {
     /// by msg.sender (the address that may later request its full exit).
     /// @return account the new account's index
     function deposit(uint256 pkX, uint256 pkY) external payable returns (uint32 account) {
+        require(!exodusMode, EXODUS_NO_REQUESTS);
         require(validKey(pkX, pkY), "key is not a Baby Jubjub point outside the small-order subgroup");
         require(nextAccountIndex < accountCapacity, "the account tree is full");
         account = nextAccountIndex;
@@ -128,6 +149,7 @@ contract Rollup is Groth16Verifier {
     /// @notice Deposits msg.value wei into an existing account; (pkX, pkY, owner) must be the
     /// account's key and owner.
     function depositTo(uint32 account, uint256 pkX, uint256 pkY, address owner) external payable {
+        require(!exodusMode, EXODUS_NO_REQUESTS);
         bytes32 key = accountKeys[account];
         require(key != bytes32(0), "unknown account: only accounts created by a deposit or the genesis take deposits");
         require(key == keccak256(abi.encode(pkX, pkY, owner)), "key or owner does not match the account");
@@ -148,6 +170,7 @@ contract Rollup is Groth16Verifier {
     /// key: with msg.sender it must match what the account was created with, so only the owner
     /// can queue an exit (each request costs the operator three slots).
     function requestFullExit(uint32 account, uint256 pkX, uint256 pkY) external {
+        require(!exodusMode, EXODUS_NO_REQUESTS);
         bytes32 key = accountKeys[account];
         require(key != bytes32(0), "unknown account: only accounts created by a deposit or the genesis can exit");
         require(key == keccak256(abi.encode(pkX, pkY, msg.sender)), "only the account's owner may request its exit");
@@ -169,6 +192,7 @@ contract Rollup is Groth16Verifier {
 
     /// @notice Accepts batch `header` with `pubdata`, proved by `proof`.
     function submitBatch(bytes calldata header, bytes calldata pubdata, uint256[8] calldata proof) external {
+        require(!exodusMode, "exodus mode: no batch is accepted any more");
         require(msg.sender == operator, "only the operator submits batches");
         require(header.length == HEADER_BYTES, "bad header length");
         require(pubdata.length == pubdataBytes, "bad pubdata length");
@@ -251,6 +275,81 @@ contract Rollup is Groth16Verifier {
         (bool ok,) = to.call{value: amount}("");
         require(ok, "transfer to the recipient failed");
         emit Withdrawn(to, amount);
+    }
+
+    // ---------------------------------------------------------------- exodus mode
+
+    /// @notice Turns exodus mode on, for good. Anyone may call it once the oldest priority
+    /// request that no accepted batch has executed is past its deadline (block.number >
+    /// deadline): the operator has stopped, or censors the queue.
+    function activateExodus() external {
+        require(!exodusMode, "exodus mode is already active");
+        uint64 head = priorityHead;
+        require(head < priorityTail, "no priority request is waiting: exodus needs an overdue one");
+        require(block.number > priorityRequests[head].deadline, "the oldest waiting priority request is not past its deadline");
+        exodusMode = true;
+        refundHead = head;
+        emit ExodusActivated(uint64(block.number), head);
+    }
+
+    /// @notice In exodus mode, credits `account`'s whole balance as of the last accepted state
+    /// root to its owner (claimed with `withdraw`), once per account. `proof` proves the exit
+    /// circuit for (stateRoot, this deployment's domain, account, owner, balance): that the
+    /// account's leaf in that root holds this owner and balance. Anyone may submit it; the money
+    /// only goes to the owner.
+    function exit(uint32 account, address owner, uint128 balance, uint256[8] calldata proof) external {
+        require(exodusMode, "not in exodus mode: exits open once activateExodus() succeeds");
+        require(!exited[account], "the account has already exited");
+        require(balance > 0, "nothing to exit: the balance is zero");
+        uint256 domain = (uint256(block.chainid) << 160) | uint256(uint160(address(this)));
+        uint256[5] memory input = [uint256(stateRoot), domain, uint256(account), uint256(uint160(owner)), uint256(balance)];
+        require(
+            verifyExitProof(proof, input), "invalid exit proof: not this account's owner and balance in the last accepted root"
+        );
+        exited[account] = true;
+        pendingWithdrawals[owner] += balance;
+        emit Exited(account, owner, balance);
+    }
+
+    /// @notice In exodus mode, refunds queued deposits no accepted batch executed (crediting
+    /// each deposit's amount to the account owner it names, claimed with `withdraw`) and drops
+    /// queued full-exit requests (`exit` covers them), in queue order from `refundHead`.
+    /// `requests` is the queued bytes of one or more consecutive requests, concatenated: a
+    /// deposit's 112 bytes or a full exit's 25 (docs/protocol.md); each must hash to what the
+    /// queue holds at its serial, so each is processed exactly once. Anyone may call it, a page
+    /// at a time.
+    /// @return processed how many requests this call refunded or dropped
+    function refundDeposits(bytes calldata requests) external returns (uint64 processed) {
+        require(exodusMode, "not in exodus mode: refunds open once activateExodus() succeeds");
+        uint64 serial = refundHead;
+        require(serial < priorityTail, "every queued request has already been refunded or dropped");
+        uint256 pos = 0;
+        while (pos < requests.length) {
+            require(serial < priorityTail, "more requests given than the queue holds");
+            uint8 kind = uint8(requests[pos]);
+            uint256 len = kind == OP_DEPOSIT ? DEPOSIT_CHUNKS * CHUNK : (kind == OP_FULL_EXIT ? FULL_EXIT_PREFIX : 0);
+            require(len > 0 && pos + len <= requests.length, "malformed request bytes");
+            bytes calldata op = requests[pos:pos + len];
+            require(
+                priorityRequests[serial].hash == bytes20(keccak256(op)),
+                "the bytes are not the queued request at the refund head (already refunded, executed by a batch, or altered)"
+            );
+            delete priorityRequests[serial];
+            if (kind == OP_DEPOSIT) {
+                // 01 ‖ account u32 ‖ amount u128 ‖ owner (20) ‖ pkX ‖ pkY ‖ 7 zero bytes
+                uint128 amount = uint128(bytes16(op[5:21]));
+                address owner = address(bytes20(op[21:41]));
+                pendingWithdrawals[owner] += amount;
+                emit DepositRefunded(serial, owner, amount);
+            } else {
+                emit FullExitDropped(serial, uint32(bytes4(op[1:5])));
+            }
+            serial++;
+            pos += len;
+        }
+        processed = serial - refundHead;
+        require(processed > 0, "no request given");
+        refundHead = serial;
     }
 
     // ---------------------------------------------------------------- helpers

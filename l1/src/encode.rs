@@ -30,6 +30,11 @@ pub fn vk_of(vk: &ark_groth16::VerifyingKey<ark_bn254::Bn254>) -> Result<[U256; 
     vk_words(&causeway_prover::export::vk_eth(vk))
 }
 
+/// The exit circuit's verifying key (five public inputs, 832 bytes) as the 26 constructor words.
+pub fn exit_vk_of(vk: &ark_groth16::VerifyingKey<ark_bn254::Bn254>) -> Result<[U256; 26], L1Error> {
+    words(&causeway_prover::export::vk_eth(vk), "an Ethereum-encoded exit verifying key")
+}
+
 /// A state root as the contract stores it.
 pub fn root_word(root: &causeway_protocol::Fr) -> B256 {
     B256::from(fr_to_be_bytes(root))

@@ -1,9 +1,11 @@
 //! Causeway on the base chain: bindings to the Rollup contract (`contracts/src/Rollup.sol`,
 //! compiled into `contracts/artifacts/Rollup.json`), its deployment, the encodings its calls
-//! take, and a harness that runs `anvil` for tests and the devnet.
+//! take, the settler, the chain replay, exodus mode, and a harness that runs `anvil` for tests and
+//! the devnet.
 
 pub mod anvil;
 pub mod encode;
+pub mod exodus;
 pub mod replay;
 pub mod settler;
 
@@ -108,8 +110,10 @@ pub fn address_of(key: &str) -> Result<Address, L1Error> {
 /// What a Rollup is deployed with.
 #[derive(Clone, Debug)]
 pub struct RollupParams {
-    /// The verifying key, `vk.eth.hex` as 18 words.
+    /// The batch circuit's verifying key, `vk.eth.hex` as 18 words.
     pub vk: [U256; 18],
+    /// The exit circuit's verifying key, 26 words.
+    pub exit_vk: [U256; 26],
     /// The root before batch 1.
     pub genesis_root: B256,
     /// Tree depth in bits.
@@ -126,8 +130,10 @@ pub struct RollupParams {
     pub first_free_index: u32,
 }
 
-/// Default number of blocks a priority request may wait (about a day of 12-second blocks).
-pub const DEFAULT_EXPIRY_BLOCKS: u64 = 7_200;
+/// Default number of blocks a priority request may wait before anyone may turn exodus mode on:
+/// 14 days of 12-second blocks (zkSync Lite's figure), time enough for an operator to recover
+/// from an outage and for users to notice one.
+pub const DEFAULT_EXPIRY_BLOCKS: u64 = 100_800;
 
 /// Default smallest deposit: 10^12 wei (a millionth of an ether). Each deposit takes seven
 /// slots of a batch and a leaf of the tree, so a free one would let anyone fill the queue.
@@ -172,6 +178,7 @@ pub async fn deploy(provider: &DynProvider, p: &RollupParams) -> Result<Deployed
     let call = Rollup::deploy_builder(
         provider.clone(),
         p.vk,
+        p.exit_vk,
         p.genesis_root,
         p.depth,
         p.slots,

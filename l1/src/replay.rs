@@ -31,8 +31,11 @@ use std::collections::BTreeMap;
 pub struct ReplayInput<'a> {
     /// The genesis file (its root must be the first batch's previous root).
     pub genesis: &'a Genesis,
-    /// The verifying key every proof must verify with.
-    pub vk: &'a ark_groth16::VerifyingKey<ark_bn254::Bn254>,
+    /// The verifying key every proof must verify with; `None` skips the off-chain proof check
+    /// (the contract checked every accepted proof: what an exit needs is the state).
+    pub vk: Option<&'a ark_groth16::VerifyingKey<ark_bn254::Bn254>>,
+    /// The exit circuit's verifying key, checked against the contract's when given.
+    pub exit_vk: Option<&'a ark_groth16::VerifyingKey<ark_bn254::Bn254>>,
     /// Slots per batch (the keys').
     pub slots: usize,
     /// The first block to read events from (the deployment's block).
@@ -48,8 +51,12 @@ pub struct ContractCheck {
     pub batch_count: u64,
     /// Its current state root.
     pub state_root: B256,
-    /// Whether its verifying key is the one given.
+    /// Whether its verifying key is the one given (true when none was given).
     pub vk_matches: bool,
+    /// Whether its exit verifying key is the one given (true when none was given).
+    pub exit_vk_matches: bool,
+    /// Whether it is in exodus mode.
+    pub exodus_mode: bool,
     /// `Err` with what differs when its runtime code is not the committed Rollup's.
     pub code: Result<(), String>,
     /// Parameters that do not fit the keys and the genesis file (empty: all fit).
@@ -97,6 +104,7 @@ impl Replay {
     pub fn failures(&self) -> usize {
         let c = &self.contract;
         usize::from(!c.vk_matches)
+            + usize::from(!c.exit_vk_matches)
             + usize::from(c.code.is_err())
             + usize::from(!c.parameter_problems.is_empty())
             + self.batches.iter().filter(|b| !b.problems.is_empty()).count()
@@ -110,10 +118,47 @@ impl Replay {
     }
 }
 
-/// A priority request as the chain queued it.
-enum Request {
-    Deposit { account: u32, owner: Address, amount: u128, pk: (U256, U256) },
-    FullExit { account: u32, owner: Address },
+/// A priority request as the chain queued it (from its event).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Request {
+    /// A deposit of `amount` wei into `account`, owned by `owner`, with key `pk`.
+    Deposit {
+        /// The account.
+        account: u32,
+        /// Its owner.
+        owner: Address,
+        /// Wei.
+        amount: u128,
+        /// The account's key (x, y).
+        pk: (U256, U256),
+    },
+    /// A request to empty `account` to `owner`.
+    FullExit {
+        /// The account.
+        account: u32,
+        /// Its owner.
+        owner: Address,
+    },
+}
+
+impl Request {
+    /// The bytes the contract hashed when it queued the request (what `refundDeposits` takes):
+    /// a deposit's 112-byte pubdata, a full exit's first 25 bytes (docs/protocol.md).
+    pub fn queued_bytes(&self) -> Vec<u8> {
+        match self {
+            Self::Deposit { account, owner, amount, pk } => [
+                &[1u8][..],
+                &account.to_be_bytes(),
+                &amount.to_be_bytes(),
+                owner.as_slice(),
+                &pk.0.to_be_bytes::<32>(),
+                &pk.1.to_be_bytes::<32>(),
+                &[0u8; 7],
+            ]
+            .concat(),
+            Self::FullExit { account, owner } => [&[4u8][..], &account.to_be_bytes(), owner.as_slice()].concat(),
+        }
+    }
 }
 
 fn hex0x(bytes: &[u8]) -> String {
@@ -238,12 +283,14 @@ pub async fn replay(provider: &DynProvider, contract: Address, input: &ReplayInp
         check(&mut problems, U256::from_be_bytes(fr_to_be_bytes(&c)) == *event_commitment, || {
             "the event's public input differs".into()
         });
-        let proof_bytes: Vec<u8> = call.proof.iter().flat_map(|w| w.to_be_bytes::<32>()).collect();
-        let proof_ok = match causeway_prover::export::proof_from_eth(&proof_bytes) {
-            Some(proof) => causeway_prover::verify(input.vk, c, &proof).unwrap_or(false),
-            None => false,
-        };
-        check(&mut problems, proof_ok, || "the proof does not verify with this verifying key".into());
+        if let Some(vk) = input.vk {
+            let proof_bytes: Vec<u8> = call.proof.iter().flat_map(|w| w.to_be_bytes::<32>()).collect();
+            let proof_ok = match causeway_prover::export::proof_from_eth(&proof_bytes) {
+                Some(proof) => causeway_prover::verify(vk, c, &proof).unwrap_or(false),
+                None => false,
+            };
+            check(&mut problems, proof_ok, || "the proof does not verify with this verifying key".into());
+        }
         head += u64::from(header.priority_count);
         batches.push(BatchReport {
             number: n,
@@ -267,7 +314,14 @@ async fn check_contract(
 ) -> Result<ContractCheck, L1Error> {
     let batch_count = rollup.batchCount().call().await?;
     let state_root = rollup.stateRoot().call().await?;
-    let vk_matches = rollup.verifyingKey().call().await? == encode::vk_of(input.vk)?;
+    let vk_matches = match input.vk {
+        Some(vk) => rollup.verifyingKey().call().await? == encode::vk_of(vk)?,
+        None => true,
+    };
+    let exit_vk_matches = match input.exit_vk {
+        Some(vk) => rollup.exitVerifyingKey().call().await? == encode::exit_vk_of(vk)?,
+        None => true,
+    };
     let pubdata_bytes = rollup.pubdataBytes().call().await?;
     let capacity = rollup.accountCapacity().call().await?;
     let depth = input.genesis.depth;
@@ -290,6 +344,8 @@ async fn check_contract(
         batch_count,
         state_root,
         vk_matches,
+        exit_vk_matches,
+        exodus_mode: rollup.exodusMode().call().await?,
         code: crate::check_runtime_code(code),
         parameter_problems,
         operator: rollup.operator().call().await?,
@@ -298,7 +354,8 @@ async fn check_contract(
     })
 }
 
-async fn priority_requests(
+/// Every priority request the Rollup queued from `from_block` on, by serial.
+pub async fn priority_requests(
     rollup: &Rollup::RollupInstance<DynProvider>,
     from_block: u64,
 ) -> Result<BTreeMap<u64, Request>, L1Error> {

@@ -33,7 +33,7 @@ pub enum ProverError {
     #[error("synthesis failed: {0}")]
     Synthesis(#[from] ark_relations::gr1cs::SynthesisError),
     /// The witness breaks a rule of the circuit: no proof exists.
-    #[error("the batch witness breaks the circuit's rules (first unsatisfied constraint: {0})")]
+    #[error("the witness breaks the circuit's rules (first unsatisfied constraint: {0})")]
     Unsatisfied(String),
     /// A freshly made proof failed verification: the witness broke a rule.
     #[error("a freshly made proof does not verify")]

@@ -58,7 +58,8 @@ pub fn proof_from_eth(bytes: &[u8]) -> Option<Proof<Bn254>> {
     Some(Proof { a: g1_of(&bytes[0..64])?, b: g2_of(&bytes[64..192])?, c: g1_of(&bytes[192..256])? })
 }
 
-/// The verifying key for the contract: alpha (G1) ‖ beta, gamma, delta (G2) ‖ IC[0], IC[1] (G1).
+/// The verifying key for the contract: alpha (G1) ‖ beta, gamma, delta (G2) ‖ IC[0] … IC[n] (G1),
+/// n the number of public inputs (1 for the batch circuit, 5 for the exit circuit).
 pub fn vk_eth(vk: &VerifyingKey<Bn254>) -> Vec<u8> {
     let mut out = g1_eth(&vk.alpha_g1);
     for g2 in [&vk.beta_g2, &vk.gamma_g2, &vk.delta_g2] {

@@ -1,4 +1,8 @@
 //! Groth16 keys: local (insecure) setup, files, and the check that keys match the circuit.
+//!
+//! A key directory is for one [`Circuit`]: the batch circuit (what provers and the contract's
+//! `submitBatch` use) or the exit circuit (what `causeway exodus` and the contract's `exit`
+//! use). Its metadata names the circuit, and loading refuses keys made for another one.
 
 use crate::error::ProverError;
 use ark_bn254::Bn254;
@@ -7,7 +11,7 @@ use ark_relations::gr1cs::{ConstraintSynthesizer, ConstraintSystem, Optimization
 use ark_serialize::{CanonicalDeserialize, CanonicalSerialize};
 use ark_snark::CircuitSpecificSetupSNARK;
 use ark_std::rand::{CryptoRng, RngCore};
-use causeway_circuits::{BatchCircuit, CircuitParams, ConstraintF};
+use causeway_circuits::{BatchCircuit, CircuitParams, ConstraintF, ExitCircuit};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use std::path::{Path, PathBuf};
@@ -24,10 +28,49 @@ pub const INSECURE_WARNING: &str = "WARNING: these Groth16 keys were generated l
 Whoever ran the setup can forge proofs. Use them for development and tests only; production keys come from a \
 multi-party ceremony.";
 
+/// Which circuit a key directory is for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Circuit {
+    /// The batch circuit: one public input, the batch commitment.
+    Batch,
+    /// The exit circuit: five public inputs (root, domain, index, owner, balance).
+    Exit,
+}
+
+impl Circuit {
+    /// Public inputs of the circuit.
+    pub fn public_inputs(self) -> usize {
+        match self {
+            Self::Batch => 1,
+            Self::Exit => 5,
+        }
+    }
+
+    /// The circuit's shape as its keys record it: the exit circuit has no slots (0).
+    pub fn params(self, depth: u32, slots: usize) -> CircuitParams {
+        match self {
+            Self::Batch => CircuitParams { depth, slots },
+            Self::Exit => CircuitParams { depth, slots: 0 },
+        }
+    }
+}
+
+impl std::fmt::Display for Circuit {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Self::Batch => "batch",
+            Self::Exit => "exit",
+        })
+    }
+}
+
 /// What a key directory says about itself.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct KeyMetadata {
-    /// Circuit shape.
+    /// The circuit the keys are for.
+    pub circuit: Circuit,
+    /// Circuit shape (for the exit circuit, slots is 0).
     pub params: CircuitParams,
     /// Constraints in the circuit.
     pub constraints: usize,
@@ -47,20 +90,32 @@ pub struct Keys {
     pub meta: KeyMetadata,
 }
 
-/// The circuit with no witness, for setup and identification.
+/// The batch circuit with no witness, for setup and identification.
 pub fn blank_circuit(params: CircuitParams) -> BatchCircuit {
     BatchCircuit { params, witness: None }
 }
 
+fn synthesize_blank(
+    circuit: Circuit,
+    params: CircuitParams,
+    cs: ark_relations::gr1cs::ConstraintSystemRef<ConstraintF>,
+) -> Result<(), ProverError> {
+    match circuit {
+        Circuit::Batch => blank_circuit(params).generate_constraints(cs)?,
+        Circuit::Exit => ExitCircuit { depth: params.depth, witness: None }.generate_constraints(cs)?,
+    }
+    Ok(())
+}
+
 /// Synthesises the circuit's matrices and hashes them: (constraints, circuit id).
-pub fn circuit_id(params: CircuitParams) -> Result<(usize, String), ProverError> {
+pub fn circuit_id(circuit: Circuit, params: CircuitParams) -> Result<(usize, String), ProverError> {
     let cs = ConstraintSystem::<ConstraintF>::new_ref();
     cs.set_optimization_goal(OptimizationGoal::Constraints);
     cs.set_mode(SynthesisMode::Setup);
-    blank_circuit(params).generate_constraints(cs.clone())?;
+    synthesize_blank(circuit, params, cs.clone())?;
     cs.finalize();
     let mut h = Sha256::new();
-    h.update(b"causeway-batch-circuit");
+    h.update(format!("causeway-{circuit}-circuit").as_bytes());
     h.update(serde_json::to_vec(&params).unwrap_or_default());
     h.update((cs.num_instance_variables() as u64).to_be_bytes());
     h.update((cs.num_witness_variables() as u64).to_be_bytes());
@@ -81,11 +136,26 @@ pub fn circuit_id(params: CircuitParams) -> Result<(usize, String), ProverError>
     Ok((cs.num_constraints(), hex::encode(h.finalize())))
 }
 
-/// Generates keys locally. Insecure: see [`INSECURE_WARNING`].
+/// Generates batch-circuit keys locally. Insecure: see [`INSECURE_WARNING`].
 pub fn setup<R: RngCore + CryptoRng>(params: CircuitParams, rng: &mut R) -> Result<Keys, ProverError> {
-    let (constraints, circuit_id) = circuit_id(params)?;
-    let (pk, vk) = Groth16::<Bn254>::setup(blank_circuit(params), rng)?;
-    let meta = KeyMetadata { params, constraints, circuit_id, origin: "local development setup (insecure)".into() };
+    setup_for(Circuit::Batch, params, rng)
+}
+
+/// Generates keys for `circuit` locally (for the exit circuit only `params.depth` counts).
+/// Insecure: see [`INSECURE_WARNING`].
+pub fn setup_for<R: RngCore + CryptoRng>(
+    circuit: Circuit,
+    params: CircuitParams,
+    rng: &mut R,
+) -> Result<Keys, ProverError> {
+    let params = circuit.params(params.depth, params.slots);
+    let (constraints, circuit_id) = circuit_id(circuit, params)?;
+    let (pk, vk) = match circuit {
+        Circuit::Batch => Groth16::<Bn254>::setup(blank_circuit(params), rng)?,
+        Circuit::Exit => Groth16::<Bn254>::setup(ExitCircuit { depth: params.depth, witness: None }, rng)?,
+    };
+    let meta =
+        KeyMetadata { circuit, params, constraints, circuit_id, origin: "local development setup (insecure)".into() };
     Ok(Keys { pk, vk, meta })
 }
 
@@ -110,12 +180,18 @@ impl Keys {
         write(METADATA_FILE, serde_json::to_vec_pretty(&self.meta).unwrap_or_default())
     }
 
-    /// Loads keys from `dir` and refuses them unless they were made for exactly this circuit:
-    /// the same parameters (when given), the same constraint matrices, and key sizes that fit.
+    /// Loads batch-circuit keys from `dir`: see [`Keys::load_for`].
     pub fn load(dir: &Path, expected: Option<CircuitParams>) -> Result<Self, ProverError> {
-        let meta = load_metadata(dir)?;
+        Self::load_for(dir, Circuit::Batch, expected)
+    }
+
+    /// Loads keys from `dir` and refuses them unless they were made for exactly this circuit:
+    /// the circuit named, the same parameters (when given), the same constraint matrices, and
+    /// key sizes that fit.
+    pub fn load_for(dir: &Path, circuit: Circuit, expected: Option<CircuitParams>) -> Result<Self, ProverError> {
+        let meta = load_metadata_for(dir, circuit)?;
         let mismatch = |reason: String| ProverError::KeyMismatch { dir: dir.to_path_buf(), reason };
-        if let Some(p) = expected
+        if let Some(p) = expected.map(|p| circuit.params(p.depth, p.slots))
             && p != meta.params
         {
             return Err(mismatch(format!(
@@ -123,11 +199,11 @@ impl Keys {
                 meta.params.depth, meta.params.slots, p.depth, p.slots
             )));
         }
-        let (constraints, id) = circuit_id(meta.params)?;
+        let (constraints, id) = circuit_id(circuit, meta.params)?;
         if id != meta.circuit_id {
             return Err(mismatch(format!(
                 "circuit id {} in {METADATA_FILE}, but this build's circuit is {id} ({constraints} constraints); \
-                 run `causeway setup` again",
+                 run `causeway setup --circuit {circuit}` again",
                 meta.circuit_id
             )));
         }
@@ -141,27 +217,46 @@ impl Keys {
         if pk.vk != vk {
             return Err(mismatch("the proving key and the verifying key are from different setups".into()));
         }
-        if vk.gamma_abc_g1.len() != 2 || pk.h_query.len() + 2 < constraints {
-            return Err(mismatch("key sizes do not fit a circuit with one public input".into()));
+        let inputs = circuit.public_inputs();
+        if vk.gamma_abc_g1.len() != inputs + 1 || pk.h_query.len() + 2 < constraints {
+            return Err(mismatch(format!("key sizes do not fit a circuit with {inputs} public inputs")));
         }
         Ok(Self { pk, vk, meta })
     }
 }
 
-/// Reads only the verifying key and metadata of a key directory (what a verifier or a contract
-/// deployment needs; the proving key can be gigabytes).
+/// Reads only the verifying key and metadata of a batch-circuit key directory (what a verifier
+/// or a contract deployment needs; the proving key can be gigabytes).
 pub fn load_verifying_key(dir: &Path) -> Result<(VerifyingKey<Bn254>, KeyMetadata), ProverError> {
-    let meta = load_metadata(dir)?;
+    load_verifying_key_for(dir, Circuit::Batch)
+}
+
+/// Reads only the verifying key and metadata of a key directory for `circuit`.
+pub fn load_verifying_key_for(dir: &Path, circuit: Circuit) -> Result<(VerifyingKey<Bn254>, KeyMetadata), ProverError> {
+    let meta = load_metadata_for(dir, circuit)?;
     let vk_path = dir.join(VERIFYING_KEY_FILE);
     let bytes = std::fs::read(&vk_path).map_err(io(&vk_path))?;
     let vk = VerifyingKey::<Bn254>::deserialize_compressed(bytes.as_slice()).map_err(|e| corrupt(vk_path, e))?;
-    if vk.gamma_abc_g1.len() != 2 {
+    let inputs = circuit.public_inputs();
+    if vk.gamma_abc_g1.len() != inputs + 1 {
         return Err(ProverError::KeyMismatch {
             dir: dir.to_path_buf(),
-            reason: "the verifying key does not have exactly one public input".into(),
+            reason: format!("the verifying key does not have exactly {inputs} public inputs"),
         });
     }
     Ok((vk, meta))
+}
+
+/// Reads the metadata of a key directory and refuses it unless it names `circuit`.
+pub fn load_metadata_for(dir: &Path, circuit: Circuit) -> Result<KeyMetadata, ProverError> {
+    let meta = load_metadata(dir)?;
+    if meta.circuit != circuit {
+        return Err(ProverError::KeyMismatch {
+            dir: dir.to_path_buf(),
+            reason: format!("the keys are for the {} circuit, not the {circuit} circuit", meta.circuit),
+        });
+    }
+    Ok(meta)
 }
 
 /// Reads only the metadata of a key directory.

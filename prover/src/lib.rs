@@ -1,4 +1,4 @@
-//! Groth16 over BN254 for Causeway's batch circuit.
+//! Groth16 over BN254 for Causeway's batch and exit circuits.
 //!
 //! [`keys`] makes (insecure, local) or loads proving and verifying keys and refuses keys that
 //! were made for another circuit; [`prove`] proves a batch witness and checks the proof;
@@ -14,5 +14,5 @@ pub mod sample;
 pub mod worker;
 
 pub use error::ProverError;
-pub use keys::{INSECURE_WARNING, KeyMetadata, Keys};
-pub use prove::{prove, verify};
+pub use keys::{Circuit, INSECURE_WARNING, KeyMetadata, Keys};
+pub use prove::{prove, prove_exit, verify, verify_exit};

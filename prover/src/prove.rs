@@ -1,4 +1,4 @@
-//! Proving and verifying batch proofs.
+//! Proving and verifying batch and exit proofs.
 
 use crate::{error::ProverError, keys::Keys};
 use ark_bn254::Bn254;
@@ -9,7 +9,7 @@ use ark_relations::gr1cs::{
 };
 use ark_snark::SNARK;
 use ark_std::rand::{CryptoRng, RngCore};
-use causeway_circuits::{BatchCircuit, BatchWitness, ConstraintF};
+use causeway_circuits::{BatchCircuit, BatchWitness, ConstraintF, ExitCircuit, ExitWitness};
 
 /// Proves a batch witness and verifies the proof before returning it. A witness that breaks a
 /// rule yields no proof but [`ProverError::Unsatisfied`] (the satisfiability check, which costs
@@ -20,7 +20,26 @@ pub fn prove<R: RngCore + CryptoRng>(
     rng: &mut R,
 ) -> Result<Proof<Bn254>, ProverError> {
     let commitment = witness.commitment();
-    let circuit = BatchCircuit { params: keys.meta.params, witness: Some(witness) };
+    prove_circuit(keys, BatchCircuit { params: keys.meta.params, witness: Some(witness) }, &[commitment], rng)
+}
+
+/// Proves an exit witness with exit-circuit keys and verifies the proof before returning it;
+/// [`ProverError::Unsatisfied`] names the broken rule when the witness is not a leaf of its root.
+pub fn prove_exit<R: RngCore + CryptoRng>(
+    keys: &Keys,
+    witness: ExitWitness,
+    rng: &mut R,
+) -> Result<Proof<Bn254>, ProverError> {
+    let inputs = witness.public_inputs();
+    prove_circuit(keys, ExitCircuit { depth: keys.meta.params.depth, witness: Some(witness) }, &inputs, rng)
+}
+
+fn prove_circuit<R: RngCore + CryptoRng>(
+    keys: &Keys,
+    circuit: impl ConstraintSynthesizer<ConstraintF>,
+    inputs: &[ConstraintF],
+    rng: &mut R,
+) -> Result<Proof<Bn254>, ProverError> {
     let cs = ConstraintSystem::<ConstraintF>::new_ref();
     cs.set_optimization_goal(OptimizationGoal::Constraints);
     cs.set_mode(SynthesisMode::Prove { construct_matrices: true, generate_lc_assignments: false });
@@ -39,7 +58,7 @@ pub fn prove<R: RngCore + CryptoRng>(
         cs.num_constraints(),
         &full,
     )?;
-    if !verify(&keys.vk, commitment, &proof)? {
+    if !Groth16::<Bn254>::verify(&keys.vk, inputs, &proof)? {
         // Only now pay for a full satisfiability check, to name what the witness broke.
         return Err(match cs.which_is_unsatisfied() {
             Ok(Some(which)) => ProverError::Unsatisfied(which),
@@ -53,4 +72,13 @@ pub fn prove<R: RngCore + CryptoRng>(
 /// Verifies a proof against the batch commitment.
 pub fn verify(vk: &VerifyingKey<Bn254>, commitment: ConstraintF, proof: &Proof<Bn254>) -> Result<bool, ProverError> {
     Ok(Groth16::<Bn254>::verify(vk, &[commitment], proof)?)
+}
+
+/// Verifies an exit proof against its five public inputs (root, domain, index, owner, balance).
+pub fn verify_exit(
+    vk: &VerifyingKey<Bn254>,
+    inputs: &[ConstraintF; 5],
+    proof: &Proof<Bn254>,
+) -> Result<bool, ProverError> {
+    Ok(Groth16::<Bn254>::verify(vk, inputs, proof)?)
 }

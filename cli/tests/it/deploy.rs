@@ -1,5 +1,6 @@
 //! `causeway deploy` against a real anvil: the contract it reports holds the genesis root and
-//! the verifying key of the key directory, and a bad input is a clear error.
+//! the verifying keys of both key directories, and a bad input (keys of the wrong circuit among
+//! them) is a clear error.
 
 use crate::procs::TempDir;
 use alloy::providers::Provider;
@@ -11,6 +12,8 @@ async fn deploy_puts_the_genesis_root_and_verifying_key_on_chain() {
     let keys = dir.0.join("keys");
     let genesis = dir.0.join("genesis.json");
     let (keys_s, genesis_s) = (keys.to_str().expect("utf8"), genesis.to_str().expect("utf8"));
+    let exit = crate::procs::exit_keys(&dir.0, 2);
+    let exit_s = exit.to_str().expect("utf8");
     let made = super::causeway(&["genesis", "--depth", "2", "--accounts", "3", "--out", genesis_s]);
     assert!(made.status.success(), "{}", String::from_utf8_lossy(&made.stderr));
     let anvil = Anvil::start(&[]).await.expect("anvil");
@@ -20,7 +23,17 @@ async fn deploy_puts_the_genesis_root_and_verifying_key_on_chain() {
     let small_s = small.to_str().expect("utf8");
     let setup = super::causeway(&["setup", "--depth", "2", "--slots", "1", "--out", small_s]);
     assert!(setup.status.success(), "{}", String::from_utf8_lossy(&setup.stderr));
-    let out = super::causeway(&["deploy", "--rpc", &anvil.url(), "--keys", small_s, "--genesis", genesis_s]);
+    let out = super::causeway(&[
+        "deploy",
+        "--rpc",
+        &anvil.url(),
+        "--keys",
+        small_s,
+        "--exit-keys",
+        exit_s,
+        "--genesis",
+        genesis_s,
+    ]);
     assert!(!out.status.success());
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stderr.contains("a rollup on a base chain needs at least 7"), "{stderr}");
@@ -30,7 +43,17 @@ async fn deploy_puts_the_genesis_root_and_verifying_key_on_chain() {
 
     let setup = super::causeway(&["setup", "--depth", "2", "--slots", "7", "--out", keys_s]);
     assert!(setup.status.success(), "{}", String::from_utf8_lossy(&setup.stderr));
-    let out = super::causeway(&["deploy", "--rpc", &anvil.url(), "--keys", keys_s, "--genesis", genesis_s]);
+    let out = super::causeway(&[
+        "deploy",
+        "--rpc",
+        &anvil.url(),
+        "--keys",
+        keys_s,
+        "--exit-keys",
+        exit_s,
+        "--genesis",
+        genesis_s,
+    ]);
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let report: serde_json::Value = serde_json::from_slice(&out.stdout).expect("one JSON line");
     let address: alloy::primitives::Address = report["rollup"].as_str().expect("address").parse().expect("address");
@@ -59,17 +82,54 @@ async fn deploy_puts_the_genesis_root_and_verifying_key_on_chain() {
     let (vk, _) = causeway_prover::keys::load_verifying_key(&keys).expect("vk");
     assert_eq!(c.verifyingKey().call().await.expect("vk"), encode::vk_of(&vk).expect("words"));
     assert_eq!(c.nextAccountIndex().call().await.expect("next"), 3);
+    let (exit_vk, meta) =
+        causeway_prover::keys::load_verifying_key_for(&exit, causeway_prover::Circuit::Exit).expect("vk");
+    assert_eq!(meta.circuit, causeway_prover::Circuit::Exit);
+    assert_eq!(c.exitVerifyingKey().call().await.expect("exit vk"), encode::exit_vk_of(&exit_vk).expect("words"));
+
+    // Keys for the wrong circuit, either way round: refused before anything is sent.
+    let nonce = provider.get_transaction_count(operator).await.expect("nonce");
+    let swapped = [("--keys", exit_s, "--exit-keys", keys_s), ("--keys", keys_s, "--exit-keys", keys_s)];
+    for (k, kv, e, ev) in swapped {
+        let out = super::causeway(&["deploy", "--rpc", &anvil.url(), k, kv, e, ev, "--genesis", genesis_s]);
+        assert!(!out.status.success());
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(stderr.contains("circuit, not the"), "{stderr}");
+    }
+    assert_eq!(provider.get_transaction_count(operator).await.expect("nonce"), nonce, "nothing was sent");
 
     // Keys for another depth than the genesis: refused before anything is sent.
     let other = dir.0.join("genesis4.json");
     let other_s = other.to_str().expect("utf8");
     assert!(super::causeway(&["genesis", "--depth", "4", "--accounts", "2", "--out", other_s]).status.success());
-    let out = super::causeway(&["deploy", "--rpc", &anvil.url(), "--keys", keys_s, "--genesis", other_s]);
+    let out = super::causeway(&[
+        "deploy",
+        "--rpc",
+        &anvil.url(),
+        "--keys",
+        keys_s,
+        "--exit-keys",
+        exit_s,
+        "--genesis",
+        other_s,
+    ]);
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("the keys are for depth 2 but the genesis has depth 4"));
     // A dead RPC endpoint.
     let dead = "http://127.0.0.1:9";
-    let out = super::causeway(&["deploy", "--rpc", dead, "--keys", keys_s, "--genesis", genesis_s, "--wait-secs", "1"]);
+    let out = super::causeway(&[
+        "deploy",
+        "--rpc",
+        dead,
+        "--keys",
+        keys_s,
+        "--exit-keys",
+        exit_s,
+        "--genesis",
+        genesis_s,
+        "--wait-secs",
+        "1",
+    ]);
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains(dead), "{}", String::from_utf8_lossy(&out.stderr));
 }

@@ -30,6 +30,8 @@ fn deploy(anvil: &Anvil, keys: &Path, genesis: &Path, out: &Path) -> Address {
         &anvil.url(),
         "--keys",
         &s(keys),
+        "--exit-keys",
+        &s(&super::procs::exit_keys(genesis.parent().expect("dir"), DEPTH)),
         "--genesis",
         &s(genesis),
         "--out",
@@ -40,7 +42,13 @@ fn deploy(anvil: &Anvil, keys: &Path, genesis: &Path, out: &Path) -> Address {
     report["rollup"].as_str().expect("address").parse().expect("address")
 }
 
-async fn sequencer(db: &TestDb, genesis: &Path, anvil: &Anvil, contract: Address, confirmations: u64) -> Sequencer {
+pub(crate) async fn sequencer(
+    db: &TestDb,
+    genesis: &Path,
+    anvil: &Anvil,
+    contract: Address,
+    confirmations: u64,
+) -> Sequencer {
     let mut config = SequencerConfig::new(db.url.clone());
     config.listen = "127.0.0.1:0".parse().expect("addr");
     config.genesis = Some(genesis.to_owned());
@@ -293,6 +301,7 @@ async fn a_key_squatted_by_someone_else_does_not_capture_the_wallet() {
     let root = g.state(Domain::default()).expect("state").root();
     let params = causeway_l1::RollupParams {
         vk: [U256::from(1); 18],
+        exit_vk: [U256::from(1); 26],
         genesis_root: encode::root_word(&root),
         depth: DEPTH as u8,
         slots: SLOTS as u32,
@@ -393,6 +402,7 @@ async fn deposits_in_the_deployment_block_and_the_next_are_both_read() {
     let deploy = Rollup::deploy_builder(
         operator.clone(),
         [U256::from(1); 18],
+        [U256::from(1); 26],
         encode::root_word(&root),
         DEPTH as u8,
         SLOTS as u32,

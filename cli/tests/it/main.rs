@@ -4,6 +4,7 @@ mod compose;
 mod crash;
 mod deploy;
 mod e2e;
+mod exodus;
 mod procs;
 mod provers;
 mod sample;

@@ -89,6 +89,25 @@ pub(crate) fn genesis(dir: &Path, depth: u32, accounts: u32) -> PathBuf {
     path
 }
 
+/// Exit-circuit keys for depth `depth` in `dir/exit-keys`, made by `causeway setup --circuit
+/// exit` the first time.
+pub(crate) fn exit_keys(dir: &Path, depth: u32) -> PathBuf {
+    let keys = dir.join("exit-keys");
+    if !keys.join("metadata.json").exists() {
+        let out = super::causeway(&[
+            "setup",
+            "--circuit",
+            "exit",
+            "--depth",
+            &depth.to_string(),
+            "--out",
+            keys.to_str().expect("utf8"),
+        ]);
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    }
+    keys
+}
+
 /// A signed transfer's JSON, for a rollup without a base chain (the default domain).
 pub(crate) fn transfer(from: u32, to: u32, amount: u128, fee: u128, nonce: u32) -> String {
     transfer_for(&causeway_protocol::Domain::default(), from, to, amount, fee, nonce)

@@ -39,6 +39,8 @@ fn deploy(anvil: &Anvil, keys: &Path, genesis: &Path) -> (String, Domain) {
         &anvil.url(),
         "--keys",
         keys.to_str().expect("utf8"),
+        "--exit-keys",
+        super::procs::exit_keys(genesis.parent().expect("dir"), DEPTH).to_str().expect("utf8"),
         "--genesis",
         genesis.to_str().expect("utf8"),
     ]);

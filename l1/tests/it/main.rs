@@ -42,7 +42,15 @@ fn genesis(domain: Domain) -> State {
 /// The smallest deposit the test deployments take.
 const MIN_DEPOSIT: u128 = 1_000;
 
+mod exodus;
+
 async fn deploy(keys: &Keys, state: &State) -> Chain {
+    deploy_with(keys, [U256::from(1); 26], 100, state).await
+}
+
+/// Deploys with the batch keys `keys`, the exit circuit's key words `exit_vk` and a priority
+/// deadline of `expiry_blocks`.
+async fn deploy_with(keys: &Keys, exit_vk: [U256; 26], expiry_blocks: u64, state: &State) -> Chain {
     let anvil = Anvil::start(&[]).await.expect("anvil");
     let url = anvil.url();
     let operator = wallet_provider(&url, DEV_OPERATOR_KEY).expect("provider");
@@ -50,10 +58,11 @@ async fn deploy(keys: &Keys, state: &State) -> Chain {
         state.accounts().map(|(i, a)| (i, encode::account_key_hash(&a.pubkey, &a.owner))).collect::<Vec<_>>();
     let params = RollupParams {
         vk: encode::vk_of(&keys.vk).expect("vk"),
+        exit_vk,
         genesis_root: encode::root_word(&state.root()),
         depth: PARAMS.depth as u8,
         slots: PARAMS.slots as u32,
-        expiry_blocks: 100,
+        expiry_blocks,
         min_deposit: MIN_DEPOSIT,
         genesis_accounts,
         first_free_index: 2,
@@ -199,6 +208,7 @@ async fn priority_requests_the_circuit_could_not_execute_are_refused() {
     let owner1 = state.account(1).owner;
     let params = RollupParams {
         vk: [U256::from(1); 18],
+        exit_vk: [U256::from(1); 26],
         genesis_root: encode::root_word(&state.root()),
         depth: PARAMS.depth as u8,
         slots: PARAMS.slots as u32,
@@ -259,6 +269,7 @@ async fn deployments_the_circuit_could_not_serve_are_refused() {
     let state = genesis(Domain::default());
     let params = RollupParams {
         vk: [U256::from(1); 18],
+        exit_vk: [U256::from(1); 26],
         genesis_root: encode::root_word(&state.root()),
         depth: PARAMS.depth as u8,
         slots: 6,
@@ -276,6 +287,7 @@ async fn deployments_the_circuit_could_not_serve_are_refused() {
         Rollup::deploy_builder(
             operator.clone(),
             params.vk,
+            params.exit_vk,
             params.genesis_root,
             params.depth,
             slots,

@@ -96,3 +96,40 @@ fn an_exit_proof_verifies_for_its_own_statement_and_deployment_only() {
     other[1] = causeway_protocol::Domain::new(DOMAIN.chain_id, [0x5b; 20]).to_field();
     assert!(!Groth16::verify(&vk, &other, &proof).expect("verify"));
 }
+
+/// Exit keys through the key files: `setup_for(Exit)` names its circuit in the metadata, its
+/// keys prove exits, and neither circuit's keys load as the other's.
+#[test]
+fn exit_keys_name_their_circuit_and_keys_of_the_other_circuit_are_refused() {
+    use causeway_circuits::ExitWitness;
+    use causeway_prover::{Circuit, prove_exit, verify_exit};
+    let mut rng = ChaCha20Rng::seed_from_u64(12);
+    let base = std::env::temp_dir().join(format!("causeway-exit-keys-{}", std::process::id()));
+    let (batch_dir, exit_dir) = (base.join("batch"), base.join("exit"));
+    causeway_prover::keys::setup(PARAMS, &mut rng).expect("setup").save(&batch_dir).expect("save");
+    let exit = causeway_prover::keys::setup_for(Circuit::Exit, PARAMS, &mut rng).expect("exit setup");
+    assert_eq!(exit.meta.circuit, Circuit::Exit);
+    assert_eq!(exit.meta.params, CircuitParams { depth: PARAMS.depth, slots: 0 });
+    exit.save(&exit_dir).expect("save");
+
+    let loaded = Keys::load_for(&exit_dir, Circuit::Exit, Some(PARAMS)).expect("exit keys load");
+    let mut state = State::new(PARAMS.depth, DOMAIN).expect("state");
+    let account = Account { pubkey: PrivateKey([3; 32]).public_key(), balance: 5_000, nonce: 2, owner: [4; 20] };
+    state.insert(1, account).expect("insert");
+    let witness = ExitWitness::from_state(&state, 1).expect("witness");
+    let proof = prove_exit(&loaded, witness.clone(), &mut rng).expect("exit proof");
+    assert!(verify_exit(&loaded.vk, &witness.public_inputs(), &proof).expect("verify"));
+    // A leaf that is not in the root: no proof (circuits/tests name the rule it breaks).
+    let mut forged = witness;
+    forged.account.balance += 1;
+    assert!(matches!(prove_exit(&loaded, forged, &mut rng), Err(ProverError::Unsatisfied(_))));
+
+    let wrong = |r: Result<Keys, ProverError>| r.err().expect("refused").to_string();
+    assert!(wrong(Keys::load(&exit_dir, None)).contains("for the exit circuit, not the batch circuit"));
+    assert!(
+        wrong(Keys::load_for(&batch_dir, Circuit::Exit, None)).contains("for the batch circuit, not the exit circuit")
+    );
+    let vk = causeway_prover::keys::load_verifying_key(&exit_dir).expect_err("refused").to_string();
+    assert!(vk.contains("for the exit circuit"), "{vk}");
+    let _ = std::fs::remove_dir_all(&base);
+}
