@@ -254,6 +254,46 @@ pub(crate) struct L1Args {
 
 /// Priority requests in `bench l1` wait this many blocks before exodus may start.
 const BENCH_EXPIRY_BLOCKS: u64 = 10;
+/// Deposits `bench l1` refunds in one `refundDeposits` call.
+const BENCH_REFUNDS: usize = 8;
+
+/// After the batch: deposits no batch executes, exodus past their deadline, the exit of account
+/// 1 from `state` (the last accepted root) and one refund call for all the deposits. Returns
+/// (the exit's gas, the refund call's gas per deposit); both include the transaction's
+/// intrinsic cost.
+async fn bench_exodus(
+    anvil: &Anvil,
+    rollup: &causeway_l1::Rollup::RollupInstance<alloy::providers::DynProvider>,
+    from_block: u64,
+    state: &causeway_protocol::State,
+    exit_keys: &causeway_prover::Keys,
+    rng: &mut ChaCha20Rng,
+) -> Result<(u64, f64), String> {
+    use causeway_l1::{exodus, send_and_wait};
+    let user = causeway_l1::wallet_provider(&anvil.url(), causeway_l1::DEV_USER_KEYS[0]).map_err(|e| e.to_string())?;
+    let queue = causeway_l1::rollup(&user, *rollup.address());
+    for i in 0..BENCH_REFUNDS as u32 {
+        let (x, y) = encode::key_words(&sample_key(100 + i).public_key());
+        send_and_wait(queue.deposit(x, y).value(alloy::primitives::U256::from(DEFAULT_MIN_DEPOSIT)))
+            .await
+            .map_err(|e| format!("deposit: {e}"))?;
+    }
+    let _: serde_json::Value = rollup
+        .provider()
+        .raw_request("anvil_mine".into(), [format!("{:#x}", BENCH_EXPIRY_BLOCKS + 1)])
+        .await
+        .map_err(|e| format!("anvil_mine: {e}"))?;
+    exodus::activate(rollup).await.map_err(|e| format!("activateExodus: {e}"))?;
+    let witness = causeway_circuits::ExitWitness::from_state(state, 1).map_err(|e| e.to_string())?;
+    let proof = tokio::task::block_in_place(|| causeway_prover::prove_exit(exit_keys, witness.clone(), rng))
+        .map_err(|e| e.to_string())?;
+    let call = exodus::ExitCall::new(&witness, &proof).map_err(|e| e.to_string())?;
+    let exit_gas = exodus::exit(rollup, &call).await.map_err(|e| format!("exit: {e}"))?.gas_used;
+    let requests = causeway_l1::replay::priority_requests(rollup, from_block).await.map_err(|e| e.to_string())?;
+    let bytes: Vec<u8> = requests.values().flat_map(|r| r.queued_bytes()).collect();
+    let refund = send_and_wait(rollup.refundDeposits(bytes.into())).await.map_err(|e| format!("refund: {e}"))?;
+    Ok((exit_gas, refund.gas_used as f64 / BENCH_REFUNDS as f64))
+}
 
 /// Deploys on a fresh anvil, proves a full batch of transfers and submits it; reports the gas.
 pub(crate) fn bench_l1(args: L1Args) -> Result<(), String> {
@@ -299,6 +339,8 @@ pub(crate) fn bench_l1(args: L1Args) -> Result<(), String> {
         let call = rollup.verifyProof(batch.proof, commitment);
         let intrinsic: u64 = 21_000 + call.calldata().iter().map(|b| if *b == 0 { 4 } else { 16 }).sum::<u64>();
         let verify_gas = call.estimate_gas().await.map_err(|e| e.to_string())?.saturating_sub(intrinsic);
+        let (exit_gas, refund_gas_per_deposit) =
+            bench_exodus(&anvil, &rollup, deployed.block, &state, &exit_keys, &mut rng).await?;
         let submit = receipt.gas_used;
         let transfers = params.slots as u64;
         println!(
@@ -312,6 +354,9 @@ pub(crate) fn bench_l1(args: L1Args) -> Result<(), String> {
                 "pubdata_bytes": batch.pubdata.len(),
                 "pubdata_bytes_per_transfer": batch.pubdata.len() as f64 / transfers as f64,
                 "gas_per_transfer": submit as f64 / transfers as f64,
+                "exit_gas": exit_gas,
+                "refund_deposits": BENCH_REFUNDS,
+                "refund_gas_per_deposit": refund_gas_per_deposit,
             })
         );
         Ok(())

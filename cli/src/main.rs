@@ -118,8 +118,12 @@ enum Bench {
         #[command(flatten)]
         shape: Shape,
     },
-    /// Setup, proving and verification of a sample batch.
+    /// Setup, proving and verification of a sample batch (or, with `--circuit exit`, of one
+    /// account's exit).
     Prove {
+        /// Which circuit.
+        #[arg(long, value_enum, default_value_t = CircuitArg::Batch)]
+        circuit: CircuitArg,
         #[command(flatten)]
         shape: Shape,
     },
@@ -180,7 +184,10 @@ fn run(cli: Cli) -> Result<(), String> {
         }
         Command::ProveSample { keys, out } => prove_sample(&keys, &out),
         Command::Bench { bench: Bench::Circuit { shape } } => bench_circuit(shape.params()?),
-        Command::Bench { bench: Bench::Prove { shape } } => bench_prove(shape.params()?),
+        Command::Bench { bench: Bench::Prove { circuit: CircuitArg::Batch, shape } } => bench_prove(shape.params()?),
+        Command::Bench { bench: Bench::Prove { circuit: CircuitArg::Exit, shape } } => {
+            bench_prove_exit(shape.params()?.depth)
+        }
         Command::Bench { bench: Bench::Native { depth, txs } } => bench_native(depth, txs),
         Command::Bench { bench: Bench::Load(args) } => load::bench_load(args),
         Command::Bench { bench: Bench::L1(args) } => chain::bench_l1(args),
@@ -282,6 +289,40 @@ fn bench_prove(params: CircuitParams) -> Result<(), String> {
         "verify_ms": verify_ms,
         "peak_rss_mb": peak_rss_mb(),
         "pk_bytes": pk_bytes.len(),
+        "threads": std::thread::available_parallelism().map_or(1, usize::from),
+    });
+    println!("{line}");
+    Ok(())
+}
+
+/// Setup, proving and verification of one exit at `depth` (a sample genesis of 4 accounts).
+fn bench_prove_exit(depth: u32) -> Result<(), String> {
+    let state = sample::sample_genesis(depth, 4, Domain::default()).map_err(|e| e.to_string())?;
+    let witness = causeway_circuits::ExitWitness::from_state(&state, 1).map_err(|e| e.to_string())?;
+    let inputs = witness.public_inputs();
+    let t = Instant::now();
+    let params = Circuit::Exit.params(depth, 0);
+    let keys = causeway_prover::keys::setup_for(Circuit::Exit, params, &mut rng()).map_err(|e| e.to_string())?;
+    let setup_s = t.elapsed().as_secs_f64();
+    let _ = std::fs::write("/proc/self/clear_refs", "5");
+    let t = Instant::now();
+    let proof = causeway_prover::prove_exit(&keys, witness, &mut rng()).map_err(|e| e.to_string())?;
+    let prove_s = t.elapsed().as_secs_f64();
+    let t = Instant::now();
+    let ok = causeway_prover::verify_exit(&keys.vk, &inputs, &proof).map_err(|e| e.to_string())?;
+    let verify_ms = t.elapsed().as_secs_f64() * 1000.0;
+    if !ok {
+        return Err("exit proof does not verify".into());
+    }
+    let line = serde_json::json!({
+        "bench": "prove",
+        "circuit": "exit",
+        "depth": depth,
+        "constraints": keys.meta.constraints,
+        "setup_s": setup_s,
+        "prove_s": prove_s,
+        "verify_ms": verify_ms,
+        "peak_rss_mb": peak_rss_mb(),
         "threads": std::thread::available_parallelism().map_or(1, usize::from),
     });
     println!("{line}");

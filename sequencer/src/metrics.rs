@@ -46,3 +46,14 @@ pub(crate) fn gauges(mempool_slots: usize, sealed: i64, proved: i64, jobs: Optio
         }
     }
 }
+
+/// The Rollup's priority queue as the chain has it: requests no accepted batch has executed,
+/// the blocks left before the oldest one's deadline passes (negative once it has: anyone may then
+/// turn exodus mode on), and whether exodus mode is on.
+pub(crate) fn priority_deadline(waiting: u64, blocks_left: Option<i64>, exodus: bool) {
+    metrics::gauge!("causeway_priority_requests_unexecuted").set(waiting as f64);
+    if let Some(left) = blocks_left {
+        metrics::gauge!("causeway_priority_deadline_blocks_left").set(left as f64);
+    }
+    metrics::gauge!("causeway_exodus_mode").set(if exodus { 1.0 } else { 0.0 });
+}

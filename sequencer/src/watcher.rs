@@ -10,7 +10,7 @@
 //! confirmations stops it with an error (funds may already have moved on the rollup: an operator
 //! must look).
 
-use crate::{Shared, mempool::PriorityRange};
+use crate::{Shared, mempool::PriorityRange, metrics};
 use alloy::{
     primitives::Address,
     providers::{DynProvider, Provider, ProviderBuilder},
@@ -220,7 +220,44 @@ impl Watcher {
             )));
         }
         tracing::info!(contract = %self.config.contract, next_serial, "L1 watcher started");
-        Ok(Position { next_serial, cursor })
+        Ok(Position { next_serial, cursor, warned: None })
+    }
+
+    /// Publishes how many blocks the oldest request no accepted batch has executed has left
+    /// before its deadline, and warns (once per request) when less than half its waiting time
+    /// is left: past the deadline anyone may turn exodus mode on and the rollup stops for good.
+    async fn check_deadline(
+        &self,
+        rollup: &Rollup::RollupInstance<DynProvider>,
+        block: u64,
+        at: &mut Position,
+    ) -> Result<(), alloy::contract::Error> {
+        let exodus = rollup.exodusMode().call().await?;
+        let head = rollup.priorityHead().call().await?;
+        let tail = rollup.priorityTail().call().await?;
+        if exodus {
+            tracing::error!(contract = %self.config.contract, "the Rollup is in exodus mode: it accepts no batch any more");
+        }
+        if head >= tail {
+            metrics::priority_deadline(0, None, exodus);
+            return Ok(());
+        }
+        let deadline = rollup.priorityRequests(head).call().await?.deadline;
+        let left = deadline as i64 - block as i64;
+        metrics::priority_deadline(tail - head, Some(left), exodus);
+        let expiry = rollup.priorityExpiryBlocks().call().await? as i64;
+        if !exodus && left <= expiry / 2 && at.warned != Some(head) {
+            at.warned = Some(head);
+            tracing::warn!(
+                serial = head,
+                deadline,
+                blocks_left = left,
+                "the oldest unexecuted priority request is {} its deadline: past it anyone may activate exodus mode \
+                 and no batch is accepted again; get batches proved and settled",
+                if left < 0 { "past" } else { "near" }
+            );
+        }
+        Ok(())
     }
 
     /// Reads the next confirmed range; true if there may be more right away.
@@ -232,6 +269,9 @@ impl Watcher {
     ) -> Result<bool, WatchError> {
         let rpc = |e: &dyn std::fmt::Display| Retry(format!("{}: {e}", self.config.rpc));
         let head = provider.get_block_number().await.map_err(|e| rpc(&e))?;
+        if let Err(e) = self.check_deadline(rollup, head, at).await {
+            tracing::warn!("L1 watcher: could not read the priority queue's deadline: {e}");
+        }
         let Some(safe) = (head + 1).checked_sub(self.config.confirmations.max(1)) else { return Ok(false) };
         if let Some(c) = &at.cursor {
             let block = provider
@@ -317,6 +357,8 @@ impl Watcher {
 struct Position {
     next_serial: u64,
     cursor: Option<L1Cursor>,
+    /// The request whose near deadline was last warned about.
+    warned: Option<u64>,
 }
 
 enum WatchError {

@@ -465,6 +465,21 @@ async fn deposits_in_the_deployment_block_and_the_next_are_both_read() {
         })
         .await;
     }
+    // No batch executes them (no prover runs): the operator sees the oldest one's deadline
+    // (deposit block + 100) coming, in blocks, from the chain's queue.
+    let deadline = deploy_block + 100;
+    let metric = |text: &str, name: &str| {
+        text.lines().find_map(|l| l.strip_prefix(name).and_then(|v| v.trim().parse::<f64>().ok()))
+    };
+    let _ = anvil_rpc(&anvil, "anvil_mine", serde_json::json!(["0x3c"])).await;
+    wait_for("the deadline metric", 30, &log, async || {
+        let head = user.get_block_number().await.ok()?;
+        let text = http.get(format!("{url}/metrics")).send().await.ok()?.text().await.ok()?;
+        let left = metric(&text, "causeway_priority_deadline_blocks_left ")?;
+        let waiting = metric(&text, "causeway_priority_requests_unexecuted ")?;
+        (left == (deadline as f64 - head as f64) && waiting == 2.0).then_some(())
+    })
+    .await;
     seq.shutdown(Duration::from_secs(5)).await;
     let _ = test_db.drop_db().await;
 }
