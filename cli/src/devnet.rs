@@ -50,6 +50,11 @@ pub(crate) struct DevnetArgs {
     /// Confirmations the watcher and the settler wait for.
     #[arg(long, default_value_t = 2)]
     confirmations: u64,
+    /// On the first Ctrl-C stop only the operator's services (sequencer, prover, settler) and
+    /// keep the base chain running until a second Ctrl-C: the operator disappears, the chain
+    /// and the contract stay (README: "If the operator disappears").
+    #[arg(long)]
+    keep_chain: bool,
 }
 
 const DEMO_USERS: [&str; 2] = ["alice", "bob"];
@@ -146,9 +151,14 @@ pub(crate) fn devnet(args: DevnetArgs) -> Result<(), String> {
         eprintln!("    {url}");
 
         step(&format!("anvil on port {} ({}-second blocks)", args.rpc_port, args.block_time));
-        let anvil = Anvil::start_on(args.rpc_port, &["--block-time", &args.block_time.to_string()])
-            .await
-            .map_err(|e| format!("{e} (is port {} taken? --rpc-port picks another)", args.rpc_port))?;
+        let block_time = args.block_time.to_string();
+        let anvil_args = ["--block-time", block_time.as_str()];
+        let anvil = if args.keep_chain {
+            Anvil::start_on_in_own_group(args.rpc_port, &anvil_args).await
+        } else {
+            Anvil::start_on(args.rpc_port, &anvil_args).await
+        };
+        let anvil = anvil.map_err(|e| format!("{e} (is port {} taken? --rpc-port picks another)", args.rpc_port))?;
         let rpc = anvil.url();
 
         step("deploying the Rollup contract");
@@ -287,6 +297,13 @@ pub(crate) fn devnet(args: DevnetArgs) -> Result<(), String> {
         let _ = stop.send(true);
         seq.shutdown(Duration::from_secs(5)).await;
         let _ = tokio::time::timeout(Duration::from_secs(5), prover).await;
+        if args.keep_chain && outcome.is_ok() {
+            step(&format!(
+                "the operator's services are stopped; the base chain stays up at {rpc} with the Rollup at {contract} \
+                 (Ctrl-C again stops it)"
+            ));
+            crate::node::shutdown_signal().await;
+        }
         drop(anvil);
         outcome
     })

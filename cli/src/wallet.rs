@@ -436,6 +436,19 @@ async fn show(ctx: &Ctx, w: &Wallet) -> Result<(), String> {
     Ok(())
 }
 
+/// The account a deposit created for `key` owned by `owner`, from the Rollup's
+/// `DepositRequested` events (`None`: no deposit made one; genesis accounts are not found).
+async fn account_on_chain(
+    rollup: &Rollup::RollupInstance<alloy::providers::DynProvider>,
+    from_block: u64,
+    key: &causeway_protocol::PublicKey,
+    owner: Address,
+) -> Result<Option<u64>, String> {
+    let (x, y) = encode::key_words(key);
+    let events = rollup.DepositRequested_filter().from_block(from_block).query().await.map_err(|e| e.to_string())?;
+    Ok(events.iter().find(|(e, _)| e.pkX == x && e.pkY == y && e.owner == owner).map(|(e, _)| u64::from(e.account)))
+}
+
 async fn deposit(ctx: &Ctx, w: &Wallet, amount: u128, wait: bool) -> Result<(), String> {
     if amount == 0 {
         return Err("--amount must be more than 0".into());
@@ -443,7 +456,15 @@ async fn deposit(ctx: &Ctx, w: &Wallet, amount: u128, wait: bool) -> Result<(), 
     let (_, rollup) = ctx.chain(w)?;
     let (x, y) = encode::key_words(&w.key.public_key());
     let owner = causeway_l1::address_of(&w.l1_key).map_err(|e| e.to_string())?;
-    let existing = ctx.account(w).await?.and_then(|a| a["index"].as_u64());
+    let existing = match ctx.account(w).await {
+        Ok(a) => a.and_then(|a| a["index"].as_u64()),
+        // The sequencer may be down (or gone: exodus). The chain knows every account a deposit
+        // created: find this key's and owner's there.
+        Err(e) => {
+            eprintln!("the sequencer's API did not answer ({e}): looking the account up on the base chain");
+            account_on_chain(&rollup, ctx.args.rollup.deployed_at_block(), &w.key.public_key(), owner).await?
+        }
+    };
     let value = U256::from(amount);
     let receipt = match existing {
         Some(index) => send_and_wait(rollup.depositTo(index as u32, x, y, owner).value(value)).await,

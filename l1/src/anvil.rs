@@ -47,15 +47,28 @@ impl Anvil {
 
     /// Starts anvil on `port`.
     pub async fn start_on(port: u16, extra: &[&str]) -> Result<Self, L1Error> {
+        Self::spawn(port, extra, false).await
+    }
+
+    /// Starts anvil on `port` in a process group of its own, so that a Ctrl-C in the terminal
+    /// reaches only its parent, which decides when to stop it (the devnet's `--keep-chain`).
+    pub async fn start_on_in_own_group(port: u16, extra: &[&str]) -> Result<Self, L1Error> {
+        Self::spawn(port, extra, true).await
+    }
+
+    async fn spawn(port: u16, extra: &[&str], own_group: bool) -> Result<Self, L1Error> {
         let bin = binary()?;
-        let child = Command::new(&bin)
+        let mut command = Command::new(&bin);
+        command
             .args(["--host", "127.0.0.1", "--port", &port.to_string(), "--silent"])
             .args(extra)
             .stdin(Stdio::null())
             .stdout(Stdio::null())
-            .stderr(Stdio::inherit())
-            .spawn()
-            .map_err(|e| L1Error::Anvil(format!("{}: {e}", bin.display())))?;
+            .stderr(Stdio::inherit());
+        if own_group {
+            std::os::unix::process::CommandExt::process_group(&mut command, 0);
+        }
+        let child = command.spawn().map_err(|e| L1Error::Anvil(format!("{}: {e}", bin.display())))?;
         let mut anvil = Self { child, port };
         anvil.wait_ready().await?;
         Ok(anvil)
