@@ -18,8 +18,12 @@ pub struct ExitCircuit {
     pub witness: Option<ExitWitness>,
 }
 
-fn input(cs: &ConstraintSystemRef<ConstraintF>, w: Option<&ExitWitness>, k: usize) -> Result<FrVar, SynthesisError> {
-    FrVar::new_input(cs.clone(), || w.map(|w| w.public_inputs()[k]).ok_or(SynthesisError::AssignmentMissing))
+fn input(
+    cs: &ConstraintSystemRef<ConstraintF>,
+    inputs: Option<&[ConstraintF; 5]>,
+    k: usize,
+) -> Result<FrVar, SynthesisError> {
+    FrVar::new_input(cs.clone(), || inputs.map(|i| i[k]).ok_or(SynthesisError::AssignmentMissing))
 }
 
 impl ConstraintSynthesizer<ConstraintF> for ExitCircuit {
@@ -32,11 +36,12 @@ impl ConstraintSynthesizer<ConstraintF> for ExitCircuit {
         // constraint of ours: Groth16 binds every public input by itself (the reduction to a QAP
         // adds one row per input, in arkworks and snarkjs alike), so a proof made for one
         // deployment verifies on no other.
-        let root = input(&cs, w, 0)?;
-        let _domain = input(&cs, w, 1)?;
-        let index = input(&cs, w, 2)?;
-        let owner = input(&cs, w, 3)?;
-        let balance = input(&cs, w, 4)?;
+        let inputs = w.map(ExitWitness::public_inputs);
+        let root = input(&cs, inputs.as_ref(), 0)?;
+        let _domain = input(&cs, inputs.as_ref(), 1)?;
+        let index = input(&cs, inputs.as_ref(), 2)?;
+        let owner = input(&cs, inputs.as_ref(), 3)?;
+        let balance = input(&cs, inputs.as_ref(), 4)?;
 
         let account = w.map(|w| w.account);
         let pk = PointVar::new_witness(cs.clone(), account.map(|a| a.pubkey))?;
