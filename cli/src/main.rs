@@ -5,6 +5,7 @@ use causeway_protocol::Domain;
 use causeway_prover::{Circuit, INSECURE_WARNING, Keys, export, prove, sample, verify};
 use clap::{Args, Parser, Subcommand};
 
+mod ceremony;
 mod chain;
 mod devnet;
 mod exodus;
@@ -104,6 +105,9 @@ enum Command {
     /// Exodus mode, from the base chain alone: activates it once a priority request is overdue,
     /// proves and submits an account's exit, refunds queued deposits.
     Exodus(exodus::ExodusArgs),
+    /// A multi-party trusted setup with snarkjs: exports the circuits (`.r1cs`, `.wtns`) and
+    /// imports the ceremony's final zkey as keys.
+    Ceremony(ceremony::CeremonyArgs),
     /// Benchmarks; each prints one JSON line.
     Bench {
         #[command(subcommand)]
@@ -200,6 +204,7 @@ fn run(cli: Cli) -> Result<(), String> {
         Command::Wallet(args) => wallet::wallet(args),
         Command::Exodus(args) => exodus::exodus(args),
         Command::Genesis(args) => node::genesis(args),
+        Command::Ceremony(args) => ceremony::ceremony(args),
     }
 }
 

@@ -231,6 +231,15 @@ impl Db {
         .await?)
     }
 
+    /// The stored circuit witness of a sealed batch (what provers prove), `None` if there is no
+    /// such batch.
+    pub async fn batch_witness(&self, number: i64) -> Result<Option<Vec<u8>>, DbError> {
+        Ok(sqlx::query_scalar::<_, Vec<u8>>("SELECT witness FROM batch_witnesses WHERE batch_number = $1")
+            .bind(number)
+            .fetch_optional(&self.pool)
+            .await?)
+    }
+
     /// Up to `limit` batches numbered below `before`, newest first.
     pub async fn batches(&self, before: i64, limit: i64) -> Result<Vec<BatchRow>, DbError> {
         Ok(sqlx::query_as!(

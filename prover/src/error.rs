@@ -35,6 +35,14 @@ pub enum ProverError {
     /// The witness breaks a rule of the circuit: no proof exists.
     #[error("the witness breaks the circuit's rules (first unsatisfied constraint: {0})")]
     Unsatisfied(String),
+    /// A zkey cannot be imported: malformed, or for another circuit or other parameters.
+    #[error("{path}: {reason}")]
+    Zkey {
+        /// The zkey file.
+        path: PathBuf,
+        /// What is wrong with it.
+        reason: String,
+    },
     /// A freshly made proof failed verification: the witness broke a rule.
     #[error("a freshly made proof does not verify")]
     InvalidProof,

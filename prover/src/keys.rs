@@ -4,14 +4,17 @@
 //! `submitBatch` use) or the exit circuit (what `causeway exodus` and the contract's `exit`
 //! use). Its metadata names the circuit, and loading refuses keys made for another one.
 
-use crate::error::ProverError;
+use crate::{
+    ceremony::{CeremonyRecord, Synthesized, synthesize_blank},
+    error::ProverError,
+};
 use ark_bn254::Bn254;
 use ark_groth16::{Groth16, ProvingKey, VerifyingKey};
-use ark_relations::gr1cs::{ConstraintSynthesizer, ConstraintSystem, OptimizationGoal, SynthesisMode};
+use ark_relations::gr1cs::R1CS_PREDICATE_LABEL;
 use ark_serialize::{CanonicalDeserialize, CanonicalSerialize};
 use ark_snark::CircuitSpecificSetupSNARK;
 use ark_std::rand::{CryptoRng, RngCore};
-use causeway_circuits::{BatchCircuit, CircuitParams, ConstraintF, ExitCircuit};
+use causeway_circuits::{BatchCircuit, CircuitParams, ExitCircuit};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use std::path::{Path, PathBuf};
@@ -78,6 +81,17 @@ pub struct KeyMetadata {
     pub circuit_id: String,
     /// How the keys were made.
     pub origin: String,
+    /// For keys imported from a snarkjs ceremony (`causeway ceremony import`): the zkey's hash
+    /// and the contributions. Such keys prove with snarkjs's QAP reduction.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ceremony: Option<CeremonyRecord>,
+}
+
+impl KeyMetadata {
+    /// Whether the keys came from a ceremony rather than one machine's setup.
+    pub fn is_from_ceremony(&self) -> bool {
+        self.ceremony.is_some()
+    }
 }
 
 /// A loaded key pair with its metadata.
@@ -95,45 +109,34 @@ pub fn blank_circuit(params: CircuitParams) -> BatchCircuit {
     BatchCircuit { params, witness: None }
 }
 
-fn synthesize_blank(
-    circuit: Circuit,
-    params: CircuitParams,
-    cs: ark_relations::gr1cs::ConstraintSystemRef<ConstraintF>,
-) -> Result<(), ProverError> {
-    match circuit {
-        Circuit::Batch => blank_circuit(params).generate_constraints(cs)?,
-        Circuit::Exit => ExitCircuit { depth: params.depth, witness: None }.generate_constraints(cs)?,
-    }
-    Ok(())
-}
-
 /// Synthesises the circuit's matrices and hashes them: (constraints, circuit id).
 pub fn circuit_id(circuit: Circuit, params: CircuitParams) -> Result<(usize, String), ProverError> {
-    let cs = ConstraintSystem::<ConstraintF>::new_ref();
-    cs.set_optimization_goal(OptimizationGoal::Constraints);
-    cs.set_mode(SynthesisMode::Setup);
-    synthesize_blank(circuit, params, cs.clone())?;
-    cs.finalize();
+    let params = circuit.params(params.depth, params.slots);
+    Ok(circuit_id_of(circuit, params, &synthesize_blank(circuit, params)?))
+}
+
+/// The circuit id of an already synthesised circuit: SHA-256 of its name, parameters, sizes
+/// and matrices.
+pub fn circuit_id_of(circuit: Circuit, params: CircuitParams, s: &Synthesized) -> (usize, String) {
     let mut h = Sha256::new();
     h.update(format!("causeway-{circuit}-circuit").as_bytes());
     h.update(serde_json::to_vec(&params).unwrap_or_default());
-    h.update((cs.num_instance_variables() as u64).to_be_bytes());
-    h.update((cs.num_witness_variables() as u64).to_be_bytes());
-    for (label, matrices) in cs.to_matrices()? {
-        h.update(label.as_bytes());
-        for matrix in matrices {
-            for row in matrix {
-                h.update((row.len() as u64).to_be_bytes());
-                for (coeff, var) in row {
-                    let mut bytes = Vec::with_capacity(32);
-                    coeff.serialize_uncompressed(&mut bytes).unwrap_or_default();
-                    h.update(&bytes);
-                    h.update((var as u64).to_be_bytes());
-                }
+    h.update((s.cs.num_instance_variables() as u64).to_be_bytes());
+    h.update((s.cs.num_witness_variables() as u64).to_be_bytes());
+    // The only predicate is R1CS's (`synthesize` refuses others).
+    h.update(R1CS_PREDICATE_LABEL.as_bytes());
+    for matrix in &s.matrices {
+        for row in matrix {
+            h.update((row.len() as u64).to_be_bytes());
+            for (coeff, var) in row {
+                let mut bytes = Vec::with_capacity(32);
+                coeff.serialize_uncompressed(&mut bytes).unwrap_or_default();
+                h.update(&bytes);
+                h.update((*var as u64).to_be_bytes());
             }
         }
     }
-    Ok((cs.num_constraints(), hex::encode(h.finalize())))
+    (s.constraints(), hex::encode(h.finalize()))
 }
 
 /// Generates batch-circuit keys locally. Insecure: see [`INSECURE_WARNING`].
@@ -154,8 +157,14 @@ pub fn setup_for<R: RngCore + CryptoRng>(
         Circuit::Batch => Groth16::<Bn254>::setup(blank_circuit(params), rng)?,
         Circuit::Exit => Groth16::<Bn254>::setup(ExitCircuit { depth: params.depth, witness: None }, rng)?,
     };
-    let meta =
-        KeyMetadata { circuit, params, constraints, circuit_id, origin: "local development setup (insecure)".into() };
+    let meta = KeyMetadata {
+        circuit,
+        params,
+        constraints,
+        circuit_id,
+        origin: "local development setup (insecure)".into(),
+        ceremony: None,
+    };
     Ok(Keys { pk, vk, meta })
 }
 

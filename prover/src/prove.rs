@@ -1,12 +1,14 @@
 //! Proving and verifying batch and exit proofs.
 
-use crate::{error::ProverError, keys::Keys};
+use crate::{
+    ceremony::{SnarkjsReduction, synthesize},
+    error::ProverError,
+    keys::Keys,
+};
 use ark_bn254::Bn254;
 use ark_ff::UniformRand;
 use ark_groth16::{Groth16, Proof, VerifyingKey};
-use ark_relations::gr1cs::{
-    ConstraintSynthesizer, ConstraintSystem, OptimizationGoal, R1CS_PREDICATE_LABEL, SynthesisError, SynthesisMode,
-};
+use ark_relations::gr1cs::ConstraintSynthesizer;
 use ark_snark::SNARK;
 use ark_std::rand::{CryptoRng, RngCore};
 use causeway_circuits::{BatchCircuit, BatchWitness, ConstraintF, ExitCircuit, ExitWitness};
@@ -40,29 +42,29 @@ fn prove_circuit<R: RngCore + CryptoRng>(
     inputs: &[ConstraintF],
     rng: &mut R,
 ) -> Result<Proof<Bn254>, ProverError> {
-    let cs = ConstraintSystem::<ConstraintF>::new_ref();
-    cs.set_optimization_goal(OptimizationGoal::Constraints);
-    cs.set_mode(SynthesisMode::Prove { construct_matrices: true, generate_lc_assignments: false });
-    circuit.generate_constraints(cs.clone())?;
-    cs.finalize();
-    let mut matrices = cs.to_matrices()?;
-    let r1cs = matrices.remove(R1CS_PREDICATE_LABEL).ok_or(SynthesisError::PredicateNotFound)?;
-    let full: Vec<ConstraintF> = cs.instance_assignment()?.into_iter().chain(cs.witness_assignment()?).collect();
-    let (r, s) = (ConstraintF::rand(rng), ConstraintF::rand(rng));
-    let proof = Groth16::<Bn254>::create_proof_with_reduction_and_matrices(
-        &keys.pk,
-        r,
-        s,
-        &r1cs,
-        cs.num_instance_variables(),
-        cs.num_constraints(),
-        &full,
-    )?;
+    let s = synthesize(circuit, true)?;
+    let full = s.assignment.as_deref().unwrap_or_default();
+    let (r, rs) = (ConstraintF::rand(rng), ConstraintF::rand(rng));
+    let (m, inputs_n, constraints) = (&s.matrices, s.cs.num_instance_variables(), s.constraints());
+    // Ceremony keys are snarkjs's, made for its QAP reduction; local keys are arkworks'.
+    let proof = if keys.meta.is_from_ceremony() {
+        Groth16::<Bn254, SnarkjsReduction>::create_proof_with_reduction_and_matrices(
+            &keys.pk,
+            r,
+            rs,
+            m,
+            inputs_n,
+            constraints,
+            full,
+        )?
+    } else {
+        Groth16::<Bn254>::create_proof_with_reduction_and_matrices(&keys.pk, r, rs, m, inputs_n, constraints, full)?
+    };
     if !Groth16::<Bn254>::verify(&keys.vk, inputs, &proof)? {
         // Only now pay for a full satisfiability check, to name what the witness broke.
-        return Err(match cs.which_is_unsatisfied() {
+        return Err(match s.cs.which_is_unsatisfied() {
             Ok(Some(which)) => ProverError::Unsatisfied(which),
-            Ok(None) if !cs.is_satisfied().unwrap_or(true) => ProverError::Unsatisfied("unnamed constraint".into()),
+            Ok(None) if !s.cs.is_satisfied().unwrap_or(true) => ProverError::Unsatisfied("unnamed constraint".into()),
             _ => ProverError::InvalidProof,
         });
     }

@@ -6,10 +6,12 @@ use causeway_prover::{Keys, ProverError, keys::METADATA_FILE, prove, verify};
 use rand_chacha::ChaCha20Rng;
 use rand_core::SeedableRng;
 
-const PARAMS: CircuitParams = CircuitParams { depth: 2, slots: 1 };
+mod ceremony;
+
+pub(crate) const PARAMS: CircuitParams = CircuitParams { depth: 2, slots: 1 };
 const DOMAIN: causeway_protocol::Domain = causeway_protocol::Domain::new(31337, [0x5a; 20]);
 
-fn one_transfer_batch() -> BatchWitness {
+pub(crate) fn one_transfer_batch() -> BatchWitness {
     let mut s = State::new(PARAMS.depth, DOMAIN).expect("state");
     for i in 0..2u32 {
         let a =
