@@ -84,6 +84,16 @@ pub(crate) fn rollup_params(
             exit_meta.params.depth, genesis.depth
         ));
     }
+    for (what, dir, meta) in [("batch", keys, &meta), ("exit", exit_keys, &exit_meta)] {
+        if !meta.is_from_ceremony() {
+            eprintln!(
+                "WARNING: the {what}-circuit keys in {} are not from a ceremony ({}). {}",
+                dir.display(),
+                meta.origin,
+                causeway_prover::INSECURE_WARNING
+            );
+        }
+    }
     // The root does not depend on the domain.
     let state = genesis.state(Domain::default()).map_err(|e| format!("genesis: {e}"))?;
     Ok(RollupParams {

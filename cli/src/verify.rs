@@ -5,6 +5,7 @@
 use alloy::providers::{DynProvider, Provider, ProviderBuilder};
 use causeway_l1::replay::{ReplayInput, replay};
 use causeway_protocol::{field::fr_to_be_bytes, wire::Genesis};
+use causeway_prover::Circuit;
 use clap::Args;
 use serde_json::json;
 use std::path::PathBuf;
@@ -26,6 +27,13 @@ pub(crate) struct VerifyArgs {
     /// Exit-circuit key directory: when given, the contract's exit verifying key must be its.
     #[arg(long, env = "CAUSEWAY_EXIT_KEYS")]
     exit_keys: Option<PathBuf>,
+    /// A ceremony's final zkey (checked with `snarkjs zkey verify`): the contract's verifying key
+    /// must be the one in it, and the proofs are checked with it.
+    #[arg(long)]
+    zkey: Option<PathBuf>,
+    /// The exit circuit's final zkey: the contract's exit verifying key must be the one in it.
+    #[arg(long)]
+    exit_zkey: Option<PathBuf>,
     /// Also print this account and its Merkle proof against the latest verified root.
     #[arg(long)]
     account: Option<u32>,
@@ -52,14 +60,25 @@ pub(crate) fn verify(args: VerifyArgs) -> Result<(), String> {
         ));
     }
     let slots = meta.params.slots;
-    let exit_vk = match &args.exit_keys {
-        Some(dir) => Some(
-            causeway_prover::keys::load_verifying_key_for(dir, causeway_prover::Circuit::Exit)
-                .map_err(|e| e.to_string())?
-                .0,
-        ),
-        None => None,
+    let from_zkey = |zkey: &std::path::Path, circuit: Circuit, params| {
+        let keys = causeway_prover::ceremony::import(zkey, circuit, params).map_err(|e| e.to_string())?;
+        let sha = keys.meta.ceremony.map(|c| c.zkey_sha256).unwrap_or_default();
+        Ok::<_, String>((keys.vk, format!("the ceremony's {} (sha256 {sha})", zkey.display())))
     };
+    let (vk, vk_source) = match &args.zkey {
+        Some(z) => from_zkey(z, Circuit::Batch, meta.params)?,
+        None => (vk, format!("{} ({})", args.keys.display(), meta.origin)),
+    };
+    let exit = match (&args.exit_zkey, &args.exit_keys) {
+        (Some(z), _) => Some(from_zkey(z, Circuit::Exit, Circuit::Exit.params(genesis.depth, 0))?),
+        (None, Some(dir)) => {
+            let (vk, meta) =
+                causeway_prover::keys::load_verifying_key_for(dir, Circuit::Exit).map_err(|e| e.to_string())?;
+            Some((vk, format!("{} ({})", dir.display(), meta.origin)))
+        }
+        (None, None) => None,
+    };
+    let exit_vk = exit.as_ref().map(|(vk, _)| vk.clone());
     let url = args.rpc.parse().map_err(|e| format!("--rpc {}: {e}", args.rpc))?;
     let provider: DynProvider = ProviderBuilder::new().disable_recommended_fillers().connect_http(url).erased();
     let input = ReplayInput { genesis: &genesis, vk: Some(&vk), exit_vk: exit_vk.as_ref(), slots, from_block };
@@ -70,14 +89,16 @@ pub(crate) fn verify(args: VerifyArgs) -> Result<(), String> {
     })?;
 
     let c = &r.contract;
-    if !c.vk_matches {
-        println!("verifying key: MISMATCH: the contract's is not the one in {}", args.keys.display());
+    if c.vk_matches {
+        println!("verifying key: matches {vk_source}");
+    } else {
+        println!("verifying key: MISMATCH: the contract's is not the one in {vk_source}");
     }
-    if let Some(dir) = &args.exit_keys {
+    if let Some((_, source)) = &exit {
         if c.exit_vk_matches {
-            println!("exit verifying key: matches {}", dir.display());
+            println!("exit verifying key: matches {source}");
         } else {
-            println!("exit verifying key: MISMATCH: the contract's is not the one in {}", dir.display());
+            println!("exit verifying key: MISMATCH: the contract's is not the one in {source}");
         }
     }
     if c.exodus_mode {

@@ -1,5 +1,6 @@
 //! The `causeway` binary end to end: real processes, real PostgreSQL, real sockets, real proofs.
 
+mod ceremony;
 mod compose;
 mod crash;
 mod deploy;

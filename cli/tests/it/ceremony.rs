@@ -1,0 +1,210 @@
+//! A whole phase-2 ceremony with snarkjs on the exit circuit (depth 2, 2^10 points): Powers of
+//! Tau made here, `causeway ceremony export`, `zkey new`, two contributions and a beacon, `zkey
+//! verify`, `causeway ceremony import`; then a real exit proved with the imported keys verifies
+//! with Causeway, with snarkjs, and in the Rollup contract on anvil.
+
+use super::procs::TempDir;
+use alloy::primitives::U256;
+use causeway_l1::{DEV_OPERATOR_KEY, encode, rollup, wallet_provider};
+use causeway_protocol::{Domain, field::fr_to_decimal, wire::Genesis};
+use causeway_prover::{Circuit, Keys, export};
+use rand_core::SeedableRng;
+use serde_json::Value;
+use std::{path::Path, process::Command};
+
+const DEPTH: u32 = 2;
+
+fn run_ok(args: &[&str]) -> String {
+    let out = super::causeway(args);
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert!(out.status.success(), "{args:?}: {stdout}{stderr}");
+    stdout + &stderr
+}
+
+/// `npx snarkjs <args>` in `dir` (snarkjs from contracts/node_modules): its whole output, which
+/// must be a success.
+fn snarkjs(dir: &Path, args: &[&str]) -> String {
+    let bin = Path::new(env!("CARGO_MANIFEST_DIR")).join("../contracts/node_modules/.bin/snarkjs");
+    let out = Command::new(&bin)
+        .current_dir(dir)
+        .args(args)
+        .output()
+        .expect("run snarkjs (npm ci --prefix contracts installs it)");
+    let text = String::from_utf8_lossy(&out.stdout).to_string() + &String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "snarkjs {args:?}: {text}");
+    text
+}
+
+fn compact(text: &str) -> String {
+    text.chars().filter(|c| !c.is_whitespace()).collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_snarkjs_ceremony_makes_exit_keys_whose_proofs_verify_everywhere() {
+    let dir = TempDir::new("ceremony");
+    let d = &dir.0;
+    let s = |p: &Path| p.to_str().expect("utf8").to_owned();
+
+    // Phase 1, as a public Powers of Tau would be (small: the exit circuit at depth 2 fits 2^10).
+    snarkjs(d, &["powersoftau", "new", "bn128", "10", "pot0.ptau"]);
+    snarkjs(d, &["powersoftau", "contribute", "pot0.ptau", "pot1.ptau", "--name=phase1", "-e=phase one entropy"]);
+    snarkjs(d, &["powersoftau", "prepare", "phase2", "pot1.ptau", "pot.ptau"]);
+
+    // The coordinator exports the circuit; snarkjs reads our constraint count.
+    let exported =
+        run_ok(&["ceremony", "export", "--circuit", "exit", "--depth", "2", "--out", &s(&d.join("exit.r1cs"))]);
+    let constraints =
+        causeway_prover::keys::circuit_id(Circuit::Exit, Circuit::Exit.params(DEPTH, 0)).expect("circuit").0;
+    assert!(exported.contains(&format!("{constraints} constraints")), "{exported}");
+    let info = snarkjs(d, &["r1cs", "info", "exit.r1cs"]);
+    assert!(info.contains(&format!("# of Constraints: {constraints}\n")), "{info}");
+    assert!(info.contains("# of Public Inputs: 5\n"), "{info}");
+    run_ok(&[
+        "ceremony",
+        "witness",
+        "--circuit",
+        "exit",
+        "--depth",
+        "2",
+        "--sample",
+        "--out",
+        &s(&d.join("exit.wtns")),
+    ]);
+    let check = snarkjs(d, &["wtns", "check", "exit.r1cs", "exit.wtns"]);
+    assert!(check.contains("WITNESS IS CORRECT"), "{check}");
+
+    // Phase 2: two contributors and a beacon, then the verifier's check.
+    snarkjs(d, &["zkey", "new", "exit.r1cs", "pot.ptau", "exit_0.zkey"]);
+    snarkjs(d, &["zkey", "contribute", "exit_0.zkey", "exit_1.zkey", "--name=alice", "-e=alice's entropy"]);
+    snarkjs(d, &["zkey", "contribute", "exit_1.zkey", "exit_2.zkey", "--name=bob", "-e=bob's entropy"]);
+    let beacon = "0102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f";
+    snarkjs(d, &["zkey", "beacon", "exit_2.zkey", "exit_final.zkey", beacon, "10", "-n=final beacon"]);
+    let verified = snarkjs(d, &["zkey", "verify", "exit.r1cs", "pot.ptau", "exit_final.zkey"]);
+    assert!(verified.contains("ZKey Ok!"), "{verified}");
+
+    // Import: the key directory records the ceremony as snarkjs reported it.
+    let keys_dir = d.join("exit-keys");
+    let imported = run_ok(&[
+        "ceremony",
+        "import",
+        "--zkey",
+        &s(&d.join("exit_final.zkey")),
+        "--circuit",
+        "exit",
+        "--depth",
+        "2",
+        "--out",
+        &s(&keys_dir),
+    ]);
+    assert!(!imported.contains("WARNING"), "no development warning for ceremony keys: {imported}");
+    let keys = Keys::load_for(&keys_dir, Circuit::Exit, Some(Circuit::Exit.params(DEPTH, 0))).expect("load");
+    let record = keys.meta.ceremony.clone().expect("ceremony record");
+    let names: Vec<_> = record.contributions.iter().map(|c| c.name.clone().unwrap_or_default()).collect();
+    assert_eq!(names, ["alice", "bob", "final beacon"]);
+    assert_eq!(record.contributions[2].beacon.as_deref(), Some(beacon));
+    let reported = compact(&verified);
+    for (i, c) in record.contributions.iter().enumerate() {
+        let line = format!("contribution#{}{}:{}", i + 1, compact(c.name.as_deref().unwrap_or("")), c.hash);
+        assert!(reported.contains(&line), "snarkjs reports {line}: {verified}");
+    }
+    let zkey_bytes = std::fs::read(d.join("exit_final.zkey")).expect("zkey");
+    assert_eq!(record.zkey_sha256, hex::encode(<sha2::Sha256 as sha2::Digest>::digest(&zkey_bytes)));
+    // The verifying key is the one snarkjs exports from the same zkey.
+    snarkjs(d, &["zkey", "export", "verificationkey", "exit_final.zkey", "exit_vk.json"]);
+    let theirs: Value = serde_json::from_slice(&std::fs::read(d.join("exit_vk.json")).expect("vk")).expect("json");
+    let ours = export::vk_snarkjs(&keys.vk);
+    for field in ["vk_alpha_1", "vk_beta_2", "vk_gamma_2", "vk_delta_2", "IC", "nPublic"] {
+        assert_eq!(theirs[field], ours[field], "{field}");
+    }
+
+    // A base chain with a Rollup whose exit verifier holds the ceremony's key.
+    let batch_keys = d.join("batch-keys");
+    run_ok(&["setup", "--depth", "2", "--slots", "7", "--out", &s(&batch_keys)]);
+    let genesis_path = super::procs::genesis(d, DEPTH, 4);
+    let anvil = causeway_l1::anvil::Anvil::start(&[]).await.expect("anvil");
+    let report: Value = serde_json::from_str(
+        &run_ok(&[
+            "deploy",
+            "--rpc",
+            &anvil.url(),
+            "--keys",
+            &s(&batch_keys),
+            "--exit-keys",
+            &s(&keys_dir),
+            "--genesis",
+            &s(&genesis_path),
+        ])
+        .lines()
+        .find(|l| l.starts_with('{'))
+        .expect("the deployment's JSON line")
+        .to_owned(),
+    )
+    .expect("json");
+    let contract: alloy::primitives::Address = report["rollup"].as_str().expect("rollup").parse().expect("address");
+    let domain = Domain::new(report["chain_id"].as_u64().expect("chain id"), contract.into_array());
+
+    // A real exit: account 1 of the genesis, against the contract's state root.
+    let genesis: Genesis =
+        serde_json::from_slice(&std::fs::read(&genesis_path).expect("genesis")).expect("genesis json");
+    let state = genesis.state(domain).expect("genesis state");
+    let witness = causeway_circuits::ExitWitness::from_state(&state, 1).expect("exit witness");
+    let inputs = witness.public_inputs();
+    let mut rng = rand_chacha::ChaCha20Rng::seed_from_u64(5);
+    let proof = causeway_prover::prove_exit(&keys, witness, &mut rng).expect("prove with ceremony keys");
+    assert!(causeway_prover::verify_exit(&keys.vk, &inputs, &proof).expect("verify"));
+
+    // snarkjs verifies it with the zkey's own verifying key.
+    let public: Vec<String> = inputs.iter().map(fr_to_decimal).collect();
+    std::fs::write(d.join("proof.json"), export::proof_snarkjs(&proof).to_string()).expect("proof.json");
+    std::fs::write(d.join("public.json"), serde_json::to_string(&public).expect("json")).expect("public.json");
+    let ok = snarkjs(d, &["groth16", "verify", "exit_vk.json", "public.json", "proof.json"]);
+    assert!(ok.contains("OK!"), "{ok}");
+
+    // The Rollup on anvil verifies it, and refuses it for another balance.
+    let provider = wallet_provider(&anvil.url(), DEV_OPERATOR_KEY).expect("provider");
+    let r = rollup(&provider, contract);
+    let root = U256::from_be_bytes(r.stateRoot().call().await.expect("stateRoot").0);
+    let words =
+        |x: &[causeway_protocol::Fr; 5]| x.map(|f| U256::from_be_bytes(causeway_protocol::field::fr_to_be_bytes(&f)));
+    assert_eq!(words(&inputs)[0], root, "the exit is proved against the contract's root");
+    let proof_words = encode::proof_words(&export::proof_eth(&proof)).expect("proof words");
+    assert!(r.verifyExitProof(proof_words, words(&inputs)).call().await.expect("verifyExitProof"));
+    let mut other = inputs;
+    other[4] += causeway_protocol::Fr::from(1u64);
+    assert!(!r.verifyExitProof(proof_words, words(&other)).call().await.expect("verifyExitProof"));
+
+    // A verifier confirms from the chain that the contract holds the ceremony's exit key, and
+    // that the batch key is not the exit ceremony's.
+    let verify = |flag: &str| {
+        super::causeway(&[
+            "verify",
+            "--rpc",
+            &anvil.url(),
+            "--contract",
+            &contract.to_string(),
+            "--genesis",
+            &s(&genesis_path),
+            "--keys",
+            &s(&batch_keys),
+            flag,
+            &s(&d.join("exit_final.zkey")),
+        ])
+    };
+    let out = verify("--exit-zkey");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{stdout}{}", String::from_utf8_lossy(&out.stderr));
+    let line = format!(
+        "exit verifying key: matches the ceremony's {} (sha256 {})",
+        s(&d.join("exit_final.zkey")),
+        record.zkey_sha256
+    );
+    assert!(stdout.contains(&line), "{stdout}");
+    let out = verify("--zkey");
+    assert!(!out.status.success(), "an exit-circuit zkey is not the batch circuit's");
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("the batch circuit at depth 2 with 7 slots has"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
