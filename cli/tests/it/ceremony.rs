@@ -123,24 +123,23 @@ async fn a_snarkjs_ceremony_makes_exit_keys_whose_proofs_verify_everywhere() {
     run_ok(&["setup", "--depth", "2", "--slots", "7", "--out", &s(&batch_keys)]);
     let genesis_path = super::procs::genesis(d, DEPTH, 4);
     let anvil = causeway_l1::anvil::Anvil::start(&[]).await.expect("anvil");
-    let report: Value = serde_json::from_str(
-        &run_ok(&[
-            "deploy",
-            "--rpc",
-            &anvil.url(),
-            "--keys",
-            &s(&batch_keys),
-            "--exit-keys",
-            &s(&keys_dir),
-            "--genesis",
-            &s(&genesis_path),
-        ])
-        .lines()
-        .find(|l| l.starts_with('{'))
-        .expect("the deployment's JSON line")
-        .to_owned(),
-    )
-    .expect("json");
+    let deployed = run_ok(&[
+        "deploy",
+        "--rpc",
+        &anvil.url(),
+        "--keys",
+        &s(&batch_keys),
+        "--exit-keys",
+        &s(&keys_dir),
+        "--genesis",
+        &s(&genesis_path),
+    ]);
+    // The development warning is printed for the locally made batch keys, not for the
+    // ceremony's exit keys.
+    assert!(deployed.contains("WARNING: the batch-circuit keys"), "{deployed}");
+    assert!(!deployed.contains("WARNING: the exit-circuit keys"), "{deployed}");
+    let json = deployed.lines().find(|l| l.starts_with('{')).expect("the deployment's JSON line");
+    let report: Value = serde_json::from_str(json).expect("json");
     let contract: alloy::primitives::Address = report["rollup"].as_str().expect("rollup").parse().expect("address");
     let domain = Domain::new(report["chain_id"].as_u64().expect("chain id"), contract.into_array());
 
