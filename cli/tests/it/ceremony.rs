@@ -207,3 +207,55 @@ async fn a_snarkjs_ceremony_makes_exit_keys_whose_proofs_verify_everywhere() {
         String::from_utf8_lossy(&out.stderr)
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_witness_of_a_sealed_batch_is_exported_from_the_database_and_snarkjs_accepts_it() {
+    use causeway_sequencer::{Sequencer, SequencerConfig};
+    let dir = TempDir::new("ceremony-batch");
+    let d = &dir.0;
+    let s = |p: &Path| p.to_str().expect("utf8").to_owned();
+    let test_db = causeway_db::testing::TestDb::create().await.expect("test database");
+    let mut config = SequencerConfig::new(test_db.url.clone());
+    config.listen = "127.0.0.1:0".parse().expect("addr");
+    config.genesis = Some(super::procs::genesis(d, DEPTH, 4));
+    config.slots = Some(2);
+    config.batch_timeout = std::time::Duration::from_millis(50);
+    let seq = Sequencer::start(config).await.expect("sequencer");
+    let url = format!("http://{}", seq.addr);
+    let http = reqwest::Client::new();
+    let r = http.post(format!("{url}/v1/txs")).body(super::procs::transfer(1, 3, 10, 1, 0)).send().await.expect("post");
+    assert_eq!(r.status().as_u16(), 200);
+    assert_eq!(super::procs::wait_sealed(&http, &url).await, 1);
+
+    let shape = ["--circuit", "batch", "--depth", "2", "--slots", "2"];
+    let r1cs = s(&d.join("batch.r1cs"));
+    run_ok(&[&["ceremony", "export"], &shape[..], &["--out", &r1cs]].concat());
+    let wtns = s(&d.join("batch.wtns"));
+    let witness = |batch: &str| {
+        super::causeway(
+            &[
+                &["ceremony", "witness"],
+                &shape[..],
+                &["--batch", batch, "--database-url", &test_db.url, "--out", &wtns],
+            ]
+            .concat(),
+        )
+    };
+    let out = witness("1");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{stdout}{}", String::from_utf8_lossy(&out.stderr));
+    assert!(stdout.contains("wrote a witness of the batch circuit"), "{stdout}");
+    assert!(!stdout.contains("breaks"), "{stdout}");
+    let check = snarkjs(d, &["wtns", "check", &r1cs, &wtns]);
+    assert!(check.contains("WITNESS IS CORRECT"), "{check}");
+
+    // A batch that was never sealed, and a batch number for the exit circuit: clear errors.
+    let out = witness("9");
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("no sealed batch 9 in the database"));
+    let out =
+        super::causeway(&["ceremony", "witness", "--circuit", "exit", "--depth", "2", "--batch", "1", "--out", &wtns]);
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--batch is for the batch circuit"));
+    seq.shutdown(std::time::Duration::from_secs(5)).await;
+}
