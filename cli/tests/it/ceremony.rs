@@ -1,11 +1,13 @@
 //! A whole phase-2 ceremony with snarkjs on the exit circuit (depth 2, 2^10 points): Powers of
 //! Tau made here, `causeway ceremony export`, `zkey new`, two contributions and a beacon, `zkey
 //! verify`, `causeway ceremony import`; then a real exit proved with the imported keys verifies
-//! with Causeway, with snarkjs, and in the Rollup contract on anvil.
+//! with Causeway, with snarkjs, and in the Rollup contract on anvil, which pays it in exodus
+//! mode. And a sealed batch's witness, exported from the database, passes `snarkjs wtns check`.
 
 use super::procs::TempDir;
 use alloy::primitives::U256;
-use causeway_l1::{DEV_OPERATOR_KEY, encode, rollup, wallet_provider};
+use alloy::providers::Provider;
+use causeway_l1::{DEV_OPERATOR_KEY, DEV_USER_KEYS, encode, rollup, send_and_wait, wallet_provider};
 use causeway_protocol::{Domain, field::fr_to_decimal, wire::Genesis};
 use causeway_prover::{Circuit, Keys, export};
 use rand_core::SeedableRng;
@@ -13,6 +15,8 @@ use serde_json::Value;
 use std::{path::Path, process::Command};
 
 const DEPTH: u32 = 2;
+/// The deployment's priority deadline, in blocks.
+const EXPIRY: u64 = 5;
 
 fn run_ok(args: &[&str]) -> String {
     let out = super::causeway(args);
@@ -121,7 +125,7 @@ async fn a_snarkjs_ceremony_makes_exit_keys_whose_proofs_verify_everywhere() {
     // A base chain with a Rollup whose exit verifier holds the ceremony's key.
     let batch_keys = d.join("batch-keys");
     run_ok(&["setup", "--depth", "2", "--slots", "7", "--out", &s(&batch_keys)]);
-    let genesis_path = super::procs::genesis(d, DEPTH, 4);
+    let genesis_path = super::procs::genesis(d, DEPTH, 3);
     let anvil = causeway_l1::anvil::Anvil::start(&[]).await.expect("anvil");
     let deployed = run_ok(&[
         "deploy",
@@ -133,6 +137,8 @@ async fn a_snarkjs_ceremony_makes_exit_keys_whose_proofs_verify_everywhere() {
         &s(&keys_dir),
         "--genesis",
         &s(&genesis_path),
+        "--expiry-blocks",
+        &EXPIRY.to_string(),
     ]);
     // The development warning is printed for the locally made batch keys, not for the
     // ceremony's exit keys.
@@ -150,6 +156,7 @@ async fn a_snarkjs_ceremony_makes_exit_keys_whose_proofs_verify_everywhere() {
     let witness = causeway_circuits::ExitWitness::from_state(&state, 1).expect("exit witness");
     let inputs = witness.public_inputs();
     let mut rng = rand_chacha::ChaCha20Rng::seed_from_u64(5);
+    let exit_witness = witness.clone();
     let proof = causeway_prover::prove_exit(&keys, witness, &mut rng).expect("prove with ceremony keys");
     assert!(causeway_prover::verify_exit(&keys.vk, &inputs, &proof).expect("verify"));
 
@@ -172,6 +179,19 @@ async fn a_snarkjs_ceremony_makes_exit_keys_whose_proofs_verify_everywhere() {
     let mut other = inputs;
     other[4] += causeway_protocol::Fr::from(1u64);
     assert!(!r.verifyExitProof(proof_words, words(&other)).call().await.expect("verifyExitProof"));
+
+    // And it pays, as the exit transaction of exodus mode: a deposit nobody executes passes its
+    // deadline, exodus is activated, the account exits with the ceremony-key proof.
+    let user = rollup(&wallet_provider(&anvil.url(), DEV_USER_KEYS[0]).expect("provider"), contract);
+    let (x, y) = encode::key_words(&causeway_prover::sample::sample_key(9).public_key());
+    send_and_wait(user.deposit(x, y).value(U256::from(10u128.pow(18)))).await.expect("deposit");
+    let _: Value = provider.raw_request("anvil_mine".into(), [format!("{:#x}", EXPIRY + 1)]).await.expect("mine");
+    causeway_l1::exodus::activate(&r).await.expect("activate exodus");
+    let call = causeway_l1::exodus::ExitCall::new(&exit_witness, &proof).expect("exit call");
+    causeway_l1::exodus::exit(&r, &call).await.expect("the exit with a ceremony-key proof is accepted");
+    let owed = r.pendingWithdrawals(call.owner).call().await.expect("pending");
+    assert_eq!(owed, U256::from(call.balance));
+    assert!(call.balance > 0);
 
     // A verifier confirms from the chain that the contract holds the ceremony's exit key, and
     // that the batch key is not the exit ceremony's.
