@@ -61,9 +61,9 @@ pub(crate) fn verify(args: VerifyArgs) -> Result<(), String> {
     }
     let slots = meta.params.slots;
     let from_zkey = |zkey: &std::path::Path, circuit: Circuit, params| {
-        let keys = causeway_prover::ceremony::import(zkey, circuit, params).map_err(|e| e.to_string())?;
-        let sha = keys.meta.ceremony.map(|c| c.zkey_sha256).unwrap_or_default();
-        Ok::<_, String>((keys.vk, format!("the ceremony's {} (sha256 {sha})", zkey.display())))
+        let (vk, record) =
+            causeway_prover::ceremony::verifying_key(zkey, circuit, params).map_err(|e| e.to_string())?;
+        Ok::<_, String>((vk, format!("the ceremony's {} (sha256 {})", zkey.display(), record.zkey_sha256)))
     };
     let (vk, vk_source) = match &args.zkey {
         Some(z) => from_zkey(z, Circuit::Batch, meta.params)?,

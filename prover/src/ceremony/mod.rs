@@ -20,4 +20,4 @@ pub mod zkey;
 
 pub use qap::SnarkjsReduction;
 pub use r1cs::{Synthesized, synthesize, synthesize_blank, write_r1cs, write_wtns};
-pub use zkey::{CeremonyRecord, Contribution, Zkey, import};
+pub use zkey::{CeremonyRecord, Contribution, Zkey, import, verifying_key};

@@ -327,6 +327,12 @@ impl Zkey {
     /// (the C matrix and the points) is what `snarkjs zkey verify` checks against the exported
     /// `.r1cs`.
     pub fn parse(bytes: &[u8], circuit: Circuit, params: CircuitParams) -> Res<(Self, Synthesized)> {
+        Self::parse_inner(bytes, circuit, params, true)
+    }
+
+    /// [`Zkey::parse`]; without `queries`, the proving key's query points (sections 5–9, nearly
+    /// all of a large zkey) are left empty, unread: for the verifying key only.
+    fn parse_inner(bytes: &[u8], circuit: Circuit, params: CircuitParams, queries: bool) -> Res<(Self, Synthesized)> {
         let map = sections(bytes)?;
         let mut r = section(&map, 1, "protocol")?;
         let protocol = r.u32()?;
@@ -375,19 +381,37 @@ impl Zkey {
             Ok(v)
         };
         let gamma_abc_g1 = points(3, "IC points", public_inputs + 1)?;
-        let a_query = points(5, "A points", wires)?;
-        let b_g1_query = points(6, "B1 points", wires)?;
-        let mut rb = section(&map, 7, "B2 points")?;
-        let b_g2_query = rb.g2s(wires)?;
-        rb.done()?;
-        let l_query = points(8, "C points", wires - public_inputs - 1)?;
-        let h_query = points(9, "H points", domain)?;
+        let (mut a_query, mut b_g1_query, mut b_g2_query, mut l_query, mut h_query) = Default::default();
+        if queries {
+            a_query = points(5, "A points", wires)?;
+            b_g1_query = points(6, "B1 points", wires)?;
+            let mut rb = section(&map, 7, "B2 points")?;
+            b_g2_query = rb.g2s(wires)?;
+            rb.done()?;
+            l_query = points(8, "C points", wires - public_inputs - 1)?;
+            h_query = points(9, "H points", domain)?;
+        }
         let (circuit_hash, contributions) = contributions(&map, &delta_g1)?;
         let vk = VerifyingKey { alpha_g1, beta_g2, gamma_g2, delta_g2, gamma_abc_g1 };
         let pk = ProvingKey { vk, beta_g1, delta_g1, a_query, b_g1_query, b_g2_query, h_query, l_query };
         let ceremony = CeremonyRecord { zkey_sha256: hex::encode(Sha256::digest(bytes)), circuit_hash, contributions };
         Ok((Self { wires, public_inputs, domain_size: domain, pk, ceremony }, s))
     }
+}
+
+/// The verifying key of a ceremony's final zkey for `circuit` at `params`, with the same checks
+/// as [`import`] but without reading the proving key's points: what `causeway verify --zkey`
+/// compares with the contract's.
+pub fn verifying_key(
+    path: &Path,
+    circuit: Circuit,
+    params: CircuitParams,
+) -> Result<(VerifyingKey<Bn254>, CeremonyRecord), ProverError> {
+    let bytes = std::fs::read(path).map_err(|source| ProverError::Io { path: path.to_path_buf(), source })?;
+    let params = circuit.params(params.depth, params.slots);
+    let (zkey, _) = Zkey::parse_inner(&bytes, circuit, params, false)
+        .map_err(|reason| ProverError::Zkey { path: path.to_path_buf(), reason })?;
+    Ok((zkey.pk.vk, zkey.ceremony))
 }
 
 /// Imports a ceremony's final zkey as keys for `circuit` at `params` (see [`Zkey::parse`] for

@@ -217,6 +217,11 @@ fn a_zkey_imports_as_keys_that_prove_and_every_mismatch_is_refused() {
     assert_eq!(record.contributions[0].hash.len(), 128);
     assert_eq!(record.zkey_sha256, hex::encode(<sha2::Sha256 as sha2::Digest>::digest(&bytes)));
     assert!(keys.meta.origin.contains("ceremony"), "{}", keys.meta.origin);
+    // The verifying key alone (what `verify --zkey` reads) is the same, with the same checks.
+    let (vk, rec) = ceremony::verifying_key(&path, Circuit::Exit, exit).expect("verifying key");
+    assert_eq!((vk, rec), (keys.vk.clone(), record));
+    let e = ceremony::verifying_key(&path, Circuit::Exit, CircuitParams { depth: 4, slots: 0 }).err().expect("refused");
+    assert!(e.to_string().contains("the exit circuit at depth 4 has"), "{e}");
     let w = exit_witness(depth);
     let inputs = w.public_inputs();
     let proof = prove_exit(&keys, w, &mut rng).expect("prove with imported keys");
