@@ -220,7 +220,7 @@ fn a_zkey_imports_as_keys_that_prove_and_every_mismatch_is_refused() {
     // The verifying key alone (what `verify --zkey` reads) is the same, with the same checks.
     let (vk, rec) = ceremony::verifying_key(&path, Circuit::Exit, exit).expect("verifying key");
     assert_eq!((vk, rec), (keys.vk.clone(), record));
-    let e = ceremony::verifying_key(&path, Circuit::Exit, CircuitParams { depth: 4, slots: 0 }).err().expect("refused");
+    let e = ceremony::verifying_key(&path, Circuit::Exit, CircuitParams { depth: 4, slots: 0 }).expect_err("refused");
     assert!(e.to_string().contains("the exit circuit at depth 4 has"), "{e}");
     let w = exit_witness(depth);
     let inputs = w.public_inputs();
