@@ -85,7 +85,16 @@ pub async fn run(config: WorkerConfig, mut stop: watch::Receiver<bool>) -> Resul
         keys = load_keys(&db, config.keys.clone()) => Arc::new(keys?),
         _ = stop.changed() => return Ok(0),
     };
-    tracing::info!(worker = %config.name, depth = keys.meta.params.depth, slots = keys.meta.params.slots, "prover ready");
+    tracing::info!(
+        worker = %config.name,
+        depth = keys.meta.params.depth,
+        slots = keys.meta.params.slots,
+        origin = %keys.meta.origin,
+        "prover ready"
+    );
+    if !keys.meta.is_from_ceremony() {
+        tracing::warn!("{}", crate::INSECURE_WARNING);
+    }
     let mut proved = 0;
     loop {
         if *stop.borrow() || config.max_jobs.is_some_and(|m| proved >= m) {

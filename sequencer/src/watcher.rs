@@ -220,7 +220,7 @@ impl Watcher {
             )));
         }
         tracing::info!(contract = %self.config.contract, next_serial, "L1 watcher started");
-        Ok(Position { next_serial, cursor, warned: None })
+        Ok(Position { next_serial, cursor, warned: None, expiry_blocks: None, deadline_checked_at: None })
     }
 
     /// Publishes how many blocks the oldest request no accepted batch has executed has left
@@ -232,6 +232,9 @@ impl Watcher {
         block: u64,
         at: &mut Position,
     ) -> Result<(), alloy::contract::Error> {
+        if at.deadline_checked_at == Some(block) {
+            return Ok(());
+        }
         let exodus = rollup.exodusMode().call().await?;
         let head = rollup.priorityHead().call().await?;
         let tail = rollup.priorityTail().call().await?;
@@ -240,12 +243,17 @@ impl Watcher {
         }
         if head >= tail {
             metrics::priority_deadline(0, None, exodus);
+            at.deadline_checked_at = Some(block);
             return Ok(());
         }
         let deadline = rollup.priorityRequests(head).call().await?.deadline;
         let left = deadline as i64 - block as i64;
         metrics::priority_deadline(tail - head, Some(left), exodus);
-        let expiry = rollup.priorityExpiryBlocks().call().await? as i64;
+        let expiry = match at.expiry_blocks {
+            Some(e) => e,
+            None => *at.expiry_blocks.insert(rollup.priorityExpiryBlocks().call().await? as i64),
+        };
+        at.deadline_checked_at = Some(block);
         if !exodus && left <= expiry / 2 && at.warned != Some(head) {
             at.warned = Some(head);
             tracing::warn!(
@@ -359,6 +367,11 @@ struct Position {
     cursor: Option<L1Cursor>,
     /// The request whose near deadline was last warned about.
     warned: Option<u64>,
+    /// The contract's `priorityExpiryBlocks` (an immutable: read once, when first needed).
+    expiry_blocks: Option<i64>,
+    /// The head block the deadline was last checked at: the queue cannot change without a
+    /// new block, so polls within one block check it once.
+    deadline_checked_at: Option<u64>,
 }
 
 enum WatchError {
