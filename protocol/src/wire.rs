@@ -233,3 +233,48 @@ impl Genesis {
         Ok(s)
     }
 }
+
+/// Wei in one ether.
+pub const WEI_PER_ETHER: u128 = 1_000_000_000_000_000_000;
+
+/// "1.5" ether in wei.
+pub fn parse_ether(s: &str) -> Result<u128, String> {
+    let bad = || format!("{s:?} is not an amount of ether (like 1.5)");
+    let (whole, frac) = s.split_once('.').unwrap_or((s, ""));
+    if whole.is_empty() && frac.is_empty()
+        || frac.len() > 18
+        || !(whole.chars().chain(frac.chars())).all(|c| c.is_ascii_digit())
+    {
+        return Err(bad());
+    }
+    let whole: u128 = if whole.is_empty() { 0 } else { whole.parse().map_err(|_| bad())? };
+    let frac: u128 = if frac.is_empty() { 0 } else { format!("{frac:0<18}").parse().map_err(|_| bad())? };
+    whole.checked_mul(WEI_PER_ETHER).and_then(|w| w.checked_add(frac)).ok_or_else(bad)
+}
+
+/// Wei as ether, without trailing zeros.
+pub fn format_ether(wei: u128) -> String {
+    let frac = format!("{:018}", wei % WEI_PER_ETHER);
+    let frac = frac.trim_end_matches('0');
+    if frac.is_empty() { format!("{}", wei / WEI_PER_ETHER) } else { format!("{}.{frac}", wei / WEI_PER_ETHER) }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ether_amounts_parse_exactly_and_refuse_garbage() {
+        assert_eq!(parse_ether("1.5"), Ok(1_500_000_000_000_000_000));
+        assert_eq!(parse_ether("0.000001"), Ok(1_000_000_000_000));
+        assert_eq!(parse_ether("2"), Ok(2 * WEI_PER_ETHER));
+        assert_eq!(parse_ether(".5"), Ok(WEI_PER_ETHER / 2));
+        assert_eq!(parse_ether("0.000000000000000001"), Ok(1));
+        for bad in ["", ".", "1.0000000000000000001", "-1", "1e18", "abc", "1.2.3", "999999999999999999999999"] {
+            assert!(parse_ether(bad).is_err(), "{bad}");
+        }
+        assert_eq!(format_ether(1_500_000_000_000_000_000), "1.5");
+        assert_eq!(format_ether(3 * WEI_PER_ETHER), "3");
+        assert_eq!(format_ether(1), "0.000000000000000001");
+    }
+}

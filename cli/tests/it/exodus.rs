@@ -156,7 +156,8 @@ async fn when_the_operator_dies_every_user_leaves_with_their_funds() {
     let out = run_ok(&args(&exodus_cmd(&["--wallet", &alice])));
     let alice_owed = ETHER - ETHER / 4 - fee;
     assert!(
-        out.contains("exited account 1") && out.contains(&format!("{} ether", causeway_format(alice_owed))),
+        out.contains("exited account 1")
+            && out.contains(&format!("{} ether", causeway_protocol::wire::format_ether(alice_owed))),
         "{out}"
     );
     let out = run_ok(&args(&exodus_cmd(&["--l1-key", dave, "--account", "2"])));
@@ -193,10 +194,4 @@ async fn when_the_operator_dies_every_user_leaves_with_their_funds() {
 
 fn args(v: &[String]) -> Vec<&str> {
     v.iter().map(String::as_str).collect()
-}
-
-fn causeway_format(wei: u128) -> String {
-    let frac = format!("{:018}", wei % ETHER);
-    let frac = frac.trim_end_matches('0');
-    if frac.is_empty() { format!("{}", wei / ETHER) } else { format!("{}.{frac}", wei / ETHER) }
 }
