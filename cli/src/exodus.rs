@@ -86,8 +86,9 @@ pub(crate) fn exodus(args: ExodusArgs) -> Result<(), String> {
             if status.active {
                 println!("exodus mode is already active");
             } else {
-                let receipt =
-                    exodus::activate(&rollup).await.map_err(|e| format!("cannot activate exodus mode: {e}"))?;
+                let receipt = exodus::activate_with(&rollup, &status)
+                    .await
+                    .map_err(|e| format!("cannot activate exodus mode: {e}"))?;
                 println!(
                     "activated exodus mode in block {} (transaction {}): no batch is accepted any more; \
                      every account may now exit with `causeway exodus`",

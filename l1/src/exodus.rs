@@ -77,7 +77,15 @@ pub async fn status(rollup: &Rollup::RollupInstance<DynProvider>) -> Result<Exod
 
 /// Calls `activateExodus`, first explaining why it would be refused when it would.
 pub async fn activate(rollup: &Rollup::RollupInstance<DynProvider>) -> Result<TransactionReceipt, L1Error> {
-    if let Some(why) = status(rollup).await?.activation_refused() {
+    activate_with(rollup, &status(rollup).await?).await
+}
+
+/// [`activate`] with a status the caller has just read.
+pub async fn activate_with(
+    rollup: &Rollup::RollupInstance<DynProvider>,
+    status: &ExodusStatus,
+) -> Result<TransactionReceipt, L1Error> {
+    if let Some(why) = status.activation_refused() {
         return Err(L1Error::Invalid(why));
     }
     send_and_wait(rollup.activateExodus()).await
