@@ -97,7 +97,7 @@ pub(crate) fn ceremony(args: CeremonyArgs) -> Result<(), String> {
             let s = ceremony::synthesize_blank(circuit, target.shape.params()?).map_err(|e| e.to_string())?;
             let mut w = create(&out)?;
             ceremony::write_r1cs(&s, &mut w).and_then(|()| w.flush()).map_err(|e| format!("{}: {e}", out.display()))?;
-            let power = (s.constraints() + s.public_inputs() + 1).next_power_of_two().trailing_zeros();
+            let power = s.domain_size().trailing_zeros();
             println!(
                 "wrote {} to {}; it needs a Powers of Tau file of at least 2^{power} points",
                 describe(circuit, &s),

@@ -41,6 +41,13 @@ impl Synthesized {
     pub fn constraints(&self) -> usize {
         self.cs.num_constraints()
     }
+
+    /// The evaluation domain's size: the smallest power of two above constraints + public
+    /// inputs (snarkjs's rule, and arkworks'). A Powers of Tau file needs at least this many
+    /// points.
+    pub fn domain_size(&self) -> usize {
+        (self.constraints() + self.public_inputs() + 1).next_power_of_two()
+    }
 }
 
 /// Synthesises `circuit` the way setup and the prover do (constraints inlined, matrices built);

@@ -273,12 +273,6 @@ fn contributions(map: &BTreeMap<u32, &[u8]>, delta_g1: &G1Affine) -> Res<(String
     }
 }
 
-/// The expected domain size of a circuit: the smallest power of two above constraints + public
-/// inputs (snarkjs's rule, and arkworks').
-fn domain_size(s: &Synthesized) -> usize {
-    (s.constraints() + s.public_inputs() + 1).next_power_of_two()
-}
-
 /// Compares section 4 with the circuit's A and B matrices (and the public-input rows of A).
 fn check_coefficients(map: &BTreeMap<u32, &[u8]>, s: &Synthesized) -> Res<()> {
     let mut r = section(map, 4, "coefficients")?;
@@ -356,13 +350,13 @@ impl Zkey {
             Circuit::Batch => format!("the batch circuit at depth {} with {} slots", params.depth, params.slots),
             Circuit::Exit => format!("the exit circuit at depth {}", params.depth),
         };
-        if (wires, public_inputs, domain) != (s.wires(), s.public_inputs(), domain_size(&s)) {
+        if (wires, public_inputs, domain) != (s.wires(), s.public_inputs(), s.domain_size()) {
             return Err(format!(
                 "the zkey is for a circuit of {wires} wires, {public_inputs} public inputs and a domain of {domain}; \
                  {what} has {} wires, {} public inputs and a domain of {}",
                 s.wires(),
                 s.public_inputs(),
-                domain_size(&s)
+                s.domain_size()
             ));
         }
         check_coefficients(&map, &s).map_err(|e| format!("{e} (not {what})"))?;
