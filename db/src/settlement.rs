@@ -129,6 +129,16 @@ impl Db {
         .await?)
     }
 
+    /// The mined `submitBatch` transaction of each of `numbers` that has one: (batch, tx hash).
+    pub async fn mined_submissions(&self, numbers: &[i64]) -> Result<Vec<(i64, Vec<u8>)>, DbError> {
+        Ok(sqlx::query_as::<_, (i64, Vec<u8>)>(
+            "SELECT batch_number, tx_hash FROM settlement_attempts WHERE batch_number = ANY($1) AND status = 'mined'",
+        )
+        .bind(numbers)
+        .fetch_all(&self.pool)
+        .await?)
+    }
+
     /// Every attempt for a batch, oldest first.
     pub async fn attempts(&self, batch_number: i64) -> Result<Vec<AttemptRow>, DbError> {
         self.attempts_where(None, Some(batch_number)).await

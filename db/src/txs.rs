@@ -21,7 +21,7 @@ pub struct NewTx {
 }
 
 /// A stored transaction with what became of it.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, sqlx::FromRow)]
 pub struct TxRow {
     /// Acceptance order.
     pub seq: i64,
@@ -147,6 +147,35 @@ impl Db {
             hash
         )
         .fetch_optional(&self.pool)
+        .await?)
+    }
+
+    /// The newest `limit` transactions that touch account `index` (as payer, transfer payee,
+    /// depositor or exiting account), newest first, with their batches and status.
+    pub async fn txs_of_account(&self, index: i64, limit: i64) -> Result<Vec<TxRow>, DbError> {
+        Ok(sqlx::query_as::<_, TxRow>(
+            r#"
+            SELECT
+                t.seq, t.hash, t.body, t.accepted_at,
+                b.number AS batch_number, b.status AS batch_status,
+                r.code AS reject_code, r.reason AS reject_reason
+            FROM txs t
+            LEFT JOIN LATERAL (
+                SELECT number, status, first_seq
+                FROM batches
+                WHERE last_seq >= t.seq
+                ORDER BY last_seq
+                LIMIT 1
+            ) b ON b.first_seq <= t.seq
+            LEFT JOIN tx_rejections r ON r.seq = t.seq
+            WHERE t.from_index = $1 OR (t.kind = 'transfer' AND t.body->>'to' = $1::TEXT)
+            ORDER BY t.seq DESC
+            LIMIT $2
+            "#,
+        )
+        .bind(index)
+        .bind(limit)
+        .fetch_all(&self.pool)
         .await?)
     }
 

@@ -50,3 +50,8 @@ pub fn account_key_hash(pubkey: &PublicKey, owner: &[u8; 20]) -> B256 {
 pub fn key_words(pubkey: &PublicKey) -> (U256, U256) {
     (U256::from_be_bytes(fr_to_be_bytes(&pubkey.x)), U256::from_be_bytes(fr_to_be_bytes(&pubkey.y)))
 }
+
+/// Words as the bytes they encode, big-endian.
+pub fn words_bytes(words: &[U256]) -> Vec<u8> {
+    words.iter().flat_map(|w| w.to_be_bytes::<32>()).collect()
+}

@@ -320,3 +320,19 @@ pub async fn submit_batch(
     }
     Ok(receipt)
 }
+
+/// The verifying keys a deployed Rollup checks proofs with, read from the contract
+/// (`verifyingKey()`, `exitVerifyingKey()`): (batch circuit's, exit circuit's).
+pub async fn verifying_keys(
+    provider: &DynProvider,
+    address: Address,
+) -> Result<(ark_groth16::VerifyingKey<ark_bn254::Bn254>, ark_groth16::VerifyingKey<ark_bn254::Bn254>), L1Error> {
+    let r = rollup(provider, address);
+    let batch = r.verifyingKey().call().await?;
+    let exit = r.exitVerifyingKey().call().await?;
+    let decode = |words: &[U256], what: &str| {
+        causeway_prover::export::vk_from_eth(&encode::words_bytes(words))
+            .ok_or_else(|| L1Error::Invalid(format!("the contract's {what} verifying key does not decode")))
+    };
+    Ok((decode(&batch, "batch")?, decode(&exit, "exit")?))
+}

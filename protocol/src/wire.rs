@@ -12,6 +12,40 @@ use crate::{
     state::State,
 };
 use serde::{Deserialize, Deserializer, Serialize, Serializer, de::Error};
+use utoipa::{
+    PartialSchema, ToSchema,
+    openapi::{ObjectBuilder, RefOr, Schema, Type},
+};
+
+/// The OpenAPI schema of a string matching `pattern`.
+fn string_schema(pattern: &str, description: &str) -> RefOr<Schema> {
+    ObjectBuilder::new().schema_type(Type::String).pattern(Some(pattern)).description(Some(description)).into()
+}
+
+/// Declares a wire newtype's OpenAPI schema: a string with a pattern.
+macro_rules! string_schema {
+    ($ty:ty, $pattern:expr, $description:expr $(,)?) => {
+        impl PartialSchema for $ty {
+            fn schema() -> RefOr<Schema> {
+                string_schema($pattern, $description)
+            }
+        }
+        impl ToSchema for $ty {}
+    };
+}
+
+string_schema!(Amount, "^[0-9]{1,39}$", "Wei as a decimal string (below 2^128)",);
+string_schema!(HexAddress, "^0x[0-9a-fA-F]{40}$", "A base-chain address: 0x and 20 bytes of hex",);
+string_schema!(
+    PackedKey,
+    "^0x[0-9a-fA-F]{64}$",
+    "A Baby Jubjub public key packed as circomlibjs packs it: 0x and 32 bytes of hex",
+);
+string_schema!(
+    PackedSignature,
+    "^0x[0-9a-fA-F]{128}$",
+    "An EdDSA-Poseidon signature packed as circomlibjs packs it (R8 packed, then S little-endian): 0x and 64 bytes of hex",
+);
 
 fn hex_bytes<'de, const N: usize, D: Deserializer<'de>>(d: D) -> Result<[u8; N], D::Error> {
     let s = String::deserialize(d)?;
@@ -97,7 +131,7 @@ impl<'de> Deserialize<'de> for PackedSignature {
 }
 
 /// A signed transaction as users submit it.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
 pub enum SignedTx {
     /// A transfer between accounts.

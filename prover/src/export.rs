@@ -71,6 +71,23 @@ pub fn vk_eth(vk: &VerifyingKey<Bn254>) -> Vec<u8> {
     out
 }
 
+/// Reads [`vk_eth`] back (as the contract's `verifyingKey()` returns it): `None` for a length
+/// that is not 448 + 64·k bytes (k ≥ 1), a non-canonical coordinate or a point off its curve or
+/// subgroup.
+pub fn vk_from_eth(bytes: &[u8]) -> Option<VerifyingKey<Bn254>> {
+    if bytes.len() < 448 + 64 || !(bytes.len() - 448).is_multiple_of(64) {
+        return None;
+    }
+    let gamma_abc_g1 = bytes[448..].chunks(64).map(g1_of).collect::<Option<Vec<_>>>()?;
+    Some(VerifyingKey {
+        alpha_g1: g1_of(&bytes[0..64])?,
+        beta_g2: g2_of(&bytes[64..192])?,
+        gamma_g2: g2_of(&bytes[192..320])?,
+        delta_g2: g2_of(&bytes[320..448])?,
+        gamma_abc_g1,
+    })
+}
+
 fn g1_json(p: &G1Affine) -> Value {
     json!([fq_dec(&p.x), fq_dec(&p.y), "1"])
 }

@@ -1,7 +1,19 @@
 //! The HTTP API. [`router`] is separate from the server so tests can drive it directly; every
 //! error is an [`ApiError`]: a status and JSON `{code, message}`.
 
-use crate::{Shared, error::ApiError, mempool::Submission, metrics as m, openapi};
+use crate::{
+    Shared,
+    error::ApiError,
+    explorer,
+    mempool::Submission,
+    metrics as m, openapi,
+    views::{
+        AcceptedAccount, AccountTxs, AccountView, AccountsByKey, BatchDetail, BatchList, BatchProof, BatchResponse,
+        BatchState, BatchSummary, BatchTx, CircuitKey, ErrorBody, Failed, Health, OpenBatch, OpenState, ProofJob,
+        ProvedAccount, Rejection, RollupInfo, SnarkjsProofAndPublic, SubmitItem, SubmitResponse, SubmitResults,
+        Submitted, TxState, TxView, VerifyingKeys,
+    },
+};
 use axum::{
     Json, Router,
     body::Bytes,
@@ -15,9 +27,9 @@ use causeway_protocol::{
     Account, AccountIndex, Operation, ProtocolError, PublicKey,
     eddsa::verify,
     field::{fr_from_be_bytes, fr_to_be_bytes},
-    wire::SignedTx,
+    wire::{Amount, SignedTx},
 };
-use serde_json::{Value, json};
+use serde_json::Value;
 use std::{collections::HashMap, sync::Arc, sync::atomic::Ordering};
 use tokio::sync::{mpsc::error::TrySendError, oneshot};
 
@@ -32,10 +44,13 @@ pub fn router(shared: Arc<Shared>) -> Router {
         .route("/v1/rollup", get(rollup_info))
         .route("/v1/batches", get(batches))
         .route("/v1/batches/{number}", get(batch))
+        .route("/v1/accounts/{index}/txs", get(account_txs))
         .route("/v1/batches/{number}/proof", get(batch_proof))
+        .route("/v1/verifying-key", get(verifying_key))
         .route("/health", get(health))
         .route("/metrics", get(metrics))
         .route("/v1/openapi.json", get(|| async { Json(openapi::document()) }))
+        .merge(explorer::routes())
         .fallback(|| async { ApiError::not_found("no such route") })
         .method_not_allowed_fallback(|| async {
             ApiError::new(StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed", "method not allowed on this route")
@@ -111,19 +126,19 @@ async fn outcome(
     shared: &Shared,
     hash: [u8; 32],
     rx: oneshot::Receiver<Result<i64, ApiError>>,
-) -> Result<Value, ApiError> {
+) -> Result<Submitted, ApiError> {
     let result = rx.await.map_err(|_| ApiError::unavailable())?;
     match result {
-        Ok(seq) => Ok(json!({ "hash": hex0x(&hash), "seq": seq, "status": "accepted" })),
+        Ok(seq) => Ok(Submitted { hash: hex0x(&hash), seq, status: TxState::Accepted, duplicate: None }),
         Err(e) if e.code == "wrong_nonce" => {
             // A resubmission of a stored transaction (a client retrying) gets its status.
             match shared.db.tx_by_hash(&hash).await {
-                Ok(Some(row)) => Ok(json!({
-                    "hash": hex0x(&hash),
-                    "seq": row.seq,
-                    "status": tx_status_of(&row),
-                    "duplicate": true,
-                })),
+                Ok(Some(row)) => Ok(Submitted {
+                    hash: hex0x(&hash),
+                    seq: row.seq,
+                    status: tx_status_of(&row),
+                    duplicate: Some(true),
+                }),
                 _ => Err(e),
             }
         }
@@ -131,7 +146,27 @@ async fn outcome(
     }
 }
 
-async fn submit(
+/// Submit a signed transfer or withdrawal (an object), or a list of them (an array; one result
+/// each, in list order).
+///
+/// A 200 means the transaction is committed to the database. A list answers 200 with one
+/// result per transaction, each a `Submitted` or `{"error": {code, message}}`.
+#[utoipa::path(
+    post,
+    path = "/v1/txs",
+    request_body = crate::views::SubmitRequest,
+    responses(
+        (status = 200, description = "accepted (or, for a list, one result per transaction)", body = SubmitResponse),
+        (status = 400, description = "malformed JSON or transaction", body = ErrorBody),
+        (status = 401, description = "bad signature", body = ErrorBody),
+        (status = 409, description = "nonce conflict", body = ErrorBody),
+        (status = 413, description = "body too large", body = ErrorBody),
+        (status = 422, description = "a rule is broken: balance, unknown account, amount not representable, ...", body = ErrorBody),
+        (status = 429, description = "mempool full (Retry-After)", body = ErrorBody),
+        (status = 503, description = "database unavailable (Retry-After)", body = ErrorBody),
+    )
+)]
+pub(crate) async fn submit(
     State(shared): State<Arc<Shared>>,
     body: Result<Bytes, axum::extract::rejection::BytesRejection>,
 ) -> Response {
@@ -153,7 +188,7 @@ async fn submit(
         }
         .await;
         return match result {
-            Ok(v) => Json(v).into_response(),
+            Ok(v) => Json(SubmitResponse::One(v)).into_response(),
             Err(e) => e.into_response(),
         };
     }
@@ -187,42 +222,69 @@ async fn submit(
             Err(e) => Err(e),
         };
         results.push(match r {
-            Ok(v) => v,
-            Err(e) => json!({ "error": { "code": e.code, "message": e.message } }),
+            Ok(v) => SubmitItem::Submitted(v),
+            Err(e) => SubmitItem::Failed(Failed { error: ErrorBody { code: e.code.into(), message: e.message } }),
         });
     }
-    Json(json!({ "results": results })).into_response()
+    Json(SubmitResponse::Many(SubmitResults { results })).into_response()
 }
 
-fn tx_status_of(row: &TxRow) -> &'static str {
+fn tx_status_of(row: &TxRow) -> TxState {
     if row.reject_code.is_some() {
-        return "rejected";
+        return TxState::Rejected;
     }
     match row.batch_status.as_deref() {
-        None => "accepted",
-        Some("sealed" | "proving") => "included",
-        Some("proved" | "submitted") => "proved",
-        Some(_) => "finalized",
+        None => TxState::Accepted,
+        Some("sealed" | "proving") => TxState::Included,
+        Some("proved" | "submitted") => TxState::Proved,
+        Some(_) => TxState::Finalized,
     }
 }
 
-async fn tx_status(State(shared): State<Arc<Shared>>, Path(hash): Path<String>) -> Result<Json<Value>, ApiError> {
-    let hash = parse_hex32(&hash, "transaction hash")?;
-    let row = shared.db.tx_by_hash(&hash).await?.ok_or_else(|| ApiError::not_found("no such transaction"))?;
-    let rejection = row.reject_code.as_ref().map(|c| json!({ "code": c, "message": row.reject_reason }));
-    Ok(Json(json!({
-        "hash": hex0x(&row.hash),
-        "seq": row.seq,
-        "status": tx_status_of(&row),
-        "batch": if rejection.is_some() { None } else { row.batch_number },
-        "batch_status": row.batch_status,
-        "rejection": rejection,
-        "accepted_at": row.accepted_at,
-        "tx": row.body,
-    })))
+fn batch_state(status: &str) -> Result<BatchState, ApiError> {
+    BatchState::from_db(status).ok_or_else(|| ApiError::internal(format!("unknown batch status {status:?}")))
 }
 
-fn account_json(index: AccountIndex, accepted: Option<Account>, shared: &Shared) -> Result<Value, ApiError> {
+fn tx_view(row: TxRow) -> Result<TxView, ApiError> {
+    let rejection = row.reject_code.clone().map(|code| Rejection { code, message: row.reject_reason.clone() });
+    Ok(TxView {
+        hash: hex0x(&row.hash),
+        seq: row.seq,
+        status: tx_status_of(&row),
+        batch: if rejection.is_some() { None } else { row.batch_number },
+        batch_status: row.batch_status.as_deref().map(batch_state).transpose()?,
+        rejection,
+        accepted_at: row.accepted_at,
+        tx: row.body,
+    })
+}
+
+/// A transaction's status (accepted, included, proved, finalized, rejected), batch and
+/// rejection reason.
+///
+/// `hash` is the transaction hash `POST /v1/txs` answered with (a deposit's or full exit's is
+/// `SHA-256("causeway priority request" ‖ serial)`, see protocol.md).
+#[utoipa::path(
+    get,
+    path = "/v1/txs/{hash}",
+    params(("hash" = String, Path, description = "0x-prefixed 32-byte transaction hash")),
+    responses(
+        (status = 200, description = "found", body = TxView),
+        (status = 400, description = "malformed hash", body = ErrorBody),
+        (status = 404, description = "no such transaction", body = ErrorBody),
+        (status = 503, description = "database unavailable", body = ErrorBody),
+    )
+)]
+pub(crate) async fn tx_status(
+    State(shared): State<Arc<Shared>>,
+    Path(hash): Path<String>,
+) -> Result<Json<TxView>, ApiError> {
+    let hash = parse_hex32(&hash, "transaction hash")?;
+    let row = shared.db.tx_by_hash(&hash).await?.ok_or_else(|| ApiError::not_found("no such transaction"))?;
+    tx_view(row).map(Json)
+}
+
+fn account_view(index: AccountIndex, accepted: Option<Account>, shared: &Shared) -> Result<AccountView, ApiError> {
     let proved = shared.proved.read().unwrap_or_else(|e| e.into_inner());
     let p = proved.state.account(index);
     let a = accepted.unwrap_or(Account::EMPTY);
@@ -233,40 +295,98 @@ fn account_json(index: AccountIndex, accepted: Option<Account>, shared: &Shared)
     let proof = proved.state.proof(index).map_err(ApiError::internal)?;
     let siblings: Vec<Vec<String>> =
         proof.siblings.iter().map(|level| level.iter().map(|s| hex0x(&fr_to_be_bytes(s))).collect()).collect();
-    Ok(json!({
-        "index": index,
-        "public_key": hex0x(&shown.pubkey.pack()),
-        "owner": hex0x(&shown.owner),
-        "accepted": { "balance": a.balance.to_string(), "nonce": a.nonce },
-        "proved": {
-            "batch": proved.through,
-            "root": hex0x(&fr_to_be_bytes(&proved.root())),
-            "exists": !p.is_empty(),
-            "balance": p.balance.to_string(),
-            "nonce": p.nonce,
-            "leaf": hex0x(&fr_to_be_bytes(&p.leaf_hash())),
-            "siblings": siblings,
+    Ok(AccountView {
+        index,
+        public_key: hex0x(&shown.pubkey.pack()),
+        owner: hex0x(&shown.owner),
+        accepted: AcceptedAccount { balance: Amount(a.balance), nonce: a.nonce },
+        proved: ProvedAccount {
+            batch: proved.through,
+            root: hex0x(&fr_to_be_bytes(&proved.root())),
+            exists: !p.is_empty(),
+            balance: Amount(p.balance),
+            nonce: p.nonce,
+            leaf: hex0x(&fr_to_be_bytes(&p.leaf_hash())),
+            siblings,
         },
-    }))
+    })
 }
 
-async fn account_by_index(
+fn parse_index(index: &str) -> Result<AccountIndex, ApiError> {
+    index.parse().map_err(|_| ApiError::malformed("account index must be a non-negative 32-bit integer"))
+}
+
+/// An account as of the accepted state and as of the latest proved batch, with a Merkle proof
+/// against that batch's root.
+#[utoipa::path(
+    get,
+    path = "/v1/accounts/{index}",
+    params(("index" = u32, Path, description = "account index")),
+    responses(
+        (status = 200, description = "found", body = AccountView),
+        (status = 400, description = "malformed index", body = ErrorBody),
+        (status = 404, description = "no account at this index (or beyond the tree)", body = ErrorBody),
+    )
+)]
+pub(crate) async fn account_by_index(
     State(shared): State<Arc<Shared>>,
     Path(index): Path<String>,
-) -> Result<Json<Value>, ApiError> {
-    let index: AccountIndex =
-        index.parse().map_err(|_| ApiError::malformed("account index must be a non-negative 32-bit integer"))?;
+) -> Result<Json<AccountView>, ApiError> {
+    let index = parse_index(&index)?;
     let accepted = {
         let view = shared.accepted.read().unwrap_or_else(|e| e.into_inner());
         view.ledger.check_index(index).map_err(|e| ApiError::not_found(e.to_string()))?;
         view.ledger.account(index)
     };
-    account_json(index, Some(accepted), &shared).map(Json)
+    account_view(index, Some(accepted), &shared).map(Json)
 }
 
-/// Every account holding the key, in index order, each with its owner: anyone can deposit with
-/// any key, so a client picks the account whose owner it trusts (a wallet: its own address).
-async fn account_by_key(State(shared): State<Arc<Shared>>, Path(key): Path<String>) -> Result<Json<Value>, ApiError> {
+/// An account's newest transactions (up to `limit`, 1..=100, default 20): those it paid or
+/// received, and its deposits and full exits, newest first.
+#[utoipa::path(
+    get,
+    path = "/v1/accounts/{index}/txs",
+    params(
+        ("index" = u32, Path, description = "account index"),
+        ("limit" = Option<u32>, Query, description = "at most this many (1..=100, default 20)"),
+    ),
+    responses(
+        (status = 200, description = "found (possibly none)", body = AccountTxs),
+        (status = 400, description = "malformed index or limit", body = ErrorBody),
+        (status = 503, description = "database unavailable", body = ErrorBody),
+    )
+)]
+pub(crate) async fn account_txs(
+    State(shared): State<Arc<Shared>>,
+    Path(index): Path<String>,
+    query: Result<Query<HashMap<String, String>>, QueryRejection>,
+) -> Result<Json<AccountTxs>, ApiError> {
+    let index = parse_index(&index)?;
+    let Query(q) = query.map_err(|e| ApiError::malformed(e.body_text()))?;
+    let limit = query_number(&q, "limit", 20)?.clamp(1, 100);
+    let rows = shared.db.txs_of_account(i64::from(index), limit).await?;
+    let transactions = rows.into_iter().map(tx_view).collect::<Result<Vec<_>, _>>()?;
+    Ok(Json(AccountTxs { index, transactions }))
+}
+
+/// Every account holding a packed public key, in index order, each with its owner.
+///
+/// Anyone can deposit with any key, so a client picks the account whose owner it trusts (a
+/// wallet: its own address).
+#[utoipa::path(
+    get,
+    path = "/v1/accounts/by-key/{key}",
+    params(("key" = String, Path, description = "0x-prefixed packed public key (32 bytes)")),
+    responses(
+        (status = 200, description = "found", body = AccountsByKey),
+        (status = 400, description = "malformed key", body = ErrorBody),
+        (status = 404, description = "no account with this key", body = ErrorBody),
+    )
+)]
+pub(crate) async fn account_by_key(
+    State(shared): State<Arc<Shared>>,
+    Path(key): Path<String>,
+) -> Result<Json<AccountsByKey>, ApiError> {
     let packed = parse_hex32(&key, "public key")?;
     PublicKey::unpack(&packed).ok_or_else(|| ApiError::malformed("not a packed Baby Jubjub point"))?;
     let found: Vec<(AccountIndex, Account)> = {
@@ -274,63 +394,82 @@ async fn account_by_key(State(shared): State<Arc<Shared>>, Path(key): Path<Strin
         let indices = view.by_key.get(&packed).ok_or_else(|| ApiError::not_found("no account with this key"))?;
         indices.iter().map(|i| (*i, view.ledger.account(*i))).collect()
     };
-    let accounts = found.into_iter().map(|(i, a)| account_json(i, Some(a), &shared)).collect::<Result<Vec<_>, _>>()?;
-    Ok(Json(json!({ "public_key": hex0x(&packed), "accounts": accounts })))
+    let accounts = found.into_iter().map(|(i, a)| account_view(i, Some(a), &shared)).collect::<Result<Vec<_>, _>>()?;
+    Ok(Json(AccountsByKey { public_key: hex0x(&packed), accounts }))
 }
 
-/// The rollup's fixed parameters and its deployment domain, which every signature covers.
-async fn rollup_info(State(shared): State<Arc<Shared>>) -> Json<Value> {
+/// The rollup's parameters and its deployment domain (chain id, Rollup address), which every
+/// signature covers.
+#[utoipa::path(get, path = "/v1/rollup", responses((status = 200, description = "the parameters", body = RollupInfo)))]
+pub(crate) async fn rollup_info(State(shared): State<Arc<Shared>>) -> Json<RollupInfo> {
     let p = shared.params;
-    Json(json!({
-        "chain_id": p.domain.chain_id,
-        "rollup": hex0x(&p.domain.rollup),
-        "depth": p.depth,
-        "slots": p.slots,
-        "fee_account": p.fee_account,
-    }))
-}
-
-fn batch_json(b: &BatchRow) -> Value {
-    json!({
-        "number": b.number,
-        "status": b.status,
-        "old_root": hex0x(&b.old_root),
-        "new_root": hex0x(&b.new_root),
-        "commitment": hex0x(&b.commitment),
-        "priority_start": b.priority_start,
-        "priority_count": b.priority_count,
-        "fee_account": b.fee_account,
-        "fees": b.fees,
-        "operations": b.op_count,
-        "first_seq": b.first_seq,
-        "last_seq": b.last_seq,
-        "sealed_at": b.sealed_at,
-        "proved_at": b.proved_at,
-        "submitted_at": b.submitted_at,
-        "finalized_at": b.finalized_at,
+    Json(RollupInfo {
+        chain_id: p.domain.chain_id,
+        rollup: hex0x(&p.domain.rollup),
+        depth: p.depth,
+        slots: p.slots,
+        fee_account: p.fee_account,
     })
 }
 
-async fn batches(
+fn batch_summary(b: &BatchRow, l1_tx: Option<&[u8]>) -> Result<BatchSummary, ApiError> {
+    Ok(BatchSummary {
+        number: b.number,
+        status: batch_state(&b.status)?,
+        old_root: hex0x(&b.old_root),
+        new_root: hex0x(&b.new_root),
+        commitment: hex0x(&b.commitment),
+        priority_start: b.priority_start,
+        priority_count: b.priority_count,
+        fee_account: b.fee_account,
+        fees: Amount(b.fees.parse().map_err(|_| ApiError::internal(format!("stored fees {:?}", b.fees)))?),
+        operations: b.op_count,
+        first_seq: b.first_seq,
+        last_seq: b.last_seq,
+        sealed_at: b.sealed_at,
+        proved_at: b.proved_at,
+        submitted_at: b.submitted_at,
+        finalized_at: b.finalized_at,
+        l1_tx: l1_tx.map(hex0x),
+    })
+}
+
+fn query_number(q: &HashMap<String, String>, name: &str, default: i64) -> Result<i64, ApiError> {
+    q.get(name).map_or(Ok(default), |v| {
+        v.parse::<i64>()
+            .ok()
+            .filter(|n| *n >= 0)
+            .ok_or_else(|| ApiError::malformed(format!("{name} must be a non-negative integer")))
+    })
+}
+
+/// Batches, newest first, each with its base-chain transaction once mined.
+#[utoipa::path(
+    get,
+    path = "/v1/batches",
+    params(
+        ("before" = Option<i64>, Query, description = "only batches numbered below this"),
+        ("limit" = Option<u32>, Query, description = "at most this many (1..=100, default 20)"),
+    ),
+    responses(
+        (status = 200, description = "batches", body = BatchList),
+        (status = 400, description = "malformed query", body = ErrorBody),
+        (status = 503, description = "database unavailable", body = ErrorBody),
+    )
+)]
+pub(crate) async fn batches(
     State(shared): State<Arc<Shared>>,
     query: Result<Query<HashMap<String, String>>, QueryRejection>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<BatchList>, ApiError> {
     let Query(q) = query.map_err(|e| ApiError::malformed(e.body_text()))?;
-    let number = |name: &str, default: i64| -> Result<i64, ApiError> {
-        q.get(name).map_or(Ok(default), |v| {
-            v.parse::<i64>()
-                .ok()
-                .filter(|n| *n >= 0)
-                .ok_or_else(|| ApiError::malformed(format!("{name} must be a non-negative integer")))
-        })
-    };
-    let before = number("before", i64::MAX)?;
-    let limit = number("limit", 20)?.clamp(1, 100);
+    let before = query_number(&q, "before", i64::MAX)?;
+    let limit = query_number(&q, "limit", 20)?.clamp(1, 100);
     let rows = shared.db.batches(before, limit).await?;
-    Ok(Json(json!({
-        "batches": rows.iter().map(batch_json).collect::<Vec<_>>(),
-        "sealed": shared.sealed_through.load(Ordering::Relaxed),
-    })))
+    let numbers: Vec<i64> = rows.iter().map(|b| b.number).collect();
+    let l1: HashMap<i64, Vec<u8>> = shared.db.mined_submissions(&numbers).await?.into_iter().collect();
+    let batches =
+        rows.iter().map(|b| batch_summary(b, l1.get(&b.number).map(Vec::as_slice))).collect::<Result<Vec<_>, _>>()?;
+    Ok(Json(BatchList { batches, sealed: shared.sealed_through.load(Ordering::Relaxed) }))
 }
 
 fn parse_number(s: &str) -> Result<i64, ApiError> {
@@ -340,33 +479,68 @@ fn parse_number(s: &str) -> Result<i64, ApiError> {
         .ok_or_else(|| ApiError::malformed("batch number must be a positive integer"))
 }
 
-async fn batch(State(shared): State<Arc<Shared>>, Path(number): Path<String>) -> Result<Json<Value>, ApiError> {
+/// A batch: status, roots, header, pubdata, transactions, timestamps, proof job and base-chain
+/// transaction; the batch after the newest sealed one shows as `open` while transactions wait
+/// for it.
+#[utoipa::path(
+    get,
+    path = "/v1/batches/{number}",
+    params(("number" = i64, Path, description = "batch number, from 1")),
+    responses(
+        (status = 200, description = "a sealed batch, or the open one", body = BatchResponse),
+        (status = 400, description = "malformed number", body = ErrorBody),
+        (status = 404, description = "no such batch", body = ErrorBody),
+        (status = 503, description = "database unavailable", body = ErrorBody),
+    )
+)]
+pub(crate) async fn batch(
+    State(shared): State<Arc<Shared>>,
+    Path(number): Path<String>,
+) -> Result<Json<BatchResponse>, ApiError> {
     let n = parse_number(&number)?;
     let Some(b) = shared.db.batch(n).await? else {
         let sealed = shared.sealed_through.load(Ordering::Relaxed);
         let pending = shared.pending.load(Ordering::Relaxed);
         if n == sealed + 1 && pending > 0 {
-            return Ok(Json(json!({ "number": n, "status": "open", "waiting_slots": pending })));
+            return Ok(Json(BatchResponse::Open(OpenBatch {
+                number: n,
+                status: OpenState::Open,
+                waiting_slots: pending,
+            })));
         }
         return Err(ApiError::not_found(format!("no batch {n}")));
     };
     let txs = shared.db.txs_in_range(b.first_seq, b.last_seq).await?;
     let job = shared.db.proof_job(n).await?;
-    let mut v = batch_json(&b);
-    v["header"] = json!(hex0x(&b.header));
-    v["pubdata"] = json!(hex0x(&b.pubdata));
-    v["transactions"] = json!(
-        txs.iter()
-            .map(|t| json!({ "seq": t.seq, "hash": hex0x(&t.hash), "tx": t.body, "rejected": t.reject_code }))
-            .collect::<Vec<_>>()
-    );
-    v["proof_job"] = job.map_or(Value::Null, |(status, attempts, worker, error)| {
-        json!({ "status": status, "attempts": attempts, "worker": worker, "last_error": error })
-    });
-    Ok(Json(v))
+    let l1 = shared.db.mined_submissions(&[n]).await?;
+    Ok(Json(BatchResponse::Sealed(Box::new(BatchDetail {
+        summary: batch_summary(&b, l1.first().map(|(_, h)| h.as_slice()))?,
+        header: hex0x(&b.header),
+        pubdata: hex0x(&b.pubdata),
+        transactions: txs
+            .into_iter()
+            .map(|t| BatchTx { seq: t.seq, hash: hex0x(&t.hash), tx: t.body, rejected: t.reject_code })
+            .collect(),
+        proof_job: job.map(|(status, attempts, worker, last_error)| ProofJob { status, attempts, worker, last_error }),
+    }))))
 }
 
-async fn batch_proof(State(shared): State<Arc<Shared>>, Path(number): Path<String>) -> Result<Json<Value>, ApiError> {
+/// A batch's proof in the Ethereum precompile encoding and as snarkjs JSON.
+#[utoipa::path(
+    get,
+    path = "/v1/batches/{number}/proof",
+    params(("number" = i64, Path, description = "batch number, from 1")),
+    responses(
+        (status = 200, description = "the proof", body = BatchProof),
+        (status = 400, description = "malformed number", body = ErrorBody),
+        (status = 404, description = "no such batch, or not proved yet", body = ErrorBody),
+        (status = 503, description = "database unavailable", body = ErrorBody),
+    )
+)]
+pub(crate) async fn batch_proof(
+    State(shared): State<Arc<Shared>>,
+    Path(number): Path<String>,
+) -> Result<Json<BatchProof>, ApiError> {
     use ark_serialize::CanonicalDeserialize;
     let n = parse_number(&number)?;
     let b = shared.db.batch(n).await?.ok_or_else(|| ApiError::not_found(format!("no batch {n}")))?;
@@ -380,36 +554,102 @@ async fn batch_proof(State(shared): State<Arc<Shared>>, Path(number): Path<Strin
         .ok()
         .and_then(fr_from_be_bytes)
         .ok_or_else(|| ApiError::internal("stored commitment does not decode"))?;
-    Ok(Json(json!({
-        "batch": n,
-        "commitment": hex0x(&b.commitment),
-        "proof_eth": hex0x(&p.proof_eth),
-        "snarkjs": {
-            "proof": causeway_prover::export::proof_snarkjs(&proof),
-            "public": causeway_prover::export::public_snarkjs(&commitment),
-        },
-        "worker": p.worker,
-        "prove_ms": p.prove_ms,
-        "proved_at": p.proved_at,
-    })))
+    let public = match causeway_prover::export::public_snarkjs(&commitment) {
+        Value::Array(items) => items.into_iter().filter_map(|v| v.as_str().map(str::to_owned)).collect(),
+        _ => return Err(ApiError::internal("public input encoding")),
+    };
+    Ok(Json(BatchProof {
+        batch: n,
+        commitment: hex0x(&b.commitment),
+        proof_eth: hex0x(&p.proof_eth),
+        snarkjs: SnarkjsProofAndPublic { proof: causeway_prover::export::proof_snarkjs(&proof), public },
+        worker: p.worker,
+        prove_ms: p.prove_ms,
+        proved_at: p.proved_at,
+    }))
 }
 
-async fn health(State(shared): State<Arc<Shared>>) -> Result<Json<Value>, ApiError> {
+/// The verifying keys the Rollup contract checks proofs with (the batch circuit's and the exit
+/// circuit's), read from the contract, in snarkjs JSON and in the contract's encoding.
+///
+/// With these, `GET /v1/batches/{number}/proof` and the batch's header and pubdata, anyone can
+/// check a batch's proof without trusting this server's word for the key: they are what the
+/// contract's `verifyingKey()` and `exitVerifyingKey()` return.
+#[utoipa::path(
+    get,
+    path = "/v1/verifying-key",
+    responses(
+        (status = 200, description = "the keys", body = VerifyingKeys),
+        (status = 404, description = "this sequencer runs without a base chain", body = ErrorBody),
+        (status = 503, description = "the base chain is unreachable (Retry-After)", body = ErrorBody),
+    )
+)]
+pub(crate) async fn verifying_key(State(shared): State<Arc<Shared>>) -> Result<Json<VerifyingKeys>, ApiError> {
+    let Some(l1) = &shared.config.l1 else {
+        return Err(ApiError::not_found("this sequencer runs without a base chain, so it has no verifying key"));
+    };
+    let keys = shared
+        .verifying_keys
+        .get_or_try_init(|| async {
+            let url = l1.rpc.parse().map_err(|e| ApiError::internal(format!("rpc url: {e}")))?;
+            let provider = alloy::providers::ProviderBuilder::new().disable_recommended_fillers().connect_http(url);
+            let provider = alloy::providers::Provider::erased(provider);
+            let (batch, exit) = causeway_l1::verifying_keys(&provider, l1.contract).await.map_err(|e| match e {
+                causeway_l1::L1Error::Rpc(detail) => {
+                    tracing::warn!(%detail, "verifying key: base chain");
+                    ApiError::base_chain_unavailable()
+                }
+                other => ApiError::internal(other),
+            })?;
+            let key = |vk: &ark_groth16::VerifyingKey<ark_bn254::Bn254>| CircuitKey {
+                snarkjs: causeway_prover::export::vk_snarkjs(vk),
+                ethereum: hex0x(&causeway_prover::export::vk_eth(vk)),
+            };
+            Ok::<_, ApiError>(VerifyingKeys {
+                chain_id: shared.params.domain.chain_id,
+                rollup: hex0x(l1.contract.as_slice()),
+                batch: key(&batch),
+                exit: key(&exit),
+            })
+        })
+        .await?;
+    Ok(Json(keys.clone()))
+}
+
+/// Liveness with a database check.
+#[utoipa::path(
+    get,
+    path = "/health",
+    responses(
+        (status = 200, description = "healthy", body = Health),
+        (status = 503, description = "database unavailable", body = ErrorBody),
+    )
+)]
+pub(crate) async fn health(State(shared): State<Arc<Shared>>) -> Result<Json<Health>, ApiError> {
     shared.db.ping().await.map_err(|e| {
         tracing::warn!(error = %e, "health check: database");
         ApiError::unavailable()
     })?;
     let proved = shared.proved.read().unwrap_or_else(|e| e.into_inner()).through;
-    Ok(Json(json!({
-        "status": "ok",
-        "database": "ok",
-        "sealed": shared.sealed_through.load(Ordering::Relaxed),
-        "proved_through": proved,
-        "mempool_slots": shared.pending.load(Ordering::Relaxed),
-    })))
+    Ok(Json(Health {
+        status: "ok".into(),
+        database: "ok".into(),
+        sealed: shared.sealed_through.load(Ordering::Relaxed),
+        proved_through: proved,
+        mempool_slots: shared.pending.load(Ordering::Relaxed),
+    }))
 }
 
-async fn metrics(State(shared): State<Arc<Shared>>) -> Response {
+/// Prometheus metrics (text exposition format).
+#[utoipa::path(
+    get,
+    path = "/metrics",
+    responses(
+        (status = 200, description = "metrics text", content_type = "text/plain", body = String),
+        (status = 503, description = "no metrics recorder", body = ErrorBody),
+    )
+)]
+pub(crate) async fn metrics(State(shared): State<Arc<Shared>>) -> Response {
     let jobs = shared.db.proof_job_counts().await.ok();
     let proved = shared.proved.read().unwrap_or_else(|e| e.into_inner()).through;
     m::gauges(shared.pending.load(Ordering::Relaxed), shared.sealed_through.load(Ordering::Relaxed), proved, jobs);

@@ -73,6 +73,18 @@ impl ApiError {
         }
     }
 
+    /// 503: the base chain's RPC endpoint is unreachable.
+    pub fn base_chain_unavailable() -> Self {
+        Self {
+            retry_after: Some(1),
+            ..Self::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "base_chain_unavailable",
+                "the base chain is unreachable; retry later",
+            )
+        }
+    }
+
     /// 429: too many transactions wait to be sealed.
     pub fn mempool_full() -> Self {
         Self {

@@ -12,11 +12,13 @@
 pub mod api;
 pub mod config;
 mod error;
+pub mod explorer;
 pub mod mempool;
 mod metrics;
 pub mod openapi;
 pub mod proved;
 pub mod sealer;
+pub mod views;
 pub mod watcher;
 
 pub use config::SequencerConfig;
@@ -101,6 +103,8 @@ pub struct Shared {
     /// The newest sealed batch.
     sealed_through: AtomicI64,
     metrics: Option<metrics_exporter_prometheus::PrometheusHandle>,
+    /// The contract's verifying keys, read on the first `GET /v1/verifying-key`.
+    verifying_keys: tokio::sync::OnceCell<views::VerifyingKeys>,
 }
 
 /// A running sequencer.
@@ -253,6 +257,7 @@ impl Sequencer {
             pending: AtomicUsize::new(0),
             sealed_through: AtomicI64::new(sealed_number),
             metrics: metrics::install(),
+            verifying_keys: tokio::sync::OnceCell::new(),
             config,
         });
         let mut mempool = mempool::Mempool {

@@ -1,131 +1,129 @@
-//! The OpenAPI 3.1 description of the API, built from [`ROUTES`], the same table the tests hold
-//! the router to (every documented route answers, every routed path is documented).
+//! The OpenAPI 3.1 description of the API, derived by utoipa from the handlers' annotations and
+//! the response types of [`crate::views`]. The tests hold the router to it (every documented
+//! route answers, every routed path is documented) and every response they receive to its
+//! schema ([`check_response`], with the `testing` feature).
 
-use serde_json::{Map, Value, json};
+use crate::{api, explorer, views};
+use serde_json::Value;
+use utoipa::OpenApi;
 
-/// One documented operation.
-#[derive(Clone, Copy, Debug)]
-pub struct RouteDoc {
-    /// HTTP method, lowercase.
-    pub method: &'static str,
-    /// Path with `{param}` placeholders.
-    pub path: &'static str,
-    /// What it does.
-    pub summary: &'static str,
-    /// Statuses it can answer with, and what each means.
-    pub responses: &'static [(u16, &'static str)],
-}
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "Causeway sequencer",
+        description = "A validity rollup's sequencer: submit signed transfers and withdrawals, follow them to \
+                       finality, read accounts with Merkle proofs, batches with their pubdata and proofs, and the \
+                       verifying keys the Rollup contract checks proofs with. Errors are JSON `{code, message}`.",
+    ),
+    paths(
+        api::submit,
+        api::tx_status,
+        api::account_by_index,
+        api::account_txs,
+        api::account_by_key,
+        api::rollup_info,
+        api::batches,
+        api::batch,
+        api::batch_proof,
+        api::verifying_key,
+        api::health,
+        api::metrics,
+        openapi_json,
+        explorer::index,
+        explorer::asset,
+    ),
+    components(schemas(views::ErrorBody))
+)]
+struct Doc;
 
-const ERRORS_READ: &[(u16, &str)] =
-    &[(200, "found"), (400, "malformed parameter"), (404, "not found"), (503, "database unavailable")];
-
-/// Every route of the API.
-pub const ROUTES: &[RouteDoc] = &[
-    RouteDoc {
-        method: "post",
-        path: "/v1/txs",
-        summary: "Submit a signed transfer or withdrawal (an object), or a list of them (an array; one result each). \
-                  A 200 means the transaction is committed to the database.",
-        responses: &[
-            (200, "accepted (or, for a list, one result per transaction)"),
-            (400, "malformed JSON or transaction"),
-            (401, "bad signature"),
-            (409, "nonce conflict"),
-            (413, "body too large"),
-            (422, "a rule is broken: balance, unknown account, amount not representable, ..."),
-            (429, "mempool full (Retry-After)"),
-            (503, "database unavailable (Retry-After)"),
-        ],
-    },
-    RouteDoc {
-        method: "get",
-        path: "/v1/txs/{hash}",
-        summary: "A transaction's status (accepted, included, proved, finalized, rejected), batch and rejection reason.",
-        responses: ERRORS_READ,
-    },
-    RouteDoc {
-        method: "get",
-        path: "/v1/accounts/{index}",
-        summary: "An account as of the accepted state and as of the latest proved batch, with a Merkle proof against that batch's root.",
-        responses: ERRORS_READ,
-    },
-    RouteDoc {
-        method: "get",
-        path: "/v1/accounts/by-key/{key}",
-        summary: "Every account holding a packed public key (0x-prefixed 32 bytes), in index order, each with its owner: \
-                  anyone can deposit with any key, so pick the account whose owner you trust.",
-        responses: ERRORS_READ,
-    },
-    RouteDoc {
-        method: "get",
-        path: "/v1/rollup",
-        summary: "The rollup's parameters and its deployment domain (chain id, Rollup address), which every signature covers.",
-        responses: &[(200, "the parameters")],
-    },
-    RouteDoc {
-        method: "get",
-        path: "/v1/batches",
-        summary: "Batches, newest first; query `before` (number) and `limit` (1..=100).",
-        responses: &[(200, "batches"), (400, "malformed query"), (503, "database unavailable")],
-    },
-    RouteDoc {
-        method: "get",
-        path: "/v1/batches/{number}",
-        summary: "A batch: status, roots, header, pubdata, transactions, timestamps and proof job; the next batch shows as open.",
-        responses: ERRORS_READ,
-    },
-    RouteDoc {
-        method: "get",
-        path: "/v1/batches/{number}/proof",
-        summary: "A batch's proof in the Ethereum precompile encoding and as snarkjs JSON.",
-        responses: ERRORS_READ,
-    },
-    RouteDoc {
-        method: "get",
-        path: "/health",
-        summary: "Liveness with a database check.",
-        responses: &[(200, "healthy"), (503, "database unavailable")],
-    },
-    RouteDoc { method: "get", path: "/metrics", summary: "Prometheus metrics.", responses: &[(200, "metrics text")] },
-    RouteDoc { method: "get", path: "/v1/openapi.json", summary: "This document.", responses: &[(200, "OpenAPI 3.1")] },
-];
+/// This document.
+#[utoipa::path(get, path = "/v1/openapi.json", responses((status = 200, description = "OpenAPI 3.1", body = Object)))]
+#[allow(dead_code)]
+pub(crate) fn openapi_json() {}
 
 /// The OpenAPI document.
 pub fn document() -> Value {
-    let mut paths = Map::new();
-    for r in ROUTES {
-        let params: Vec<Value> = r
-            .path
-            .split('/')
-            .filter_map(|seg| seg.strip_prefix('{').and_then(|s| s.strip_suffix('}')))
-            .map(|name| json!({ "name": name, "in": "path", "required": true, "schema": { "type": "string" } }))
-            .collect();
-        let responses: Map<String, Value> = r
-            .responses
-            .iter()
-            .map(|(status, what)| {
-                let schema = if *status >= 400 {
-                    json!({ "$ref": "#/components/schemas/Error" })
-                } else {
-                    json!({ "type": "object" })
-                };
-                (
-                    status.to_string(),
-                    json!({ "description": what, "content": { "application/json": { "schema": schema } } }),
-                )
-            })
-            .collect();
-        let entry = paths.entry(r.path).or_insert_with(|| json!({}));
-        entry[r.method] = json!({ "summary": r.summary, "parameters": params, "responses": responses });
+    let mut doc = Doc::openapi();
+    doc.info.version = env!("CARGO_PKG_VERSION").into();
+    serde_json::to_value(&doc).unwrap_or_default()
+}
+
+/// Every documented operation: (method, path).
+pub fn operations() -> Vec<(String, String)> {
+    let doc = document();
+    let mut out = Vec::new();
+    if let Some(paths) = doc["paths"].as_object() {
+        for (path, item) in paths {
+            for method in item.as_object().into_iter().flat_map(|m| m.keys()) {
+                out.push((method.clone(), path.clone()));
+            }
+        }
     }
-    json!({
-        "openapi": "3.1.0",
-        "info": { "title": "Causeway sequencer", "version": env!("CARGO_PKG_VERSION") },
-        "paths": paths,
-        "components": { "schemas": { "Error": {
-            "type": "object",
-            "required": ["code", "message"],
-            "properties": { "code": { "type": "string" }, "message": { "type": "string" } },
-        } } },
-    })
+    out
+}
+
+/// The documented path template a concrete request path matches (`/v1/txs/0xab…` matches
+/// `/v1/txs/{hash}`), preferring literal segments over parameters.
+pub fn template_of(doc: &Value, method: &str, path: &str) -> Option<String> {
+    let path = path.split('?').next().unwrap_or(path);
+    let segs: Vec<&str> = path.split('/').collect();
+    let paths = doc["paths"].as_object()?;
+    paths
+        .iter()
+        .filter(|(_, item)| item.get(method).is_some())
+        .filter_map(|(t, _)| {
+            let tsegs: Vec<&str> = t.split('/').collect();
+            if tsegs.len() != segs.len() {
+                return None;
+            }
+            let mut literal = 0;
+            for (a, b) in tsegs.iter().zip(&segs) {
+                if a.starts_with('{') && a.ends_with('}') {
+                    if b.is_empty() {
+                        return None;
+                    }
+                } else if a == b {
+                    literal += 1;
+                } else {
+                    return None;
+                }
+            }
+            Some((literal, t.clone()))
+        })
+        .max_by_key(|(literal, _)| *literal)
+        .map(|(_, t)| t)
+}
+
+/// Checks a real response against the document: the operation is documented, the status is
+/// one it documents, and the JSON body validates against that status's schema. `Err` says what
+/// differs.
+#[cfg(feature = "testing")]
+pub fn check_response(method: &str, path: &str, status: u16, body: &Value) -> Result<(), String> {
+    let method = method.to_ascii_lowercase();
+    let doc = document();
+    let template = template_of(&doc, &method, path).ok_or_else(|| format!("{method} {path} is not documented"))?;
+    let response = &doc["paths"][&template][&method]["responses"][status.to_string()];
+    if response.is_null() {
+        return Err(format!("{method} {template} does not document status {status}"));
+    }
+    let Some(schema) = response["content"]["application/json"].get("schema") else {
+        return Err(format!("{method} {template} {status} has no JSON schema"));
+    };
+    // The schema with the document's components beside it, so `#/components/schemas/...`
+    // references resolve from the root.
+    let mut root = serde_json::json!({
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "components": doc["components"].clone(),
+        "allOf": [schema],
+    });
+    if root["components"].is_null() {
+        root["components"] = serde_json::json!({});
+    }
+    let validator = jsonschema::validator_for(&root).map_err(|e| format!("schema of {method} {template}: {e}"))?;
+    let errors: Vec<String> = validator.iter_errors(body).map(|e| format!("{} at {}", e, e.instance_path)).collect();
+    if errors.is_empty() {
+        Ok(())
+    } else {
+        Err(format!("{method} {path} → {status} does not match its schema: {}\nbody: {body}", errors.join("; ")))
+    }
 }

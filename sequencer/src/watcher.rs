@@ -52,7 +52,7 @@ pub struct L1Config {
 }
 
 /// A priority request as the sequence stores it (`txs.body` is `{"priority": ...}`).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
 pub enum PriorityOp {
     /// `deposit` / `depositTo`.
@@ -80,7 +80,8 @@ pub enum PriorityOp {
 }
 
 /// The stored body of a priority request in the sequence.
-#[derive(Clone, Copy, Debug, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct PriorityBody {
     /// The request.
     pub priority: PriorityOp,

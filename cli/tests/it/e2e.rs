@@ -196,6 +196,11 @@ async fn deposit_transfer_withdraw_settle_and_verify_on_anvil() {
         serde_json::from_str(stdout.lines().find(|l| l.starts_with('{')).expect("account")).expect("json");
     assert_eq!(account["balance"], (ETHER / 2 + ETHER / 4 - ETHER / 2 - fee).to_string());
 
+    // The explorer shows it and checks the batch's proof in a browser.
+    let exit_keys = super::procs::exit_keys(&dir.0, DEPTH);
+    let want = super::explorer::Expect { batch, tx: &hash, account: 2 };
+    super::explorer::check(&url, &anvil.url(), contract, &keys, &exit_keys, want).await;
+
     // The wallet CLI: a new user deposits and pays; account 1's owner takes everything out
     // with a full exit, which the contract pays to the owner's address.
     let wallet = |file: &str, args: &[&str]| wallet_cli(&dir.0.join(file), &url, &anvil.url(), &deployment, args);

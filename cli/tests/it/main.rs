@@ -6,6 +6,7 @@ mod crash;
 mod deploy;
 mod e2e;
 mod exodus;
+mod explorer;
 mod procs;
 mod provers;
 mod sample;

@@ -63,10 +63,16 @@ pub(crate) async fn wait_healthy(http: &reqwest::Client, url: &str, log: &Path) 
     panic!("sequencer at {url} never became healthy:\n{}", std::fs::read_to_string(log).unwrap_or_default());
 }
 
+/// GETs an API URL; the answer (status and body) is checked against the OpenAPI document.
 pub(crate) async fn get(http: &reqwest::Client, url: &str) -> (u16, Value) {
     let r = http.get(url).send().await.expect("request");
     let s = r.status().as_u16();
-    (s, r.json().await.unwrap_or(Value::Null))
+    let body = r.json().await.unwrap_or(Value::Null);
+    let path = url.splitn(4, '/').nth(3).map_or_else(|| "/".to_owned(), |p| format!("/{p}"));
+    if let Err(e) = causeway_sequencer::openapi::check_response("get", &path, s, &body) {
+        panic!("{e}");
+    }
+    (s, body)
 }
 
 /// Waits until every accepted transaction is sealed.

@@ -1,7 +1,6 @@
 //! Every route and every error code of the API.
 
 use super::node::{Node, transfer, withdraw};
-use causeway_sequencer::openapi::ROUTES;
 use serde_json::Value;
 
 const GENESIS_BALANCE: u128 = 1_000_000_000_000_000_000_000;
@@ -180,6 +179,10 @@ async fn lookups_answer_404_400_and_json_for_unknown_routes() {
         ("/v1/batches/77".to_owned(), 404, "not_found"),
         ("/v1/batches/77/proof".to_owned(), 404, "not_found"),
         ("/v1/batches?limit=x".to_owned(), 400, "malformed"),
+        ("/v1/accounts/abc/txs".to_owned(), 400, "malformed"),
+        ("/v1/accounts/1/txs?limit=-1".to_owned(), 400, "malformed"),
+        ("/v1/verifying-key".to_owned(), 404, "not_found"),
+        ("/explorer/nothing.js".to_owned(), 404, "not_found"),
         ("/v2/nothing".to_owned(), 404, "not_found"),
     ];
     for (path, status, code) in cases {
@@ -191,20 +194,49 @@ async fn lookups_answer_404_400_and_json_for_unknown_routes() {
     let (s, v) = node.get("/health").await;
     assert_eq!((s, v["database"].as_str()), (200, Some("ok")));
 
-    // Every documented route is routed, and the document lists them all.
+    // Every documented route is routed, every answer matches the document, and every routed
+    // path is documented.
     let (s, doc) = node.get("/v1/openapi.json").await;
     assert_eq!(s, 200);
-    for r in ROUTES {
-        assert!(doc["paths"][r.path][r.method].is_object(), "{} {} documented", r.method, r.path);
-        let path =
-            r.path.replace("{hash}", &zero).replace("{index}", "1").replace("{key}", &zero).replace("{number}", "1");
-        let req = node.http.request(r.method.to_uppercase().parse().expect("method"), format!("{}{path}", node.url));
-        let status = req.send().await.expect("request").status().as_u16();
-        assert!(
-            status != 405 && !(status == 404 && path.starts_with("/v2")),
-            "{} {path} is routed: {status}",
-            r.method
-        );
+    let operations = causeway_sequencer::openapi::operations();
+    for (method, template) in &operations {
+        assert!(doc["paths"][template][method].is_object(), "{method} {template} documented");
+        let path = template
+            .replace("{hash}", &zero)
+            .replace("{index}", "1")
+            .replace("{key}", &zero)
+            .replace("{number}", "1")
+            .replace("{file}", "app.js");
+        let req = node.http.request(method.to_uppercase().parse().expect("method"), format!("{}{path}", node.url));
+        let r = req.send().await.expect("request");
+        let status = r.status().as_u16();
+        let json = r.headers().get("content-type").and_then(|h| h.to_str().ok()).is_some_and(|c| c.contains("json"));
+        if json {
+            let body: Value = r.json().await.expect("json");
+            assert!(status != 405 && body["message"] != "no such route", "{method} {path} is routed: {status} {body}");
+            causeway_sequencer::openapi::check_response(method, &path, status, &body).expect("matches the document");
+        } else {
+            assert_eq!(status, 200, "{method} {path}");
+        }
+    }
+    for routed in [
+        "/v1/txs",
+        "/v1/txs/{hash}",
+        "/v1/accounts/{index}",
+        "/v1/accounts/{index}/txs",
+        "/v1/accounts/by-key/{key}",
+        "/v1/rollup",
+        "/v1/batches",
+        "/v1/batches/{number}",
+        "/v1/batches/{number}/proof",
+        "/v1/verifying-key",
+        "/health",
+        "/metrics",
+        "/v1/openapi.json",
+        "/",
+        "/explorer/{file}",
+    ] {
+        assert!(operations.iter().any(|(_, t)| t == routed), "{routed} is documented");
     }
     node.stop().await;
 }
@@ -227,4 +259,40 @@ async fn a_full_mempool_answers_429_with_retry_after() {
     let v: Value = r.json().await.expect("json");
     assert_eq!(v["code"], "mempool_full");
     node.stop().await;
+}
+
+#[test]
+fn the_schema_check_refuses_bodies_that_differ_from_the_document() {
+    use causeway_sequencer::openapi::check_response;
+    let ok = serde_json::json!({ "chain_id": 1, "rollup": format!("0x{}", "ab".repeat(20)), "depth": 4, "slots": 8, "fee_account": 0 });
+    check_response("get", "/v1/rollup", 200, &ok).expect("the real shape");
+    let mut missing = ok.clone();
+    missing.as_object_mut().expect("object").remove("slots");
+    let mut extra = ok.clone();
+    extra["surprise"] = 1.into();
+    let mut wrong_type = ok.clone();
+    wrong_type["depth"] = "4".into();
+    let mut bad_pattern = ok.clone();
+    bad_pattern["rollup"] = "0x12".into();
+    for (what, body) in [("missing", missing), ("extra", extra), ("type", wrong_type), ("pattern", bad_pattern)] {
+        assert!(check_response("get", "/v1/rollup", 200, &body).is_err(), "{what} is refused");
+    }
+    let error = serde_json::json!({ "code": "not_found", "message": "no batch 9" });
+    check_response("get", "/v1/batches/9", 404, &error).expect("an error body");
+    assert!(check_response("get", "/v1/batches/9", 404, &ok).is_err(), "an error must be {{code, message}}");
+    assert!(check_response("get", "/v1/batches/9", 418, &error).is_err(), "an undocumented status");
+    assert!(check_response("get", "/v1/nothing", 200, &ok).is_err(), "an undocumented route");
+    let tx = serde_json::json!({
+        "hash": format!("0x{}", "11".repeat(32)), "seq": 1, "status": "accepted", "batch": null,
+        "batch_status": null, "rejection": null, "accepted_at": "2026-12-01T18:00:00Z",
+        "tx": { "type": "transfer", "from": 1, "to": 2, "amount": "5", "fee": "0", "nonce": 0,
+                "signature": format!("0x{}", "22".repeat(64)) },
+    });
+    check_response("get", &format!("/v1/txs/0x{}", "11".repeat(32)), 200, &tx).expect("a transaction");
+    let mut bad_tx = tx.clone();
+    bad_tx["tx"]["amount"] = 5.into();
+    assert!(check_response("get", "/v1/txs/0x11", 200, &bad_tx).is_err(), "an amount must be a decimal string");
+    let mut bad_state = tx;
+    bad_state["status"] = "lost".into();
+    assert!(check_response("get", "/v1/txs/0x11", 200, &bad_state).is_err(), "an unknown status");
 }

@@ -36,6 +36,26 @@ pub(crate) fn genesis_file(dir: &std::path::Path) -> PathBuf {
     path
 }
 
+/// A response's status and JSON body, after checking both against the OpenAPI document (an
+/// undocumented route or method must be refused with 404 or 405).
+pub(crate) async fn checked(method: &str, path: &str, r: reqwest::Response) -> (u16, Value) {
+    let status = r.status().as_u16();
+    let body: Value = r.json().await.unwrap_or(Value::Null);
+    let doc = causeway_sequencer::openapi::document();
+    if causeway_sequencer::openapi::template_of(&doc, method, path).is_some() {
+        if let Err(e) = causeway_sequencer::openapi::check_response(method, path, status, &body) {
+            panic!("{e}");
+        }
+    } else {
+        let code = body["code"].as_str();
+        assert!(
+            matches!((status, code), (404, Some("not_found")) | (405, Some("method_not_allowed"))),
+            "{method} {path} is undocumented, so it must be refused: {status} {body}"
+        );
+    }
+    (status, body)
+}
+
 pub(crate) struct Node {
     pub(crate) db: TestDb,
     pub(crate) seq: Option<Sequencer>,
@@ -77,16 +97,16 @@ impl Node {
         Self { db, seq: Some(seq), url, http: reqwest::Client::new(), _dir: dir }
     }
 
+    /// POSTs `body`; the answer is checked against its OpenAPI schema.
     pub(crate) async fn post(&self, path: &str, body: impl Into<reqwest::Body>) -> (u16, Value) {
         let r = self.http.post(format!("{}{path}", self.url)).body(body).send().await.expect("request");
-        let status = r.status().as_u16();
-        (status, r.json().await.unwrap_or(Value::Null))
+        checked("post", path, r).await
     }
 
+    /// GETs `path`; the answer is checked against its OpenAPI schema.
     pub(crate) async fn get(&self, path: &str) -> (u16, Value) {
         let r = self.http.get(format!("{}{path}", self.url)).send().await.expect("request");
-        let status = r.status().as_u16();
-        (status, r.json().await.unwrap_or(Value::Null))
+        checked("get", path, r).await
     }
 
     /// Polls a transaction until its status is `want` (or fails after 10 s).

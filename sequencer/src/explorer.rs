@@ -1,0 +1,65 @@
+//! The block explorer: a single page served at `/` with its assets under `/explorer/`, all built
+//! into the binary (no CDN: it works without internet). The page reads the public API only;
+//! its proof check runs snarkjs (0.7.6, the `build/snarkjs.min.js` of the npm package the
+//! project pins, checked byte for byte by a test) in the visitor's browser.
+
+use axum::{
+    Router,
+    extract::Path,
+    http::{StatusCode, header},
+    response::{IntoResponse, Response},
+    routing::get,
+};
+use std::sync::Arc;
+
+/// The page's files: (name, content type, bytes).
+const ASSETS: &[(&str, &str, &[u8])] = &[
+    ("app.js", "text/javascript; charset=utf-8", include_bytes!("../explorer/app.js")),
+    ("style.css", "text/css; charset=utf-8", include_bytes!("../explorer/style.css")),
+    ("snarkjs.min.js", "text/javascript; charset=utf-8", include_bytes!("../explorer/snarkjs.min.js")),
+];
+
+const INDEX: &str = include_str!("../explorer/index.html");
+
+/// The snarkjs build the page embeds.
+pub fn snarkjs_bundle() -> &'static [u8] {
+    ASSETS.iter().find(|(name, ..)| *name == "snarkjs.min.js").map_or(&[], |(_, _, bytes)| bytes)
+}
+
+/// The explorer's routes.
+pub(crate) fn routes() -> Router<Arc<crate::Shared>> {
+    Router::new().route("/", get(index)).route("/explorer/{file}", get(asset))
+}
+
+/// The explorer: the newest batches with live updates, search by transaction hash, account
+/// index or public key, batch, transaction and account pages, and an in-browser check of a
+/// batch's proof.
+#[utoipa::path(
+    get,
+    path = "/",
+    responses((status = 200, description = "the explorer's page", content_type = "text/html", body = String))
+)]
+pub(crate) async fn index() -> Response {
+    ([(header::CONTENT_TYPE, "text/html; charset=utf-8"), (header::CACHE_CONTROL, "no-cache")], INDEX).into_response()
+}
+
+/// One of the explorer's scripts or style sheets.
+#[utoipa::path(
+    get,
+    path = "/explorer/{file}",
+    params(("file" = String, Path, description = "app.js, style.css or snarkjs.min.js")),
+    responses(
+        (status = 200, description = "the file", content_type = "text/javascript", body = String),
+        (status = 404, description = "no such file", body = crate::views::ErrorBody),
+    )
+)]
+pub(crate) async fn asset(Path(file): Path<String>) -> Response {
+    match ASSETS.iter().find(|(name, ..)| *name == file) {
+        Some((_, content_type, bytes)) => {
+            ([(header::CONTENT_TYPE, *content_type), (header::CACHE_CONTROL, "no-cache")], *bytes).into_response()
+        }
+        None => {
+            crate::ApiError::new(StatusCode::NOT_FOUND, "not_found", format!("no explorer file {file}")).into_response()
+        }
+    }
+}
