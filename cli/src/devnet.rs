@@ -249,6 +249,7 @@ pub(crate) fn devnet(args: DevnetArgs) -> Result<(), String> {
         let w = |p: &Path| p.display().to_string();
         println!();
         println!("Causeway devnet is up.");
+        println!("  explorer    {api}/  (open it in a browser: batches, transactions, accounts, proof checks)");
         println!("  API         {api}  (OpenAPI at {api}/v1/openapi.json)");
         println!("  base chain  {rpc}  (anvil, {}-second blocks)", args.block_time);
         println!("  Rollup      {contract}  ({})", deployment.display());

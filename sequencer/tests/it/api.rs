@@ -296,3 +296,22 @@ fn the_schema_check_refuses_bodies_that_differ_from_the_document() {
     bad_state["status"] = "lost".into();
     assert!(check_response("get", "/v1/txs/0x11", 200, &bad_state).is_err(), "an unknown status");
 }
+
+#[test]
+fn the_explorer_embeds_the_pinned_snarkjs_build_byte_for_byte() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let lock: Value =
+        serde_json::from_str(&std::fs::read_to_string(root.join("contracts/package-lock.json")).expect("lockfile"))
+            .expect("json");
+    let pinned = lock["packages"]["node_modules/snarkjs"]["version"].as_str().expect("snarkjs pinned");
+    let installed = root.join("contracts/node_modules/snarkjs");
+    let package: Value =
+        serde_json::from_str(&std::fs::read_to_string(installed.join("package.json")).expect("npm ci ran"))
+            .expect("json");
+    assert_eq!(package["version"], pinned, "node_modules holds the locked snarkjs");
+    let build = std::fs::read(installed.join("build/snarkjs.min.js")).expect("snarkjs build");
+    assert!(
+        causeway_sequencer::explorer::snarkjs_bundle() == build.as_slice(),
+        "sequencer/explorer/snarkjs.min.js is snarkjs {pinned}'s build/snarkjs.min.js"
+    );
+}
