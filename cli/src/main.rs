@@ -108,6 +108,8 @@ enum Command {
     /// A multi-party trusted setup with snarkjs: exports the circuits (`.r1cs`, `.wtns`) and
     /// imports the ceremony's final zkey as keys.
     Ceremony(ceremony::CeremonyArgs),
+    /// Prints the sequencer API's OpenAPI 3.1 document (what `GET /v1/openapi.json` serves).
+    Openapi,
     /// Benchmarks; each prints one JSON line.
     Bench {
         #[command(subcommand)]
@@ -205,6 +207,9 @@ fn run(cli: Cli) -> Result<(), String> {
         Command::Exodus(args) => exodus::exodus(args),
         Command::Genesis(args) => node::genesis(args),
         Command::Ceremony(args) => ceremony::ceremony(args),
+        Command::Openapi => serde_json::to_string_pretty(&causeway_sequencer::openapi::document())
+            .map(|doc| println!("{doc}"))
+            .map_err(|e| e.to_string()),
     }
 }
 

@@ -22,7 +22,7 @@ const DEPTH: u32 = 2;
 const SLOTS: usize = 7;
 const ETHER: u128 = 1_000_000_000_000_000_000;
 
-fn deploy(anvil: &Anvil, keys: &Path, genesis: &Path, out: &Path) -> Address {
+pub(crate) fn deploy(anvil: &Anvil, keys: &Path, genesis: &Path, out: &Path) -> Address {
     let s = |p: &Path| p.to_str().expect("utf8").to_owned();
     let out = super::causeway(&[
         "deploy",

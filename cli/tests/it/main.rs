@@ -10,6 +10,7 @@ mod explorer;
 mod procs;
 mod provers;
 mod sample;
+mod sdk;
 mod settle;
 
 fn causeway(args: &[&str]) -> std::process::Output {

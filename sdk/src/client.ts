@@ -1,0 +1,169 @@
+// The sequencer's API (docs/api.md), typed by the client generated from its OpenAPI document
+// (src/api.d.ts, made by openapi-typescript from openapi.json).
+import createClient from "openapi-fetch";
+import type { components, paths } from "./api.js";
+import { PrivateKey, type Point, packPublicKey } from "./keys.js";
+import { type Domain, type SignedTx, signTransfer, signWithdraw, txHash } from "./tx.js";
+
+export type Schemas = components["schemas"];
+export type Account = Schemas["AccountView"];
+export type Transaction = Schemas["TxView"];
+export type TxState = Schemas["TxState"];
+export type Batch = Schemas["BatchDetail"];
+export type BatchProof = Schemas["BatchProof"];
+export type VerifyingKeys = Schemas["VerifyingKeys"];
+export type RollupInfo = Schemas["RollupInfo"];
+export type Submitted = Schemas["Submitted"];
+
+/** An error the API answered: its HTTP status and `{code, message}`. */
+export class CausewayError extends Error {
+  constructor(readonly status: number, readonly code: string, message: string) {
+    super(`${code}: ${message}`);
+    this.name = "CausewayError";
+  }
+}
+
+const ORDER: Record<TxState, number> = { accepted: 0, included: 1, proved: 2, finalized: 3, rejected: 4 };
+
+/** Options of [[Client.follow]]. */
+export interface FollowOptions {
+  /** The status to wait for (default `finalized`). */
+  until?: Exclude<TxState, "rejected">;
+  /** Give up after this long (default 120 s). */
+  timeoutMs?: number;
+  /** Poll interval (default 250 ms). */
+  intervalMs?: number;
+  /** Called with each status seen. */
+  onStatus?: (t: Transaction) => void;
+}
+
+/** A client of one sequencer. */
+export class Client {
+  private readonly api;
+  private domainCache: Domain | null = null;
+
+  /** `baseUrl`: the sequencer, e.g. `http://127.0.0.1:3000`. */
+  constructor(readonly baseUrl: string) {
+    this.api = createClient<paths>({ baseUrl });
+  }
+
+  private unwrap<T>(r: { data?: T; error?: unknown; response: Response }): T {
+    if (r.data !== undefined && r.response.ok) return r.data;
+    const e = (r.error ?? {}) as { code?: string; message?: string };
+    throw new CausewayError(r.response.status, e.code ?? "http", e.message ?? r.response.statusText);
+  }
+
+  /** The rollup's parameters and deployment. */
+  async rollup(): Promise<RollupInfo> {
+    return this.unwrap(await this.api.GET("/v1/rollup"));
+  }
+
+  /** The deployment every signature must cover, read once from the sequencer. */
+  async domain(): Promise<Domain> {
+    if (!this.domainCache) {
+      const r = await this.rollup();
+      this.domainCache = { chainId: BigInt(r.chain_id), rollup: r.rollup };
+    }
+    return this.domainCache;
+  }
+
+  /** An account by index. */
+  async account(index: number): Promise<Account> {
+    return this.unwrap(await this.api.GET("/v1/accounts/{index}", { params: { path: { index } } }));
+  }
+
+  /** Every account holding `key`, in index order (anyone may deposit with any key). */
+  async accountsByKey(key: Point): Promise<Account[]> {
+    try {
+      const r = await this.api.GET("/v1/accounts/by-key/{key}", { params: { path: { key: packPublicKey(key) } } });
+      return this.unwrap(r).accounts;
+    } catch (e) {
+      if (e instanceof CausewayError && e.status === 404) return [];
+      throw e;
+    }
+  }
+
+  /**
+   * The account holding `key` whose owner is `owner` (the base-chain address that deposited
+   * into it), or null. Never trust an account merely because it holds your key: anyone can
+   * deposit with it.
+   */
+  async findAccount(key: Point, owner: string): Promise<Account | null> {
+    return (await this.accountsByKey(key)).find((a) => a.owner === owner.toLowerCase()) ?? null;
+  }
+
+  /** An account's newest transactions. */
+  async accountTransactions(index: number, limit = 20): Promise<Transaction[]> {
+    const r = await this.api.GET("/v1/accounts/{index}/txs", { params: { path: { index }, query: { limit } } });
+    return this.unwrap(r).transactions;
+  }
+
+  /** Submits a signed transaction; a 200 means it is committed. A resubmission answers its status. */
+  async submit(tx: SignedTx): Promise<Submitted> {
+    const r = await this.api.POST("/v1/txs", { body: tx as Schemas["SignedTx"] });
+    const v = this.unwrap(r);
+    if ("results" in v) throw new Error("one transaction got a list's answer");
+    return v;
+  }
+
+  /** A transaction by hash. */
+  async transaction(hash: string): Promise<Transaction> {
+    return this.unwrap(await this.api.GET("/v1/txs/{hash}", { params: { path: { hash } } }));
+  }
+
+  /** Polls a transaction until it reaches `until` (default `finalized`); throws if it is rejected or the time runs out. */
+  async follow(hash: string, options: FollowOptions = {}): Promise<Transaction> {
+    const until = options.until ?? "finalized";
+    const deadline = Date.now() + (options.timeoutMs ?? 120_000);
+    for (;;) {
+      let t: Transaction | null = null;
+      try {
+        t = await this.transaction(hash);
+      } catch (e) {
+        if (!(e instanceof CausewayError && e.status === 404)) throw e; // not sequenced yet (a deposit)
+      }
+      if (t) {
+        options.onStatus?.(t);
+        if (t.status === "rejected") throw new CausewayError(422, t.rejection?.code ?? "rejected", t.rejection?.message ?? "rejected");
+        if (ORDER[t.status] >= ORDER[until]) return t;
+      }
+      if (Date.now() > deadline) throw new Error(`transaction ${hash} did not reach ${until} in time (last: ${t?.status ?? "unknown"})`);
+      await new Promise((r) => setTimeout(r, options.intervalMs ?? 250));
+    }
+  }
+
+  /** A batch (or the open one). */
+  async batch(n: number): Promise<Schemas["BatchResponse"]> {
+    return this.unwrap(await this.api.GET("/v1/batches/{number}", { params: { path: { number: n } } }));
+  }
+
+  /** A batch's proof. */
+  async proof(n: number): Promise<BatchProof> {
+    return this.unwrap(await this.api.GET("/v1/batches/{number}/proof", { params: { path: { number: n } } }));
+  }
+
+  /** The verifying keys the Rollup contract holds. */
+  async verifyingKey(): Promise<VerifyingKeys> {
+    return this.unwrap(await this.api.GET("/v1/verifying-key"));
+  }
+
+  /** Signs a transfer from `from` with its current nonce and submits it; returns its hash. */
+  async transfer(key: PrivateKey, t: { from: number; to: number; amount: bigint; fee: bigint }): Promise<Submitted> {
+    const nonce = (await this.account(t.from)).accepted.nonce;
+    const tx = signTransfer(key, await this.domain(), { ...t, nonce });
+    return this.checked(tx, await this.submit(tx));
+  }
+
+  /** Signs a withdrawal to base-chain address `to` with the current nonce and submits it. */
+  async withdraw(key: PrivateKey, w: { from: number; to: string; amount: bigint; fee: bigint }): Promise<Submitted> {
+    const nonce = (await this.account(w.from)).accepted.nonce;
+    const tx = signWithdraw(key, await this.domain(), { ...w, nonce });
+    return this.checked(tx, await this.submit(tx));
+  }
+
+  private async checked(tx: SignedTx, s: Submitted): Promise<Submitted> {
+    const mine = txHash(await this.domain(), tx);
+    if (s.hash !== mine) throw new Error(`the sequencer answered hash ${s.hash} for transaction ${mine}`);
+    return s;
+  }
+}

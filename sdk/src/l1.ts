@@ -1,0 +1,92 @@
+// The Rollup contract on the base chain, through ethers: deposits, full exits, claims.
+import { Contract, type ContractRunner, type Signer, sha256, concat, toBeHex, getBytes } from "ethers";
+import type { Point } from "./keys.js";
+
+/** The functions and events of the Rollup contract the SDK uses. */
+export const ROLLUP_ABI = [
+  "function deposit(uint256 pkX, uint256 pkY) payable returns (uint32 account)",
+  "function depositTo(uint32 account, uint256 pkX, uint256 pkY, address owner) payable",
+  "function requestFullExit(uint32 account, uint256 pkX, uint256 pkY)",
+  "function withdraw(address to)",
+  "function pendingWithdrawals(address) view returns (uint256)",
+  "function minDeposit() view returns (uint256)",
+  "event DepositRequested(uint64 indexed serial, uint32 indexed account, address owner, uint128 amount, uint256 pkX, uint256 pkY, uint64 deadline)",
+  "event FullExitRequested(uint64 indexed serial, uint32 indexed account, address owner, uint64 deadline)",
+];
+
+/**
+ * The hash the API knows a deposit or full exit by once the sequencer has read it:
+ * SHA-256("causeway priority request" ‖ serial as 8 big-endian bytes).
+ */
+export function priorityRequestHash(serial: bigint): string {
+  return sha256(concat([new TextEncoder().encode("causeway priority request"), getBytes(toBeHex(serial, 8))]));
+}
+
+/** A priority request the contract queued. */
+export interface PriorityRequest {
+  /** Its queue position. */
+  serial: bigint;
+  /** The rollup account. */
+  account: number;
+  /** The base-chain transaction. */
+  l1Tx: string;
+  /** Follow it with `client.follow(hash)`. */
+  hash: string;
+}
+
+/** The Rollup contract at `address`. */
+export class Rollup {
+  readonly contract: Contract;
+
+  constructor(readonly address: string, runner: ContractRunner) {
+    this.contract = new Contract(address, ROLLUP_ABI, runner);
+  }
+
+  private async request(tx: Promise<{ wait(): Promise<unknown> }>, event: "DepositRequested" | "FullExitRequested"): Promise<PriorityRequest> {
+    const sent = await tx;
+    const receipt = (await sent.wait()) as { hash: string; logs: { topics: readonly string[]; data: string }[] } | null;
+    if (!receipt) throw new Error("the transaction was not mined");
+    for (const log of receipt.logs) {
+      const parsed = this.contract.interface.parseLog(log);
+      if (parsed && parsed.name === event) {
+        const serial = BigInt(parsed.args[0]);
+        return { serial, account: Number(parsed.args[1]), l1Tx: receipt.hash, hash: priorityRequestHash(serial) };
+      }
+    }
+    throw new Error(`no ${event} event in ${receipt.hash}`);
+  }
+
+  /**
+   * Deposits `amount` wei for a new account keyed by `key` (owned by the signer's address);
+   * the account's index is in the result. It reaches the rollup once the sequencer reads it.
+   */
+  async deposit(signer: Signer, key: Point, amount: bigint): Promise<PriorityRequest> {
+    const c = this.contract.connect(signer) as Contract;
+    return this.request(c.getFunction("deposit")(key.x, key.y, { value: amount }), "DepositRequested");
+  }
+
+  /** Tops up `account` (same key and owner) with `amount` wei. */
+  async depositTo(signer: Signer, account: number, key: Point, owner: string, amount: bigint): Promise<PriorityRequest> {
+    const c = this.contract.connect(signer) as Contract;
+    return this.request(c.getFunction("depositTo")(account, key.x, key.y, owner, { value: amount }), "DepositRequested");
+  }
+
+  /** Asks for `account`'s whole balance to be paid to its owner (the signer must be it), whatever the operator does. */
+  async requestFullExit(signer: Signer, account: number, key: Point): Promise<PriorityRequest> {
+    const c = this.contract.connect(signer) as Contract;
+    return this.request(c.getFunction("requestFullExit")(account, key.x, key.y), "FullExitRequested");
+  }
+
+  /** Wei waiting for `address` (final withdrawals and exits). */
+  async pendingWithdrawal(address: string): Promise<bigint> {
+    return BigInt(await this.contract.getFunction("pendingWithdrawals")(address));
+  }
+
+  /** Pays `to` what waits for it; returns the base-chain transaction hash. */
+  async claim(signer: Signer, to: string): Promise<string> {
+    const c = this.contract.connect(signer) as Contract;
+    const sent = await c.getFunction("withdraw")(to);
+    const receipt = await sent.wait();
+    return receipt.hash;
+  }
+}
