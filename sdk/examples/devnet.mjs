@@ -13,7 +13,7 @@ const alice = read("out/devnet/alice.json");
 const bob = read("out/devnet/bob.json");
 
 const client = new Client("http://127.0.0.1:3000");
-const provider = new JsonRpcProvider(deployment.rpc);
+const provider = new JsonRpcProvider(deployment.rpc, undefined, { pollingInterval: 250 });
 const aliceKey = PrivateKey.fromHex(alice.rollup_key);
 const aliceL1 = new Wallet(alice.l1_key, provider);
 

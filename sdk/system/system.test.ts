@@ -14,7 +14,9 @@ function env(name: string): string {
 
 test("keys, deposits, a transfer, a withdrawal, a claim and a full exit, each followed to finalized", { timeout: 600_000 }, async () => {
   const client = new Client(env("CAUSEWAY_API"));
-  const provider = new JsonRpcProvider(env("CAUSEWAY_RPC"));
+  // A local chain: receipts polled every 100 ms (not 4 s), and no 250 ms cache of identical
+  // calls (a balance read just before a claim would be answered again just after it).
+  const provider = new JsonRpcProvider(env("CAUSEWAY_RPC"), undefined, { pollingInterval: 100, cacheTimeout: -1 });
   const [aliceL1, bobL1] = env("CAUSEWAY_L1_KEYS").split(",").map((k) => new NonceManager(new Wallet(k, provider)));
   assert.ok(aliceL1 && bobL1);
   const rollup = new Rollup(env("CAUSEWAY_ROLLUP"), provider);

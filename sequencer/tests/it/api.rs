@@ -319,7 +319,8 @@ fn the_explorer_embeds_the_pinned_snarkjs_build_byte_for_byte() {
 #[test]
 fn the_sdk_holds_the_current_openapi_document() {
     let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../sdk/openapi.json");
-    let committed: Value = serde_json::from_str(&std::fs::read_to_string(&path).expect("sdk/openapi.json")).expect("json");
+    let committed: Value =
+        serde_json::from_str(&std::fs::read_to_string(&path).expect("sdk/openapi.json")).expect("json");
     assert!(
         committed == causeway_sequencer::openapi::document(),
         "sdk/openapi.json is stale: run `causeway openapi > sdk/openapi.json` and `npm run generate` in sdk/"
