@@ -24,7 +24,10 @@ console.log(`alice is account ${from.index} with ${from.accepted.balance} wei; b
 
 const sent = await client.transfer(aliceKey, { from: from.index, to: to.index, amount: parseEther("0.1"), fee: 1000n });
 console.log(`transfer ${sent.hash} accepted`);
-const done = await client.follow(sent.hash, { onStatus: (t) => console.log(`  ${t.status}`) });
+let last = "";
+const done = await client.follow(sent.hash, {
+  onStatus: (t) => t.status !== last && console.log(`  ${(last = t.status)}`),
+});
 console.log(`final in batch ${done.batch}; bob now has ${(await client.account(to.index)).accepted.balance} wei`);
 
 // A new user: a fresh key, an account made by a deposit from alice's base-chain address.
