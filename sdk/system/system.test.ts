@@ -53,7 +53,13 @@ test("keys, deposits, a transfer, a withdrawal, a claim and a full exit, each fo
   const batch = await client.batch(final.batch ?? 0);
   assert.ok("l1_tx" in batch && batch.l1_tx, "the batch names its base-chain transaction");
   assert.equal((await client.account(a.index)).accepted.balance, (parseEther("0.75") - fee).toString());
-  assert.equal((await client.account(b.index)).proved.balance, (parseEther("0.25") - fee).toString());
+  // The proved state follows the proofs on its own: wait until it has reached the batch.
+  let proved = await client.account(b.index);
+  for (let i = 0; proved.proved.batch < (final.batch ?? 0) && i < 200; i++) {
+    await new Promise((r) => setTimeout(r, 100));
+    proved = await client.account(b.index);
+  }
+  assert.equal(proved.proved.balance, (parseEther("0.25") - fee).toString());
 
   // The withdrawal waits on the base chain; anyone may pay it to its address.
   assert.equal(await rollup.pendingWithdrawal(recipient), parseEther("0.5"));
