@@ -326,3 +326,18 @@ fn the_sdk_holds_the_current_openapi_document() {
         "sdk/openapi.json is stale: run `causeway openapi > sdk/openapi.json` and `npm run generate` in sdk/"
     );
 }
+
+/// Every test drops its database `WITH (FORCE)`; PostgreSQL 15 refuses that (and the test fails
+/// at teardown) when an autovacuum worker has just started on the database, unless the role may
+/// signal backends. `scripts/postgres` grants it; this holds the server the tests use to it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_test_role_may_end_an_autovacuum_worker_when_it_drops_a_database() {
+    use sqlx::Connection;
+    let url = std::env::var("DATABASE_URL").expect("DATABASE_URL");
+    let mut conn = sqlx::PgConnection::connect(&url).await.expect("connect");
+    let member: bool = sqlx::query_scalar("SELECT pg_has_role(current_user, 'pg_signal_backend', 'MEMBER')")
+        .fetch_one(&mut conn)
+        .await
+        .expect("query");
+    assert!(member, "run scripts/postgres: it grants pg_signal_backend to Causeway's role");
+}
