@@ -121,7 +121,12 @@ pub fn proof_snarkjs(proof: &Proof<Bn254>) -> Value {
     })
 }
 
-/// snarkjs `public.json`: the commitment as a decimal string.
+/// snarkjs's public signals: the commitment as a decimal string.
+pub fn public_signals(commitment: &causeway_protocol::Fr) -> Vec<String> {
+    vec![fr_to_decimal(commitment)]
+}
+
+/// snarkjs `public.json`: [`public_signals`] as JSON.
 pub fn public_snarkjs(commitment: &causeway_protocol::Fr) -> Value {
-    json!([fr_to_decimal(commitment)])
+    json!(public_signals(commitment))
 }

@@ -554,10 +554,7 @@ pub(crate) async fn batch_proof(
         .ok()
         .and_then(fr_from_be_bytes)
         .ok_or_else(|| ApiError::internal("stored commitment does not decode"))?;
-    let public = match causeway_prover::export::public_snarkjs(&commitment) {
-        Value::Array(items) => items.into_iter().filter_map(|v| v.as_str().map(str::to_owned)).collect(),
-        _ => return Err(ApiError::internal("public input encoding")),
-    };
+    let public = causeway_prover::export::public_signals(&commitment);
     Ok(Json(BatchProof {
         batch: n,
         commitment: hex0x(&b.commitment),

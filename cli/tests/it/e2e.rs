@@ -60,6 +60,26 @@ pub(crate) async fn sequencer(
     Sequencer::start(config).await.expect("sequencer")
 }
 
+/// A settler for `deployment` on `db`: one confirmation, 100 ms polls.
+pub(crate) fn settler(db: &TestDb, anvil: &Anvil, deployment: &Path, log: &Path) -> tokio::process::Child {
+    let deployment = deployment.to_str().expect("utf8");
+    let rpc = anvil.url();
+    let args = [
+        "settler",
+        "--database-url",
+        &db.url,
+        "--rpc",
+        &rpc,
+        "--deployment",
+        deployment,
+        "--confirmations",
+        "1",
+        "--poll-ms",
+        "100",
+    ];
+    spawn(&args, log)
+}
+
 /// The deployment's domain: anvil's chain id and the contract.
 async fn domain(anvil: &Anvil, contract: Address) -> Domain {
     let provider = wallet_provider(&anvil.url(), DEV_OPERATOR_KEY).expect("provider");
@@ -117,22 +137,7 @@ async fn deposit_transfer_withdraw_settle_and_verify_on_anvil() {
     let seq = sequencer(&test_db, &genesis, &anvil, contract, 1).await;
     let url = format!("http://{}", seq.addr);
     let mut prover = spawn(&["prover", "--keys", keys_s, "--database-url", &test_db.url], &log);
-    let mut settler = spawn(
-        &[
-            "settler",
-            "--database-url",
-            &test_db.url,
-            "--rpc",
-            &anvil.url(),
-            "--deployment",
-            deployment.to_str().expect("utf8"),
-            "--confirmations",
-            "1",
-            "--poll-ms",
-            "100",
-        ],
-        &log,
-    );
+    let mut settler = settler(&test_db, &anvil, &deployment, &log);
     let http = reqwest::Client::new();
 
     // Two deposits create accounts 1 and 2.

@@ -22,23 +22,7 @@ async fn the_sdk_deposits_transfers_withdraws_claims_and_exits_to_finalized() {
     let test_db = TestDb::create().await.expect("test database");
     let seq = super::e2e::sequencer(&test_db, &genesis, &anvil, contract, 1).await;
     let mut prover = spawn(&["prover", "--keys", keys_s, "--database-url", &test_db.url], &log);
-    let deployment_s = deployment.to_str().expect("utf8");
-    let mut settler = spawn(
-        &[
-            "settler",
-            "--database-url",
-            &test_db.url,
-            "--rpc",
-            &anvil.url(),
-            "--deployment",
-            deployment_s,
-            "--confirmations",
-            "1",
-            "--poll-ms",
-            "100",
-        ],
-        &log,
-    );
+    let mut settler = super::e2e::settler(&test_db, &anvil, &deployment, &log);
 
     let sdk = Path::new(env!("CARGO_MANIFEST_DIR")).join("../sdk");
     let out = tokio::process::Command::new("npm")
