@@ -143,6 +143,16 @@ enum Bench {
         #[arg(long, default_value_t = 2000)]
         txs: u32,
     },
+    /// One multi-scalar multiplication in G1 (2^log-points) and one in G2 (a quarter of
+    /// that), with arkworks' and Causeway's.
+    Msm {
+        /// 2^this many points.
+        #[arg(long, default_value_t = 20)]
+        log_points: u32,
+        /// Fraction of the scalars that are 0 or 1 (the rest are random).
+        #[arg(long, default_value_t = 0.0)]
+        bits: f64,
+    },
     /// Submits pre-signed transfers to a running sequencer and reports throughput and latency.
     Load(load::LoadArgs),
     /// Gas of a full batch of transfers on the Rollup contract (on a fresh anvil).
@@ -195,6 +205,7 @@ fn run(cli: Cli) -> Result<(), String> {
             bench_prove_exit(shape.params()?.depth)
         }
         Command::Bench { bench: Bench::Native { depth, txs } } => bench_native(depth, txs),
+        Command::Bench { bench: Bench::Msm { log_points, bits } } => bench_msm(log_points, bits),
         Command::Bench { bench: Bench::Load(args) } => load::bench_load(args),
         Command::Bench { bench: Bench::L1(args) } => chain::bench_l1(args),
         Command::Deploy(args) => chain::deploy(args),
@@ -277,14 +288,24 @@ fn bench_prove(params: CircuitParams) -> Result<(), String> {
     let setup_s = t.elapsed().as_secs_f64();
     // Reset the peak-RSS mark so that peak_rss_mb is proving's own (keys included).
     let _ = std::fs::write("/proc/self/clear_refs", "5");
+    let mut timings = causeway_prover::groth16::Timings::default();
     let t = Instant::now();
-    let proof = prove(&keys, witness, &mut rng()).map_err(|e| e.to_string())?;
+    let proof = causeway_prover::prove::prove_timed(&keys, witness.clone(), &mut rng(), &mut timings)
+        .map_err(|e| e.to_string())?;
     let prove_s = t.elapsed().as_secs_f64();
+    let peak_rss = peak_rss_mb();
     let t = Instant::now();
     let ok = verify(&keys.vk, commitment, &proof).map_err(|e| e.to_string())?;
     let verify_ms = t.elapsed().as_secs_f64() * 1000.0;
     if !ok {
         return Err("proof does not verify".into());
+    }
+    // Plain ark-groth16 on the same circuit, witness and keys, in the same run.
+    let t = Instant::now();
+    let baseline = causeway_prover::prove::prove_baseline(&keys, witness, &mut rng()).map_err(|e| e.to_string())?;
+    let baseline_prove_s = t.elapsed().as_secs_f64();
+    if !verify(&keys.vk, commitment, &baseline).map_err(|e| e.to_string())? {
+        return Err("ark-groth16's proof does not verify".into());
     }
     let mut pk_bytes = Vec::new();
     ark_serialize::CanonicalSerialize::serialize_uncompressed(&keys.pk, &mut pk_bytes).map_err(|e| e.to_string())?;
@@ -296,8 +317,12 @@ fn bench_prove(params: CircuitParams) -> Result<(), String> {
         "setup_s": setup_s,
         "prove_s": prove_s,
         "prove_s_per_million_constraints": prove_s * 1e6 / keys.meta.constraints as f64,
+        "baseline_prove_s": baseline_prove_s,
+        "baseline_s_per_million_constraints": baseline_prove_s * 1e6 / keys.meta.constraints as f64,
+        "speedup_vs_baseline": baseline_prove_s / prove_s,
+        "breakdown": timings,
         "verify_ms": verify_ms,
-        "peak_rss_mb": peak_rss_mb(),
+        "peak_rss_mb": peak_rss,
         "pk_bytes": pk_bytes.len(),
         "threads": std::thread::available_parallelism().map_or(1, usize::from),
     });
@@ -333,6 +358,21 @@ fn bench_prove_exit(depth: u32) -> Result<(), String> {
         "prove_s": prove_s,
         "verify_ms": verify_ms,
         "peak_rss_mb": peak_rss_mb(),
+        "threads": std::thread::available_parallelism().map_or(1, usize::from),
+    });
+    println!("{line}");
+    Ok(())
+}
+
+fn bench_msm(log_points: u32, bits: f64) -> Result<(), String> {
+    use causeway_prover::msm::{measure_g1, measure_g2};
+    let g1 = measure_g1(log_points, bits)?;
+    let g2 = measure_g2(log_points.saturating_sub(2), bits)?;
+    let line = serde_json::json!({
+        "bench": "msm",
+        "bits_fraction": bits,
+        "g1": g1,
+        "g2": g2,
         "threads": std::thread::available_parallelism().map_or(1, usize::from),
     });
     println!("{line}");

@@ -7,6 +7,7 @@
 use crate::{
     ceremony::{CeremonyRecord, Synthesized, synthesize_blank},
     error::ProverError,
+    groth16::{Prepared, Reduction},
 };
 use ark_bn254::Bn254;
 use ark_groth16::{Groth16, ProvingKey, VerifyingKey};
@@ -17,7 +18,10 @@ use ark_std::rand::{CryptoRng, RngCore};
 use causeway_circuits::{BatchCircuit, CircuitParams, ExitCircuit};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
-use std::path::{Path, PathBuf};
+use std::{
+    path::{Path, PathBuf},
+    sync::Arc,
+};
 
 /// File names inside a key directory.
 pub const PROVING_KEY_FILE: &str = "proving.key";
@@ -102,6 +106,8 @@ pub struct Keys {
     pub vk: VerifyingKey<Bn254>,
     /// Metadata.
     pub meta: KeyMetadata,
+    /// The circuit's matrices, built once for every proof made with these keys.
+    pub prepared: Arc<Prepared>,
 }
 
 /// The batch circuit with no witness, for setup and identification.
@@ -113,6 +119,18 @@ pub fn blank_circuit(params: CircuitParams) -> BatchCircuit {
 pub fn circuit_id(circuit: Circuit, params: CircuitParams) -> Result<(usize, String), ProverError> {
     let params = circuit.params(params.depth, params.slots);
     Ok(circuit_id_of(circuit, params, &synthesize_blank(circuit, params)?))
+}
+
+/// Synthesises the blank circuit once: its (constraints, circuit id) and its matrices prepared
+/// for proving with keys of `reduction`.
+fn identify(
+    circuit: Circuit,
+    params: CircuitParams,
+    reduction: Reduction,
+) -> Result<(usize, String, Prepared), ProverError> {
+    let s = synthesize_blank(circuit, params)?;
+    let (constraints, id) = circuit_id_of(circuit, params, &s);
+    Ok((constraints, id, Prepared::new(s, reduction)?))
 }
 
 /// The circuit id of an already synthesised circuit: SHA-256 of its name, parameters, sizes
@@ -152,7 +170,7 @@ pub fn setup_for<R: RngCore + CryptoRng>(
     rng: &mut R,
 ) -> Result<Keys, ProverError> {
     let params = circuit.params(params.depth, params.slots);
-    let (constraints, circuit_id) = circuit_id(circuit, params)?;
+    let (constraints, circuit_id, prepared) = identify(circuit, params, Reduction::Arkworks)?;
     let (pk, vk) = match circuit {
         Circuit::Batch => Groth16::<Bn254>::setup(blank_circuit(params), rng)?,
         Circuit::Exit => Groth16::<Bn254>::setup(ExitCircuit { depth: params.depth, witness: None }, rng)?,
@@ -165,7 +183,7 @@ pub fn setup_for<R: RngCore + CryptoRng>(
         origin: "local development setup (insecure)".into(),
         ceremony: None,
     };
-    Ok(Keys { pk, vk, meta })
+    Ok(Keys { pk, vk, meta, prepared: Arc::new(prepared) })
 }
 
 fn io(path: &Path) -> impl FnOnce(std::io::Error) -> ProverError + '_ {
@@ -208,7 +226,8 @@ impl Keys {
                 meta.params.depth, meta.params.slots, p.depth, p.slots
             )));
         }
-        let (constraints, id) = circuit_id(circuit, meta.params)?;
+        let reduction = if meta.is_from_ceremony() { Reduction::Snarkjs } else { Reduction::Arkworks };
+        let (constraints, id, prepared) = identify(circuit, meta.params, reduction)?;
         if id != meta.circuit_id {
             return Err(mismatch(format!(
                 "circuit id {} in {METADATA_FILE}, but this build's circuit is {id} ({constraints} constraints); \
@@ -230,7 +249,7 @@ impl Keys {
         if vk.gamma_abc_g1.len() != inputs + 1 || pk.h_query.len() + 2 < constraints {
             return Err(mismatch(format!("key sizes do not fit a circuit with {inputs} public inputs")));
         }
-        Ok(Self { pk, vk, meta })
+        Ok(Self { pk, vk, meta, prepared: Arc::new(prepared) })
     }
 }
 

@@ -10,7 +10,9 @@
 pub mod ceremony;
 mod error;
 pub mod export;
+pub mod groth16;
 pub mod keys;
+pub mod msm;
 pub mod prove;
 pub mod sample;
 pub mod worker;

@@ -3,6 +3,7 @@
 use crate::{
     ceremony::{SnarkjsReduction, synthesize},
     error::ProverError,
+    groth16::{self, Timings},
     keys::Keys,
 };
 use ark_bn254::Bn254;
@@ -21,8 +22,34 @@ pub fn prove<R: RngCore + CryptoRng>(
     witness: BatchWitness,
     rng: &mut R,
 ) -> Result<Proof<Bn254>, ProverError> {
+    prove_timed(keys, witness, rng, &mut Timings::default())
+}
+
+/// [`prove`], recording where the time went in `timings`.
+pub fn prove_timed<R: RngCore + CryptoRng>(
+    keys: &Keys,
+    witness: BatchWitness,
+    rng: &mut R,
+    timings: &mut Timings,
+) -> Result<Proof<Bn254>, ProverError> {
     let commitment = witness.commitment();
-    prove_circuit(keys, BatchCircuit { params: keys.meta.params, witness: Some(witness) }, &[commitment], rng)
+    let circuit = BatchCircuit { params: keys.meta.params, witness: Some(witness) };
+    prove_circuit(keys, circuit, &[commitment], rng, timings)
+}
+
+/// Proves a batch witness with plain `ark-groth16` (synthesis with the constraints, arkworks'
+/// QAP map and MSMs) and the same keys: the benchmark's baseline. The proof is not checked.
+pub fn prove_baseline<R: RngCore + CryptoRng>(
+    keys: &Keys,
+    witness: BatchWitness,
+    rng: &mut R,
+) -> Result<Proof<Bn254>, ProverError> {
+    let circuit = BatchCircuit { params: keys.meta.params, witness: Some(witness) };
+    Ok(if keys.meta.is_from_ceremony() {
+        Groth16::<Bn254, SnarkjsReduction>::create_random_proof_with_reduction(circuit, &keys.pk, rng)?
+    } else {
+        Groth16::<Bn254>::create_random_proof_with_reduction(circuit, &keys.pk, rng)?
+    })
 }
 
 /// Proves an exit witness with exit-circuit keys and verifies the proof before returning it;
@@ -33,35 +60,27 @@ pub fn prove_exit<R: RngCore + CryptoRng>(
     rng: &mut R,
 ) -> Result<Proof<Bn254>, ProverError> {
     let inputs = witness.public_inputs();
-    prove_circuit(keys, ExitCircuit { depth: keys.meta.params.depth, witness: Some(witness) }, &inputs, rng)
+    let circuit = ExitCircuit { depth: keys.meta.params.depth, witness: Some(witness) };
+    prove_circuit(keys, circuit, &inputs, rng, &mut Timings::default())
 }
 
 fn prove_circuit<R: RngCore + CryptoRng>(
     keys: &Keys,
-    circuit: impl ConstraintSynthesizer<ConstraintF>,
+    circuit: impl ConstraintSynthesizer<ConstraintF> + Clone,
     inputs: &[ConstraintF],
     rng: &mut R,
+    timings: &mut Timings,
 ) -> Result<Proof<Bn254>, ProverError> {
-    let s = synthesize(circuit, true)?;
-    let full = s.assignment.as_deref().unwrap_or_default();
-    let (r, rs) = (ConstraintF::rand(rng), ConstraintF::rand(rng));
-    let (m, inputs_n, constraints) = (&s.matrices, s.cs.num_instance_variables(), s.constraints());
-    // Ceremony keys are snarkjs's, made for its QAP reduction; local keys are arkworks'.
-    let proof = if keys.meta.is_from_ceremony() {
-        Groth16::<Bn254, SnarkjsReduction>::create_proof_with_reduction_and_matrices(
-            &keys.pk,
-            r,
-            rs,
-            m,
-            inputs_n,
-            constraints,
-            full,
-        )?
-    } else {
-        Groth16::<Bn254>::create_proof_with_reduction_and_matrices(&keys.pk, r, rs, m, inputs_n, constraints, full)?
-    };
+    let t = std::time::Instant::now();
+    let z = groth16::witness(circuit.clone(), &keys.prepared)?;
+    timings.witness_s = t.elapsed().as_secs_f64();
+    timings.total_s = timings.witness_s;
+    let (r, s) = (ConstraintF::rand(rng), ConstraintF::rand(rng));
+    let proof = groth16::prove_assignment(&keys.pk, &keys.prepared, &z, r, s, timings)?;
     if !Groth16::<Bn254>::verify(&keys.vk, inputs, &proof)? {
-        // Only now pay for a full satisfiability check, to name what the witness broke.
+        // Only now pay for the constraints and a full satisfiability check, to name what the
+        // witness broke.
+        let s = synthesize(circuit, true)?;
         return Err(match s.cs.which_is_unsatisfied() {
             Ok(Some(which)) => ProverError::Unsatisfied(which),
             Ok(None) if !s.cs.is_satisfied().unwrap_or(true) => ProverError::Unsatisfied("unnamed constraint".into()),

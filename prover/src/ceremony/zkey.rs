@@ -12,6 +12,7 @@
 use crate::{
     ceremony::r1cs::{Synthesized, synthesize_blank},
     error::ProverError,
+    groth16::{Prepared, Reduction},
     keys::{Circuit, KeyMetadata, Keys, circuit_id_of},
 };
 use ark_bn254::{Bn254, Fq, Fq2, Fr, G1Affine, G2Affine};
@@ -22,7 +23,7 @@ use blake2::Blake2b512;
 use causeway_circuits::CircuitParams;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
-use std::{collections::BTreeMap, path::Path};
+use std::{collections::BTreeMap, path::Path, sync::Arc};
 
 /// One phase-2 contribution, as `snarkjs zkey verify` reports it.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -427,5 +428,6 @@ pub fn import(path: &Path, circuit: Circuit, params: CircuitParams) -> Result<Ke
         ceremony: Some(zkey.ceremony),
     };
     let vk = zkey.pk.vk.clone();
-    Ok(Keys { pk: zkey.pk, vk, meta })
+    let prepared = Arc::new(Prepared::new(s, Reduction::Snarkjs)?);
+    Ok(Keys { pk: zkey.pk, vk, meta, prepared })
 }

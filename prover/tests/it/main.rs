@@ -7,6 +7,7 @@ use rand_chacha::ChaCha20Rng;
 use rand_core::SeedableRng;
 
 mod ceremony;
+mod groth16;
 
 pub(crate) const PARAMS: CircuitParams = CircuitParams { depth: 2, slots: 1 };
 const DOMAIN: causeway_protocol::Domain = causeway_protocol::Domain::new(31337, [0x5a; 20]);
