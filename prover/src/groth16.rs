@@ -11,8 +11,8 @@
 use crate::{ceremony::Synthesized, error::ProverError, msm::msm};
 use ark_bn254::{Bn254, Fr};
 use ark_ec::CurveGroup;
-use ark_ff::{FftField, Field, One, PrimeField, Zero};
-use ark_groth16::{Proof, ProvingKey};
+use ark_ff::{FftField, Field, PrimeField, Zero};
+use ark_groth16::{Proof, ProvingKey, r1cs_to_qap::evaluate_constraint};
 use ark_poly::{EvaluationDomain, Radix2EvaluationDomain};
 use ark_relations::gr1cs::{
     ConstraintSynthesizer, ConstraintSystem, Matrix, OptimizationGoal, SynthesisError, SynthesisMode,
@@ -54,29 +54,9 @@ impl Prepared {
         (self.constraints + self.instance).next_power_of_two()
     }
 
-    /// Constraints in the circuit.
-    pub fn constraints(&self) -> usize {
-        self.constraints
-    }
-
     /// The reduction the keys were made for.
     pub fn reduction(&self) -> Reduction {
         self.reduction
-    }
-
-    /// The matrices A, B, C.
-    pub fn matrices(&self) -> &[Matrix<Fr>; 3] {
-        &self.matrices
-    }
-
-    /// Wires: 1 + public inputs + private wires.
-    pub fn wires(&self) -> usize {
-        self.wires
-    }
-
-    /// 1 + public inputs.
-    pub fn instance(&self) -> usize {
-        self.instance
     }
 }
 
@@ -172,19 +152,6 @@ fn bigints(v: &[Fr]) -> Vec<<Fr as PrimeField>::BigInt> {
     v.par_iter().map(|x| x.into_bigint()).collect()
 }
 
-/// Σ coeff·z over one row.
-fn row(terms: &[(Fr, usize)], z: &[Fr]) -> Fr {
-    let mut acc = Fr::zero();
-    for (coeff, i) in terms {
-        if coeff.is_one() {
-            acc += z[*i];
-        } else {
-            acc += z[*i] * coeff;
-        }
-    }
-    acc
-}
-
 /// The H polynomial's scalars for the keys' reduction: coefficients (arkworks) or evaluations at
 /// the odd 2n-th roots (snarkjs).
 fn quotient(prepared: &Prepared, z: &[Fr], timings: &mut Timings) -> Result<Vec<Fr>, ProverError> {
@@ -196,9 +163,9 @@ fn quotient(prepared: &Prepared, z: &[Fr], timings: &mut Timings) -> Result<Vec<
     let mut b = vec![Fr::zero(); n];
     let mut c = vec![Fr::zero(); n];
     a[..m].par_iter_mut().zip(&mut b[..m]).zip(&mut c[..m]).enumerate().for_each(|(i, ((a, b), c))| {
-        *a = row(&ma[i], z);
-        *b = row(&mb[i], z);
-        *c = row(&mc[i], z);
+        *a = evaluate_constraint(&ma[i], z);
+        *b = evaluate_constraint(&mb[i], z);
+        *c = evaluate_constraint(&mc[i], z);
     });
     // The rows that make the inputs' polynomials independent: a_{m+j} = z_j.
     a[m..m + prepared.instance].copy_from_slice(&z[..prepared.instance]);
