@@ -154,12 +154,11 @@ impl UpdateVar {
         let old_leaf = self.before.leaf()?;
         let new_leaf = after.leaf()?;
         m.charge("leaf_hashes");
-        let old_root = self.path.root(&old_leaf)?;
+        let (old_root, new_root) = self.path.roots(&old_leaf, &new_leaf)?;
         {
             let _rule = ns!(root.cs(), "old_leaf_in_root");
             old_root.enforce_equal(root)?;
         }
-        let new_root = self.path.root(&new_leaf)?;
         m.charge("merkle");
         Ok(new_root)
     }

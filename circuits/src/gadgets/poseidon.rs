@@ -42,6 +42,9 @@ impl Basis {
 
     /// One linear-combination variable for `x`.
     fn materialize(&self, x: &Lin) -> Result<FrVar, SynthesisError> {
+        if x.coeffs.iter().all(|c| c.is_zero()) {
+            return Ok(FrVar::constant(x.constant));
+        }
         let mut lc = LinearCombination::zero();
         for (c, v) in x.coeffs.iter().zip(&self.vars) {
             if !c.is_zero() {
@@ -60,26 +63,50 @@ impl Basis {
 
 /// Gadget twin of [`causeway_protocol::poseidon::poseidon`].
 pub fn poseidon(inputs: &[FrVar]) -> Result<FrVar, SynthesisError> {
-    let cs = inputs.cs();
-    if cs.is_none() {
+    if inputs.cs().is_none() {
         let values = inputs.iter().map(|x| x.value()).collect::<Result<Vec<_>, _>>()?;
         return Ok(FrVar::constant(native(&values)));
     }
-    let p = params(inputs.len());
-    let mut basis = Basis { cs, vars: Vec::new(), values: Some(Vec::new()) };
-    let mut state = vec![Lin { coeffs: Vec::new(), constant: ConstraintF::ZERO }];
-    for x in inputs {
+    poseidon_from_first_sboxes(&first_sboxes(inputs)?)
+}
+
+/// The first round's S-boxes of Poseidon(n)'s inputs, `(x_i + c_i)^5` with `c_i` from
+/// [`first_round_constant`]: 3 constraints each (none for a constant). A caller hashing inputs
+/// that share some elements (a Merkle path's siblings before and after an update) computes
+/// these once and finishes each hash with [`poseidon_from_first_sboxes`].
+pub fn first_sboxes(inputs: &[FrVar]) -> Result<Vec<FrVar>, SynthesisError> {
+    inputs.iter().enumerate().map(|(i, x)| sbox(&(x + first_round_constant(inputs.len(), i)))).collect()
+}
+
+/// The first round's constant of input `i` of Poseidon(`inputs`) (state element `i + 1`; the
+/// state's first element is the zero capacity).
+pub fn first_round_constant(inputs: usize, i: usize) -> ConstraintF {
+    params(inputs).round_constants[i + 1]
+}
+
+/// `x^5`: 3 constraints (none for a constant).
+pub fn sbox(x: &FrVar) -> Result<FrVar, SynthesisError> {
+    Ok(x.square()?.square()? * x)
+}
+
+/// Poseidon(n) of inputs whose first-round S-box outputs are `sboxed` (n of them).
+pub fn poseidon_from_first_sboxes(sboxed: &[FrVar]) -> Result<FrVar, SynthesisError> {
+    let p = params(sboxed.len());
+    let mut basis = Basis { cs: sboxed.cs(), vars: Vec::new(), values: Some(Vec::new()) };
+    let capacity = p.round_constants[0];
+    let mut state = vec![Lin { coeffs: Vec::new(), constant: capacity.square().square() * capacity }];
+    for x in sboxed {
         state.push(match x {
             FrVar::Constant(c) => Lin { coeffs: Vec::new(), constant: *c },
             FrVar::Var(v) => basis.push(v),
         });
     }
-    for r in 0..p.rounds() {
+    state = mds(&p.mds, &state, basis.vars.len());
+    for r in 1..p.rounds() {
         for (s, c) in state.iter_mut().zip(&p.round_constants[r * p.t..]) {
             s.constant += c;
         }
-        let sboxed = if p.is_full_round(r) { p.t } else { 1 };
-        if sboxed == p.t {
+        if p.is_full_round(r) {
             // Everything before a full round's S-boxes is dead afterwards: start a new basis.
             let outputs = state.iter().map(|s| pow5(&basis, s)).collect::<Result<Vec<_>, _>>()?;
             basis.vars.clear();
@@ -89,33 +116,30 @@ pub fn poseidon(inputs: &[FrVar]) -> Result<FrVar, SynthesisError> {
             let x = pow5(&basis, &state[0])?;
             state[0] = sbox_output(&mut basis, x)?;
         }
-        let width = basis.vars.len();
-        state = p
-            .mds
-            .iter()
-            .map(|row| {
-                let mut out = Lin { coeffs: vec![ConstraintF::ZERO; width], constant: ConstraintF::ZERO };
-                for (m, s) in row.iter().zip(&state) {
-                    for (o, c) in out.coeffs.iter_mut().zip(&s.coeffs) {
-                        *o += *m * c;
-                    }
-                    out.constant += *m * s.constant;
-                }
-                out
-            })
-            .collect();
+        state = mds(&p.mds, &state, basis.vars.len());
     }
     basis.materialize(&state[0])
 }
 
+/// The linear layer over state elements written in a basis of `width` variables.
+fn mds(matrix: &[Vec<ConstraintF>], state: &[Lin], width: usize) -> Vec<Lin> {
+    matrix
+        .iter()
+        .map(|row| {
+            let mut out = Lin { coeffs: vec![ConstraintF::ZERO; width], constant: ConstraintF::ZERO };
+            for (m, s) in row.iter().zip(state) {
+                for (o, c) in out.coeffs.iter_mut().zip(&s.coeffs) {
+                    *o += *m * c;
+                }
+                out.constant += *m * s.constant;
+            }
+            out
+        })
+        .collect()
+}
+
 fn pow5(basis: &Basis, x: &Lin) -> Result<FrVar, SynthesisError> {
-    if x.coeffs.iter().all(|c| c.is_zero()) {
-        let c = x.constant;
-        return Ok(FrVar::constant(c.square().square() * c));
-    }
-    let x = basis.materialize(x)?;
-    let x4 = x.square()?.square()?;
-    Ok(x4 * x)
+    sbox(&basis.materialize(x)?)
 }
 
 fn sbox_output(basis: &mut Basis, x: FrVar) -> Result<Lin, SynthesisError> {

@@ -132,6 +132,90 @@ fn curve_gadgets_equal_native_on_random_points() {
 }
 
 #[test]
+fn variable_base_multiplication_equals_native_at_the_edges() {
+    // mul_bits switches from Montgomery to Edwards formulas at digit 250 and corrects by -P when
+    // bit 0 is clear: scalars around the order, the powers of two at the switch, 0, 1, the
+    // field's largest element and all ones, on two subgroup points and 254 bits, then short
+    // scalars (all digits on the Montgomery curve).
+    use causeway_protocol::Point;
+    let mut rng = StdRng::seed_from_u64(5);
+    let one = BigUint::from(1u8);
+    let l = order();
+    let p_minus_1 = BigUint::from(ConstraintF::MODULUS) - &one;
+    let mut scalars = vec![BigUint::ZERO, one.clone(), BigUint::from(2u8), BigUint::from(3u8)];
+    for e in [249u32, 250, 251, 252, 253] {
+        let pow = &one << e;
+        scalars.extend([&pow - &one, pow.clone(), &pow + &one]);
+    }
+    scalars.extend([&l - &one, l.clone(), &l + &one, BigUint::from(2u8) * &l + &one, p_minus_1, (&one << 254) - &one]);
+    scalars.extend((0..4).map(|_| BigUint::from(fr(&mut rng).into_bigint())));
+    let points = [Point::base8(), PrivateKey(rng.r#gen()).public_key()];
+    for p in points {
+        for k in &scalars {
+            let cs = new_cs();
+            let pv = PointVar::new_witness(cs.clone(), Some(p)).expect("p");
+            let bits: Vec<_> = (0..254)
+                .map(|i| causeway_circuits::gadgets::Bit::new_witness(cs.clone(), || Ok(k.bit(i))).expect("bit"))
+                .collect();
+            let prod = pv.mul_bits(&bits).expect("mul");
+            let native = p.mul(k);
+            assert_eq!((prod.x.value().expect("x"), prod.y.value().expect("y")), (native.x, native.y), "k = {k}");
+            assert!(cs.is_satisfied().expect("check"), "k = {k}");
+        }
+    }
+    for n in [2usize, 3, 17] {
+        for k in 0u64..(1 << n.min(5)) {
+            let cs = new_cs();
+            let p = points[1];
+            let pv = PointVar::new_witness(cs.clone(), Some(p)).expect("p");
+            let bits = alloc_bits(cs.clone(), Some(ConstraintF::from(k)), n).expect("bits");
+            let prod = pv.mul_bits(&bits).expect("mul");
+            let native = p.mul(&k.into());
+            assert_eq!((prod.x.value().expect("x"), prod.y.value().expect("y")), (native.x, native.y), "{n} bits: {k}");
+            assert!(cs.is_satisfied().expect("check"));
+        }
+    }
+}
+
+#[test]
+fn every_value_of_the_variable_base_multiplication_is_bound() {
+    // Each slope, square and coordinate the multiplication allocates is fixed by its constraint
+    // (no chord is vertical, no tangent horizontal): changing any one of them alone breaks the
+    // constraint system.
+    use ark_relations::gr1cs::SynthesisMode;
+    let mut rng = StdRng::seed_from_u64(6);
+    let p = PrivateKey(rng.r#gen()).public_key();
+    let k = fr(&mut rng);
+    let cs = new_cs();
+    cs.set_mode(SynthesisMode::Prove { construct_matrices: true, generate_lc_assignments: false });
+    let pv = PointVar::new_witness(cs.clone(), Some(p)).expect("p");
+    let bits = alloc_bits(cs.clone(), Some(k), 254).expect("bits");
+    let first = cs.num_witness_variables();
+    pv.mul_bits(&bits).expect("mul");
+    let last = cs.num_witness_variables();
+    cs.inline_all_lcs();
+    assert!(cs.is_satisfied().expect("check"));
+    assert!(last - first > 2_000, "{} values", last - first);
+    for index in first..last {
+        let saved = cs.borrow().expect("cs").assignments.witness_assignment[index];
+        cs.borrow_mut().expect("cs").assignments.witness_assignment[index] = saved + ConstraintF::from(1u64);
+        assert!(!cs.is_satisfied().expect("check"), "witness {index} of {first}..{last} is free");
+        cs.borrow_mut().expect("cs").assignments.witness_assignment[index] = saved;
+    }
+}
+
+#[test]
+fn variable_base_multiplication_refuses_the_identity() {
+    // The Montgomery map needs y != 1: the identity (0, 1), which no subgroup key other than the
+    // identity maps to, leaves the constraints unsatisfiable instead of giving a wrong product.
+    let cs = new_cs();
+    let pv = PointVar::new_witness(cs.clone(), Some(causeway_protocol::Point::IDENTITY)).expect("p");
+    let bits = alloc_bits(cs.clone(), Some(ConstraintF::from(5u64)), 8).expect("bits");
+    let _ = pv.mul_bits(&bits);
+    assert!(!cs.is_satisfied().expect("check"));
+}
+
+#[test]
 fn eddsa_gadget_agrees_with_native_on_random_keys_and_messages() {
     let mut rng = StdRng::seed_from_u64(4);
     for _ in 0..3 {
@@ -184,6 +268,52 @@ fn sha256_gadget_equals_native_with_pinned_cost() {
 // ------------------------------------------------------------------ pinned costs
 
 #[test]
+fn merkle_roots_before_and_after_an_update_equal_native() {
+    // roots() shares the siblings' first S-boxes between the two hashes of each level: both
+    // roots equal the native trees' (before and after the leaf changes) at every position of
+    // the path, and equal two calls of root().
+    let mut rng = StdRng::seed_from_u64(7);
+    let depth = 6;
+    let mut tree = MerkleTree::new(depth, ConstraintF::from(0u64)).expect("tree");
+    for _ in 0..20 {
+        tree.set(rng.gen_range(0..64), fr(&mut rng)).expect("set");
+    }
+    for index in [0u32, 1, 2, 3, 17, 38, 63] {
+        let cs = new_cs();
+        let proof = tree.proof(index).expect("proof");
+        let (old, new) = (tree.leaf(index).expect("leaf"), fr(&mut rng));
+        let before = tree.root();
+        let mut after = tree.clone();
+        after.set(index, new).expect("set");
+        let bits = alloc_bits(cs.clone(), Some(ConstraintF::from(index)), depth as usize).expect("bits");
+        let path = PathVar::new(cs.clone(), &bits, Some(&proof.siblings)).expect("path");
+        let old_var = FrVar::new_witness(cs.clone(), || Ok(old)).expect("old");
+        let new_var = FrVar::new_witness(cs.clone(), || Ok(new)).expect("new");
+        let (old_root, new_root) = path.roots(&old_var, &new_var).expect("roots");
+        assert_eq!(old_root.value().expect("value"), before, "index {index}");
+        assert_eq!(new_root.value().expect("value"), after.root(), "index {index}");
+        assert_eq!(path.root(&old_var).expect("root").value().expect("value"), before);
+        assert_eq!(path.root(&new_var).expect("root").value().expect("value"), after.root());
+        assert!(cs.is_satisfied().expect("check"));
+    }
+}
+
+#[test]
+fn merkle_roots_pinned_cost() {
+    let depth = 6;
+    let tree = MerkleTree::new(depth, ConstraintF::from(0u64)).expect("tree");
+    let cs = new_cs();
+    let proof = tree.proof(5).expect("proof");
+    let bits = alloc_bits(cs.clone(), Some(ConstraintF::from(5u64)), depth as usize).expect("bits");
+    let path = PathVar::new(cs.clone(), &bits, Some(&proof.siblings)).expect("path");
+    let leaf = FrVar::new_witness(cs.clone(), || Ok(ConstraintF::from(0u64))).expect("leaf");
+    let _roots = path.roots(&leaf, &leaf).expect("roots");
+    // index bits + per level: 1 position product, 12 shared S-box constraints, then per root
+    // the node's S-box 3, 4 placements and Poseidon(4) less its first S-boxes (297 - 12).
+    assert_eq!(cs.num_constraints(), depth as usize + 3 * (1 + 12 + 2 * (3 + 4 + 297 - 12)));
+}
+
+#[test]
 fn merkle_path_pinned_cost() {
     let depth = 6;
     let tree = MerkleTree::new(depth, ConstraintF::from(0u64)).expect("tree");
@@ -200,10 +330,13 @@ fn merkle_path_pinned_cost() {
 #[test]
 fn eddsa_check_pinned_cost() {
     let (cs, _) = eddsa_cs(true, 1, 7);
-    // R8 on the curve 4, S below the order ~500, Poseidon(5) challenge and its canonical bits,
-    // key selection 2, 8·A by three 5-constraint doublings, h·(8A) in 2-bit windows (two
-    // doublings, a 6-constraint selection and an addition each), S·Base8 in 3-bit windows.
-    assert_eq!(cs.num_constraints(), 5_226, "constraints of the EdDSA check");
+    // R8 on the curve 4, S's 251 bits and their comparison with the order 251, the Poseidon(5)
+    // challenge 321, its 254 bits and their comparison with the modulus 510, key selection 2,
+    // 8·A by three 5-constraint doublings, h·(8A) by signed digits 2,054 (249 Montgomery
+    // doublings and additions at 8 each, 4 Edwards digits, the maps and the correction), R8 +
+    // h·(8A) 6, S·Base8 in 3-bit windows 748 (3 for a selection, 6 for an addition), the two
+    // coordinates' equations 2.
+    assert_eq!(cs.num_constraints(), 4_163, "constraints of the EdDSA check");
 }
 
 // ------------------------------------------------------------------ rules named by the gadgets
@@ -269,6 +402,29 @@ fn signature_equation_checks_each_coordinate() {
     let h = challenge_int(&r8, &pk, msg);
     let s = neg(&r + BigUint::from(8u8) * &h * &k);
     assert_eq!(eddsa_rule(pk, msg, r8, s).as_deref(), Some("signature_equation_y"));
+}
+
+#[test]
+fn signature_challenge_bits_must_be_canonical() {
+    // For h below 2^254 - p, the bits of h + p are bits too and pack to h (mod p), as the
+    // decomposition checks: only the comparison with the modulus refuses them (they would
+    // multiply the key by h + p, another scalar mod the order).
+    use ark_r1cs_std::boolean::Boolean;
+    use causeway_circuits::gadgets::{bits::pack_le, eddsa::enforce_canonical_challenge};
+    let h = ConstraintF::from(123_456_789u64);
+    let alias = BigUint::from(h.into_bigint()) + BigUint::from(ConstraintF::MODULUS);
+    assert!(alias.bits() <= 254);
+    let build = |value: BigUint| {
+        move |cs: ConstraintSystemRef<ConstraintF>| {
+            let h = FrVar::new_witness(cs.clone(), || Ok(h)).expect("h");
+            let bits: Vec<_> =
+                (0..254).map(|i| Boolean::new_witness(cs.clone(), || Ok(value.bit(i))).expect("bit")).collect();
+            pack_le(&bits).enforce_equal(&h).expect("packing");
+            enforce_canonical_challenge(&bits).expect("gadget");
+        }
+    };
+    assert_eq!(super::rules::first_broken(build(BigUint::from(h.into_bigint()))), None);
+    assert_eq!(super::rules::first_broken(build(alias)).as_deref(), Some("signature_challenge_canonical"));
 }
 
 #[test]
