@@ -10,10 +10,13 @@
 use super::{BatchWitness, CircuitParams, SlotFlags};
 use crate::gadgets::{
     Bit, ConstraintF, FrVar,
-    bits::{alloc_bits, be_bytes_of, be_field_bits, enforce_zero_if, is_less_than_constant, pack_le, range_check},
+    bits::{
+        alloc_bits, be_bytes_of, be_field_bits, canonical_be_bytes, enforce_less_than_constant_if, enforce_zero_if,
+        pack_le, range_check,
+    },
     eddsa::{PointVar, SignatureVar, verify_if},
     merkle::PathVar,
-    poseidon::poseidon,
+    poseidon::{first_round_constant, first_sboxes, poseidon, poseidon_from_first_sboxes, sbox},
     sha256::sha256,
 };
 use ark_ff::{AdditiveGroup, Field, PrimeField};
@@ -31,6 +34,9 @@ use causeway_protocol::{
     pubdata::{CHUNK_BYTES, MAX_OP_CHUNKS, chunks_of, layout},
 };
 use std::collections::BTreeMap;
+
+/// The balance's place among a leaf's Poseidon inputs (pk.x, pk.y, balance, nonce, owner).
+const BALANCE_FIELD: usize = 2;
 
 /// Constraints per part of the circuit, as measured while synthesising it.
 pub type Breakdown = BTreeMap<&'static str, usize>;
@@ -94,8 +100,21 @@ impl AccountVar {
         })
     }
 
+    fn fields(&self) -> [FrVar; 5] {
+        [self.pk.x.clone(), self.pk.y.clone(), self.balance.clone(), self.nonce.clone(), self.owner.clone()]
+    }
+
     fn leaf(&self) -> Result<FrVar, SynthesisError> {
-        poseidon(&[self.pk.x.clone(), self.pk.y.clone(), self.balance.clone(), self.nonce.clone(), self.owner.clone()])
+        poseidon(&self.fields())
+    }
+
+    /// The leaf and the leaf with `balance` in place of the balance: the four unchanged fields'
+    /// first-round S-boxes serve both hashes (12 constraints fewer than two [`Self::leaf`]s).
+    fn leaf_and_with_balance(&self, balance: &FrVar) -> Result<(FrVar, FrVar), SynthesisError> {
+        let before = first_sboxes(&self.fields())?;
+        let mut after = before.clone();
+        after[BALANCE_FIELD] = sbox(&(balance + first_round_constant(before.len(), BALANCE_FIELD)))?;
+        Ok((poseidon_from_first_sboxes(&before)?, poseidon_from_first_sboxes(&after)?))
     }
 
     /// Whether the leaf is unused (public key (0, 0)).
@@ -135,18 +154,15 @@ impl UpdateVar {
 
     /// Adds `amount` to the balance (range-checked) and changes nothing else.
     fn credit(&self, root: &FrVar, amount: &FrVar, m: &mut Meter) -> Result<FrVar, SynthesisError> {
-        let after = AccountVar {
-            pk: self.before.pk.clone(),
-            balance: &self.before.balance + amount,
-            nonce: self.before.nonce.clone(),
-            owner: self.before.owner.clone(),
-        };
+        let balance = &self.before.balance + amount;
         {
             let _rule = ns!(self.index.cs(), "credit_balance_range");
-            range_check(&after.balance, 128)?;
+            range_check(&balance, 128)?;
         }
         m.charge("range_checks");
-        self.apply(root, &after, m)
+        let (old_leaf, new_leaf) = self.before.leaf_and_with_balance(&balance)?;
+        m.charge("leaf_hashes");
+        self.replace(root, &old_leaf, &new_leaf, m)
     }
 
     /// Checks the old leaf against `root`, returns the root with `after` in its place.
@@ -154,7 +170,18 @@ impl UpdateVar {
         let old_leaf = self.before.leaf()?;
         let new_leaf = after.leaf()?;
         m.charge("leaf_hashes");
-        let (old_root, new_root) = self.path.roots(&old_leaf, &new_leaf)?;
+        self.replace(root, &old_leaf, &new_leaf, m)
+    }
+
+    /// Checks `old_leaf` at the index against `root`, returns the root with `new_leaf` there.
+    fn replace(
+        &self,
+        root: &FrVar,
+        old_leaf: &FrVar,
+        new_leaf: &FrVar,
+        m: &mut Meter,
+    ) -> Result<FrVar, SynthesisError> {
+        let (old_root, new_root) = self.path.roots(old_leaf, new_leaf)?;
         {
             let _rule = ns!(root.cs(), "old_leaf_in_root");
             old_root.enforce_equal(root)?;
@@ -179,9 +206,7 @@ fn decode_float(bits: &[Bit], format: FloatFormat) -> Result<FrVar, SynthesisErr
 
 /// A field element's canonical 32 big-endian bytes, as 8 little-endian bits per byte.
 fn be_bytes_bits(x: &FrVar) -> Result<Vec<Bit>, SynthesisError> {
-    let mut le = x.to_bits_le()?;
-    le.resize(256, Bit::FALSE);
-    Ok(be_bytes_of(&le))
+    canonical_be_bytes(&x.to_non_unique_bits_le()?)
 }
 
 impl BatchCircuit {
@@ -363,15 +388,13 @@ impl BatchCircuit {
             }
             // The key: canonical coordinates (below the field modulus, as the contract checks),
             // on the curve, and not of small order (4·P has x = 0 exactly for the 8-torsion).
-            let x_canonical = is_less_than_constant(&dep_x_bits, &ConstraintF::MODULUS.0)?;
-            let y_canonical = is_less_than_constant(&dep_y_bits, &ConstraintF::MODULUS.0)?;
             {
                 let _rule = ns!(cs, "deposit_key_x_canonical");
-                enforce_zero_if(&dep, &(FrVar::one() - x_canonical))?;
+                enforce_less_than_constant_if(&dep, &dep_x_bits, &ConstraintF::MODULUS.0)?;
             }
             {
                 let _rule = ns!(cs, "deposit_key_y_canonical");
-                enforce_zero_if(&dep, &(FrVar::one() - y_canonical))?;
+                enforce_less_than_constant_if(&dep, &dep_y_bits, &ConstraintF::MODULUS.0)?;
             }
             {
                 let _rule = ns!(cs, "deposit_key_on_curve");

@@ -2,10 +2,10 @@
 
 use super::{
     Bit, ConstraintF, FrVar,
-    bits::{alloc_bits, enforce_zero_if, is_less_than_constant},
+    bits::{alloc_bits, enforce_canonical, enforce_less_than_constant_if, enforce_zero_if},
     poseidon::poseidon,
 };
-use ark_ff::{AdditiveGroup, PrimeField};
+use ark_ff::{AdditiveGroup, Field, PrimeField};
 use ark_r1cs_std::{fields::FieldVar, prelude::*};
 use ark_relations::gr1cs::{ConstraintSystemRef, SynthesisError};
 use causeway_protocol::eddsa::{COEFF_A, COEFF_D, Point, Scalar};
@@ -15,6 +15,8 @@ use num_bigint::BigUint;
 const S_BITS: usize = 251;
 /// Window width of the fixed-base multiplication.
 const WINDOW: usize = 3;
+/// Windows of [`mul_base8`] on the Montgomery curve: 0..=82.
+const FIXED_MONT_WINDOWS: usize = 83;
 
 /// A point variable in circomlib's coordinates.
 #[derive(Clone)]
@@ -187,49 +189,78 @@ impl MontVar {
     }
 }
 
-/// `k * Base8` for little-endian bits of k, with 3-bit windows over constant tables.
+/// `k * Base8` for little-endian bits of k, in 3-bit windows over constant tables.
+///
+/// Windows 0..=82 are added on the Montgomery curve (3 constraints an addition, not 6) from
+/// tables offset by 2: window i selects (d + 2) 8^i Base8 for its digit d in 0..8, and one
+/// constant addition of minus the offsets' sum (3 constraints) finishes. No addition meets an
+/// exceptional case: before window j the accumulator is m Base8 with m between 2 (8^j - 1) / 7
+/// and 9 (8^j - 1) / 7 < 2 * 8^j, at most the least addend t >= 2 * 8^j, and m + t < 10.3 * 8^j
+/// <= 10.3 * 2^246 < l for j <= 82, so m != ±t mod the order l and no sum is the identity.
+/// Later windows (the top two bits of a signature's S) use complete Edwards additions.
 pub fn mul_base8(bits: &[Bit]) -> Result<PointVar, SynthesisError> {
-    let mut acc: Option<PointVar> = None;
+    let windows: Vec<&[Bit]> = bits.chunks(WINDOW).collect();
+    let mont = windows.len().min(FIXED_MONT_WINDOWS);
     let mut base = Point::base8();
-    for window in bits.chunks(WINDOW) {
-        let table: Vec<Point> = {
-            let mut t = vec![Point::IDENTITY];
-            for _ in 1..(1 << window.len()) {
-                let next = t[t.len() - 1].add(&base);
-                t.push(next);
-            }
-            t
-        };
-        let chosen = lookup(window, &table)?;
+    let mut offset = Point::IDENTITY;
+    let mut acc: Option<MontVar> = None;
+    for window in &windows[..mont] {
+        let table: Vec<(ConstraintF, ConstraintF)> =
+            (0..1u32 << window.len()).map(|d| to_montgomery(&base.mul(&BigUint::from(d + 2)))).collect();
+        offset = offset.add(&base.mul(&BigUint::from(2u8)));
+        let (u, v) = lookup(window, &table)?;
+        let chosen = MontVar { u, v };
         acc = Some(match acc {
             None => chosen,
             Some(a) => a.add(&chosen)?,
         });
         base = base.mul(&BigUint::from(1u32 << WINDOW));
     }
-    Ok(acc.unwrap_or_else(|| PointVar::constant(Point::IDENTITY)))
+    let mut acc = match acc {
+        None => PointVar::constant(Point::IDENTITY),
+        Some(a) => a.to_edwards()?.add(&PointVar::constant(Point { x: -offset.x, y: offset.y }))?,
+    };
+    for window in &windows[mont..] {
+        let table: Vec<(ConstraintF, ConstraintF)> = (0..1u32 << window.len())
+            .map(|d| {
+                let p = base.mul(&BigUint::from(d));
+                (p.x, p.y)
+            })
+            .collect();
+        let (x, y) = lookup(window, &table)?;
+        acc = acc.add(&PointVar { x, y })?;
+        base = base.mul(&BigUint::from(1u32 << WINDOW));
+    }
+    Ok(acc)
 }
 
-/// Selects `table[k]` for the little-endian bits of k with the multilinear interpolation of
-/// the table. Up to two bits, one constraint per product of two or more bits; from three on,
-/// the top bit splits the table in halves, interpolated over the lower bits' monomials, and
-/// `low + top * (high - low)` costs one constraint per coordinate (3 for a 3-bit table, not 4).
-fn lookup(bits: &[Bit], table: &[Point]) -> Result<PointVar, SynthesisError> {
+/// The Montgomery coordinates of a constant point other than (0, 1) and (0, -1).
+fn to_montgomery(p: &Point) -> (ConstraintF, ConstraintF) {
+    let u = (ConstraintF::ONE + p.y) * (ConstraintF::ONE - p.y).inverse().unwrap_or_default();
+    (u, u * p.x.inverse().unwrap_or_default())
+}
+
+/// Selects `table[k]` (two coordinates) for the little-endian bits of k with the multilinear
+/// interpolation of the table. Up to two bits, one constraint per product of two or more bits;
+/// from three on, the top bit splits the table in halves, interpolated over the lower bits'
+/// monomials, and `low + top * (high - low)` costs one constraint per coordinate (3 for a 3-bit
+/// table, not 4).
+fn lookup(bits: &[Bit], table: &[(ConstraintF, ConstraintF)]) -> Result<(FrVar, FrVar), SynthesisError> {
     let n = bits.len();
     let (low_bits, top) = if n >= 3 { (&bits[..n - 1], Some(&bits[n - 1])) } else { (bits, None) };
     let monomials = monomials(low_bits);
     let half = 1 << low_bits.len();
-    let coordinate = |coord: fn(&Point) -> ConstraintF| {
-        let low = interpolate(&monomials, &table[..half], coord);
+    let coordinate = |values: Vec<ConstraintF>| {
+        let low = interpolate(&monomials, &values[..half]);
         match top {
             None => low,
             Some(top) => {
-                let high = interpolate(&monomials, &table[half..], coord);
+                let high = interpolate(&monomials, &values[half..]);
                 &low + FrVar::from(top.clone()) * &(high - &low)
             }
         }
     };
-    Ok(PointVar { x: coordinate(|p| p.x), y: coordinate(|p| p.y) })
+    Ok((coordinate(table.iter().map(|p| p.0).collect()), coordinate(table.iter().map(|p| p.1).collect())))
 }
 
 /// `monomials[m]` = the product of the bits set in m (one constraint per product of two or more).
@@ -244,18 +275,17 @@ fn monomials(bits: &[Bit]) -> Vec<FrVar> {
     monomials
 }
 
-/// The multilinear interpolation of one coordinate of `table` over `monomials` (no constraint):
-/// the coefficient of monomial m is the sum over subsets s of m of (-1)^{|m - s|} table[s].
-fn interpolate(monomials: &[FrVar], table: &[Point], coord: fn(&Point) -> ConstraintF) -> FrVar {
+/// The multilinear interpolation of `values` over `monomials` (no constraint): the coefficient
+/// of monomial m is the sum over subsets s of m of (-1)^{|m - s|} values[s].
+fn interpolate(monomials: &[FrVar], values: &[ConstraintF]) -> FrVar {
     let coeff = |m: usize| {
         let mut c = ConstraintF::ZERO;
         let mut s = m;
         loop {
-            let v = coord(&table[s]);
             if (m ^ s).count_ones() % 2 == 1 {
-                c -= v
+                c -= values[s]
             } else {
-                c += v
+                c += values[s]
             }
             if s == 0 {
                 break;
@@ -291,16 +321,15 @@ impl SignatureVar {
     ) -> Result<Self, SynthesisError> {
         let r8 = PointVar::new_witness(cs.clone(), r8)?;
         let s_bits = alloc_bits(cs.clone(), s.map(ConstraintF::from), S_BITS)?;
-        let below = is_less_than_constant(&s_bits, &Scalar::MODULUS.0)?;
         let _rule = ark_relations::ns!(cs, "signature_s_below_order");
-        below.enforce_equal(&FrVar::one())?;
+        enforce_less_than_constant_if(&FrVar::one(), &s_bits, &Scalar::MODULUS.0)?;
         Ok(Self { r8, s_bits })
     }
 }
 
 /// The 254 little-endian bits of the challenge h, canonical: below the field modulus (h + p also
 /// fits in 254 bits when h is small, and is another scalar mod the subgroup order). 255
-/// constraints for the bits and 254 for the comparison, where `to_bits_le` spends 640.
+/// constraints for the bits and 132 for the comparison, where `to_bits_le` spends 640.
 pub fn challenge_bits(h: &FrVar) -> Result<Vec<Bit>, SynthesisError> {
     let bits = h.to_non_unique_bits_le()?;
     enforce_canonical_challenge(&bits)?;
@@ -309,9 +338,9 @@ pub fn challenge_bits(h: &FrVar) -> Result<Vec<Bit>, SynthesisError> {
 
 /// Enforces that the 254 bits of a challenge encode an integer below the field modulus.
 pub fn enforce_canonical_challenge(bits: &[Bit]) -> Result<(), SynthesisError> {
-    let canonical = is_less_than_constant(bits, &ConstraintF::MODULUS.0)?;
     let _rule = ark_relations::ns!(bits.cs(), "signature_challenge_canonical");
-    canonical.enforce_equal(&FrVar::one())
+    enforce_canonical(bits)?;
+    Ok(())
 }
 
 /// Gadget twin of [`causeway_protocol::eddsa::verify`], enforced only when `cond` is 1:

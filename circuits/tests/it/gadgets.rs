@@ -178,6 +178,32 @@ fn variable_base_multiplication_equals_native_at_the_edges() {
 }
 
 #[test]
+fn fixed_base_multiplication_equals_native_at_the_edges() {
+    // mul_base8 adds windows 0..=82 on the Montgomery curve from tables offset by 2 and the top
+    // window on Edwards: 0 (only offsets, then their removal), small digits, the order and
+    // around it, all ones at the switch and at 251 bits, random scalars; 251 bits as for S.
+    use causeway_circuits::gadgets::{Bit, eddsa::mul_base8};
+    use causeway_protocol::Point;
+    let mut rng = StdRng::seed_from_u64(9);
+    let one = BigUint::from(1u8);
+    let l = order();
+    let mut scalars: Vec<BigUint> = [0u64, 1, 2, 7, 8, 9, 63, 64, 511].map(BigUint::from).to_vec();
+    for e in [246u32, 249, 250, 251] {
+        scalars.extend([(&one << e) - &one, &one << (e - 1)]);
+    }
+    scalars.extend([&l - &one, l.clone(), &l + &one]);
+    scalars.extend((0..4).map(|_| BigUint::from(fr(&mut rng).into_bigint()) >> 3));
+    for k in scalars.iter().filter(|k| k.bits() <= 251) {
+        let cs = new_cs();
+        let bits: Vec<_> = (0..251).map(|i| Bit::new_witness(cs.clone(), || Ok(k.bit(i))).expect("bit")).collect();
+        let prod = mul_base8(&bits).expect("mul");
+        let native = Point::base8().mul(k);
+        assert_eq!((prod.x.value().expect("x"), prod.y.value().expect("y")), (native.x, native.y), "k = {k}");
+        assert!(cs.is_satisfied().expect("check"), "k = {k}");
+    }
+}
+
+#[test]
 fn every_value_of_the_variable_base_multiplication_is_bound() {
     // Each slope, square and coordinate the multiplication allocates is fixed by its constraint
     // (no chord is vertical, no tangent horizontal): changing any one of them alone breaks the
@@ -234,6 +260,48 @@ fn eddsa_gadget_agrees_with_native_on_random_keys_and_messages() {
             let s = SignatureVar::new_witness(cs.clone(), Some(&sig)).expect("sig");
             verify_if(&FrVar::one(), &pk, &m, &s).expect("gadget");
             assert_eq!(cs.is_satisfied().expect("check"), native, "gadget and native agree (tampered: {tamper})");
+        }
+    }
+}
+
+#[test]
+fn comparison_with_a_constant_holds_exactly_below_it() {
+    // Runs of one, two and many equal bits in the constant (the field modulus, the subgroup
+    // order, random and crafted constants), values at and around the constant, 0 and all ones;
+    // enforced (the system is satisfied exactly when x < c) and not (always satisfied).
+    use causeway_circuits::gadgets::{Bit, bits::enforce_less_than_constant_if};
+    let mut rng = StdRng::seed_from_u64(8);
+    let n = 256;
+    let mut constants: Vec<BigUint> = vec![
+        BigUint::from(ConstraintF::MODULUS),
+        order(),
+        BigUint::from(1u8),
+        (BigUint::from(1u8) << 255) + BigUint::from(1u8),
+        (BigUint::from(1u8) << 256) - BigUint::from(1u8),
+        BigUint::parse_bytes(b"f0f0ff00fff000ffff0000fffff00000ffffff000000aaaa5555cccc3333", 16).expect("hex"),
+    ];
+    constants.extend((0..3).map(|_| BigUint::from(fr(&mut rng).into_bigint()) * BigUint::from(rng.gen_range(1u8..4))));
+    for c in &constants {
+        assert!(c.bits() <= n as u64, "the gadget takes constants below 2^{n}");
+        let limbs: Vec<u64> = c.to_u64_digits();
+        let mut values = vec![BigUint::ZERO, (BigUint::from(1u8) << n) - BigUint::from(1u8)];
+        for d in [1u8, 2, 3] {
+            values.push(c + BigUint::from(d));
+            if *c >= BigUint::from(d) {
+                values.push(c - BigUint::from(d));
+            }
+        }
+        values.push(c.clone());
+        values.extend((0..4).map(|_| BigUint::from(fr(&mut rng).into_bigint())));
+        for x in values.into_iter().filter(|x| x.bits() <= n as u64) {
+            for cond in [false, true] {
+                let cs = new_cs();
+                let bits: Vec<_> =
+                    (0..n as u64).map(|i| Bit::new_witness(cs.clone(), || Ok(x.bit(i))).expect("bit")).collect();
+                let cond_var = FrVar::new_witness(cs.clone(), || Ok(ConstraintF::from(cond))).expect("cond");
+                enforce_less_than_constant_if(&cond_var, &bits, &limbs).expect("gadget");
+                assert_eq!(cs.is_satisfied().expect("check"), !cond || x < *c, "{x} < {c} (enforced: {cond})");
+            }
         }
     }
 }
@@ -330,13 +398,14 @@ fn merkle_path_pinned_cost() {
 #[test]
 fn eddsa_check_pinned_cost() {
     let (cs, _) = eddsa_cs(true, 1, 7);
-    // R8 on the curve 4, S's 251 bits and their comparison with the order 251, the Poseidon(5)
-    // challenge 321, its 254 bits and their comparison with the modulus 510, key selection 2,
-    // 8·A by three 5-constraint doublings, h·(8A) by signed digits 2,054 (249 Montgomery
-    // doublings and additions at 8 each, 4 Edwards digits, the maps and the correction), R8 +
-    // h·(8A) 6, S·Base8 in 3-bit windows 748 (3 for a selection, 6 for an addition), the two
-    // coordinates' equations 2.
-    assert_eq!(cs.num_constraints(), 4_163, "constraints of the EdDSA check");
+    // R8 on the curve 4, S's 251 bits 251 and their comparison with the order 153, the
+    // Poseidon(5) challenge 321, its 254 bits 255 and their comparison with the modulus 132, key
+    // selection 2, 8·A by three 5-constraint doublings, h·(8A) by signed digits 2,054 (249
+    // Montgomery doublings and additions at 8 each, 4 Edwards digits, the maps and the
+    // correction), R8 + h·(8A) 6, S·Base8 in 3-bit windows 507 (83 selections at 3, one at 1,
+    // 82 Montgomery additions at 3, the map back 2, the offsets' removal 3, one Edwards addition
+    // 6), the two coordinates' equations 2.
+    assert_eq!(cs.num_constraints(), 3_702, "constraints of the EdDSA check");
 }
 
 // ------------------------------------------------------------------ rules named by the gadgets
@@ -425,6 +494,29 @@ fn signature_challenge_bits_must_be_canonical() {
     };
     assert_eq!(super::rules::first_broken(build(BigUint::from(h.into_bigint()))), None);
     assert_eq!(super::rules::first_broken(build(alias)).as_deref(), Some("signature_challenge_canonical"));
+}
+
+#[test]
+fn root_bytes_must_be_canonical() {
+    // The commitment hashes the roots' bytes; the bits of a small root plus p pack to the same
+    // field element and are bits: only the comparison with the modulus refuses them.
+    use ark_r1cs_std::boolean::Boolean;
+    use causeway_circuits::gadgets::bits::{canonical_be_bytes, pack_le};
+    let root = ConstraintF::from(987_654_321u64);
+    let alias = BigUint::from(root.into_bigint()) + BigUint::from(ConstraintF::MODULUS);
+    assert!(alias.bits() <= 254);
+    let build = |value: BigUint| {
+        move |cs: ConstraintSystemRef<ConstraintF>| {
+            let root = FrVar::new_witness(cs.clone(), || Ok(root)).expect("root");
+            let bits: Vec<_> =
+                (0..254).map(|i| Boolean::new_witness(cs.clone(), || Ok(value.bit(i))).expect("bit")).collect();
+            pack_le(&bits).enforce_equal(&root).expect("packing");
+            let bytes = canonical_be_bytes(&bits).expect("gadget");
+            assert_eq!(bytes.len(), 256);
+        }
+    };
+    assert_eq!(super::rules::first_broken(build(BigUint::from(root.into_bigint()))), None);
+    assert_eq!(super::rules::first_broken(build(alias)).as_deref(), Some("root_bytes_canonical"));
 }
 
 #[test]
