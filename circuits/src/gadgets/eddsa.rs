@@ -173,9 +173,7 @@ impl MontVar {
     /// The sum of two points with different u (neither the identity): 3 constraints.
     fn add(&self, other: &Self) -> Result<Self, SynthesisError> {
         let lambda = (&other.v - &self.v).mul_by_inverse_unchecked(&(&other.u - &self.u))?;
-        let u = lambda.square()? - ConstraintF::from(MONT_A) - &self.u - &other.u;
-        let v = &lambda * &(&self.u - &u) - &self.v;
-        Ok(Self { u, v })
+        self.chord_end(&lambda, &(&self.u + &other.u))
     }
 
     /// Twice a point with v != 0: 4 constraints.
@@ -183,8 +181,20 @@ impl MontVar {
         let uu = self.u.square()?;
         let numerator = &uu * ConstraintF::from(3u64) + &self.u * ConstraintF::from(2 * MONT_A) + FrVar::one();
         let lambda = numerator.mul_by_inverse_unchecked(&self.v.double()?)?;
-        let u = lambda.square()? - ConstraintF::from(MONT_A) - self.u.double()?;
-        let v = &lambda * &(&self.u - &u) - &self.v;
+        self.chord_end(&lambda, &self.u.double()?)
+    }
+
+    /// The third point on the line of slope `lambda` through `self` (u1 + u2 = `u_sum`), negated:
+    /// u = lambda^2 - A - u1 - u2 and v = lambda (u1 - u) - v1, 2 constraints. Both are allocated
+    /// (not left as combinations of the inputs), so that the accumulator's coordinates do not
+    /// grow into combinations of every earlier step's variables.
+    fn chord_end(&self, lambda: &FrVar, u_sum: &FrVar) -> Result<Self, SynthesisError> {
+        let cs = lambda.cs().or(self.u.cs()).or(u_sum.cs());
+        let u_value = || Ok(lambda.value()?.square() - ConstraintF::from(MONT_A) - u_sum.value()?);
+        let u = FrVar::new_witness(cs.clone(), u_value)?;
+        lambda.mul_equals(lambda, &(&u + ConstraintF::from(MONT_A) + u_sum))?;
+        let v = FrVar::new_witness(cs, || Ok(lambda.value()? * (self.u.value()? - u_value()?) - self.v.value()?))?;
+        lambda.mul_equals(&(&self.u - &u), &(&v + &self.v))?;
         Ok(Self { u, v })
     }
 }
