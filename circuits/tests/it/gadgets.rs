@@ -497,6 +497,37 @@ fn signature_challenge_bits_must_be_canonical() {
 }
 
 #[test]
+fn the_challenge_bits_of_the_signature_check_are_canonical() {
+    // challenge_bits (what verify_if multiplies by) enforces the canonical bits: a prover who
+    // replaces its bits of a small h by those of h + p (still bits, still packing to h) breaks
+    // the canonical rule and nothing before it.
+    use causeway_circuits::gadgets::{Bit, eddsa::challenge_bits};
+    let h = ConstraintF::from(55_555u64);
+    let alias = BigUint::from(h.into_bigint()) + BigUint::from(ConstraintF::MODULUS);
+    let vars = std::cell::RefCell::new(Vec::new());
+    let build = |cs: ConstraintSystemRef<ConstraintF>| {
+        let h = FrVar::new_witness(cs, || Ok(h)).expect("h");
+        *vars.borrow_mut() = challenge_bits(&h)
+            .expect("bits")
+            .iter()
+            .map(|b| match b {
+                Bit::Var(v) => v.variable(),
+                Bit::Constant(_) => panic!("the bits are allocated"),
+            })
+            .collect();
+    };
+    assert_eq!(super::rules::first_broken(build), None);
+    let rule = super::rules::first_broken_with(build, |cs| {
+        let mut inner = cs.borrow_mut().expect("a constraint system");
+        for (i, var) in vars.borrow().iter().enumerate() {
+            let index = var.index().expect("a witness variable");
+            inner.assignments.witness_assignment[index] = ConstraintF::from(alias.bit(i as u64));
+        }
+    });
+    assert_eq!(rule.as_deref(), Some("signature_challenge_canonical"));
+}
+
+#[test]
 fn root_bytes_must_be_canonical() {
     // The commitment hashes the roots' bytes; the bits of a small root plus p pack to the same
     // field element and are bits: only the comparison with the modulus refuses them.
