@@ -6,7 +6,7 @@ use ark_relations::gr1cs::{ConstraintSystem, ConstraintSystemRef};
 use causeway_circuits::{
     ConstraintF,
     gadgets::{
-        FrVar,
+        Bit, FrVar,
         bits::alloc_bits,
         eddsa::{PointVar, SignatureVar, verify_if},
         merkle::PathVar,
@@ -23,6 +23,22 @@ fn fr(rng: &mut StdRng) -> ConstraintF {
 
 fn new_cs() -> ConstraintSystemRef<ConstraintF> {
     ConstraintSystem::<ConstraintF>::new_ref()
+}
+
+/// The `n` low bits of `value` (any integer, not only a field element's) as witness bits.
+fn witness_bits(cs: &ConstraintSystemRef<ConstraintF>, value: &BigUint, n: u64) -> Vec<Bit> {
+    (0..n).map(|i| Bit::new_witness(cs.clone(), || Ok(value.bit(i))).expect("bit")).collect()
+}
+
+/// The rule broken first when a field element `x` is given by the 254 bits of `value` (packed
+/// and checked against x as a decomposition does) and `check` runs on them.
+fn rule_for_bits(x: ConstraintF, value: BigUint, check: fn(&[Bit])) -> Option<String> {
+    super::rules::first_broken(move |cs| {
+        let x = FrVar::new_witness(cs.clone(), || Ok(x)).expect("x");
+        let bits = witness_bits(&cs, &value, 254);
+        causeway_circuits::gadgets::bits::pack_le(&bits).enforce_equal(&x).expect("packing");
+        check(&bits);
+    })
 }
 
 #[test]
@@ -154,9 +170,7 @@ fn variable_base_multiplication_equals_native_at_the_edges() {
         for k in &scalars {
             let cs = new_cs();
             let pv = PointVar::new_witness(cs.clone(), Some(p)).expect("p");
-            let bits: Vec<_> = (0..254)
-                .map(|i| causeway_circuits::gadgets::Bit::new_witness(cs.clone(), || Ok(k.bit(i))).expect("bit"))
-                .collect();
+            let bits = witness_bits(&cs, k, 254);
             let prod = pv.mul_bits(&bits).expect("mul");
             let native = p.mul(k);
             assert_eq!((prod.x.value().expect("x"), prod.y.value().expect("y")), (native.x, native.y), "k = {k}");
@@ -182,7 +196,7 @@ fn fixed_base_multiplication_equals_native_at_the_edges() {
     // mul_base8 adds windows 0..=82 on the Montgomery curve from tables offset by 2 and the top
     // window on Edwards: 0 (only offsets, then their removal), small digits, the order and
     // around it, all ones at the switch and at 251 bits, random scalars; 251 bits as for S.
-    use causeway_circuits::gadgets::{Bit, eddsa::mul_base8};
+    use causeway_circuits::gadgets::eddsa::mul_base8;
     use causeway_protocol::Point;
     let mut rng = StdRng::seed_from_u64(9);
     let one = BigUint::from(1u8);
@@ -195,7 +209,7 @@ fn fixed_base_multiplication_equals_native_at_the_edges() {
     scalars.extend((0..4).map(|_| BigUint::from(fr(&mut rng).into_bigint()) >> 3));
     for k in scalars.iter().filter(|k| k.bits() <= 251) {
         let cs = new_cs();
-        let bits: Vec<_> = (0..251).map(|i| Bit::new_witness(cs.clone(), || Ok(k.bit(i))).expect("bit")).collect();
+        let bits = witness_bits(&cs, k, 251);
         let prod = mul_base8(&bits).expect("mul");
         let native = Point::base8().mul(k);
         assert_eq!((prod.x.value().expect("x"), prod.y.value().expect("y")), (native.x, native.y), "k = {k}");
@@ -269,7 +283,7 @@ fn comparison_with_a_constant_holds_exactly_below_it() {
     // Runs of one, two and many equal bits in the constant (the field modulus, the subgroup
     // order, random and crafted constants), values at and around the constant, 0 and all ones;
     // enforced (the system is satisfied exactly when x < c) and not (always satisfied).
-    use causeway_circuits::gadgets::{Bit, bits::enforce_less_than_constant_if};
+    use causeway_circuits::gadgets::bits::enforce_less_than_constant_if;
     let mut rng = StdRng::seed_from_u64(8);
     let n = 256;
     let mut constants: Vec<BigUint> = vec![
@@ -296,8 +310,7 @@ fn comparison_with_a_constant_holds_exactly_below_it() {
         for x in values.into_iter().filter(|x| x.bits() <= n as u64) {
             for cond in [false, true] {
                 let cs = new_cs();
-                let bits: Vec<_> =
-                    (0..n as u64).map(|i| Bit::new_witness(cs.clone(), || Ok(x.bit(i))).expect("bit")).collect();
+                let bits = witness_bits(&cs, &x, n as u64);
                 let cond_var = FrVar::new_witness(cs.clone(), || Ok(ConstraintF::from(cond))).expect("cond");
                 enforce_less_than_constant_if(&cond_var, &bits, &limbs).expect("gadget");
                 assert_eq!(cs.is_satisfied().expect("check"), !cond || x < *c, "{x} < {c} (enforced: {cond})");
@@ -478,22 +491,13 @@ fn signature_challenge_bits_must_be_canonical() {
     // For h below 2^254 - p, the bits of h + p are bits too and pack to h (mod p), as the
     // decomposition checks: only the comparison with the modulus refuses them (they would
     // multiply the key by h + p, another scalar mod the order).
-    use ark_r1cs_std::boolean::Boolean;
-    use causeway_circuits::gadgets::{bits::pack_le, eddsa::enforce_canonical_challenge};
+    use causeway_circuits::gadgets::eddsa::enforce_canonical_challenge;
     let h = ConstraintF::from(123_456_789u64);
     let alias = BigUint::from(h.into_bigint()) + BigUint::from(ConstraintF::MODULUS);
     assert!(alias.bits() <= 254);
-    let build = |value: BigUint| {
-        move |cs: ConstraintSystemRef<ConstraintF>| {
-            let h = FrVar::new_witness(cs.clone(), || Ok(h)).expect("h");
-            let bits: Vec<_> =
-                (0..254).map(|i| Boolean::new_witness(cs.clone(), || Ok(value.bit(i))).expect("bit")).collect();
-            pack_le(&bits).enforce_equal(&h).expect("packing");
-            enforce_canonical_challenge(&bits).expect("gadget");
-        }
-    };
-    assert_eq!(super::rules::first_broken(build(BigUint::from(h.into_bigint()))), None);
-    assert_eq!(super::rules::first_broken(build(alias)).as_deref(), Some("signature_challenge_canonical"));
+    let check: fn(&[Bit]) = |bits| enforce_canonical_challenge(bits).expect("gadget");
+    assert_eq!(rule_for_bits(h, BigUint::from(h.into_bigint()), check), None);
+    assert_eq!(rule_for_bits(h, alias, check).as_deref(), Some("signature_challenge_canonical"));
 }
 
 #[test]
@@ -501,7 +505,7 @@ fn the_challenge_bits_of_the_signature_check_are_canonical() {
     // challenge_bits (what verify_if multiplies by) enforces the canonical bits: a prover who
     // replaces its bits of a small h by those of h + p (still bits, still packing to h) breaks
     // the canonical rule and nothing before it.
-    use causeway_circuits::gadgets::{Bit, eddsa::challenge_bits};
+    use causeway_circuits::gadgets::eddsa::challenge_bits;
     let h = ConstraintF::from(55_555u64);
     let alias = BigUint::from(h.into_bigint()) + BigUint::from(ConstraintF::MODULUS);
     let vars = std::cell::RefCell::new(Vec::new());
@@ -531,23 +535,13 @@ fn the_challenge_bits_of_the_signature_check_are_canonical() {
 fn root_bytes_must_be_canonical() {
     // The commitment hashes the roots' bytes; the bits of a small root plus p pack to the same
     // field element and are bits: only the comparison with the modulus refuses them.
-    use ark_r1cs_std::boolean::Boolean;
-    use causeway_circuits::gadgets::bits::{canonical_be_bytes, pack_le};
+    use causeway_circuits::gadgets::bits::canonical_be_bytes;
     let root = ConstraintF::from(987_654_321u64);
     let alias = BigUint::from(root.into_bigint()) + BigUint::from(ConstraintF::MODULUS);
     assert!(alias.bits() <= 254);
-    let build = |value: BigUint| {
-        move |cs: ConstraintSystemRef<ConstraintF>| {
-            let root = FrVar::new_witness(cs.clone(), || Ok(root)).expect("root");
-            let bits: Vec<_> =
-                (0..254).map(|i| Boolean::new_witness(cs.clone(), || Ok(value.bit(i))).expect("bit")).collect();
-            pack_le(&bits).enforce_equal(&root).expect("packing");
-            let bytes = canonical_be_bytes(&bits).expect("gadget");
-            assert_eq!(bytes.len(), 256);
-        }
-    };
-    assert_eq!(super::rules::first_broken(build(BigUint::from(root.into_bigint()))), None);
-    assert_eq!(super::rules::first_broken(build(alias)).as_deref(), Some("root_bytes_canonical"));
+    let check: fn(&[Bit]) = |bits| assert_eq!(canonical_be_bytes(bits).expect("gadget").len(), 256);
+    assert_eq!(rule_for_bits(root, BigUint::from(root.into_bigint()), check), None);
+    assert_eq!(rule_for_bits(root, alias, check).as_deref(), Some("root_bytes_canonical"));
 }
 
 #[test]
@@ -565,7 +559,7 @@ fn signature_r8_must_be_on_the_curve() {
 fn sha256_binds_each_word_to_its_bits() {
     // A prover flips one bit of the digest (the last word's decomposition): every bit stays a
     // bit, and only the binding of the word's sum to its bits notices.
-    use causeway_circuits::gadgets::{Bit, sha256::sha256};
+    use causeway_circuits::gadgets::sha256::sha256;
     let msg = b"causeway";
     let digest_var = std::cell::RefCell::new(None);
     let build = |cs: ConstraintSystemRef<ConstraintF>| {
