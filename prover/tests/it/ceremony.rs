@@ -1,18 +1,22 @@
-//! The ceremony path without a ceremony: snarkjs's QAP reduction, the `.r1cs` and `.wtns` exports
-//! as snarkjs reads them, and zkey import (a zkey written here from a local setup, in snarkjs's
-//! layout) with each refusal. The full snarkjs ceremony is the CLI test `ceremony`.
+//! The ceremony path without snarkjs's slow phase 1: snarkjs's QAP reduction, the `.r1cs` and
+//! `.wtns` exports as snarkjs reads them, and zkey import and its checks against the Powers of
+//! Tau, on ceremonies played here from known secrets (`ceremony::local`, which `snarkjs zkey
+//! verify` accepts), with each forgery and mismatch refused. The full snarkjs ceremony is the CLI
+//! test `ceremony`.
 
 use super::{PARAMS, one_transfer_batch};
-use ark_bn254::{Bn254, Fq, Fr, G1Affine, G2Affine};
-use ark_ec::AffineRepr;
-use ark_ff::{BigInteger, PrimeField};
-use ark_groth16::{Groth16, ProvingKey};
+use ark_bn254::{Bn254, Fr, G1Affine, G2Affine};
+use ark_ec::{AffineRepr, CurveGroup};
+use ark_groth16::Groth16;
 use ark_snark::{CircuitSpecificSetupSNARK, SNARK};
 use causeway_circuits::{BatchCircuit, CircuitParams, ExitCircuit, ExitWitness};
 use causeway_protocol::{Account, Domain, PrivateKey, State};
 use causeway_prover::{
     Circuit, Keys, ProverError,
-    ceremony::{self, SnarkjsReduction, Synthesized},
+    ceremony::{
+        self, SnarkjsReduction, Synthesized,
+        local::{self, Contributor, Phase1},
+    },
     prove, prove_exit, verify, verify_exit,
 };
 use rand_chacha::ChaCha20Rng;
@@ -106,189 +110,237 @@ fn snarkjs_reads_the_batch_circuit_and_checks_a_real_batch_witness() {
     let _ = std::fs::remove_dir_all(&dir);
 }
 
-// A zkey in snarkjs's layout, written from a local setup made with snarkjs's reduction.
+// A ceremony played here from known secrets (`ceremony::local`): a Powers of Tau file and a zkey
+// in snarkjs's layout, with real contribution records.
 
-fn le(b: impl BigInteger) -> Vec<u8> {
-    b.to_bytes_le()
+struct Played {
+    dir: std::path::PathBuf,
+    ptau: std::path::PathBuf,
+    zkey: Vec<u8>,
 }
 
-fn g1(p: &G1Affine) -> Vec<u8> {
-    match p.xy() {
-        Some((x, y)) => [le(x.0), le(y.0)].concat(),
-        None => vec![0; 64],
-    }
+fn contributors() -> Vec<Contributor> {
+    vec![
+        Contributor::Secret { name: "alice".into(), secret: Fr::from(0xa11ce_u64) },
+        Contributor::Secret { name: "bob".into(), secret: Fr::from(0xb0b_u64) },
+        Contributor::Beacon { name: "beacon".into(), hash: vec![7; 32], exp: 10 },
+    ]
 }
 
-fn g2(p: &G2Affine) -> Vec<u8> {
-    match p.xy() {
-        Some((x, y)) => [le(x.c0.0), le(x.c1.0), le(y.c0.0), le(y.c1.0)].concat(),
-        None => vec![0; 128],
-    }
+fn play(tag: &str, circuit: Circuit, params: CircuitParams, power: u32, seed: u64) -> (Played, Synthesized) {
+    let mut rng = ChaCha20Rng::seed_from_u64(seed);
+    let dir = temp(tag);
+    let s = ceremony::synthesize_blank(circuit, params).expect("synthesize");
+    let p1 = Phase1::random(&mut rng);
+    let ptau = dir.join("pot.ptau");
+    let mut f = std::io::BufWriter::new(std::fs::File::create(&ptau).expect("create"));
+    local::write_ptau(&p1, power, &mut f, &|_| {}).expect("write ptau");
+    std::io::Write::flush(&mut f).expect("flush");
+    let zkey = local::zkey(&p1, power, &s, &contributors(), &mut rng);
+    (Played { dir, ptau, zkey }, s)
 }
 
-struct ZkeyParts {
-    protocol: u32,
-    contributions: bool,
-}
+fn quiet(_: &str) {}
 
-const GROTH16: ZkeyParts = ZkeyParts { protocol: 1, contributions: true };
-
-fn zkey_bytes(pk: &ProvingKey<Bn254>, s: &Synthesized, parts: &ZkeyParts) -> Vec<u8> {
-    let mut sections: Vec<(u32, Vec<u8>)> = vec![(1, parts.protocol.to_le_bytes().to_vec())];
-    let u32le = |n: usize| (n as u32).to_le_bytes().to_vec();
-    let domain = (s.constraints() + s.public_inputs() + 1).next_power_of_two();
-    let mut h = [u32le(32), le(Fq::MODULUS), u32le(32), le(Fr::MODULUS)].concat();
-    h.extend([u32le(s.wires()), u32le(s.public_inputs()), u32le(domain)].concat());
-    h.extend([g1(&pk.vk.alpha_g1), g1(&pk.beta_g1), g2(&pk.vk.beta_g2), g2(&pk.vk.gamma_g2)].concat());
-    h.extend([g1(&pk.delta_g1), g2(&pk.vk.delta_g2)].concat());
-    sections.push((2, h));
-    sections.push((3, pk.vk.gamma_abc_g1.iter().flat_map(g1).collect()));
-    // Coefficients c·R² (the Montgomery form of c·R): A and B of each constraint, then the
-    // public-input rows.
-    let mut coeffs = Vec::new();
-    let mut n = 0;
-    let mut push = |m: u32, row: usize, wire: usize, c: Fr| {
-        let twice = Fr::from_bigint(c.0).expect("below the modulus");
-        coeffs.extend([m.to_le_bytes().to_vec(), u32le(row), u32le(wire), le(twice.0)].concat());
-        n += 1;
-    };
-    for row in 0..s.constraints() {
-        for (m, matrix) in [(0, &s.matrices[0]), (1, &s.matrices[1])] {
-            for (c, wire) in &matrix[row] {
-                push(m, row, *wire, *c);
-            }
-        }
-    }
-    for wire in 0..=s.public_inputs() {
-        push(0, s.constraints() + wire, wire, Fr::from(1u64));
-    }
-    sections.push((4, [u32le(n), coeffs].concat()));
-    sections.push((5, pk.a_query.iter().flat_map(g1).collect()));
-    sections.push((6, pk.b_g1_query.iter().flat_map(g1).collect()));
-    sections.push((7, pk.b_g2_query.iter().flat_map(g2).collect()));
-    sections.push((8, pk.l_query.iter().flat_map(g1).collect()));
-    sections.push((9, pk.h_query.iter().flat_map(g1).collect()));
-    let mut mpc = vec![7u8; 64];
-    if parts.contributions {
-        mpc.extend(u32le(1));
-        let (g, h2) = (G1Affine::generator(), G2Affine::generator());
-        mpc.extend([g1(&pk.delta_g1), g1(&g), g1(&g), g2(&h2), vec![9u8; 64], u32le(0)].concat());
-        let name = b"tester";
-        mpc.extend([u32le(2 + name.len()), vec![1, name.len() as u8], name.to_vec()].concat());
-    } else {
-        mpc.extend(u32le(0));
-    }
-    sections.push((10, mpc));
-    let mut out = [b"zkey".to_vec(), u32le(1), u32le(sections.len())].concat();
-    for (kind, body) in sections {
-        out.extend([(kind).to_le_bytes().to_vec(), (body.len() as u64).to_le_bytes().to_vec(), body].concat());
-    }
-    out
-}
-
-fn refused(path: &Path, circuit: Circuit, params: CircuitParams) -> String {
-    match ceremony::import(path, circuit, params) {
+/// The import's refusal of `bytes` (written to a file) against `ptau`.
+fn refused_with(dir: &Path, bytes: &[u8], ptau: &Path, circuit: Circuit, params: CircuitParams) -> String {
+    let path = dir.join("tampered.zkey");
+    std::fs::write(&path, bytes).expect("write");
+    match ceremony::import(&path, ptau, circuit, params, &quiet) {
         Err(e @ ProverError::Zkey { .. }) => e.to_string(),
         Err(e) => panic!("another error: {e}"),
         Ok(_) => panic!("imported a zkey that should be refused"),
     }
 }
 
+/// `bytes` with `data` written at byte `offset` of section `kind`.
+fn patch(bytes: &[u8], kind: u32, offset: usize, data: &[u8]) -> Vec<u8> {
+    let (at, len) = local::section_offset(bytes, kind).expect("section");
+    assert!(offset + data.len() <= len, "byte {offset} of section {kind}");
+    let mut out = bytes.to_vec();
+    out[at + offset..at + offset + data.len()].copy_from_slice(data);
+    out
+}
+
+/// `bytes` with the point at `index` of section `kind` replaced by `encoded`.
+fn with_point(bytes: &[u8], kind: u32, index: usize, encoded: &[u8]) -> Vec<u8> {
+    patch(bytes, kind, index * encoded.len(), encoded)
+}
+
+/// Offsets in the header section (2): after n8q, q, n8r, r, wires, public inputs, domain.
+const HEADER_POINTS: usize = 4 + 32 + 4 + 32 + 12;
+const DELTA_G2_AT: usize = HEADER_POINTS + 64 + 64 + 128 + 128 + 64;
+
 #[test]
-fn a_zkey_imports_as_keys_that_prove_and_every_mismatch_is_refused() {
-    let mut rng = ChaCha20Rng::seed_from_u64(12);
-    let dir = temp("zkey");
+fn a_played_ceremony_passes_snarkjs_zkey_verify_imports_and_proves() {
     let depth = 2;
     let exit = CircuitParams { depth, slots: 0 };
-    let (pk, _) =
-        Groth16::<Bn254, SnarkjsReduction>::setup(ExitCircuit { depth, witness: None }, &mut rng).expect("setup");
-    let s = ceremony::synthesize_blank(Circuit::Exit, exit).expect("synthesize");
-    let bytes = zkey_bytes(&pk, &s, &GROTH16);
-    let path = dir.join("exit.zkey");
-    std::fs::write(&path, &bytes).expect("write");
+    let (played, s) = play("played", Circuit::Exit, exit, 10, 12);
+    let zkey = played.dir.join("exit.zkey");
+    std::fs::write(&zkey, &played.zkey).expect("write");
 
-    // Imported, saved and loaded, the keys remember the ceremony and prove.
-    let keys = ceremony::import(&path, Circuit::Exit, exit).expect("import");
-    keys.save(&dir.join("keys")).expect("save");
-    let keys = Keys::load_for(&dir.join("keys"), Circuit::Exit, Some(exit)).expect("load");
+    // snarkjs's own check accepts what was played here, the contributions' hashes included.
+    let r1cs = played.dir.join("exit.r1cs");
+    let mut f = std::fs::File::create(&r1cs).expect("create");
+    ceremony::write_r1cs(&s, &mut f).expect("write r1cs");
+    let path = |p: &Path| p.to_str().expect("utf8").to_owned();
+    let (ok, text) = snarkjs(&["zkey", "verify", &path(&r1cs), &path(&played.ptau), &path(&zkey)]);
+    assert!(ok && text.contains("ZKey Ok!"), "{text}");
+
+    // Imported, saved and loaded, the keys remember the ceremony (the hashes snarkjs printed,
+    // the Powers of Tau's BLAKE2b) and prove.
+    let lines = std::cell::RefCell::new(Vec::new());
+    let keys = ceremony::import(&zkey, &played.ptau, Circuit::Exit, exit, &|l| lines.borrow_mut().push(l.to_owned()))
+        .expect("import");
+    let b2sum = hex::encode(<blake2::Blake2b512 as blake2::Digest>::digest(std::fs::read(&played.ptau).expect("ptau")));
+    assert!(lines.borrow().iter().any(|l| l.contains(&format!("blake2b {b2sum}"))), "{:?}", lines.borrow());
+    keys.save(&played.dir.join("keys")).expect("save");
+    let keys = Keys::load_for(&played.dir.join("keys"), Circuit::Exit, Some(exit)).expect("load");
     let record = keys.meta.ceremony.clone().expect("a ceremony record");
-    assert_eq!(record.contributions.len(), 1);
-    assert_eq!(record.contributions[0].name.as_deref(), Some("tester"));
-    assert_eq!(record.contributions[0].hash.len(), 128);
-    assert_eq!(record.zkey_sha256, hex::encode(<sha2::Sha256 as sha2::Digest>::digest(&bytes)));
+    assert_eq!(record.ptau_blake2b.as_deref(), Some(b2sum.as_str()));
+    let names: Vec<_> = record.contributions.iter().map(|c| c.name.clone().unwrap_or_default()).collect();
+    assert_eq!(names, ["alice", "bob", "beacon"]);
+    let reported: String = text.chars().filter(|c| !c.is_whitespace()).collect();
+    for (i, c) in record.contributions.iter().enumerate() {
+        let line = format!("contribution#{}{}:{}", i + 1, c.name.as_deref().unwrap_or(""), c.hash);
+        assert!(reported.contains(&line), "snarkjs reports {line}: {text}");
+    }
+    assert_eq!(record.zkey_sha256, hex::encode(<sha2::Sha256 as sha2::Digest>::digest(&played.zkey)));
     assert!(keys.meta.origin.contains("ceremony"), "{}", keys.meta.origin);
     // The verifying key alone (what `verify --zkey` reads) is the same, with the same checks.
-    let (vk, rec) = ceremony::verifying_key(&path, Circuit::Exit, exit).expect("verifying key");
+    let (vk, rec) = ceremony::verifying_key(&zkey, &played.ptau, Circuit::Exit, exit, &quiet).expect("verifying key");
     assert_eq!((vk, rec), (keys.vk.clone(), record));
-    let e = ceremony::verifying_key(&path, Circuit::Exit, CircuitParams { depth: 4, slots: 0 }).expect_err("refused");
-    assert!(e.to_string().contains("the exit circuit at depth 4 has"), "{e}");
+    let mut rng = ChaCha20Rng::seed_from_u64(3);
     let w = exit_witness(depth);
     let inputs = w.public_inputs();
     let proof = prove_exit(&keys, w, &mut rng).expect("prove with imported keys");
     assert!(verify_exit(&keys.vk, &inputs, &proof).expect("verify"));
-
-    // Another depth, another circuit.
-    let e = refused(&path, Circuit::Exit, CircuitParams { depth: 4, slots: 0 });
-    assert!(e.contains("the exit circuit at depth 4 has"), "{e}");
-    let e = refused(&path, Circuit::Batch, PARAMS);
-    assert!(e.contains("the batch circuit at depth 2 with 1 slots has"), "{e}");
-    // A truncated file, at several cuts.
-    for cut in [3, 40, bytes.len() / 2, bytes.len() - 1] {
-        let t = dir.join("truncated.zkey");
-        std::fs::write(&t, &bytes[..cut]).expect("write");
-        let e = refused(&t, Circuit::Exit, exit);
-        assert!(e.contains("truncated") || e.contains("not a zkey"), "cut at {cut}: {e}");
-    }
-    // The same sizes but one coefficient changed: another circuit of the same shape.
-    let mut other = bytes.clone();
-    let coeffs = section_offset(&bytes, 4) + 4 + 12;
-    other[coeffs] ^= 1;
-    let t = dir.join("other.zkey");
-    std::fs::write(&t, &other).expect("write");
-    let e = refused(&t, Circuit::Exit, exit);
-    assert!(e.contains("coefficients differ from the circuit's at constraint 0"), "{e}");
-    // No contribution: δ is the generator.
-    std::fs::write(&t, zkey_bytes(&pk, &s, &ZkeyParts { protocol: 1, contributions: false })).expect("write");
-    let e = refused(&t, Circuit::Exit, exit);
-    assert!(e.contains("no phase-2 contribution"), "{e}");
-    // A PLONK key.
-    std::fs::write(&t, zkey_bytes(&pk, &s, &ZkeyParts { protocol: 2, contributions: true })).expect("write");
-    let e = refused(&t, Circuit::Exit, exit);
-    assert!(e.contains("not Groth16"), "{e}");
-    let _ = std::fs::remove_dir_all(&dir);
-}
-
-/// Where section `kind`'s body starts in a zkey file.
-fn section_offset(bytes: &[u8], kind: u32) -> usize {
-    let mut pos = 12;
-    loop {
-        let k = u32::from_le_bytes(bytes[pos..pos + 4].try_into().expect("4 bytes"));
-        let size = u64::from_le_bytes(bytes[pos + 4..pos + 12].try_into().expect("8 bytes")) as usize;
-        if k == kind {
-            return pos + 12;
-        }
-        pos += 12 + size;
-    }
+    let _ = std::fs::remove_dir_all(&played.dir);
 }
 
 #[test]
-fn batch_keys_from_a_zkey_prove_a_batch_and_a_zkey_for_other_slots_is_refused() {
+fn every_forged_or_mismatched_zkey_is_refused_with_what_is_wrong() {
+    let depth = 2;
+    let exit = CircuitParams { depth, slots: 0 };
+    let (played, s) = play("forged", Circuit::Exit, exit, 10, 14);
+    let (dir, ptau, bytes) = (&played.dir, &played.ptau, &played.zkey);
+    let refused = |b: &[u8]| refused_with(dir, b, ptau, Circuit::Exit, exit);
+    let (g1, g2) = (local::encode_g1(&G1Affine::generator()), local::encode_g2(&G2Affine::generator()));
+
+    // δ₂ replaced by the G2 generator (snarkjs's γ₂): proofs could be forged with A = α, B = β.
+    let e = refused(&patch(bytes, 2, DELTA_G2_AT, &g2));
+    assert!(e.contains("δ₂ does not match δ₁"), "{e}");
+    // The initial key (δ = generator) with a contribution record whose δ is the generator: the
+    // record's proof does not hold; and a "contribution" of secret 1 is a real record that
+    // leaves δ at the generator.
+    let mut rng = ChaCha20Rng::seed_from_u64(15);
+    let p1 = Phase1::random(&mut rng);
+    let none = local::zkey(&p1, 10, &s, &[], &mut rng);
+    let one = Contributor::Secret { name: "forger".into(), secret: Fr::from(1u64) };
+    let trivial = local::zkey(&p1, 10, &s, &[one], &mut rng);
+    let ptau_b = dir.join("other.ptau");
+    let mut f = std::io::BufWriter::new(std::fs::File::create(&ptau_b).expect("create"));
+    local::write_ptau(&p1, 10, &mut f, &|_| {}).expect("write ptau");
+    std::io::Write::flush(&mut f).expect("flush");
+    let refused_b = |b: &[u8]| refused_with(dir, b, &ptau_b, Circuit::Exit, exit);
+    let e = refused_b(&none);
+    assert!(e.contains("no phase-2 contribution"), "{e}");
+    let e = refused_b(&trivial);
+    assert!(e.contains("δ is still the generator"), "{e}");
+    let (at, _) = local::section_offset(&trivial, 10).expect("contributions");
+    let mut made_up = trivial.clone();
+    // Its g1_sx (after the circuit hash, the count, δ and g1_s) made another point.
+    made_up[at + 68 + 128..at + 68 + 192].copy_from_slice(&local::encode_g1(&(G1Affine::generator() * Fr::from(5u64)).into_affine()));
+    let e = refused_b(&made_up);
+    assert!(e.contains("contribution #1's transcript"), "{e}");
+
+    // A genuine zkey against the Powers of Tau it was not made from.
+    let e = refused_with(dir, bytes, &ptau_b, Circuit::Exit, exit);
+    assert!(e.contains("α₁ is not the Powers of Tau file's: the zkey was made from another Powers of Tau"), "{e}");
+
+    // One point changed in each section.
+    let e = refused(&with_point(bytes, 3, 1, &g1));
+    assert!(e.contains("the IC points are not what the Powers of Tau and this circuit give"), "{e}");
+    let e = refused(&with_point(bytes, 8, 3, &g1));
+    assert!(e.contains("the C (L) points are not what the Powers of Tau and this circuit give"), "{e}");
+    let e = refused(&with_point(bytes, 9, 5, &g1));
+    assert!(e.contains("the H points are not what the Powers of Tau give"), "{e}");
+    let e = refused(&with_point(bytes, 5, 7, &g1));
+    assert!(e.contains("the A points are not"), "{e}");
+    let e = refused(&with_point(bytes, 6, 7, &g1));
+    assert!(e.contains("the B₁ points are not"), "{e}");
+    let e = refused(&with_point(bytes, 7, 7, &g2));
+    assert!(e.contains("the B₂ points are not"), "{e}");
+
+    // A contribution whose proof of knowledge fails (its G2 key for another secret), and a
+    // beacon whose hash does not give its key.
+    let (at, _) = local::section_offset(bytes, 10).expect("contributions");
+    let first = at + 68;
+    let mut bad = bytes.clone();
+    bad[first + 192..first + 320].copy_from_slice(&local::encode_g2(&(G2Affine::generator() * Fr::from(9u64)).into_affine()));
+    let e = refused(&bad);
+    assert!(e.contains("contribution #1's proof of knowledge fails"), "{e}");
+    let beacon_byte = bytes.len() - 1;
+    let mut bad = bytes.clone();
+    bad[beacon_byte] ^= 1;
+    let e = refused(&bad);
+    assert!(e.contains("contribution #3 is a beacon, but its key is not the one its beacon hash gives"), "{e}");
+
+    // A Powers of Tau too small for the circuit.
+    let small = dir.join("small.ptau");
+    let mut f = std::io::BufWriter::new(std::fs::File::create(&small).expect("create"));
+    local::write_ptau(&p1, 9, &mut f, &|_| {}).expect("write ptau");
+    std::io::Write::flush(&mut f).expect("flush");
+    let e = refused_with(dir, &none, &small, Circuit::Exit, exit);
+    assert!(e.contains("no phase-2 contribution"), "{e}");
+    let e = refused_with(dir, bytes, &small, Circuit::Exit, exit);
+    assert!(e.contains("the Powers of Tau file holds 2^9 points; this circuit's domain needs 2^10"), "{e}");
+
+    // The format refusals: another depth, another circuit, truncation, another coefficient, a
+    // PLONK key.
+    let e = refused_with(dir, bytes, ptau, Circuit::Exit, CircuitParams { depth: 4, slots: 0 });
+    assert!(e.contains("the exit circuit at depth 4 has"), "{e}");
+    let e = refused_with(dir, bytes, ptau, Circuit::Batch, PARAMS);
+    assert!(e.contains("the batch circuit at depth 2 with 1 slots has"), "{e}");
+    for cut in [3, 40, bytes.len() / 2, bytes.len() - 1] {
+        let e = refused(&bytes[..cut]);
+        assert!(e.contains("truncated") || e.contains("not a zkey"), "cut at {cut}: {e}");
+    }
+    let mut other = bytes.clone();
+    let (coeffs, _) = local::section_offset(bytes, 4).expect("coefficients");
+    other[coeffs + 4 + 12] ^= 1;
+    let e = refused(&other);
+    assert!(e.contains("coefficients differ from the circuit's at constraint 0"), "{e}");
+    let mut plonk = bytes.clone();
+    let (protocol, _) = local::section_offset(bytes, 1).expect("protocol");
+    plonk[protocol] = 2;
+    let e = refused(&plonk);
+    assert!(e.contains("not Groth16"), "{e}");
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+#[test]
+fn batch_keys_from_a_played_ceremony_prove_a_batch_and_a_zkey_for_other_slots_is_refused() {
+    let (played, s) = play("batch-zkey", Circuit::Batch, PARAMS, s_power(), 13);
+    let _ = s;
+    let path = played.dir.join("batch.zkey");
+    std::fs::write(&path, &played.zkey).expect("write");
+    let keys = ceremony::import(&path, &played.ptau, Circuit::Batch, PARAMS, &quiet).expect("import");
     let mut rng = ChaCha20Rng::seed_from_u64(13);
-    let dir = temp("batch-zkey");
-    let (pk, _) = Groth16::<Bn254, SnarkjsReduction>::setup(BatchCircuit { params: PARAMS, witness: None }, &mut rng)
-        .expect("setup");
-    let s = ceremony::synthesize_blank(Circuit::Batch, PARAMS).expect("synthesize");
-    let path = dir.join("batch.zkey");
-    std::fs::write(&path, zkey_bytes(&pk, &s, &GROTH16)).expect("write");
-    let keys = ceremony::import(&path, Circuit::Batch, PARAMS).expect("import");
     let w = one_transfer_batch();
     let commitment = w.commitment();
     let proof = prove(&keys, w, &mut rng).expect("prove with imported batch keys");
     assert!(verify(&keys.vk, commitment, &proof).expect("verify"));
 
-    let e = refused(&path, Circuit::Batch, CircuitParams { depth: PARAMS.depth, slots: 2 });
+    let other = |params| refused_with(&played.dir, &played.zkey, &played.ptau, Circuit::Batch, params);
+    let e = other(CircuitParams { depth: PARAMS.depth, slots: 2 });
     assert!(e.contains("the batch circuit at depth 2 with 2 slots has"), "{e}");
-    let e = refused(&path, Circuit::Batch, CircuitParams { depth: 4, slots: PARAMS.slots });
+    let e = other(CircuitParams { depth: 4, slots: PARAMS.slots });
     assert!(e.contains("the batch circuit at depth 4 with 1 slots has"), "{e}");
-    let _ = std::fs::remove_dir_all(&dir);
+    let _ = std::fs::remove_dir_all(&played.dir);
+}
+
+/// The power of two of the test batch circuit's domain.
+fn s_power() -> u32 {
+    ceremony::synthesize_blank(Circuit::Batch, PARAMS).expect("synthesize").domain_size().trailing_zeros()
 }
