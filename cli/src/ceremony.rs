@@ -43,13 +43,19 @@ pub(crate) enum CeremonyCommand {
         #[arg(long)]
         out: PathBuf,
     },
-    /// Turns a ceremony's final zkey into a key directory (proving.key, verifying.key,
-    /// metadata.json) that the prover, deploy, verify and exodus use; refuses a zkey for another
-    /// circuit or other parameters.
+    /// Checks a ceremony's final zkey as `snarkjs zkey verify` does (every contribution, δ, and
+    /// every point against the Powers of Tau and this build's circuit) and turns it into a key
+    /// directory (proving.key, verifying.key, metadata.json) that the prover, deploy, verify and
+    /// exodus use; refuses a forged zkey, or one for another circuit, other parameters or another
+    /// Powers of Tau, naming what is wrong.
     Import {
-        /// The final zkey (after `snarkjs zkey beacon`), checked with `snarkjs zkey verify`.
+        /// The final zkey (after `snarkjs zkey beacon`).
         #[arg(long)]
         zkey: PathBuf,
+        /// The Powers of Tau file (prepared for phase 2) the ceremony started from; its BLAKE2b
+        /// hash is printed to compare with the published one.
+        #[arg(long)]
+        ptau: PathBuf,
         #[command(flatten)]
         target: Target,
         /// The key directory to write.
@@ -88,6 +94,12 @@ fn describe(circuit: Circuit, s: &Synthesized) -> String {
         s.public_inputs(),
         if s.public_inputs() == 1 { "" } else { "s" }
     )
+}
+
+/// Prints a long check's steps to stderr, with the time since it started.
+pub(crate) fn progress() -> impl Fn(&str) {
+    let start = std::time::Instant::now();
+    move |line: &str| eprintln!("[{:6.1} s] {line}", start.elapsed().as_secs_f64())
 }
 
 pub(crate) fn ceremony(args: CeremonyArgs) -> Result<(), String> {
@@ -149,9 +161,10 @@ pub(crate) fn ceremony(args: CeremonyArgs) -> Result<(), String> {
             }
             Ok(())
         }
-        CeremonyCommand::Import { zkey, target, out } => {
+        CeremonyCommand::Import { zkey, ptau, target, out } => {
             let circuit = Circuit::from(target.circuit);
-            let keys = ceremony::import(&zkey, circuit, target.shape.params()?).map_err(|e| e.to_string())?;
+            let keys = ceremony::import(&zkey, &ptau, circuit, target.shape.params()?, &progress())
+                .map_err(|e| e.to_string())?;
             keys.save(&out).map_err(|e| e.to_string())?;
             let record = keys.meta.ceremony.as_ref().ok_or("no ceremony record")?;
             println!(
@@ -162,6 +175,11 @@ pub(crate) fn ceremony(args: CeremonyArgs) -> Result<(), String> {
                 record.zkey_sha256,
                 out.display()
             );
+            println!(
+                "checked against the Powers of Tau {} (blake2b {})",
+                ptau.display(),
+                record.ptau_blake2b.as_deref().unwrap_or("?")
+            );
             for (i, c) in record.contributions.iter().enumerate() {
                 let kind = if c.beacon.is_some() { "beacon" } else { "contribution" };
                 println!("{kind} #{} {}: {}", i + 1, c.name.as_deref().unwrap_or(""), c.hash);
@@ -169,4 +187,78 @@ pub(crate) fn ceremony(args: CeremonyArgs) -> Result<(), String> {
             Ok(())
         }
     }
+}
+
+/// `causeway bench ceremony`: see its help.
+pub(crate) fn bench(params: causeway_circuits::CircuitParams, dir: Option<PathBuf>) -> Result<(), String> {
+    use causeway_prover::ceremony::local::{self, Contributor, Phase1};
+    use rand_core::SeedableRng;
+    use std::time::Instant;
+    let temporary = dir.is_none();
+    let dir =
+        dir.unwrap_or_else(|| std::env::temp_dir().join(format!("causeway-bench-ceremony-{}", std::process::id())));
+    std::fs::create_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+    let say = progress();
+    let mut rng = rand_chacha::ChaCha20Rng::from_entropy();
+    say("synthesising the batch circuit");
+    let s = ceremony::synthesize_blank(Circuit::Batch, params).map_err(|e| e.to_string())?;
+    let power = s.domain_size().trailing_zeros();
+    let p1 = Phase1::random(&mut rng);
+    let ptau = dir.join(format!("pot{power}.ptau"));
+    let t = Instant::now();
+    let mut w = create(&ptau)?;
+    local::write_ptau(&p1, power, &mut w, &|l| say(&format!("Powers of Tau: {l}")))
+        .and_then(|()| w.flush())
+        .map_err(|e| format!("{}: {e}", ptau.display()))?;
+    drop(w);
+    let ptau_s = t.elapsed().as_secs_f64();
+    say("zkey: two contributions and a beacon");
+    let t = Instant::now();
+    let contributors = [
+        Contributor::random("first", &mut rng),
+        Contributor::random("second", &mut rng),
+        Contributor::Beacon { name: "beacon".into(), hash: vec![0x42; 32], exp: 10 },
+    ];
+    let zkey = dir.join("batch_final.zkey");
+    let bytes = local::zkey(&p1, power, &s, &contributors, &mut rng);
+    std::fs::write(&zkey, &bytes).map_err(|e| format!("{}: {e}", zkey.display()))?;
+    let zkey_s = t.elapsed().as_secs_f64();
+    let (zkey_bytes, ptau_bytes) = (bytes.len(), std::fs::metadata(&ptau).map(|m| m.len()).unwrap_or(0));
+    drop((bytes, s));
+
+    // Each check from a fresh peak-RSS mark: what the command uses by itself.
+    let _ = std::fs::write("/proc/self/clear_refs", "5");
+    let t = Instant::now();
+    let keys = ceremony::import(&zkey, &ptau, Circuit::Batch, params, &say).map_err(|e| e.to_string())?;
+    let import_s = t.elapsed().as_secs_f64();
+    let import_rss = crate::peak_rss_mb();
+    keys.save(&dir.join("keys")).map_err(|e| e.to_string())?;
+    let constraints = keys.meta.constraints;
+    drop(keys);
+    let _ = std::fs::write("/proc/self/clear_refs", "5");
+    let t = Instant::now();
+    ceremony::verifying_key(&zkey, &ptau, Circuit::Batch, params, &say).map_err(|e| e.to_string())?;
+    let verify_s = t.elapsed().as_secs_f64();
+    let verify_rss = crate::peak_rss_mb();
+    if temporary {
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+    let line = serde_json::json!({
+        "bench": "ceremony",
+        "depth": params.depth,
+        "slots": params.slots,
+        "constraints": constraints,
+        "domain_power": power,
+        "ptau_bytes": ptau_bytes,
+        "zkey_bytes": zkey_bytes,
+        "play_ptau_s": ptau_s,
+        "play_zkey_s": zkey_s,
+        "import_s": import_s,
+        "import_peak_rss_mb": import_rss,
+        "verify_zkey_s": verify_s,
+        "verify_zkey_peak_rss_mb": verify_rss,
+        "threads": std::thread::available_parallelism().map_or(1, usize::from),
+    });
+    println!("{line}");
+    Ok(())
 }

@@ -157,6 +157,17 @@ enum Bench {
     Load(load::LoadArgs),
     /// Gas of a full batch of transfers on the Rollup contract (on a fresh anvil).
     L1(chain::L1Args),
+    /// `ceremony import` of a batch-circuit zkey (and `verify --zkey`'s check) at a given shape:
+    /// plays a ceremony from known secrets (a Powers of Tau file of the circuit's domain and a
+    /// zkey with two contributions and a beacon, in snarkjs's layout), then times the checks.
+    Ceremony {
+        #[command(flatten)]
+        shape: Shape,
+        /// Where to write the Powers of Tau file, the zkey and the keys [default: a temporary
+        /// folder, removed afterwards].
+        #[arg(long)]
+        dir: Option<PathBuf>,
+    },
 }
 
 fn main() -> ExitCode {
@@ -208,6 +219,7 @@ fn run(cli: Cli) -> Result<(), String> {
         Command::Bench { bench: Bench::Msm { log_points, bits } } => bench_msm(log_points, bits),
         Command::Bench { bench: Bench::Load(args) } => load::bench_load(args),
         Command::Bench { bench: Bench::L1(args) } => chain::bench_l1(args),
+        Command::Bench { bench: Bench::Ceremony { shape, dir } } => ceremony::bench(shape.params()?, dir),
         Command::Deploy(args) => chain::deploy(args),
         Command::Sequencer(args) => node::sequencer(args),
         Command::Prover(args) => node::prover(args),
@@ -271,7 +283,7 @@ fn bench_circuit(params: CircuitParams) -> Result<(), String> {
     Ok(())
 }
 
-fn peak_rss_mb() -> f64 {
+pub(crate) fn peak_rss_mb() -> f64 {
     std::fs::read_to_string("/proc/self/status")
         .ok()
         .and_then(|s| s.lines().find(|l| l.starts_with("VmHWM:")).map(str::to_owned))

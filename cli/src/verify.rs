@@ -27,13 +27,21 @@ pub(crate) struct VerifyArgs {
     /// Exit-circuit key directory: when given, the contract's exit verifying key must be its.
     #[arg(long, env = "CAUSEWAY_EXIT_KEYS")]
     exit_keys: Option<PathBuf>,
-    /// A ceremony's final zkey (checked with `snarkjs zkey verify`): the contract's verifying key
-    /// must be the one in it, and the proofs are checked with it.
-    #[arg(long)]
+    /// A ceremony's final zkey, checked as `snarkjs zkey verify` does against --ptau and this
+    /// build's circuit: the contract's verifying key must be the one in it, and the proofs are
+    /// checked with it.
+    #[arg(long, requires = "ptau")]
     zkey: Option<PathBuf>,
-    /// The exit circuit's final zkey: the contract's exit verifying key must be the one in it.
+    /// The Powers of Tau file the ceremonies started from (its BLAKE2b hash is printed).
+    #[arg(long)]
+    ptau: Option<PathBuf>,
+    /// The exit circuit's final zkey, checked the same way: the contract's exit verifying key
+    /// must be the one in it.
     #[arg(long)]
     exit_zkey: Option<PathBuf>,
+    /// The Powers of Tau file for --exit-zkey [default: --ptau].
+    #[arg(long)]
+    exit_ptau: Option<PathBuf>,
     /// Also print this account and its Merkle proof against the latest verified root.
     #[arg(long)]
     account: Option<u32>,
@@ -60,17 +68,31 @@ pub(crate) fn verify(args: VerifyArgs) -> Result<(), String> {
         ));
     }
     let slots = meta.params.slots;
-    let from_zkey = |zkey: &std::path::Path, circuit: Circuit, params| {
+    let from_zkey = |zkey: &std::path::Path, ptau: Option<&PathBuf>, circuit: Circuit, params| {
+        let ptau =
+            ptau.ok_or_else(|| format!("{}: checking a zkey needs its Powers of Tau file (--ptau)", zkey.display()))?;
         let (vk, record) =
-            causeway_prover::ceremony::verifying_key(zkey, circuit, params).map_err(|e| e.to_string())?;
+            causeway_prover::ceremony::verifying_key(zkey, ptau, circuit, params, &crate::ceremony::progress())
+                .map_err(|e| e.to_string())?;
+        println!(
+            "{circuit} zkey {}: every contribution and point checked against the Powers of Tau {} (blake2b {})",
+            zkey.display(),
+            ptau.display(),
+            record.ptau_blake2b.as_deref().unwrap_or("?")
+        );
         Ok::<_, String>((vk, format!("the ceremony's {} (sha256 {})", zkey.display(), record.zkey_sha256)))
     };
     let (vk, vk_source) = match &args.zkey {
-        Some(z) => from_zkey(z, Circuit::Batch, meta.params)?,
+        Some(z) => from_zkey(z, args.ptau.as_ref(), Circuit::Batch, meta.params)?,
         None => (vk, format!("{} ({})", args.keys.display(), meta.origin)),
     };
     let exit = match (&args.exit_zkey, &args.exit_keys) {
-        (Some(z), _) => Some(from_zkey(z, Circuit::Exit, Circuit::Exit.params(genesis.depth, 0))?),
+        (Some(z), _) => Some(from_zkey(
+            z,
+            args.exit_ptau.as_ref().or(args.ptau.as_ref()),
+            Circuit::Exit,
+            Circuit::Exit.params(genesis.depth, 0),
+        )?),
         (None, Some(dir)) => {
             let (vk, meta) =
                 causeway_prover::keys::load_verifying_key_for(dir, Circuit::Exit).map_err(|e| e.to_string())?;

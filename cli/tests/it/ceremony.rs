@@ -1,12 +1,14 @@
 //! A whole phase-2 ceremony with snarkjs on the exit circuit (depth 2, 2^10 points): Powers of
 //! Tau made here, `causeway ceremony export`, `zkey new`, two contributions and a beacon, `zkey
-//! verify`, `causeway ceremony import`; then a real exit proved with the imported keys verifies
+//! verify`, `causeway ceremony import` with its own checks against the Powers of Tau (which
+//! refuse the forged keys an outside review made of this ceremony); then a real exit proved with the imported keys verifies
 //! with Causeway, with snarkjs, and in the Rollup contract on anvil, which pays it in exodus
 //! mode. And a sealed batch's witness, exported from the database, passes `snarkjs wtns check`.
 
 use super::procs::TempDir;
 use alloy::primitives::U256;
 use alloy::providers::Provider;
+use ark_ec::AffineRepr;
 use causeway_l1::{DEV_OPERATOR_KEY, DEV_USER_KEYS, encode, rollup, send_and_wait, wallet_provider};
 use causeway_protocol::{Domain, field::fr_to_decimal, wire::Genesis};
 use causeway_prover::{Circuit, Keys, export};
@@ -87,21 +89,57 @@ async fn a_snarkjs_ceremony_makes_exit_keys_whose_proofs_verify_everywhere() {
     let verified = snarkjs(d, &["zkey", "verify", "exit.r1cs", "pot.ptau", "exit_final.zkey"]);
     assert!(verified.contains("ZKey Ok!"), "{verified}");
 
-    // Import: the key directory records the ceremony as snarkjs reported it.
+    // Import: checked against the Powers of Tau (whose BLAKE2b it prints, as b2sum would), the
+    // key directory records the ceremony as snarkjs reported it.
     let keys_dir = d.join("exit-keys");
-    let imported = run_ok(&[
-        "ceremony",
-        "import",
-        "--zkey",
-        &s(&d.join("exit_final.zkey")),
-        "--circuit",
-        "exit",
-        "--depth",
-        "2",
-        "--out",
-        &s(&keys_dir),
-    ]);
+    let import = |zkey: &str| {
+        let path = s(&d.join(zkey));
+        let args = ["ceremony", "import", "--zkey", &path, "--ptau", &s(&d.join("pot.ptau"))];
+        super::causeway(&[&args[..], &["--circuit", "exit", "--depth", "2", "--out", &s(&keys_dir)]].concat())
+    };
+    let out = import("exit_final.zkey");
+    let imported = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(out.status.success(), "{imported}{}", String::from_utf8_lossy(&out.stderr));
     assert!(!imported.contains("WARNING"), "no development warning for ceremony keys: {imported}");
+    let b2sum =
+        hex::encode(<blake2::Blake2b512 as blake2::Digest>::digest(std::fs::read(d.join("pot.ptau")).expect("ptau")));
+    assert!(imported.contains(&format!("(blake2b {b2sum})")), "{imported}");
+
+    // The forgeries an outside review made of this very ceremony are refused: the final zkey
+    // with δ₂ replaced by the G2 generator (snarkjs's γ₂; A = α, B = β, C = −vk_x would then
+    // verify for any input), and snarkjs's initial zkey (δ = generator) with a made-up
+    // contribution record whose δ is the generator.
+    let final_bytes = std::fs::read(d.join("exit_final.zkey")).expect("zkey");
+    let g2 = causeway_prover::ceremony::local::encode_g2(&ark_bn254::G2Affine::generator());
+    let (header, _) = causeway_prover::ceremony::local::section_offset(&final_bytes, 2).expect("header");
+    let delta_g2 = header + 4 + 32 + 4 + 32 + 12 + 64 + 64 + 128 + 128 + 64;
+    let mut forged = final_bytes.clone();
+    forged[delta_g2..delta_g2 + 128].copy_from_slice(&g2);
+    std::fs::write(d.join("forged_delta2.zkey"), &forged).expect("write");
+    let out = import("forged_delta2.zkey");
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("δ₂ does not match δ₁"), "{stderr}");
+    let initial = std::fs::read(d.join("exit_0.zkey")).expect("zkey");
+    let (mpc, size) = causeway_prover::ceremony::local::section_offset(&initial, 10).expect("contributions");
+    assert_eq!(mpc + size, initial.len(), "snarkjs writes the contributions last");
+    let g1 = causeway_prover::ceremony::local::encode_g1(&ark_bn254::G1Affine::generator());
+    let mut record = initial[mpc..mpc + 64].to_vec();
+    record.extend(1u32.to_le_bytes());
+    record.extend([g1.clone(), g1.clone(), g1, g2, vec![0; 64], vec![0; 8]].concat());
+    let mut forged = initial[..mpc - 8].to_vec();
+    forged.extend((record.len() as u64).to_le_bytes());
+    forged.extend(record);
+    std::fs::write(d.join("forged_initial.zkey"), &forged).expect("write");
+    let out = import("forged_initial.zkey");
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("contribution #1's transcript is not the hash"), "{stderr}");
+    let out = import("exit_0.zkey");
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("no phase-2 contribution"), "{stderr}");
+    assert!(import("exit_final.zkey").status.success());
     let keys = Keys::load_for(&keys_dir, Circuit::Exit, Some(Circuit::Exit.params(DEPTH, 0))).expect("load");
     let record = keys.meta.ceremony.clone().expect("ceremony record");
     let names: Vec<_> = record.contributions.iter().map(|c| c.name.clone().unwrap_or_default()).collect();
@@ -195,7 +233,7 @@ async fn a_snarkjs_ceremony_makes_exit_keys_whose_proofs_verify_everywhere() {
 
     // A verifier confirms from the chain that the contract holds the ceremony's exit key, and
     // that the batch key is not the exit ceremony's.
-    let verify = |flag: &str| {
+    let verify = |flag: &str, zkey: &str| {
         super::causeway(&[
             "verify",
             "--rpc",
@@ -206,20 +244,37 @@ async fn a_snarkjs_ceremony_makes_exit_keys_whose_proofs_verify_everywhere() {
             &s(&genesis_path),
             "--keys",
             &s(&batch_keys),
+            "--ptau",
+            &s(&d.join("pot.ptau")),
             flag,
-            &s(&d.join("exit_final.zkey")),
+            &s(&d.join(zkey)),
         ])
     };
-    let out = verify("--exit-zkey");
+    let out = verify("--exit-zkey", "exit_final.zkey");
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(out.status.success(), "{stdout}{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        stdout.contains(&format!(
+            "every contribution and point checked against the Powers of Tau {} (blake2b {b2sum})",
+            s(&d.join("pot.ptau"))
+        )),
+        "{stdout}"
+    );
     let line = format!(
         "exit verifying key: matches the ceremony's {} (sha256 {})",
         s(&d.join("exit_final.zkey")),
         record.zkey_sha256
     );
     assert!(stdout.contains(&line), "{stdout}");
-    let out = verify("--zkey");
+    // The forged key is refused by verify too, before any comparison with the chain.
+    let out = verify("--exit-zkey", "forged_delta2.zkey");
+    assert!(!out.status.success());
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("δ₂ does not match δ₁"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let out = verify("--zkey", "exit_final.zkey");
     assert!(!out.status.success(), "an exit-circuit zkey is not the batch circuit's");
     assert!(
         String::from_utf8_lossy(&out.stderr).contains("the batch circuit at depth 2 with 7 slots has"),

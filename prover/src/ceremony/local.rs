@@ -58,6 +58,13 @@ pub enum Contributor {
     },
 }
 
+impl Contributor {
+    /// A contributor with a random secret.
+    pub fn random(name: &str, rng: &mut impl RngCore) -> Self {
+        Self::Secret { name: name.into(), secret: Fr::rand(rng) }
+    }
+}
+
 fn g1_lem(p: &G1Affine) -> Vec<u8> {
     match p.xy() {
         Some((x, y)) => [x.0.to_bytes_le(), y.0.to_bytes_le()].concat(),
@@ -67,7 +74,9 @@ fn g1_lem(p: &G1Affine) -> Vec<u8> {
 
 fn g2_lem(p: &G2Affine) -> Vec<u8> {
     match p.xy() {
-        Some((x, y)) => [x.c0.0.to_bytes_le(), x.c1.0.to_bytes_le(), y.c0.0.to_bytes_le(), y.c1.0.to_bytes_le()].concat(),
+        Some((x, y)) => {
+            [x.c0.0.to_bytes_le(), x.c1.0.to_bytes_le(), y.c0.0.to_bytes_le(), y.c1.0.to_bytes_le()].concat()
+        }
         None => vec![0; 128],
     }
 }
@@ -275,7 +284,9 @@ pub fn zkey(
     let mut count = 0;
     let mut push = |matrix: u32, row: usize, wire: usize, c: Fr| {
         let twice = Fr::from_bigint(c.0).expect("below the modulus");
-        coeffs.extend([matrix.to_le_bytes().to_vec(), u32le(row).to_vec(), u32le(wire).to_vec(), twice.0.to_bytes_le()].concat());
+        coeffs.extend(
+            [matrix.to_le_bytes().to_vec(), u32le(row).to_vec(), u32le(wire).to_vec(), twice.0.to_bytes_le()].concat(),
+        );
         count += 1;
     };
     for row in 0..m {

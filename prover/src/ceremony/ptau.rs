@@ -109,7 +109,8 @@ impl Ptau {
 
     /// `len` bytes of section `kind` from byte `offset` of its body.
     fn read(&mut self, kind: u32, offset: u64, len: u64, what: &str) -> Res<Vec<u8>> {
-        let &(body, size) = self.sections.get(&kind).ok_or_else(|| format!("the Powers of Tau file has no {what} (section {kind})"))?;
+        let &(body, size) =
+            self.sections.get(&kind).ok_or_else(|| format!("the Powers of Tau file has no {what} (section {kind})"))?;
         if offset.checked_add(len).is_none_or(|end| end > size) {
             return Err(format!("the Powers of Tau file's {what} (section {kind}) is too short"));
         }

@@ -90,9 +90,7 @@ fn check_contribution(n: usize, c: &RawContribution, before: G1Affine, accumulat
     }
     let g2_sp = rng::hash_to_g2(&c.transcript);
     if !same_ratio(c.g1_s, c.g1_sx, g2_sp, c.g2_spx) {
-        return Err(format!(
-            "contribution #{n}'s proof of knowledge fails: its G1 and G2 keys are not for one secret"
-        ));
+        return Err(format!("contribution #{n}'s proof of knowledge fails: its G1 and G2 keys are not for one secret"));
     }
     if !same_ratio(before, c.delta_after, g2_sp, c.g2_spx) {
         return Err(format!("contribution #{n}'s δ is not the previous δ times its secret"));

@@ -23,11 +23,11 @@ use crate::{
 };
 use ark_bn254::{Bn254, Fq, Fq2, Fr, G1Affine, G2Affine};
 use ark_ec::AffineRepr;
-use rayon::prelude::*;
 use ark_ff::{BigInt, BigInteger, PrimeField, Zero};
 use ark_groth16::{ProvingKey, VerifyingKey};
 use blake2::Blake2b512;
 use causeway_circuits::CircuitParams;
+use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use std::{collections::BTreeMap, path::Path, sync::Arc};
@@ -169,7 +169,6 @@ impl<'a> Reader<'a> {
         Ok(p)
     }
 
-
     pub(super) fn done(&self) -> Res<()> {
         if self.pos != self.bytes.len() {
             return Err(format!("the {} has {} bytes too many", self.what, self.bytes.len() - self.pos));
@@ -223,14 +222,14 @@ fn g2_at(b: &[u8], what: &str) -> Res<G2Affine> {
 
 /// Every G1 point of `bytes` (a whole number of them), decoded in parallel.
 pub(super) fn decode_g1s(bytes: &[u8], what: &str) -> Res<Vec<G1Affine>> {
-    if bytes.len() % 64 != 0 {
+    if !bytes.len().is_multiple_of(64) {
         return Err(format!("the {what} are not a whole number of points"));
     }
     bytes.par_chunks(64).map(|b| g1_at(b, what)).collect()
 }
 
 fn decode_g2s(bytes: &[u8], what: &str) -> Res<Vec<G2Affine>> {
-    if bytes.len() % 128 != 0 {
+    if !bytes.len().is_multiple_of(128) {
         return Err(format!("the {what} are not a whole number of points"));
     }
     bytes.par_chunks(128).map(|b| g2_at(b, what)).collect()
@@ -451,7 +450,11 @@ impl Zkey {
         let section_bytes = |kind, what: &'static str, n: usize, size: usize| -> Res<&[u8]> {
             let bytes = *map.get(&kind).ok_or_else(|| format!("the {what} section ({kind}) is missing"))?;
             if bytes.len() != n * size {
-                return Err(format!("the {what} section holds {} bytes, not the {} of {n} points", bytes.len(), n * size));
+                return Err(format!(
+                    "the {what} section holds {} bytes, not the {} of {n} points",
+                    bytes.len(),
+                    n * size
+                ));
             }
             Ok(bytes)
         };

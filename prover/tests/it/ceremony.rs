@@ -17,7 +17,7 @@ use causeway_prover::{
         self, SnarkjsReduction, Synthesized,
         local::{self, Contributor, Phase1},
     },
-    prove, prove_exit, verify, verify_exit,
+    prove_exit, verify_exit,
 };
 use rand_chacha::ChaCha20Rng;
 use rand_core::SeedableRng;
@@ -250,7 +250,8 @@ fn every_forged_or_mismatched_zkey_is_refused_with_what_is_wrong() {
     let (at, _) = local::section_offset(&trivial, 10).expect("contributions");
     let mut made_up = trivial.clone();
     // Its g1_sx (after the circuit hash, the count, δ and g1_s) made another point.
-    made_up[at + 68 + 128..at + 68 + 192].copy_from_slice(&local::encode_g1(&(G1Affine::generator() * Fr::from(5u64)).into_affine()));
+    made_up[at + 68 + 128..at + 68 + 192]
+        .copy_from_slice(&local::encode_g1(&(G1Affine::generator() * Fr::from(5u64)).into_affine()));
     let e = refused_b(&made_up);
     assert!(e.contains("contribution #1's transcript"), "{e}");
 
@@ -277,7 +278,8 @@ fn every_forged_or_mismatched_zkey_is_refused_with_what_is_wrong() {
     let (at, _) = local::section_offset(bytes, 10).expect("contributions");
     let first = at + 68;
     let mut bad = bytes.clone();
-    bad[first + 192..first + 320].copy_from_slice(&local::encode_g2(&(G2Affine::generator() * Fr::from(9u64)).into_affine()));
+    bad[first + 192..first + 320]
+        .copy_from_slice(&local::encode_g2(&(G2Affine::generator() * Fr::from(9u64)).into_affine()));
     let e = refused(&bad);
     assert!(e.contains("contribution #1's proof of knowledge fails"), "{e}");
     let beacon_byte = bytes.len() - 1;
@@ -317,30 +319,4 @@ fn every_forged_or_mismatched_zkey_is_refused_with_what_is_wrong() {
     let e = refused(&plonk);
     assert!(e.contains("not Groth16"), "{e}");
     let _ = std::fs::remove_dir_all(dir);
-}
-
-#[test]
-fn batch_keys_from_a_played_ceremony_prove_a_batch_and_a_zkey_for_other_slots_is_refused() {
-    let (played, s) = play("batch-zkey", Circuit::Batch, PARAMS, s_power(), 13);
-    let _ = s;
-    let path = played.dir.join("batch.zkey");
-    std::fs::write(&path, &played.zkey).expect("write");
-    let keys = ceremony::import(&path, &played.ptau, Circuit::Batch, PARAMS, &quiet).expect("import");
-    let mut rng = ChaCha20Rng::seed_from_u64(13);
-    let w = one_transfer_batch();
-    let commitment = w.commitment();
-    let proof = prove(&keys, w, &mut rng).expect("prove with imported batch keys");
-    assert!(verify(&keys.vk, commitment, &proof).expect("verify"));
-
-    let other = |params| refused_with(&played.dir, &played.zkey, &played.ptau, Circuit::Batch, params);
-    let e = other(CircuitParams { depth: PARAMS.depth, slots: 2 });
-    assert!(e.contains("the batch circuit at depth 2 with 2 slots has"), "{e}");
-    let e = other(CircuitParams { depth: 4, slots: PARAMS.slots });
-    assert!(e.contains("the batch circuit at depth 4 with 1 slots has"), "{e}");
-    let _ = std::fs::remove_dir_all(&played.dir);
-}
-
-/// The power of two of the test batch circuit's domain.
-fn s_power() -> u32 {
-    ceremony::synthesize_blank(Circuit::Batch, PARAMS).expect("synthesize").domain_size().trailing_zeros()
 }
