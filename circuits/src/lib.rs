@@ -10,6 +10,7 @@
 pub mod batch;
 pub mod exit;
 pub mod gadgets;
+pub mod tamper;
 
 pub use batch::{BatchCircuit, BatchWitness, Breakdown, CircuitParams, SlotFlags, SlotKind, SlotWitness};
 pub use exit::{ExitCircuit, ExitWitness};

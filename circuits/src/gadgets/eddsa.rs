@@ -188,12 +188,22 @@ impl MontVar {
     /// u = lambda^2 - A - u1 - u2 and v = lambda (u1 - u) - v1, 2 constraints. Both are allocated
     /// (not left as combinations of the inputs), so that the accumulator's coordinates do not
     /// grow into combinations of every earlier step's variables.
+    ///
+    /// The two products are the rules `montgomery_chord_u` and `montgomery_chord_v`: without
+    /// either, that coordinate is a free witness and a prover can steer the multiplication's
+    /// result (the tests make such a witness with [`crate::tamper`]).
     fn chord_end(&self, lambda: &FrVar, u_sum: &FrVar) -> Result<Self, SynthesisError> {
         let cs = lambda.cs().or(self.u.cs()).or(u_sum.cs());
-        let u_value = || Ok(lambda.value()?.square() - ConstraintF::from(MONT_A) - u_sum.value()?);
+        let (du, dv) = crate::tamper::chord_offsets();
+        let u_value = || Ok(lambda.value()?.square() - ConstraintF::from(MONT_A) - u_sum.value()? + du);
         let u = FrVar::new_witness(cs.clone(), u_value)?;
-        lambda.mul_equals(lambda, &(&u + ConstraintF::from(MONT_A) + u_sum))?;
-        let v = FrVar::new_witness(cs, || Ok(lambda.value()? * (self.u.value()? - u_value()?) - self.v.value()?))?;
+        {
+            let _rule = ark_relations::ns!(cs, "montgomery_chord_u");
+            lambda.mul_equals(lambda, &(&u + ConstraintF::from(MONT_A) + u_sum))?;
+        }
+        let v_value = || Ok(lambda.value()? * (self.u.value()? - u_value()?) - self.v.value()? + dv);
+        let v = FrVar::new_witness(cs.clone(), v_value)?;
+        let _rule = ark_relations::ns!(cs, "montgomery_chord_v");
         lambda.mul_equals(&(&self.u - &u), &(&v + &self.v))?;
         Ok(Self { u, v })
     }

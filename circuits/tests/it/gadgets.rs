@@ -582,3 +582,68 @@ fn sha256_binds_each_word_to_its_bits() {
     });
     assert_eq!(rule.as_deref(), Some("sha256_word_bits"));
 }
+
+/// How many constraints of `cs` (combinations inlined) the assignment leaves unsatisfied.
+fn unsatisfied(cs: &ConstraintSystemRef<ConstraintF>) -> usize {
+    let mut all = cs.to_matrices().expect("matrices");
+    let m = all.remove(ark_relations::gr1cs::R1CS_PREDICATE_LABEL).expect("the R1CS predicate");
+    let z: Vec<ConstraintF> = cs
+        .instance_assignment()
+        .expect("instance")
+        .into_iter()
+        .chain(cs.witness_assignment().expect("witness"))
+        .collect();
+    let eval = |row: &Vec<(ConstraintF, usize)>| row.iter().map(|(c, i)| *c * z[*i]).sum::<ConstraintF>();
+    (0..m[0].len()).filter(|&r| eval(&m[0][r]) * eval(&m[1][r]) != eval(&m[2][r])).count()
+}
+
+#[test]
+fn a_free_montgomery_coordinate_breaks_only_its_own_product() {
+    // A cheating prover offsets one Montgomery addition's or doubling's u (or v) and derives
+    // every later value from it: the multiplication's result moves where the prover steers it,
+    // and the one constraint that fails is that step's own product, montgomery_chord_u (or
+    // montgomery_chord_v). Steps of S·Base8 (its 82 additions) and of h·(8A) (a doubling and
+    // an addition per bit) are both tried, early and late.
+    use causeway_circuits::{
+        gadgets::eddsa::mul_base8,
+        tamper::{self, Coordinate},
+    };
+    use causeway_protocol::Point;
+    let mut rng = StdRng::seed_from_u64(21);
+    let p = PrivateKey(rng.r#gen()).public_key();
+    let k = fr(&mut rng);
+    let big = BigUint::from(k.into_bigint());
+    for (which, rule) in [(Coordinate::U, "montgomery_chord_u"), (Coordinate::V, "montgomery_chord_v")] {
+        for (fixed, step) in [(true, 3), (true, 70), (false, 5), (false, 400)] {
+            let native = if fixed { Point::base8().mul(&big) } else { p.mul(&big) };
+            let result = std::cell::Cell::new(None);
+            let broken = std::cell::Cell::new(0);
+            tamper::montgomery_chord(step, which);
+            let first = super::rules::first_broken_with(
+                |cs| {
+                    let bits = alloc_bits(cs.clone(), Some(k), 254).expect("bits");
+                    let prod = if fixed {
+                        mul_base8(&bits).expect("mul")
+                    } else {
+                        PointVar::new_witness(cs.clone(), Some(p)).expect("p").mul_bits(&bits).expect("mul")
+                    };
+                    result.set(Some((prod.x.value().expect("x"), prod.y.value().expect("y"))));
+                },
+                |cs| broken.set(unsatisfied(cs)),
+            );
+            tamper::disarm();
+            let what =
+                format!("{which:?} of step {step} of the {} multiplication", if fixed { "fixed" } else { "variable" });
+            assert_eq!(first.as_deref(), Some(rule), "{what}");
+            assert_eq!(broken.get(), 1, "{what}: only its own product fails");
+            assert_ne!(result.get(), Some((native.x, native.y)), "{what}: the result moved");
+        }
+    }
+    // Unarmed, the same synthesis holds everywhere.
+    let first = super::rules::first_broken(|cs| {
+        let bits = alloc_bits(cs.clone(), Some(k), 254).expect("bits");
+        PointVar::new_witness(cs.clone(), Some(p)).expect("p").mul_bits(&bits).expect("mul");
+        mul_base8(&bits).expect("mul");
+    });
+    assert_eq!(first, None);
+}
