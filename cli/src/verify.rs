@@ -147,8 +147,13 @@ pub(crate) fn verify(args: VerifyArgs) -> Result<(), String> {
     );
     for b in &r.batches {
         if b.problems.is_empty() {
+            let proof = if b.proof_rechecked {
+                "proof valid"
+            } else {
+                "proof checked by the contract (not a direct submitBatch transaction)"
+            };
             println!(
-                "batch {}: ok  {} operations, {} priority, root {}, proof valid",
+                "batch {}: ok  {} operations, {} priority, root {}, {proof}",
                 b.number, b.operations, b.priority, b.new_root
             );
         } else {

@@ -8,7 +8,7 @@ import { readFileSync, readdirSync, writeFileSync, mkdirSync, existsSync } from 
 
 const root = new URL("../", import.meta.url).pathname;
 const check = process.argv.includes("--check");
-const DEPLOYABLE = ["Rollup"];
+const DEPLOYABLE = ["Rollup", "Forwarder"];
 
 const sources = {};
 for (const f of readdirSync(root + "src").filter((f) => f.endsWith(".sol")).sort()) {

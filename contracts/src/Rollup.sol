@@ -80,7 +80,12 @@ contract Rollup is Groth16Verifier, ExitVerifier {
         uint64 indexed serial, uint32 indexed account, address owner, uint128 amount, uint256 pkX, uint256 pkY, uint64 deadline
     );
     event FullExitRequested(uint64 indexed serial, uint32 indexed account, address owner, uint64 deadline);
-    event BatchSubmitted(uint64 indexed number, bytes32 newRoot, uint256 commitment, uint64 priorityHead);
+    /// Everything a replay needs is in the event (header and pubdata included), so the history
+    /// can be rebuilt however the operator sends its transactions (through another contract, a
+    /// delegated account, a batch of calls): no one has to decode the transaction's input.
+    event BatchSubmitted(
+        uint64 indexed number, bytes32 newRoot, uint256 commitment, uint64 priorityHead, bytes header, bytes pubdata
+    );
     event Withdrawn(address indexed to, uint256 amount);
     event ExodusActivated(uint64 blockNumber, uint64 oldestUnexecuted);
     event Exited(uint32 indexed account, address owner, uint128 amount);
@@ -216,7 +221,7 @@ contract Rollup is Groth16Verifier, ExitVerifier {
         stateRoot = newRoot;
         batchCount = number;
         priorityHead = priorityStart + consumed;
-        emit BatchSubmitted(number, newRoot, commitment, priorityStart + consumed);
+        emit BatchSubmitted(number, newRoot, commitment, priorityStart + consumed, header, pubdata);
     }
 
     /// Walks the pubdata: checks priority operations against the queue, in order, and credits

@@ -10,7 +10,7 @@ pub mod replay;
 pub mod settler;
 
 use alloy::{
-    network::EthereumWallet,
+    network::{EthereumWallet, TransactionBuilder},
     primitives::{Address, B256, U256},
     providers::{DynProvider, Provider, ProviderBuilder},
     signers::local::PrivateKeySigner,
@@ -173,9 +173,27 @@ pub async fn deploy(provider: &DynProvider, p: &RollupParams) -> Result<Deployed
     if p.min_deposit == 0 {
         return Err(L1Error::Invalid("the minimum deposit must be at least 1 wei".into()));
     }
-    let (indices, keys): (Vec<u32>, Vec<B256>) = p.genesis_accounts.iter().copied().unzip();
     let chain_id = provider.get_chain_id().await?;
-    let call = Rollup::deploy_builder(
+    let call = provider.transaction_request().with_deploy_code(deploy_code(provider, p));
+    let call = provider.send_transaction(call).await?;
+    let hash = *call.tx_hash();
+    let receipt = wait_receipt(provider, hash, RECEIPT_WAIT).await?;
+    if !receipt.status() {
+        return Err(L1Error::Reverted(format!("deployment {hash} reverted in its block")));
+    }
+    let address = receipt
+        .contract_address
+        .ok_or_else(|| L1Error::Rpc(format!("deployment {hash}: the receipt names no contract")))?;
+    let block =
+        receipt.block_number.ok_or_else(|| L1Error::Rpc(format!("deployment {hash}: the receipt names no block")))?;
+    Ok(Deployed { address, block, chain_id })
+}
+
+/// The Rollup's init code with its constructor arguments for `p`: what a deployment sends (from
+/// any account or contract, which becomes the operator).
+pub fn deploy_code(provider: &DynProvider, p: &RollupParams) -> alloy::primitives::Bytes {
+    let (indices, keys): (Vec<u32>, Vec<B256>) = p.genesis_accounts.iter().copied().unzip();
+    Rollup::deploy_builder(
         provider.clone(),
         p.vk,
         p.exit_vk,
@@ -187,18 +205,9 @@ pub async fn deploy(provider: &DynProvider, p: &RollupParams) -> Result<Deployed
         indices,
         keys,
         p.first_free_index,
-    );
-    let hash = *call.send().await?.tx_hash();
-    let receipt = wait_receipt(provider, hash, RECEIPT_WAIT).await?;
-    if !receipt.status() {
-        return Err(L1Error::Reverted(format!("deployment {hash} reverted in its block")));
-    }
-    let address = receipt
-        .contract_address
-        .ok_or_else(|| L1Error::Rpc(format!("deployment {hash}: the receipt names no contract")))?;
-    let block =
-        receipt.block_number.ok_or_else(|| L1Error::Rpc(format!("deployment {hash}: the receipt names no block")))?;
-    Ok(Deployed { address, block, chain_id })
+    )
+    .calldata()
+    .clone()
 }
 
 /// The committed artifact (`contracts/artifacts/Rollup.json`), compiled in.

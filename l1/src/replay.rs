@@ -3,12 +3,16 @@
 //! exit tool or a database rebuilder starts from.
 //!
 //! [`replay`] checks the contract itself (its runtime code against the committed artifact with
-//! the immutables masked, its verifying key and parameters), reads every `BatchSubmitted` event,
-//! the calldata of the transaction that submitted it and the priority requests the contract
-//! queued, replays each batch's pubdata on the state rebuilt from the genesis file (signatures
-//! are not in pubdata: the proof attests to them), and checks that the replay gives the header's
-//! roots and exactly the submitted pubdata, that the public input matches, that every priority
-//! operation is the request the chain queued, and that each proof verifies off-chain.
+//! the immutables masked, its verifying key and parameters), reads every `BatchSubmitted` event
+//! (which carries the batch's header and pubdata: nothing depends on how the operator sent its
+//! transaction) and the priority requests the contract queued, in block ranges of at most
+//! [`LOG_RANGE`] (RPC providers cap `eth_getLogs`), replays each batch's pubdata on the state
+//! rebuilt from the genesis file (signatures are not in pubdata: the proof attests to them), and
+//! checks that the replay gives the header's roots and exactly the submitted pubdata, that the
+//! public input matches, that every priority operation is the request the chain queued, and that
+//! each proof verifies off-chain where the transaction is a direct `submitBatch` call (a batch
+//! sent through another contract has its proof checked by the contract only, whose code and key
+//! are checked).
 
 use crate::{L1Error, Rollup, encode};
 use alloy::{
@@ -82,6 +86,31 @@ pub struct BatchReport {
     pub new_root: B256,
     /// What is wrong with it (empty: the batch checks out, proof included).
     pub problems: Vec<String>,
+    /// Whether its proof was checked here too (the transaction was a direct `submitBatch`
+    /// call); otherwise only the contract checked it.
+    pub proof_rechecked: bool,
+}
+
+/// Blocks per `eth_getLogs` request: within what common RPC providers allow (the watcher reads
+/// the same ranges).
+pub const LOG_RANGE: u64 = 2_000;
+
+/// Runs `query` over `from..=latest` in ranges of [`LOG_RANGE`] blocks and concatenates the
+/// results.
+pub async fn in_ranges<T, F, Fut>(provider: &DynProvider, from: u64, mut query: F) -> Result<Vec<T>, L1Error>
+where
+    F: FnMut(u64, u64) -> Fut,
+    Fut: std::future::Future<Output = Result<Vec<T>, L1Error>>,
+{
+    let latest = provider.get_block_number().await?;
+    let mut out = Vec::new();
+    let mut start = from;
+    while start <= latest {
+        let end = latest.min(start + LOG_RANGE - 1);
+        out.extend(query(start, end).await?);
+        start = end + 1;
+    }
+    Ok(out)
 }
 
 /// Everything [`replay`] found.
@@ -187,13 +216,18 @@ pub async fn replay(provider: &DynProvider, contract: Address, input: &ReplayInp
 
     let requests = priority_requests(&rollup, input.from_block).await?;
     let mut submitted = BTreeMap::new();
-    for (event, log) in rollup.BatchSubmitted_filter().from_block(input.from_block).query().await? {
+    let events = in_ranges(provider, input.from_block, |from, to| {
+        let filter = rollup.BatchSubmitted_filter().from_block(from).to_block(to);
+        async move { Ok(filter.query().await?) }
+    })
+    .await?;
+    for (event, log) in events {
         let tx =
             log.transaction_hash.ok_or_else(|| L1Error::Rpc("a BatchSubmitted log without its transaction".into()))?;
-        if submitted.insert(event.number, (event.commitment, tx)).is_some() {
+        let number = event.number;
+        if submitted.insert(number, (event, tx)).is_some() {
             return Err(L1Error::Invalid(format!(
-                "batch {} was accepted twice: the contract is not a Causeway Rollup",
-                event.number
+                "batch {number} was accepted twice: the contract is not a Causeway Rollup"
             )));
         }
     }
@@ -209,21 +243,16 @@ pub async fn replay(provider: &DynProvider, contract: Address, input: &ReplayInp
                 priority: 0,
                 new_root: B256::ZERO,
                 problems: vec![problem],
+                proof_rechecked: false,
             })
         };
-        let Some((event_commitment, tx_hash)) = submitted.get(&n) else {
+        let Some((event, tx_hash)) = submitted.get(&n) else {
             stop("no BatchSubmitted event".into(), &mut batches);
             complete = false;
             break;
         };
-        let tx = provider.get_transaction_by_hash(*tx_hash).await?;
-        let calldata = tx.map(|t| alloy::consensus::Transaction::input(&t).clone()).unwrap_or_default();
-        let Ok(call) = Rollup::submitBatchCall::abi_decode(&calldata) else {
-            stop(format!("transaction {tx_hash} is not a direct submitBatch call"), &mut batches);
-            complete = false;
-            break;
-        };
-        let Some(header) = BatchHeader::from_bytes(&call.header) else {
+        let (event_commitment, event_header, event_pubdata) = (event.commitment, &event.header, &event.pubdata);
+        let Some(header) = BatchHeader::from_bytes(event_header) else {
             stop("malformed header".into(), &mut batches);
             complete = false;
             break;
@@ -233,17 +262,20 @@ pub async fn replay(provider: &DynProvider, contract: Address, input: &ReplayInp
         check(&mut problems, header.priority_start == head, || {
             format!("starts at priority request {} not {head}", header.priority_start)
         });
+        check(&mut problems, event.newRoot.as_slice() == &event_header[32..64], || {
+            "the event's new root is not its header's".into()
+        });
         if header.old_root != state.root() {
             problems.push(format!(
                 "previous root {} is not the replayed {}",
-                hex0x(&call.header[0..32]),
+                hex0x(&event_header[0..32]),
                 hex0x(&fr_to_be_bytes(&state.root()))
             ));
             stop(problems.join("; "), &mut batches);
             complete = false;
             break;
         }
-        let ops = match replay_ops(&state, &call.pubdata, head, &requests) {
+        let ops = match replay_ops(&state, event_pubdata, head, &requests) {
             Ok(ops) => ops,
             Err(e) => {
                 stop(e, &mut batches);
@@ -268,36 +300,48 @@ pub async fn replay(provider: &DynProvider, contract: Address, input: &ReplayInp
                 break;
             }
         };
-        check(&mut problems, t.pubdata == call.pubdata.as_ref(), || {
+        check(&mut problems, t.pubdata == event_pubdata.as_ref(), || {
             "the replayed pubdata differs from the submitted".into()
         });
         check(&mut problems, t.header.new_root == header.new_root, || {
             format!(
                 "new root {} is not the replayed {}",
-                hex0x(&call.header[32..64]),
+                hex0x(&event_header[32..64]),
                 hex0x(&fr_to_be_bytes(&t.header.new_root))
             )
         });
         check(&mut problems, t.header.priority_count == header.priority_count, || "priority count differs".into());
-        let c: Fr = commitment(&header, &domain, &call.pubdata);
-        check(&mut problems, U256::from_be_bytes(fr_to_be_bytes(&c)) == *event_commitment, || {
+        let c: Fr = commitment(&header, &domain, event_pubdata);
+        check(&mut problems, U256::from_be_bytes(fr_to_be_bytes(&c)) == event_commitment, || {
             "the event's public input differs".into()
         });
+        // The proof is not in the event: it is read from the transaction when that is a direct
+        // submitBatch call of this very batch (the contract verified it either way).
+        let mut proof_rechecked = false;
         if let Some(vk) = input.vk {
-            let proof_bytes: Vec<u8> = call.proof.iter().flat_map(|w| w.to_be_bytes::<32>()).collect();
-            let proof_ok = match causeway_prover::export::proof_from_eth(&proof_bytes) {
-                Some(proof) => causeway_prover::verify(vk, c, &proof).unwrap_or(false),
-                None => false,
-            };
-            check(&mut problems, proof_ok, || "the proof does not verify with this verifying key".into());
+            let tx = provider.get_transaction_by_hash(*tx_hash).await?;
+            let calldata = tx.map(|t| alloy::consensus::Transaction::input(&t).clone()).unwrap_or_default();
+            let direct = Rollup::submitBatchCall::abi_decode(&calldata)
+                .ok()
+                .filter(|call| call.header == *event_header && call.pubdata == *event_pubdata);
+            if let Some(call) = direct {
+                let proof_bytes: Vec<u8> = call.proof.iter().flat_map(|w| w.to_be_bytes::<32>()).collect();
+                let proof_ok = match causeway_prover::export::proof_from_eth(&proof_bytes) {
+                    Some(proof) => causeway_prover::verify(vk, c, &proof).unwrap_or(false),
+                    None => false,
+                };
+                check(&mut problems, proof_ok, || "the proof does not verify with this verifying key".into());
+                proof_rechecked = true;
+            }
         }
         head += u64::from(header.priority_count);
         batches.push(BatchReport {
             number: n,
             operations: ops.iter().filter(|o| !matches!(o, Operation::Noop)).count(),
             priority: header.priority_count,
-            new_root: B256::from_slice(&call.header[32..64]),
+            new_root: B256::from_slice(&event_header[32..64]),
             problems,
+            proof_rechecked,
         });
     }
     Ok(Replay { domain, contract: contract_check, batches, complete, state })
@@ -360,13 +404,24 @@ pub async fn priority_requests(
     from_block: u64,
 ) -> Result<BTreeMap<u64, Request>, L1Error> {
     let mut out = BTreeMap::new();
-    for (e, _) in rollup.DepositRequested_filter().from_block(from_block).query().await? {
+    let provider = rollup.provider().clone();
+    let deposits = in_ranges(&provider, from_block, |from, to| {
+        let filter = rollup.DepositRequested_filter().from_block(from).to_block(to);
+        async move { Ok(filter.query().await?) }
+    })
+    .await?;
+    for (e, _) in deposits {
         out.insert(
             e.serial,
             Request::Deposit { account: e.account, owner: e.owner, amount: e.amount, pk: (e.pkX, e.pkY) },
         );
     }
-    for (e, _) in rollup.FullExitRequested_filter().from_block(from_block).query().await? {
+    let exits = in_ranges(&provider, from_block, |from, to| {
+        let filter = rollup.FullExitRequested_filter().from_block(from).to_block(to);
+        async move { Ok(filter.query().await?) }
+    })
+    .await?;
+    for (e, _) in exits {
         out.insert(e.serial, Request::FullExit { account: e.account, owner: e.owner });
     }
     Ok(out)

@@ -43,6 +43,7 @@ fn genesis(domain: Domain) -> State {
 const MIN_DEPOSIT: u128 = 1_000;
 
 mod exodus;
+mod forwarded;
 
 async fn deploy(keys: &Keys, state: &State) -> Chain {
     deploy_with(keys, [U256::from(1); 26], 100, state).await
