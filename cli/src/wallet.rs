@@ -423,7 +423,12 @@ async fn account_on_chain(
     owner: Address,
 ) -> Result<Option<u64>, String> {
     let (x, y) = encode::key_words(key);
-    let events = rollup.DepositRequested_filter().from_block(from_block).query().await.map_err(|e| e.to_string())?;
+    let events = causeway_l1::replay::in_ranges(rollup.provider(), from_block, |from, to| {
+        let filter = rollup.DepositRequested_filter().from_block(from).to_block(to);
+        async move { Ok(filter.query().await?) }
+    })
+    .await
+    .map_err(|e| e.to_string())?;
     Ok(events.iter().find(|(e, _)| e.pkX == x && e.pkY == y && e.owner == owner).map(|(e, _)| u64::from(e.account)))
 }
 
