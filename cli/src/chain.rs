@@ -104,6 +104,7 @@ pub(crate) fn rollup_params(
         slots: meta.params.slots as u32,
         expiry_blocks,
         min_deposit,
+        genesis_balance: causeway_l1::replay::genesis_total(genesis),
         genesis_accounts: genesis
             .accounts
             .iter()

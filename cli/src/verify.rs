@@ -160,6 +160,21 @@ pub(crate) fn verify(args: VerifyArgs) -> Result<(), String> {
             println!("batch {}: FAILED: {}", b.number, b.problems.join("; "));
         }
     }
+    let sv = &r.solvency;
+    if r.complete {
+        let parts = format!(
+            "{} balances + {} unclaimed withdrawals + {} queued deposits = {} wei owed",
+            sv.balances,
+            sv.unclaimed,
+            sv.queued_deposits,
+            sv.owed()
+        );
+        if sv.is_solvent() {
+            println!("solvency: ok: the contract holds {} wei, covering {parts}", sv.contract_balance);
+        } else {
+            println!("solvency: FAILED: the contract holds {} wei, less than {parts}", sv.contract_balance);
+        }
+    }
     let root = r.state.root();
     if r.complete && !r.root_matches() {
         println!(

@@ -42,6 +42,10 @@ contract Rollup is Groth16Verifier, ExitVerifier {
     uint64 public immutable priorityExpiryBlocks;
     /// The smallest deposit (wei): every deposit costs the operator seven slots.
     uint256 public immutable minDeposit;
+    /// Wei sent with the deployment: exactly the sum of the genesis balances, so that every
+    /// balance the rollup starts with is backed (a verifier checks the sum against the genesis
+    /// file, and the contract's solvency after replaying).
+    uint256 public immutable genesisFunds;
 
     /// The state root after the last accepted batch (the genesis root before the first).
     bytes32 public stateRoot;
@@ -104,6 +108,8 @@ contract Rollup is Groth16Verifier, ExitVerifier {
     ///        keccak256(pkX, pkY, owner)
     /// @param genesisKeys see genesisAccounts
     /// @param firstFreeIndex the first index no genesis account uses (new accounts start there)
+    /// @param genesisBalance the sum of the genesis balances, in wei: msg.value must be exactly
+    ///        this, so no genesis balance is money nobody deposited
     constructor(
         uint256[18] memory vk,
         uint256[26] memory exitVk,
@@ -114,8 +120,10 @@ contract Rollup is Groth16Verifier, ExitVerifier {
         uint256 minimumDeposit,
         uint32[] memory genesisAccounts,
         bytes32[] memory genesisKeys,
-        uint32 firstFreeIndex
-    ) Groth16Verifier(vk) ExitVerifier(exitVk) {
+        uint32 firstFreeIndex,
+        uint256 genesisBalance
+    ) payable Groth16Verifier(vk) ExitVerifier(exitVk) {
+        require(msg.value == genesisBalance, "the genesis balances must be backed: send exactly their sum with the deployment");
         require(depth >= 2 && depth <= 32 && depth % 2 == 0, "depth must be even, 2 to 32");
         require(slots >= DEPOSIT_CHUNKS, "slots must be at least 7 (a deposit takes 7)");
         require(minimumDeposit > 0 && minimumDeposit < 2 ** 128, "minimum deposit must be in 1 to 2^128 - 1");
@@ -127,6 +135,7 @@ contract Rollup is Groth16Verifier, ExitVerifier {
         accountCapacity = uint256(1) << depth;
         priorityExpiryBlocks = expiryBlocks;
         minDeposit = minimumDeposit;
+        genesisFunds = msg.value;
         stateRoot = genesisRoot;
         for (uint256 i = 0; i < genesisAccounts.length; i++) {
             require(genesisAccounts[i] < firstFreeIndex, "genesis account pos or past firstFreeIndex");

@@ -128,6 +128,9 @@ pub struct RollupParams {
     pub genesis_accounts: Vec<(u32, B256)>,
     /// The first index no genesis account uses.
     pub first_free_index: u32,
+    /// The sum of the genesis balances, in wei: sent with the deployment, which the contract
+    /// refuses otherwise.
+    pub genesis_balance: U256,
 }
 
 /// Default number of blocks a priority request may wait before anyone may turn exodus mode on:
@@ -174,7 +177,7 @@ pub async fn deploy(provider: &DynProvider, p: &RollupParams) -> Result<Deployed
         return Err(L1Error::Invalid("the minimum deposit must be at least 1 wei".into()));
     }
     let chain_id = provider.get_chain_id().await?;
-    let call = provider.transaction_request().with_deploy_code(deploy_code(provider, p));
+    let call = provider.transaction_request().with_deploy_code(deploy_code(provider, p)).with_value(p.genesis_balance);
     let call = provider.send_transaction(call).await?;
     let hash = *call.tx_hash();
     let receipt = wait_receipt(provider, hash, RECEIPT_WAIT).await?;
@@ -205,6 +208,7 @@ pub fn deploy_code(provider: &DynProvider, p: &RollupParams) -> alloy::primitive
         indices,
         keys,
         p.first_free_index,
+        p.genesis_balance,
     )
     .calldata()
     .clone()

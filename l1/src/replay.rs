@@ -125,6 +125,41 @@ pub struct Replay {
     pub complete: bool,
     /// The state after the last replayed batch.
     pub state: State,
+    /// The contract's ether against what it owes (meaningful when `complete`).
+    pub solvency: Solvency,
+}
+
+/// The contract's ether against everything it owes, after a complete replay: every balance of
+/// the replayed state (less the accounts that exited in exodus mode, whose balance moved to
+/// `pendingWithdrawals`), every credited and unclaimed withdrawal, and every queued deposit no
+/// batch executed and no refund returned.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Solvency {
+    /// The contract's ether (`eth_getBalance`).
+    pub contract_balance: U256,
+    /// Σ balances of the replayed state's accounts that have not exited.
+    pub balances: U256,
+    /// Σ `pendingWithdrawals` of every address a batch, an exit or a refund credited.
+    pub unclaimed: U256,
+    /// Σ amounts of the queued deposits still waiting (or, in exodus mode, not yet refunded).
+    pub queued_deposits: U256,
+}
+
+impl Solvency {
+    /// What the contract owes.
+    pub fn owed(&self) -> U256 {
+        self.balances + self.unclaimed + self.queued_deposits
+    }
+
+    /// Whether its ether covers what it owes.
+    pub fn is_solvent(&self) -> bool {
+        self.contract_balance >= self.owed()
+    }
+}
+
+/// The sum of a genesis file's balances, in wei: what a deployment must be funded with.
+pub fn genesis_total(genesis: &Genesis) -> U256 {
+    genesis.accounts.iter().fold(U256::ZERO, |sum, a| sum + U256::from(a.balance.0))
 }
 
 impl Replay {
@@ -138,6 +173,7 @@ impl Replay {
             + usize::from(!c.parameter_problems.is_empty())
             + self.batches.iter().filter(|b| !b.problems.is_empty()).count()
             + usize::from(self.complete && !self.root_matches())
+            + usize::from(self.complete && !self.solvency.is_solvent())
     }
 
     /// Whether the replayed state's root is the contract's (only meaningful when every batch
@@ -235,6 +271,7 @@ pub async fn replay(provider: &DynProvider, contract: Address, input: &ReplayInp
     let mut batches = Vec::new();
     let mut complete = true;
     let mut head = 0u64;
+    let mut credited = std::collections::BTreeSet::new();
     for n in 1..=contract_check.batch_count {
         let stop = |problem: String, batches: &mut Vec<BatchReport>| {
             batches.push(BatchReport {
@@ -335,6 +372,13 @@ pub async fn replay(provider: &DynProvider, contract: Address, input: &ReplayInp
             }
         }
         head += u64::from(header.priority_count);
+        for op in &ops {
+            match op {
+                Operation::Withdraw(w) => credited.insert(Address::from(w.to)),
+                Operation::FullExit(e) => credited.insert(Address::from(e.owner)),
+                _ => false,
+            };
+        }
         batches.push(BatchReport {
             number: n,
             operations: ops.iter().filter(|o| !matches!(o, Operation::Noop)).count(),
@@ -344,7 +388,52 @@ pub async fn replay(provider: &DynProvider, contract: Address, input: &ReplayInp
             proof_rechecked,
         });
     }
-    Ok(Replay { domain, contract: contract_check, batches, complete, state })
+    let solvency = solvency(provider, &rollup, input.from_block, &state, &requests, credited).await?;
+    Ok(Replay { domain, contract: contract_check, batches, complete, state, solvency })
+}
+
+/// The contract's ether against what it owes after the replay (see [`Solvency`]).
+async fn solvency(
+    provider: &DynProvider,
+    rollup: &Rollup::RollupInstance<DynProvider>,
+    from_block: u64,
+    state: &State,
+    requests: &BTreeMap<u64, Request>,
+    mut credited: std::collections::BTreeSet<Address>,
+) -> Result<Solvency, L1Error> {
+    let exited = in_ranges(provider, from_block, |from, to| {
+        let filter = rollup.Exited_filter().from_block(from).to_block(to);
+        async move { Ok(filter.query().await?) }
+    })
+    .await?;
+    let refunded = in_ranges(provider, from_block, |from, to| {
+        let filter = rollup.DepositRefunded_filter().from_block(from).to_block(to);
+        async move { Ok(filter.query().await?) }
+    })
+    .await?;
+    let gone: std::collections::BTreeSet<u32> = exited.iter().map(|(e, _)| e.account).collect();
+    credited.extend(exited.iter().map(|(e, _)| e.owner));
+    credited.extend(refunded.iter().map(|(e, _)| e.owner));
+    let balances =
+        state.accounts().filter(|(i, _)| !gone.contains(i)).fold(U256::ZERO, |sum, (_, a)| sum + U256::from(a.balance));
+    let mut unclaimed = U256::ZERO;
+    for address in credited {
+        unclaimed += rollup.pendingWithdrawals(address).call().await?;
+    }
+    let waiting_from = if rollup.exodusMode().call().await? {
+        rollup.refundHead().call().await?
+    } else {
+        rollup.priorityHead().call().await?
+    };
+    let queued_deposits = requests
+        .range(waiting_from..)
+        .filter_map(|(_, r)| match r {
+            Request::Deposit { amount, .. } => Some(U256::from(*amount)),
+            Request::FullExit { .. } => None,
+        })
+        .fold(U256::ZERO, |sum, a| sum + a);
+    let contract_balance = provider.get_balance(*rollup.address()).await?;
+    Ok(Solvency { contract_balance, balances, unclaimed, queued_deposits })
 }
 
 /// The contract's code, key and parameters against the committed artifact, the keys and the
@@ -375,6 +464,14 @@ async fn check_contract(
     });
     check(&mut parameter_problems, capacity == U256::from(1u64) << depth as usize, || {
         format!("capacity {capacity}, the genesis depth {depth} holds 2^{depth}")
+    });
+    let funds = rollup.genesisFunds().call().await?;
+    let total = genesis_total(input.genesis);
+    check(&mut parameter_problems, funds == total, || {
+        format!(
+            "the genesis file's balances sum to {total} wei but the deployment was funded with {funds}: those balances \
+             are not backed"
+        )
     });
     if batch_count == 0 {
         check(

@@ -197,6 +197,9 @@ async fn deposit_transfer_withdraw_settle_and_verify_on_anvil() {
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(out.status.success(), "{stdout}{}", String::from_utf8_lossy(&out.stderr));
     assert!(stdout.contains("batch 1: ok") && stdout.contains("priority"), "{stdout}");
+    assert!(stdout.contains("batch 1: ok") && stdout.contains("proof valid"), "{stdout}");
+    // Solvent: the genesis was funded with the deployment, and what the withdrawal paid left.
+    assert!(stdout.contains("solvency: ok: the contract holds"), "{stdout}");
     let account: Value =
         serde_json::from_str(stdout.lines().find(|l| l.starts_with('{')).expect("account")).expect("json");
     assert_eq!(account["balance"], (ETHER / 2 + ETHER / 4 - ETHER / 2 - fee).to_string());
@@ -319,6 +322,7 @@ async fn a_key_squatted_by_someone_else_does_not_capture_the_wallet() {
         min_deposit: causeway_l1::DEFAULT_MIN_DEPOSIT,
         genesis_accounts: vec![],
         first_free_index: 1,
+        genesis_balance: causeway_l1::replay::genesis_total(&g),
     };
     let operator = wallet_provider(&anvil.url(), DEV_OPERATOR_KEY).expect("provider");
     let deployed = causeway_l1::deploy(&operator, &params).await.expect("deploy");
@@ -421,7 +425,9 @@ async fn deposits_in_the_deployment_block_and_the_next_are_both_read() {
         vec![],
         vec![],
         1,
+        causeway_l1::replay::genesis_total(&g),
     )
+    .value(causeway_l1::replay::genesis_total(&g))
     .max_priority_fee_per_gas(10_000_000_000)
     .max_fee_per_gas(100_000_000_000)
     .gas(10_000_000);

@@ -9,7 +9,9 @@ use alloy::providers::Provider;
 use alloy::sol_types::SolCall;
 use causeway_circuits::ExitWitness;
 use causeway_l1::{
-    DEV_OPERATOR_KEY, DEV_USER_KEYS, Rollup, RollupParams, anvil::Anvil, encode,
+    DEV_OPERATOR_KEY, DEV_USER_KEYS, Rollup, RollupParams,
+    anvil::Anvil,
+    encode,
     exodus::{self, ExitCall},
     replay::{ReplayInput, replay},
     rollup, send_and_wait, wallet_provider,
@@ -21,7 +23,11 @@ use rand_core::SeedableRng;
 
 mod forwarder {
     #![allow(missing_docs)]
-    alloy::sol!(#[sol(rpc)] Forwarder, "../contracts/artifacts/Forwarder.json");
+    alloy::sol!(
+        #[sol(rpc)]
+        Forwarder,
+        "../contracts/artifacts/Forwarder.json"
+    );
 }
 use forwarder::Forwarder;
 
@@ -55,10 +61,12 @@ async fn batches_sent_through_a_forwarding_contract_are_replayed_verified_and_ex
         min_deposit: 1_000,
         genesis_accounts: state0.accounts().map(|(i, a)| (i, encode::account_key_hash(&a.pubkey, &a.owner))).collect(),
         first_free_index: 2,
+        genesis_balance: U256::from(2 * 1000 * ETHER),
     };
     let code = causeway_l1::deploy_code(&operator, &params);
-    let address = fwd.deployContract(code.clone()).call().await.expect("the deployment's address");
-    send_and_wait(fwd.deployContract(code)).await.expect("deploy through the forwarder");
+    let funds = params.genesis_balance;
+    let address = fwd.deployContract(code.clone()).value(funds).call().await.expect("the deployment's address");
+    send_and_wait(fwd.deployContract(code).value(funds)).await.expect("deploy through the forwarder");
     let c = rollup(&operator, address);
     assert_eq!(c.operator().call().await.expect("operator"), *fwd.address());
     let chain_id = operator.get_chain_id().await.expect("chain id");
@@ -92,6 +100,10 @@ async fn batches_sent_through_a_forwarding_contract_are_replayed_verified_and_ex
     assert!(r.root_matches());
     assert!(!r.batches[0].proof_rechecked);
     assert_eq!(r.state.root(), state.root());
+    // Solvent: the genesis balances were funded, the transfer moved money inside the rollup.
+    assert!(r.solvency.is_solvent(), "{:?}", r.solvency);
+    assert_eq!(r.solvency.contract_balance, funds);
+    assert_eq!(r.solvency.owed(), funds);
 
     // The operator stops: a deposit waits past its deadline, exodus comes, and account 1 exits
     // with a proof built from the replayed state.

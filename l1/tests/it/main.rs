@@ -67,6 +67,7 @@ async fn deploy_with(keys: &Keys, exit_vk: [U256; 26], expiry_blocks: u64, state
         min_deposit: MIN_DEPOSIT,
         genesis_accounts,
         first_free_index: 2,
+        genesis_balance: state.accounts().fold(U256::ZERO, |sum, (_, a)| sum + U256::from(a.balance)),
     };
     let deployed = causeway_l1::deploy(&operator, &params).await.expect("deploy");
     let address = deployed.address;
@@ -217,6 +218,7 @@ async fn priority_requests_the_circuit_could_not_execute_are_refused() {
         min_deposit: MIN_DEPOSIT,
         genesis_accounts: vec![(1, encode::account_key_hash(&state.account(1).pubkey, &owner1))],
         first_free_index: 2,
+        genesis_balance: U256::from(2 * 1000 * ETHER),
     };
     let address = causeway_l1::deploy(&operator, &params).await.expect("deploy").address;
     let user = wallet_provider(&anvil.url(), DEV_USER_KEYS[0]).expect("provider");
@@ -278,6 +280,7 @@ async fn deployments_the_circuit_could_not_serve_are_refused() {
         min_deposit: MIN_DEPOSIT,
         genesis_accounts: vec![],
         first_free_index: 2,
+        genesis_balance: U256::ZERO,
     };
     // The library refuses before sending; the contract refuses too.
     match causeway_l1::deploy(&operator, &params).await {
@@ -297,6 +300,7 @@ async fn deployments_the_circuit_could_not_serve_are_refused() {
             vec![],
             vec![],
             2,
+            U256::ZERO,
         )
     };
     let reverted = |r: Result<alloy::primitives::Bytes, alloy::contract::Error>| match r {
@@ -306,4 +310,61 @@ async fn deployments_the_circuit_could_not_serve_are_refused() {
     assert!(reverted(deploy(6, MIN_DEPOSIT).call_raw().await).contains("slots must be at least 7"));
     assert!(reverted(deploy(7, 0).call_raw().await).contains("minimum deposit must be in 1 to 2^128 - 1"));
     assert_eq!(reverted(deploy(7, MIN_DEPOSIT).call_raw().await), "deployed");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_unbacked_genesis_is_refused_and_the_replay_flags_an_insolvent_deployment() {
+    use alloy::network::TransactionBuilder;
+    use causeway_l1::replay::{ReplayInput, genesis_total, replay};
+    let anvil = Anvil::start(&[]).await.expect("anvil");
+    let operator = wallet_provider(&anvil.url(), DEV_OPERATOR_KEY).expect("provider");
+    let file = causeway_prover::sample::sample_genesis_file(PARAMS.depth, 2).expect("genesis file");
+    let state = genesis(Domain::default());
+    let total = genesis_total(&file);
+    assert_eq!(total, U256::from(2 * 1000 * ETHER));
+    let params = RollupParams {
+        vk: [U256::from(1); 18],
+        exit_vk: [U256::from(1); 26],
+        genesis_root: encode::root_word(&state.root()),
+        depth: PARAMS.depth as u8,
+        slots: PARAMS.slots as u32,
+        expiry_blocks: 100,
+        min_deposit: MIN_DEPOSIT,
+        genesis_accounts: state.accounts().map(|(i, a)| (i, encode::account_key_hash(&a.pubkey, &a.owner))).collect(),
+        first_free_index: 2,
+        genesis_balance: total,
+    };
+    // One wei short of the genesis balances: refused.
+    let code = causeway_l1::deploy_code(&operator, &params);
+    let short = operator.transaction_request().with_deploy_code(code).with_value(total - U256::from(1));
+    let e = operator.send_transaction(short).await.expect_err("an unbacked genesis is refused");
+    assert!(e.to_string().contains("the genesis balances must be backed"), "{e}");
+
+    let replayed = |address| {
+        let (operator, file) = (operator.clone(), file.clone());
+        async move {
+            let input = ReplayInput { genesis: &file, vk: None, exit_vk: None, slots: PARAMS.slots, from_block: 0 };
+            replay(&operator, address, &input).await.expect("replay")
+        }
+    };
+    // Backed: solvent, every check passes.
+    let backed = causeway_l1::deploy(&operator, &params).await.expect("deploy");
+    let r = replayed(backed.address).await;
+    assert!(r.solvency.is_solvent(), "{:?}", r.solvency);
+    assert_eq!((r.solvency.contract_balance, r.solvency.owed()), (total, total));
+    assert_eq!(r.failures(), 0, "{:?}", r.contract.parameter_problems);
+    // A deployer that declares (and sends) nothing for the same genesis: the contract cannot see
+    // the balances behind the root, but the replay flags both the unfunded genesis and the
+    // insolvency.
+    let unbacked =
+        causeway_l1::deploy(&operator, &RollupParams { genesis_balance: U256::ZERO, ..params }).await.expect("deploy");
+    let r = replayed(unbacked.address).await;
+    assert!(!r.solvency.is_solvent());
+    assert_eq!((r.solvency.contract_balance, r.solvency.owed()), (U256::ZERO, total));
+    assert!(
+        r.contract.parameter_problems.iter().any(|p| p.contains("but the deployment was funded with 0")),
+        "{:?}",
+        r.contract.parameter_problems
+    );
+    assert_eq!(r.failures(), 2);
 }
