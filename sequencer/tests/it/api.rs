@@ -138,6 +138,41 @@ async fn submission_errors_have_the_right_status_and_code() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_transaction_breaking_two_rules_gets_the_first_in_the_documented_order() {
+    // docs/api.md: body, payer, signature, mempool room, float formats, payee, nonce, balance.
+    let node = Node::start(|_| {}).await;
+    let unrepresentable = 34_359_738_369;
+    let cases: Vec<(&str, String, u16, &str)> = vec![
+        ("payer past the tree and a bad signature", transfer(16, 1, 5, 0, 0), 422, "index_out_of_range"),
+        (
+            "bad signature and a wrong nonce",
+            transfer(1, 2, 5, 0, 7).replace("\"amount\":\"5\"", "\"amount\":\"6\""),
+            401,
+            "bad_signature",
+        ),
+        (
+            "unrepresentable amount and an unknown payee",
+            transfer(1, 9, unrepresentable, 0, 0),
+            422,
+            "amount_not_representable",
+        ),
+        (
+            "unrepresentable amount and a wrong nonce",
+            transfer(1, 2, unrepresentable, 0, 7),
+            422,
+            "amount_not_representable",
+        ),
+        ("unknown payee and a wrong nonce", transfer(1, 9, 5, 0, 7), 422, "unknown_account"),
+        ("wrong nonce and an overspend", transfer(1, 2, 2 * GENESIS_BALANCE, 0, 7), 409, "wrong_nonce"),
+    ];
+    for (what, body, status, code) in cases {
+        let (s, v) = node.post("/v1/txs", body).await;
+        assert_eq!((s, v["code"].as_str()), (status, Some(code)), "{what}: {v}");
+    }
+    node.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_list_is_checked_in_order_with_one_result_each() {
     let node = Node::start(|_| {}).await;
     let list = format!(
