@@ -141,15 +141,6 @@ impl<'a> Reader<'a> {
         Ok(BigInt::new(limbs))
     }
 
-    /// A base-field coordinate in Montgomery form.
-    pub(super) fn fq(&mut self) -> Res<Fq> {
-        let raw = self.bigint()?;
-        if raw >= Fq::MODULUS {
-            return Err(format!("a coordinate in the {} is not below the field modulus", self.what));
-        }
-        Ok(Fq::new_unchecked(raw))
-    }
-
     pub(super) fn g1(&mut self) -> Res<G1Affine> {
         let b = self.take(64)?;
         g1_at(b, self.what)
@@ -157,13 +148,8 @@ impl<'a> Reader<'a> {
 
     /// A G2 point; `subgroup` adds the (costly) subgroup check.
     pub(super) fn g2(&mut self, subgroup: bool) -> Res<G2Affine> {
-        let x = Fq2::new(self.fq()?, self.fq()?);
-        let y = Fq2::new(self.fq()?, self.fq()?);
-        if x.is_zero() && y.is_zero() {
-            return Ok(G2Affine::zero());
-        }
-        let p = G2Affine::new_unchecked(x, y);
-        if !p.is_on_curve() || (subgroup && !p.is_in_correct_subgroup_assuming_on_curve()) {
+        let p = g2_at(self.take(128)?, self.what)?;
+        if subgroup && !p.is_in_correct_subgroup_assuming_on_curve() {
             return Err(format!("a G2 point in the {} is not in the group", self.what));
         }
         Ok(p)
@@ -177,14 +163,9 @@ impl<'a> Reader<'a> {
     }
 }
 
+/// A base-field coordinate in Montgomery form from its 32 bytes.
 fn fq_at(b: &[u8], what: &str) -> Res<Fq> {
-    let mut limbs = [0u64; 4];
-    for (i, limb) in limbs.iter_mut().enumerate() {
-        let mut w = [0u8; 8];
-        w.copy_from_slice(&b[i * 8..i * 8 + 8]);
-        *limb = u64::from_le_bytes(w);
-    }
-    let raw = BigInt::new(limbs);
+    let raw = Reader { bytes: b, pos: 0, what: "coordinate" }.bigint()?;
     if raw >= Fq::MODULUS {
         return Err(format!("a coordinate in the {what} is not below the field modulus"));
     }
