@@ -3,7 +3,8 @@
 use alloy::providers::Provider;
 use causeway_circuits::{BatchWitness, CircuitParams};
 use causeway_l1::{
-    BatchCall, DEFAULT_EXPIRY_BLOCKS, DEFAULT_MIN_DEPOSIT, DEV_OPERATOR_KEY, RollupParams, anvil::Anvil, encode,
+    BatchCall, DEFAULT_BLOCKS_PER_BATCH, DEFAULT_EXPIRY_BLOCKS, DEFAULT_MIN_DEPOSIT, DEFAULT_PRIORITY_FEE,
+    DEV_OPERATOR_KEY, RollupParams, anvil::Anvil, encode,
 };
 use causeway_protocol::{Domain, Operation, Transfer, wire::Genesis};
 use causeway_prover::{Circuit, sample::sample_key};
@@ -34,19 +35,36 @@ pub(crate) struct DeployArgs {
     /// development key].
     #[arg(long, env = "CAUSEWAY_OPERATOR_KEY", default_value = DEV_OPERATOR_KEY, hide_default_value = true)]
     operator_key: String,
-    /// Blocks a priority request (deposit, full exit) may wait before it is overdue and anyone
-    /// may turn exodus mode on [default: 14 days of 12-second blocks].
-    #[arg(long, default_value_t = DEFAULT_EXPIRY_BLOCKS)]
-    expiry_blocks: u64,
-    /// The smallest deposit, in wei.
-    #[arg(long, default_value_t = DEFAULT_MIN_DEPOSIT)]
-    min_deposit: u128,
+    #[command(flatten)]
+    queue: QueueArgs,
     /// Also write the deployment as JSON to this file.
     #[arg(long)]
     out: Option<PathBuf>,
     /// How long to wait for a base chain that is still starting, in seconds.
     #[arg(long, default_value_t = 30)]
     wait_secs: u64,
+}
+
+/// The priority queue's parameters of a deployment.
+#[derive(Args, Clone, Copy, Debug)]
+pub(crate) struct QueueArgs {
+    /// Blocks a priority request (deposit, full exit) may wait, once the requests ahead of it
+    /// have had the time full batches need, before it is overdue and anyone may turn exodus
+    /// mode on [default: 14 days of 12-second blocks].
+    #[arg(long, default_value_t = DEFAULT_EXPIRY_BLOCKS)]
+    pub(crate) expiry_blocks: u64,
+    /// The capacity the operator commits to: a full batch every this many blocks. Deadlines
+    /// grow with the queue at this pace, so a flood of requests cannot make an operator that
+    /// keeps it overdue.
+    #[arg(long, default_value_t = DEFAULT_BLOCKS_PER_BATCH)]
+    pub(crate) blocks_per_batch: u64,
+    /// The priority fee in wei per slot, paid with each request and credited to the operator
+    /// when a batch executes it: a deposit pays 7 slots on top of its amount, a full exit 3.
+    #[arg(long, default_value_t = DEFAULT_PRIORITY_FEE)]
+    pub(crate) priority_fee: u128,
+    /// The smallest deposit, in wei (the fee not included).
+    #[arg(long, default_value_t = DEFAULT_MIN_DEPOSIT)]
+    pub(crate) min_deposit: u128,
 }
 
 pub(crate) fn runtime() -> Result<tokio::runtime::Runtime, String> {
@@ -58,8 +76,7 @@ pub(crate) fn rollup_params(
     genesis: &Genesis,
     keys: &std::path::Path,
     exit_keys: &std::path::Path,
-    expiry_blocks: u64,
-    min_deposit: u128,
+    queue: QueueArgs,
 ) -> Result<RollupParams, String> {
     let (vk, meta) = causeway_prover::keys::load_verifying_key(keys).map_err(|e| e.to_string())?;
     if meta.params.depth != genesis.depth {
@@ -102,8 +119,10 @@ pub(crate) fn rollup_params(
         genesis_root: encode::root_word(&state.root()),
         depth: genesis.depth as u8,
         slots: meta.params.slots as u32,
-        expiry_blocks,
-        min_deposit,
+        expiry_blocks: queue.expiry_blocks,
+        blocks_per_batch: queue.blocks_per_batch,
+        priority_fee: queue.priority_fee,
+        min_deposit: queue.min_deposit,
         genesis_balance: causeway_l1::replay::genesis_total(genesis),
         genesis_accounts: genesis
             .accounts
@@ -215,7 +234,7 @@ async fn wait_for_chain(
 pub(crate) fn deploy(args: DeployArgs) -> Result<(), String> {
     let text = std::fs::read_to_string(&args.genesis).map_err(|e| format!("{}: {e}", args.genesis.display()))?;
     let genesis: Genesis = serde_json::from_str(&text).map_err(|e| format!("{}: {e}", args.genesis.display()))?;
-    let params = rollup_params(&genesis, &args.keys, &args.exit_keys, args.expiry_blocks, args.min_deposit)?;
+    let params = rollup_params(&genesis, &args.keys, &args.exit_keys, args.queue)?;
     runtime()?.block_on(async {
         let provider = causeway_l1::wallet_provider(&args.rpc, &args.operator_key).map_err(|e| e.to_string())?;
         wait_for_chain(&provider, &args.rpc, std::time::Duration::from_secs(args.wait_secs)).await?;
@@ -247,6 +266,8 @@ pub(crate) fn deployment_json(
         "depth": params.depth,
         "slots": params.slots,
         "expiry_blocks": params.expiry_blocks,
+        "blocks_per_batch": params.blocks_per_batch,
+        "priority_fee": params.priority_fee.to_string(),
         "min_deposit": params.min_deposit.to_string(),
         "first_free_index": params.first_free_index,
     })
@@ -263,8 +284,14 @@ pub(crate) struct L1Args {
     depth: u32,
 }
 
-/// Priority requests in `bench l1` wait this many blocks before exodus may start.
-const BENCH_EXPIRY_BLOCKS: u64 = 10;
+/// Priority requests in `bench l1` wait this many blocks (past the queue ahead, a batch a
+/// block) before exodus may start.
+const BENCH_QUEUE: QueueArgs = QueueArgs {
+    expiry_blocks: 10,
+    blocks_per_batch: 1,
+    priority_fee: DEFAULT_PRIORITY_FEE,
+    min_deposit: DEFAULT_MIN_DEPOSIT,
+};
 /// Deposits `bench l1` refunds in one `refundDeposits` call.
 const BENCH_REFUNDS: usize = 8;
 
@@ -285,13 +312,17 @@ async fn bench_exodus(
     let queue = causeway_l1::rollup(&user, *rollup.address());
     for i in 0..BENCH_REFUNDS as u32 {
         let (x, y) = encode::key_words(&sample_key(100 + i).public_key());
-        send_and_wait(queue.deposit(x, y).value(alloy::primitives::U256::from(DEFAULT_MIN_DEPOSIT)))
+        let fee = queue.depositFee().call().await.map_err(|e| format!("depositFee: {e}"))?;
+        send_and_wait(queue.deposit(x, y).value(alloy::primitives::U256::from(DEFAULT_MIN_DEPOSIT) + fee))
             .await
             .map_err(|e| format!("deposit: {e}"))?;
     }
+    let head = rollup.priorityHead().call().await.map_err(|e| e.to_string())?;
+    let deadline = rollup.priorityRequests(head).call().await.map_err(|e| e.to_string())?.deadline;
+    let now = rollup.provider().get_block_number().await.map_err(|e| e.to_string())?;
     let _: serde_json::Value = rollup
         .provider()
-        .raw_request("anvil_mine".into(), [format!("{:#x}", BENCH_EXPIRY_BLOCKS + 1)])
+        .raw_request("anvil_mine".into(), [format!("{:#x}", deadline.saturating_sub(now) + 1)])
         .await
         .map_err(|e| format!("anvil_mine: {e}"))?;
     exodus::activate(rollup).await.map_err(|e| format!("activateExodus: {e}"))?;
@@ -322,7 +353,7 @@ pub(crate) fn bench_l1(args: L1Args) -> Result<(), String> {
     let exit_keys = causeway_prover::keys::setup_for(Circuit::Exit, params, &mut rng).map_err(|e| e.to_string())?;
     let exit_dir = dir.join("exit");
     exit_keys.save(&exit_dir).map_err(|e| e.to_string())?;
-    let rollup_params = rollup_params(&genesis, &dir, &exit_dir, BENCH_EXPIRY_BLOCKS, DEFAULT_MIN_DEPOSIT);
+    let rollup_params = rollup_params(&genesis, &dir, &exit_dir, BENCH_QUEUE);
     let _ = std::fs::remove_dir_all(&dir);
     let rollup_params = rollup_params?;
     runtime()?.block_on(async {

@@ -60,6 +60,8 @@ pub(crate) struct DevnetArgs {
 const DEMO_USERS: [&str; 2] = ["alice", "bob"];
 /// The devnet's priority deadline: an hour of its 1-second blocks.
 const DEVNET_EXPIRY_BLOCKS: u64 = 3_600;
+/// The devnet's capacity: a full batch every 5 of its 1-second blocks.
+const DEVNET_BLOCKS_PER_BATCH: u64 = 5;
 
 const DEMO_DEPOSIT_ETHER: &str = "10";
 const DATABASE: &str = "causeway_devnet";
@@ -162,13 +164,13 @@ pub(crate) fn devnet(args: DevnetArgs) -> Result<(), String> {
         let rpc = anvil.url();
 
         step("deploying the Rollup contract");
-        let params = crate::chain::rollup_params(
-            &genesis,
-            &keys,
-            &exit_keys,
-            DEVNET_EXPIRY_BLOCKS,
-            causeway_l1::DEFAULT_MIN_DEPOSIT,
-        )?;
+        let queue = crate::chain::QueueArgs {
+            expiry_blocks: DEVNET_EXPIRY_BLOCKS,
+            blocks_per_batch: DEVNET_BLOCKS_PER_BATCH,
+            priority_fee: causeway_l1::DEFAULT_PRIORITY_FEE,
+            min_deposit: causeway_l1::DEFAULT_MIN_DEPOSIT,
+        };
+        let params = crate::chain::rollup_params(&genesis, &keys, &exit_keys, queue)?;
         let operator = wallet_provider(&rpc, DEV_OPERATOR_KEY).map_err(|e| e.to_string())?;
         let deployed = causeway_l1::deploy(&operator, &params).await.map_err(|e| e.to_string())?;
         let contract = deployed.address;
@@ -225,10 +227,11 @@ pub(crate) fn devnet(args: DevnetArgs) -> Result<(), String> {
             let key = wallet::new_wallet(&path, DEV_USER_KEYS[i])?;
             let provider = wallet_provider(&rpc, DEV_USER_KEYS[i]).map_err(|e| e.to_string())?;
             let (x, y) = encode::key_words(&key.public_key());
-            let amount = U256::from(wallet::parse_ether(DEMO_DEPOSIT_ETHER)?);
-            let receipt = send_and_wait(causeway_l1::rollup(&provider, contract).deposit(x, y).value(amount))
-                .await
-                .map_err(|e| format!("{name}'s deposit: {e}"))?;
+            let queue = causeway_l1::rollup(&provider, contract);
+            let fee = queue.depositFee().call().await.map_err(|e| format!("depositFee: {e}"))?;
+            let amount = U256::from(wallet::parse_ether(DEMO_DEPOSIT_ETHER)?) + fee;
+            let receipt =
+                send_and_wait(queue.deposit(x, y).value(amount)).await.map_err(|e| format!("{name}'s deposit: {e}"))?;
             let account = receipt
                 .inner
                 .logs()

@@ -69,7 +69,10 @@ async fn domain(client: &reqwest::Client, url: &str) -> Result<Domain, String> {
         .map_err(|e| format!("{url}/v1/rollup: {e}"))?;
     let rollup: alloy::primitives::Address =
         v["rollup"].as_str().and_then(|a| a.parse().ok()).ok_or("/v1/rollup gave no rollup address")?;
-    Ok(Domain::new(v["chain_id"].as_u64().ok_or("/v1/rollup gave no chain id")?, rollup.into_array()))
+    Ok(Domain::new(
+        v["chain_id"].as_str().and_then(|c| c.parse().ok()).ok_or("/v1/rollup gave no chain id")?,
+        rollup.into_array(),
+    ))
 }
 
 async fn nonces(client: &reqwest::Client, url: &str, accounts: u32) -> Result<Vec<u32>, String> {

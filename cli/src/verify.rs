@@ -132,8 +132,9 @@ pub(crate) fn verify(args: VerifyArgs) -> Result<(), String> {
     }
     if c.parameter_problems.is_empty() {
         println!(
-            "contract parameters: {slots} slots, 2^{} accounts, operator {}, priority deadline {} blocks, minimum deposit {} wei",
-            genesis.depth, c.operator, c.expiry_blocks, c.min_deposit
+            "contract parameters: {slots} slots, 2^{} accounts, operator {}, priority deadline {} blocks past the \
+             queue ahead at a batch per {} blocks, priority fee {} wei per slot, minimum deposit {} wei",
+            genesis.depth, c.operator, c.expiry_blocks, c.blocks_per_batch, c.priority_fee, c.min_deposit
         );
     } else {
         println!("contract parameters: MISMATCH: {}", c.parameter_problems.join("; "));
@@ -163,10 +164,11 @@ pub(crate) fn verify(args: VerifyArgs) -> Result<(), String> {
     let sv = &r.solvency;
     if r.complete {
         let parts = format!(
-            "{} balances + {} unclaimed withdrawals + {} queued deposits = {} wei owed",
+            "{} balances + {} unclaimed withdrawals + {} queued deposits + {} queued fees = {} wei owed",
             sv.balances,
             sv.unclaimed,
             sv.queued_deposits,
+            sv.queued_fees,
             sv.owed()
         );
         if sv.is_solvent() {

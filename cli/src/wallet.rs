@@ -214,7 +214,10 @@ impl Ctx {
         }
         let api_rollup: Address =
             v["rollup"].as_str().and_then(|a| a.parse().ok()).ok_or("the API gave no rollup address")?;
-        let api = Domain::new(v["chain_id"].as_u64().ok_or("the API gave no chain id")?, api_rollup.into_array());
+        let api = Domain::new(
+            v["chain_id"].as_str().and_then(|c| c.parse().ok()).ok_or("the API gave no chain id")?,
+            api_rollup.into_array(),
+        );
         if !self.args.rollup.is_given() {
             return Ok(api);
         }
@@ -351,8 +354,14 @@ async fn run(ctx: Ctx) -> Result<(), String> {
             };
             let (_, rollup) = ctx.chain(&w)?;
             let (x, y) = encode::key_words(&w.key.public_key());
-            let receipt = send_and_wait(rollup.requestFullExit(index, x, y)).await.map_err(|e| e.to_string())?;
-            println!("{}", json!({ "full_exit_requested": index, "l1_tx": receipt.transaction_hash.to_string() }));
+            let fee = rollup.fullExitFee().call().await.map_err(|e| format!("fullExitFee: {e}"))?;
+            let receipt =
+                send_and_wait(rollup.requestFullExit(index, x, y).value(fee)).await.map_err(|e| e.to_string())?;
+            println!(
+                "{}",
+                json!({ "full_exit_requested": index, "fee": fee.to_string(),
+                                    "l1_tx": receipt.transaction_hash.to_string() })
+            );
             Ok(())
         }
     }
@@ -448,7 +457,9 @@ async fn deposit(ctx: &Ctx, w: &Wallet, amount: u128, wait: bool) -> Result<(), 
             account_on_chain(&rollup, ctx.args.rollup.deployed_at_block(), &w.key.public_key(), owner).await?
         }
     };
-    let value = U256::from(amount);
+    // The priority fee comes on top of the amount (docs/protocol.md).
+    let fee = rollup.depositFee().call().await.map_err(|e| format!("depositFee: {e}"))?;
+    let value = U256::from(amount) + fee;
     let receipt = match existing {
         Some(index) => send_and_wait(rollup.depositTo(index as u32, x, y, owner).value(value)).await,
         None => send_and_wait(rollup.deposit(x, y).value(value)).await,
@@ -458,7 +469,7 @@ async fn deposit(ctx: &Ctx, w: &Wallet, amount: u128, wait: bool) -> Result<(), 
     let (serial, account) = event.map_or((None, None), |e| (Some(e.inner.data.serial), Some(e.inner.data.account)));
     println!(
         "{}",
-        json!({ "deposited": amount.to_string(), "account": account, "serial": serial,
+        json!({ "deposited": amount.to_string(), "fee": fee.to_string(), "account": account, "serial": serial,
                 "l1_tx": receipt.transaction_hash.to_string() })
     );
     if !wait {

@@ -28,6 +28,8 @@ contract Rollup is Groth16Verifier, ExitVerifier {
     uint256 private constant BJJ_ORDER8_X = 17545522957889784193459637215142187266023652151580582754000402781682644312291;
     /// Slots a deposit's pubdata takes: a batch must hold at least one.
     uint32 private constant DEPOSIT_CHUNKS = 7;
+    /// Slots a full exit's pubdata takes.
+    uint32 private constant FULL_EXIT_CHUNKS = 3;
     /// Bytes of a queued full-exit request (its amount is filled in when a batch executes it).
     uint256 private constant FULL_EXIT_PREFIX = 25;
     string private constant EXODUS_NO_REQUESTS = "exodus mode: the rollup takes no new requests";
@@ -38,8 +40,21 @@ contract Rollup is Groth16Verifier, ExitVerifier {
     uint256 public immutable pubdataBytes;
     /// Accounts the tree holds: 2^depth.
     uint256 public immutable accountCapacity;
-    /// Blocks a priority request may wait before its deadline passes.
+    /// Blocks a priority request may wait, once every request queued before it has had the
+    /// time full batches need to execute it (see `_queue`), before its deadline passes.
     uint64 public immutable priorityExpiryBlocks;
+    /// The deployment's capacity: a batch every this many blocks is what its operator commits
+    /// to sustain. Deadlines grow with the queue at this pace, so an operator submitting full
+    /// batches this often is never overdue, whatever anyone queues.
+    uint64 public immutable blocksPerBatch;
+    /// Wei per slot a priority request takes, paid with the request and credited to the
+    /// operator when a batch executes it (refunded in exodus mode if none did): a deposit pays
+    /// seven slots (`depositFee()`), a full exit three (`fullExitFee()`).
+    uint256 public immutable priorityFee;
+    /// Slots of priority requests every full batch executes when that many wait: a batch takes
+    /// requests in queue order until the next does not fit, so it leaves at most six slots (one
+    /// less than a deposit's seven) for other operations.
+    uint256 private immutable queueSlotsPerBatch;
     /// The smallest deposit (wei): every deposit costs the operator seven slots.
     uint256 public immutable minDeposit;
     /// Wei sent with the deployment: exactly the sum of the genesis balances, so that every
@@ -62,6 +77,10 @@ contract Rollup is Groth16Verifier, ExitVerifier {
     bool public exodusMode;
     /// In exodus mode, the next queued request to refund (deposits) or drop (full exits).
     uint64 public refundHead;
+    /// When a batch every `blocksPerBatch` blocks, each executing `queueSlotsPerBatch` slots of
+    /// requests, would have executed every request queued so far, in blocks ×
+    /// `queueSlotsPerBatch` (so that it stays exact).
+    uint256 public queueClearsAtScaled;
 
     /// A queued priority request: the first 20 bytes of keccak256 of the bytes its pubdata must
     /// begin with, and the block after which it is overdue. One storage slot.
@@ -79,6 +98,9 @@ contract Rollup is Groth16Verifier, ExitVerifier {
     mapping(address => uint256) public pendingWithdrawals;
     /// Accounts that exited in exodus mode (each exits once).
     mapping(uint32 => bool) public exited;
+    /// Account => 1 + the serial of its latest full-exit request: an account has at most one
+    /// waiting at a time (a second adds nothing, the first pays out the whole balance).
+    mapping(uint32 => uint64) public fullExitSerial;
 
     event DepositRequested(
         uint64 indexed serial, uint32 indexed account, address owner, uint128 amount, uint256 pkX, uint256 pkY, uint64 deadline
@@ -93,61 +115,88 @@ contract Rollup is Groth16Verifier, ExitVerifier {
     event Withdrawn(address indexed to, uint256 amount);
     event ExodusActivated(uint64 blockNumber, uint64 oldestUnexecuted);
     event Exited(uint32 indexed account, address owner, uint128 amount);
-    event DepositRefunded(uint64 indexed serial, address owner, uint128 amount);
-    event FullExitDropped(uint64 indexed serial, uint32 account);
+    /// `amount` is what was credited: the deposit and its fee.
+    event DepositRefunded(uint64 indexed serial, address owner, uint256 amount);
+    event FullExitDropped(uint64 indexed serial, uint32 account, address owner, uint256 refund);
+
+    /// A deployment's parameters (a struct: one constructor argument).
+    struct Params {
+        /// The tree depth in bits (even, 2 to 32).
+        uint8 depth;
+        /// Slots per batch (at least 7).
+        uint32 slots;
+        /// How many blocks a priority request may wait, beyond the time full batches need to
+        /// execute the requests ahead of it, before anyone may activate exodus mode (at least
+        /// 2 × blocksPerBatch).
+        uint64 expiryBlocks;
+        /// The deployment's capacity: a full batch every this many blocks (at least 1).
+        uint64 blocksPerBatch;
+        /// The priority fee, wei per slot (below 2^96; see `priorityFee`).
+        uint256 priorityFee;
+        /// The smallest deposit in wei (1 to 2^128 − 1), the fee not included.
+        uint256 minimumDeposit;
+        /// The first index no genesis account uses (new accounts start there).
+        uint32 firstFreeIndex;
+        /// The sum of the genesis balances, in wei: msg.value must be exactly this, so no
+        /// genesis balance is money nobody deposited.
+        uint256 genesisBalance;
+    }
 
     /// @param vk the batch circuit's verifying key (see Groth16Verifier)
     /// @param exitVk the exit circuit's verifying key (see ExitVerifier)
     /// @param genesisRoot the state root before batch 1
-    /// @param depth the tree depth in bits
-    /// @param slots slots per batch
-    /// @param expiryBlocks how many blocks a priority request may wait before anyone may
-    ///        activate exodus mode
-    /// @param minimumDeposit the smallest deposit in wei (at least 1)
+    /// @param p the deployment's parameters
     /// @param genesisAccounts genesis accounts deposits may top up: index, and their
     ///        keccak256(pkX, pkY, owner)
     /// @param genesisKeys see genesisAccounts
-    /// @param firstFreeIndex the first index no genesis account uses (new accounts start there)
-    /// @param genesisBalance the sum of the genesis balances, in wei: msg.value must be exactly
-    ///        this, so no genesis balance is money nobody deposited
     constructor(
         uint256[18] memory vk,
         uint256[26] memory exitVk,
         bytes32 genesisRoot,
-        uint8 depth,
-        uint32 slots,
-        uint64 expiryBlocks,
-        uint256 minimumDeposit,
+        Params memory p,
         uint32[] memory genesisAccounts,
-        bytes32[] memory genesisKeys,
-        uint32 firstFreeIndex,
-        uint256 genesisBalance
+        bytes32[] memory genesisKeys
     ) payable Groth16Verifier(vk) ExitVerifier(exitVk) {
-        require(msg.value == genesisBalance, "the genesis balances must be backed: send exactly their sum with the deployment");
-        require(depth >= 2 && depth <= 32 && depth % 2 == 0, "depth must be even, 2 to 32");
-        require(slots >= DEPOSIT_CHUNKS, "slots must be at least 7 (a deposit takes 7)");
-        require(minimumDeposit > 0 && minimumDeposit < 2 ** 128, "minimum deposit must be in 1 to 2^128 - 1");
+        require(msg.value == p.genesisBalance, "the genesis balances must be backed: send exactly their sum with the deployment");
+        require(p.depth >= 2 && p.depth <= 32 && p.depth % 2 == 0, "depth must be even, 2 to 32");
+        require(p.slots >= DEPOSIT_CHUNKS, "slots must be at least 7 (a deposit takes 7)");
+        require(p.minimumDeposit > 0 && p.minimumDeposit < 2 ** 128, "minimum deposit must be in 1 to 2^128 - 1");
         require(block.chainid < 2 ** 64, "chain id must fit in 64 bits");
         require(genesisAccounts.length == genesisKeys.length, "genesis accounts and keys differ in length");
-        require(expiryBlocks > 0, "expiry must be at least one block");
+        require(p.blocksPerBatch > 0, "blocks per batch must be at least 1");
+        require(p.expiryBlocks >= 2 * uint256(p.blocksPerBatch), "expiry must be at least two batches' blocks");
+        require(p.priorityFee < 2 ** 96, "priority fee too large");
         operator = msg.sender;
-        pubdataBytes = uint256(slots) * CHUNK;
-        accountCapacity = uint256(1) << depth;
-        priorityExpiryBlocks = expiryBlocks;
-        minDeposit = minimumDeposit;
+        pubdataBytes = uint256(p.slots) * CHUNK;
+        accountCapacity = uint256(1) << p.depth;
+        priorityExpiryBlocks = p.expiryBlocks;
+        blocksPerBatch = p.blocksPerBatch;
+        priorityFee = p.priorityFee;
+        queueSlotsPerBatch = p.slots - (DEPOSIT_CHUNKS - 1);
+        minDeposit = p.minimumDeposit;
         genesisFunds = msg.value;
         stateRoot = genesisRoot;
         for (uint256 i = 0; i < genesisAccounts.length; i++) {
-            require(genesisAccounts[i] < firstFreeIndex, "genesis account pos or past firstFreeIndex");
+            require(genesisAccounts[i] < p.firstFreeIndex, "genesis account pos or past firstFreeIndex");
             accountKeys[genesisAccounts[i]] = genesisKeys[i];
         }
-        require(firstFreeIndex <= accountCapacity, "firstFreeIndex past the tree");
-        nextAccountIndex = firstFreeIndex;
+        require(p.firstFreeIndex <= accountCapacity, "firstFreeIndex past the tree");
+        nextAccountIndex = p.firstFreeIndex;
     }
 
     // ---------------------------------------------------------------- priority requests
 
-    /// @notice Deposits msg.value wei into a new account with Baby Jubjub key (pkX, pkY), owned
+    /// @notice The fee a deposit pays on top of its amount: seven slots.
+    function depositFee() public view returns (uint256) {
+        return DEPOSIT_CHUNKS * priorityFee;
+    }
+
+    /// @notice The fee a full-exit request pays: three slots.
+    function fullExitFee() public view returns (uint256) {
+        return FULL_EXIT_CHUNKS * priorityFee;
+    }
+
+    /// @notice Deposits msg.value − depositFee() wei into a new account with Baby Jubjub key (pkX, pkY), owned
     /// by msg.sender (the address that may later request its full exit).
     /// @return account the new account's index
     function deposit(uint256 pkX, uint256 pkY) external payable returns (uint32 account) {
@@ -160,7 +209,7 @@ contract Rollup is Groth16Verifier, ExitVerifier {
         _queueDeposit(account, msg.sender, pkX, pkY);
     }
 
-    /// @notice Deposits msg.value wei into an existing account; (pkX, pkY, owner) must be the
+    /// @notice Deposits msg.value − depositFee() wei into an existing account; (pkX, pkY, owner) must be the
     /// account's key and owner.
     function depositTo(uint32 account, uint256 pkX, uint256 pkY, address owner) external payable {
         require(!exodusMode, EXODUS_NO_REQUESTS);
@@ -171,34 +220,48 @@ contract Rollup is Groth16Verifier, ExitVerifier {
     }
 
     function _queueDeposit(uint32 account, address owner, uint256 pkX, uint256 pkY) private {
-        require(msg.value >= minDeposit, "deposit below the minimum");
-        require(msg.value < 2 ** 128, "deposit too large");
-        uint128 amount = uint128(msg.value);
+        uint256 fee = depositFee();
+        require(msg.value >= fee + minDeposit, "deposit below the minimum (the fee, depositFee(), comes on top)");
+        require(msg.value - fee < 2 ** 128, "deposit too large");
+        uint128 amount = uint128(msg.value - fee);
         bytes memory op = abi.encodePacked(OP_DEPOSIT, account, amount, owner, pkX, pkY, bytes7(0));
-        (uint64 serial, uint64 deadline) = _queue(op);
+        (uint64 serial, uint64 deadline) = _queue(op, DEPOSIT_CHUNKS);
         emit DepositRequested(serial, account, owner, amount, pkX, pkY, deadline);
     }
 
     /// @notice Asks for the whole balance of `account` to be paid to msg.sender, its owner (the
     /// address that made its first deposit, or the genesis owner). (pkX, pkY) is the account's
     /// key: with msg.sender it must match what the account was created with, so only the owner
-    /// can queue an exit (each request costs the operator three slots).
-    function requestFullExit(uint32 account, uint256 pkX, uint256 pkY) external {
+    /// can queue an exit. msg.value must be exactly fullExitFee(). An account has at most one
+    /// full exit waiting.
+    function requestFullExit(uint32 account, uint256 pkX, uint256 pkY) external payable {
         require(!exodusMode, EXODUS_NO_REQUESTS);
         bytes32 key = accountKeys[account];
         require(key != bytes32(0), "unknown account: only accounts created by a deposit or the genesis can exit");
         require(key == keccak256(abi.encode(pkX, pkY, msg.sender)), "only the account's owner may request its exit");
+        require(msg.value == fullExitFee(), "send exactly fullExitFee() with a full-exit request");
+        uint64 previous = fullExitSerial[account];
+        require(previous == 0 || previous - 1 < priorityHead, "a full exit of this account is already waiting");
         // The amount is the balance when the request is executed: only the first 25 bytes are
         // fixed now.
         bytes memory op = abi.encodePacked(OP_FULL_EXIT, account, msg.sender);
-        (uint64 serial, uint64 deadline) = _queue(op);
+        (uint64 serial, uint64 deadline) = _queue(op, FULL_EXIT_CHUNKS);
+        fullExitSerial[account] = serial + 1;
         emit FullExitRequested(serial, account, msg.sender, deadline);
     }
 
-    function _queue(bytes memory prefix) private returns (uint64 serial, uint64 deadline) {
+    /// Queues a request of `chunks` slots. Its deadline is `priorityExpiryBlocks` after the
+    /// block by which full batches every `blocksPerBatch` blocks would have executed it and
+    /// every request before it: the queue ahead pushes it back, never a flood into exodus.
+    function _queue(bytes memory prefix, uint256 chunks) private returns (uint64 serial, uint64 deadline) {
         serial = priorityTail;
         priorityTail = serial + 1;
-        deadline = uint64(block.number) + priorityExpiryBlocks;
+        uint256 perBatch = queueSlotsPerBatch;
+        uint256 start = queueClearsAtScaled;
+        if (start < block.number * perBatch) start = block.number * perBatch;
+        uint256 clears = start + chunks * blocksPerBatch;
+        queueClearsAtScaled = clears;
+        deadline = uint64((clears + perBatch - 1) / perBatch) + priorityExpiryBlocks;
         priorityRequests[serial] = PriorityRequest(bytes20(keccak256(prefix)), deadline);
     }
 
@@ -234,9 +297,11 @@ contract Rollup is Groth16Verifier, ExitVerifier {
     }
 
     /// Walks the pubdata: checks priority operations against the queue, in order, and credits
-    /// withdrawals. Returns how many priority requests it consumed.
+    /// withdrawals, and the priority fees of the requests executed to the operator. Returns how
+    /// many priority requests it consumed.
     function _execute(bytes calldata pubdata, uint64 serial) private returns (uint64 consumed) {
         uint256 pos = 0;
+        uint256 feeSlots = 0;
         while (pos < pubdata.length) {
             uint8 kind = uint8(pubdata[pos]);
             if (kind == OP_NOOP || kind == OP_TRANSFER) {
@@ -256,16 +321,19 @@ contract Rollup is Groth16Verifier, ExitVerifier {
                 uint256 amount = uint128(bytes16(pubdata[pos + 25:pos + 41]));
                 address owner = address(bytes20(pubdata[pos + 5:pos + 25]));
                 if (amount > 0) pendingWithdrawals[owner] += amount;
+                feeSlots += FULL_EXIT_CHUNKS;
                 pos += 3 * CHUNK;
             } else if (kind == OP_DEPOSIT) {
                 require(pos + 7 * CHUNK <= pubdata.length, "bad pubdata length");
                 _consume(serial + consumed, pubdata[pos:pos + 7 * CHUNK]);
                 consumed++;
+                feeSlots += DEPOSIT_CHUNKS;
                 pos += 7 * CHUNK;
             } else {
                 revert("unknown operation in pubdata");
             }
         }
+        if (feeSlots > 0 && priorityFee > 0) pendingWithdrawals[operator] += feeSlots * priorityFee;
     }
 
     function _consume(uint64 serial, bytes calldata op) private view {
@@ -326,8 +394,9 @@ contract Rollup is Groth16Verifier, ExitVerifier {
     }
 
     /// @notice In exodus mode, refunds queued deposits no accepted batch executed (crediting
-    /// each deposit's amount to the account owner it names, claimed with `withdraw`) and drops
-    /// queued full-exit requests (`exit` covers them), in queue order from `refundHead`.
+    /// each deposit's amount and fee to the account owner it names, claimed with `withdraw`) and
+    /// drops queued full-exit requests (`exit` covers them; their fee is credited back to their
+    /// owner), in queue order from `refundHead`.
     /// `requests` is the queued bytes of one or more consecutive requests, concatenated: a
     /// deposit's 112 bytes or a full exit's 25 (docs/protocol.md); each must hash to what the
     /// queue holds at its serial, so each is processed exactly once. Anyone may call it, a page
@@ -351,12 +420,16 @@ contract Rollup is Groth16Verifier, ExitVerifier {
             delete priorityRequests[serial];
             if (kind == OP_DEPOSIT) {
                 // 01 ‖ account u32 ‖ amount u128 ‖ owner (20) ‖ pkX ‖ pkY ‖ 7 zero bytes
-                uint128 amount = uint128(bytes16(op[5:21]));
+                uint256 amount = uint128(bytes16(op[5:21])) + depositFee();
                 address owner = address(bytes20(op[21:41]));
                 pendingWithdrawals[owner] += amount;
                 emit DepositRefunded(serial, owner, amount);
             } else {
-                emit FullExitDropped(serial, uint32(bytes4(op[1:5])));
+                // 04 ‖ account u32 ‖ owner (20)
+                address owner = address(bytes20(op[5:25]));
+                uint256 fee = fullExitFee();
+                if (fee > 0) pendingWithdrawals[owner] += fee;
+                emit FullExitDropped(serial, uint32(bytes4(op[1:5])), owner, fee);
             }
             serial++;
             pos += len;

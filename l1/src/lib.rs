@@ -120,8 +120,14 @@ pub struct RollupParams {
     pub depth: u8,
     /// Slots per batch.
     pub slots: u32,
-    /// Blocks a priority request may wait.
+    /// Blocks a priority request may wait once the requests ahead of it have had the time full
+    /// batches need (at least 2 × `blocks_per_batch`).
     pub expiry_blocks: u64,
+    /// The deployment's capacity: a full batch every this many blocks. Priority deadlines grow
+    /// with the queue at this pace.
+    pub blocks_per_batch: u64,
+    /// The priority fee, wei per slot: a deposit pays 7 slots on top of its amount, a full exit 3.
+    pub priority_fee: u128,
     /// The smallest deposit, in wei.
     pub min_deposit: u128,
     /// Genesis accounts that deposits may top up, with `encode::account_key_hash`.
@@ -137,6 +143,15 @@ pub struct RollupParams {
 /// 14 days of 12-second blocks (zkSync Lite's figure), time enough for an operator to recover
 /// from an outage and for users to notice one.
 pub const DEFAULT_EXPIRY_BLOCKS: u64 = 100_800;
+
+/// Default capacity a deployment commits to: a full batch every 10 blocks (two minutes of
+/// 12-second blocks; a 32-slot batch proves in about 20 s on two cores).
+pub const DEFAULT_BLOCKS_PER_BATCH: u64 = 10;
+
+/// Default priority fee: 2·10^13 wei per slot, what a slot of a full 32-slot batch costs to
+/// settle (about 7,900 of its 252,848 gas) at 2.5 gwei. A deposit pays 1.4·10^14 wei, a full
+/// exit 6·10^13.
+pub const DEFAULT_PRIORITY_FEE: u128 = 20_000_000_000_000;
 
 /// Default smallest deposit: 10^12 wei (a millionth of an ether). Each deposit takes seven
 /// slots of a batch and a leaf of the tree, so a free one would let anyone fill the queue.
@@ -176,6 +191,12 @@ pub async fn deploy(provider: &DynProvider, p: &RollupParams) -> Result<Deployed
     if p.min_deposit == 0 {
         return Err(L1Error::Invalid("the minimum deposit must be at least 1 wei".into()));
     }
+    if p.blocks_per_batch == 0 || p.expiry_blocks < p.blocks_per_batch.saturating_mul(2) {
+        return Err(L1Error::Invalid(format!(
+            "the expiry ({} blocks) must be at least two batches' blocks (2 × {}), and a batch at least 1 block",
+            p.expiry_blocks, p.blocks_per_batch
+        )));
+    }
     let chain_id = provider.get_chain_id().await?;
     let call = provider.transaction_request().with_deploy_code(deploy_code(provider, p)).with_value(p.genesis_balance);
     let call = provider.send_transaction(call).await?;
@@ -196,22 +217,23 @@ pub async fn deploy(provider: &DynProvider, p: &RollupParams) -> Result<Deployed
 /// any account or contract, which becomes the operator).
 pub fn deploy_code(provider: &DynProvider, p: &RollupParams) -> alloy::primitives::Bytes {
     let (indices, keys): (Vec<u32>, Vec<B256>) = p.genesis_accounts.iter().copied().unzip();
-    Rollup::deploy_builder(
-        provider.clone(),
-        p.vk,
-        p.exit_vk,
-        p.genesis_root,
-        p.depth,
-        p.slots,
-        p.expiry_blocks,
-        U256::from(p.min_deposit),
-        indices,
-        keys,
-        p.first_free_index,
-        p.genesis_balance,
-    )
-    .calldata()
-    .clone()
+    Rollup::deploy_builder(provider.clone(), p.vk, p.exit_vk, p.genesis_root, constructor_params(p), indices, keys)
+        .calldata()
+        .clone()
+}
+
+/// The constructor's `Params` struct for `p`.
+pub fn constructor_params(p: &RollupParams) -> Rollup::Params {
+    Rollup::Params {
+        depth: p.depth,
+        slots: p.slots,
+        expiryBlocks: p.expiry_blocks,
+        blocksPerBatch: p.blocks_per_batch,
+        priorityFee: U256::from(p.priority_fee),
+        minimumDeposit: U256::from(p.min_deposit),
+        firstFreeIndex: p.first_free_index,
+        genesisBalance: p.genesis_balance,
+    }
 }
 
 /// The committed artifact (`contracts/artifacts/Rollup.json`), compiled in.

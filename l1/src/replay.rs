@@ -69,6 +69,10 @@ pub struct ContractCheck {
     pub operator: Address,
     /// Blocks a priority request may wait.
     pub expiry_blocks: u64,
+    /// The capacity its deadlines assume: a full batch every this many blocks.
+    pub blocks_per_batch: u64,
+    /// The priority fee, wei per slot.
+    pub priority_fee: U256,
     /// The smallest deposit, wei.
     pub min_deposit: U256,
 }
@@ -131,7 +135,8 @@ pub struct Replay {
 
 /// The contract's ether against everything it owes, after a complete replay: every balance of
 /// the replayed state (less the accounts that exited in exodus mode, whose balance moved to
-/// `pendingWithdrawals`), every credited and unclaimed withdrawal, and every queued deposit no
+/// `pendingWithdrawals`), every credited and unclaimed withdrawal (priority fees credited to the
+/// operator and refunded in exodus mode included), and every queued deposit and priority fee no
 /// batch executed and no refund returned.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Solvency {
@@ -143,12 +148,14 @@ pub struct Solvency {
     pub unclaimed: U256,
     /// Σ amounts of the queued deposits still waiting (or, in exodus mode, not yet refunded).
     pub queued_deposits: U256,
+    /// Σ priority fees of the requests still waiting (or not yet refunded).
+    pub queued_fees: U256,
 }
 
 impl Solvency {
     /// What the contract owes.
     pub fn owed(&self) -> U256 {
-        self.balances + self.unclaimed + self.queued_deposits
+        self.balances + self.unclaimed + self.queued_deposits + self.queued_fees
     }
 
     /// Whether its ether covers what it owes.
@@ -411,9 +418,17 @@ async fn solvency(
         async move { Ok(filter.query().await?) }
     })
     .await?;
+    let dropped = in_ranges(provider, from_block, |from, to| {
+        let filter = rollup.FullExitDropped_filter().from_block(from).to_block(to);
+        async move { Ok(filter.query().await?) }
+    })
+    .await?;
     let gone: std::collections::BTreeSet<u32> = exited.iter().map(|(e, _)| e.account).collect();
     credited.extend(exited.iter().map(|(e, _)| e.owner));
     credited.extend(refunded.iter().map(|(e, _)| e.owner));
+    credited.extend(dropped.iter().map(|(e, _)| e.owner));
+    // Executed requests' fees go to the operator.
+    credited.insert(rollup.operator().call().await?);
     let balances =
         state.accounts().filter(|(i, _)| !gone.contains(i)).fold(U256::ZERO, |sum, (_, a)| sum + U256::from(a.balance));
     let mut unclaimed = U256::ZERO;
@@ -432,8 +447,16 @@ async fn solvency(
             Request::FullExit { .. } => None,
         })
         .fold(U256::ZERO, |sum, a| sum + a);
+    let (deposit_fee, exit_fee) = (rollup.depositFee().call().await?, rollup.fullExitFee().call().await?);
+    let queued_fees = requests
+        .range(waiting_from..)
+        .map(|(_, r)| match r {
+            Request::Deposit { .. } => deposit_fee,
+            Request::FullExit { .. } => exit_fee,
+        })
+        .fold(U256::ZERO, |sum, a| sum + a);
     let contract_balance = provider.get_balance(*rollup.address()).await?;
-    Ok(Solvency { contract_balance, balances, unclaimed, queued_deposits })
+    Ok(Solvency { contract_balance, balances, unclaimed, queued_deposits, queued_fees })
 }
 
 /// The contract's code, key and parameters against the committed artifact, the keys and the
@@ -491,6 +514,8 @@ async fn check_contract(
         parameter_problems,
         operator: rollup.operator().call().await?,
         expiry_blocks: rollup.priorityExpiryBlocks().call().await?,
+        blocks_per_batch: rollup.blocksPerBatch().call().await?,
+        priority_fee: rollup.priorityFee().call().await?,
         min_deposit: rollup.minDeposit().call().await?,
     })
 }

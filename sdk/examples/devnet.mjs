@@ -5,15 +5,17 @@
 //   node sdk/examples/devnet.mjs
 import { readFileSync } from "node:fs";
 import { JsonRpcProvider, Wallet } from "ethers";
-import { Client, PrivateKey, Rollup, parseEther } from "../dist/src/index.js";
+import { Client, PrivateKey, Rollup, domainFromChain, parseEther } from "../dist/src/index.js";
 
 const read = (path) => JSON.parse(readFileSync(path, "utf8"));
 const deployment = read("out/devnet/deployment.json");
 const alice = read("out/devnet/alice.json");
 const bob = read("out/devnet/bob.json");
 
-const client = new Client("http://127.0.0.1:3000");
 const provider = new JsonRpcProvider(deployment.rpc, undefined, { pollingInterval: 250 });
+// Sign for the deployment the base chain and our own file name, never for what an API says.
+const client = new Client("http://127.0.0.1:3000", await domainFromChain(provider, deployment.rollup));
+await client.checkDomain();
 const aliceKey = PrivateKey.fromHex(alice.rollup_key);
 const aliceL1 = new Wallet(alice.l1_key, provider);
 

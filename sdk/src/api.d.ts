@@ -646,10 +646,11 @@ export interface components {
         /** @description The rollup's parameters. */
         RollupInfo: {
             /**
-             * Format: int64
-             * @description The base chain's id (0 without one).
+             * @description The base chain's id (0 without one), in decimal: a string, since chain ids may exceed
+             *     what a JSON number holds exactly in JavaScript (2^53).
+             * @example 31337
              */
-            chain_id: number;
+            chain_id: string;
             /**
              * Format: int32
              * @description Tree depth in bits (4-ary tree of depth/2 levels).
@@ -808,10 +809,10 @@ export interface components {
             /** @description The batch circuit's (one public input: the commitment). */
             batch: components["schemas"]["CircuitKey"];
             /**
-             * Format: int64
-             * @description The chain they were read from.
+             * @description The chain they were read from, in decimal (a string, as in `RollupInfo`).
+             * @example 31337
              */
-            chain_id: number;
+            chain_id: string;
             /** @description The exit circuit's (five public inputs: root, domain, index, owner, balance). */
             exit: components["schemas"]["CircuitKey"];
             /** @description The contract they were read from (`verifyingKey()`, `exitVerifyingKey()`). */

@@ -15,13 +15,32 @@ export type VerifyingKeys = Schemas["VerifyingKeys"];
 export type RollupInfo = Schemas["RollupInfo"];
 export type Submitted = Schemas["Submitted"];
 
-/** An error the API answered: its HTTP status and `{code, message}`. */
+/**
+ * An error the API answered: its HTTP status and `{code, message}`, and how long the server
+ * asked to wait before trying again (its `Retry-After`, in milliseconds) when it said.
+ */
 export class CausewayError extends Error {
-  constructor(readonly status: number, readonly code: string, message: string) {
+  constructor(readonly status: number, readonly code: string, message: string, readonly retryAfterMs?: number) {
     super(`${code}: ${message}`);
     this.name = "CausewayError";
   }
+
+  /** Whether trying again later may succeed: 429 or 503 with a `Retry-After`. */
+  get retryable(): boolean {
+    return (this.status === 429 || this.status === 503) && this.retryAfterMs !== undefined;
+  }
 }
+
+/** A `Retry-After` header in milliseconds: delay-seconds or an HTTP date (RFC 9110 §10.2.3). */
+export function retryAfterMs(header: string | null, now = Date.now()): number | undefined {
+  if (header === null) return undefined;
+  const value = header.trim();
+  if (/^[0-9]+$/.test(value)) return Number(value) * 1000;
+  const at = Date.parse(value);
+  return Number.isNaN(at) ? undefined : Math.max(0, at - now);
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 const ORDER: Record<TxState, number> = { accepted: 0, included: 1, proved: 2, finalized: 3, rejected: 4 };
 
@@ -37,34 +56,56 @@ export interface FollowOptions {
   onStatus?: (t: Transaction) => void;
 }
 
-/** A client of one sequencer. */
+/** Options of [[Client.submit]]. */
+export interface SubmitOptions {
+  /** Keep retrying a 429 / 503 that carries `Retry-After` for this long (default 60 s). */
+  timeoutMs?: number;
+}
+
+/**
+ * A client of one sequencer, signing for one deployment. The deployment (`domain`: the base
+ * chain's id and the Rollup's address) is the caller's: from its own configuration, or from the
+ * base chain with `domainFromChain` — never from the API, so a hostile endpoint cannot collect
+ * signatures valid on another deployment. `checkDomain()` tells whether the sequencer serves it.
+ */
 export class Client {
   private readonly api;
-  private domainCache: Domain | null = null;
+  /** The deployment every signature covers. */
+  readonly domain: Domain;
 
-  /** `baseUrl`: the sequencer, e.g. `http://127.0.0.1:3000`. */
-  constructor(readonly baseUrl: string) {
+  /** `baseUrl`: the sequencer, e.g. `http://127.0.0.1:3000`; `domain`: the deployment to sign for. */
+  constructor(readonly baseUrl: string, domain: Domain) {
+    if (!/^0x[0-9a-fA-F]{40}$/.test(domain.rollup)) throw new Error(`not a Rollup address: ${domain.rollup}`);
+    if (typeof domain.chainId !== "bigint" || domain.chainId < 0n || domain.chainId >= 2n ** 64n) {
+      throw new Error("the chain id must be a bigint below 2^64");
+    }
+    this.domain = { chainId: domain.chainId, rollup: domain.rollup.toLowerCase() };
     this.api = createClient<paths>({ baseUrl });
   }
 
   private unwrap<T>(r: { data?: T; error?: unknown; response: Response }): T {
     if (r.data !== undefined && r.response.ok) return r.data;
     const e = (r.error ?? {}) as { code?: string; message?: string };
-    throw new CausewayError(r.response.status, e.code ?? "http", e.message ?? r.response.statusText);
+    const wait = retryAfterMs(r.response.headers.get("retry-after"));
+    throw new CausewayError(r.response.status, e.code ?? "http", e.message ?? r.response.statusText, wait);
   }
 
-  /** The rollup's parameters and deployment. */
+  /** The rollup's parameters and the deployment the sequencer says it serves. */
   async rollup(): Promise<RollupInfo> {
     return this.unwrap(await this.api.GET("/v1/rollup"));
   }
 
-  /** The deployment every signature must cover, read once from the sequencer. */
-  async domain(): Promise<Domain> {
-    if (!this.domainCache) {
-      const r = await this.rollup();
-      this.domainCache = { chainId: BigInt(r.chain_id), rollup: r.rollup };
+  /**
+   * Checks that the sequencer serves this client's deployment; throws, naming both, when it
+   * serves another (a misconfiguration, or an endpoint to stay away from).
+   */
+  async checkDomain(): Promise<void> {
+    const r = await this.rollup();
+    if (BigInt(r.chain_id) !== this.domain.chainId || r.rollup.toLowerCase() !== this.domain.rollup) {
+      throw new Error(
+        `the sequencer serves Rollup ${r.rollup} on chain ${r.chain_id}, not ${this.domain.rollup} on chain ${this.domain.chainId}`,
+      );
     }
-    return this.domainCache;
   }
 
   /** An account by index. */
@@ -98,12 +139,23 @@ export class Client {
     return this.unwrap(r).transactions;
   }
 
-  /** Submits a signed transaction; a 200 means it is committed. A resubmission answers its status. */
-  async submit(tx: SignedTx): Promise<Submitted> {
-    const r = await this.api.POST("/v1/txs", { body: tx as Schemas["SignedTx"] });
-    const v = this.unwrap(r);
-    if ("results" in v) throw new Error("one transaction got a list's answer");
-    return v;
+  /**
+   * Submits a signed transaction; a 200 means it is in the operator's database (only
+   * `finalized` means on chain). A resubmission answers its status, so a 429 or 503 with
+   * `Retry-After` is retried after the time the server asks, until `timeoutMs`.
+   */
+  async submit(tx: SignedTx, options: SubmitOptions = {}): Promise<Submitted> {
+    const deadline = Date.now() + (options.timeoutMs ?? 60_000);
+    for (;;) {
+      try {
+        const v = this.unwrap(await this.api.POST("/v1/txs", { body: tx as Schemas["SignedTx"] }));
+        if ("results" in v) throw new Error("one transaction got a list's answer");
+        return v;
+      } catch (e) {
+        if (!(e instanceof CausewayError && e.retryable) || Date.now() + (e.retryAfterMs ?? 0) > deadline) throw e;
+        await sleep(e.retryAfterMs ?? 0);
+      }
+    }
   }
 
   /** A transaction by hash. */
@@ -117,10 +169,15 @@ export class Client {
     const deadline = Date.now() + (options.timeoutMs ?? 120_000);
     for (;;) {
       let t: Transaction | null = null;
+      let wait = options.intervalMs ?? 250;
       try {
         t = await this.transaction(hash);
       } catch (e) {
-        if (!(e instanceof CausewayError && e.status === 404)) throw e; // not sequenced yet (a deposit)
+        if (e instanceof CausewayError && e.retryable) {
+          wait = Math.max(wait, e.retryAfterMs ?? 0); // the server asked for time
+        } else if (!(e instanceof CausewayError && e.status === 404)) {
+          throw e; // 404: not sequenced yet (a deposit)
+        }
       }
       if (t) {
         options.onStatus?.(t);
@@ -128,7 +185,7 @@ export class Client {
         if (ORDER[t.status] >= ORDER[until]) return t;
       }
       if (Date.now() > deadline) throw new Error(`transaction ${hash} did not reach ${until} in time (last: ${t?.status ?? "unknown"})`);
-      await new Promise((r) => setTimeout(r, options.intervalMs ?? 250));
+      await sleep(wait);
     }
   }
 
@@ -150,19 +207,19 @@ export class Client {
   /** Signs a transfer from `from` with its current nonce and submits it; returns its hash. */
   async transfer(key: PrivateKey, t: { from: number; to: number; amount: bigint; fee: bigint }): Promise<Submitted> {
     const nonce = (await this.account(t.from)).accepted.nonce;
-    const tx = signTransfer(key, await this.domain(), { ...t, nonce });
+    const tx = signTransfer(key, this.domain, { ...t, nonce });
     return this.checked(tx, await this.submit(tx));
   }
 
   /** Signs a withdrawal to base-chain address `to` with the current nonce and submits it. */
   async withdraw(key: PrivateKey, w: { from: number; to: string; amount: bigint; fee: bigint }): Promise<Submitted> {
     const nonce = (await this.account(w.from)).accepted.nonce;
-    const tx = signWithdraw(key, await this.domain(), { ...w, nonce });
+    const tx = signWithdraw(key, this.domain, { ...w, nonce });
     return this.checked(tx, await this.submit(tx));
   }
 
   private async checked(tx: SignedTx, s: Submitted): Promise<Submitted> {
-    const mine = txHash(await this.domain(), tx);
+    const mine = txHash(this.domain, tx);
     if (s.hash !== mine) throw new Error(`the sequencer answered hash ${s.hash} for transaction ${mine}`);
     return s;
   }

@@ -1,15 +1,14 @@
 // Keys and signatures: circomlibjs's EdDSA-Poseidon on Baby Jubjub (docs/protocol.md,
-// "Cryptography"), through @zk-kit/eddsa-poseidon's Blake-512 variant, which derives keys as
-// circomlibjs does. Packing follows circomlibjs's packPoint / packSignature.
-import { createRequire } from "node:module";
-import { randomBytes } from "node:crypto";
+// "Cryptography"), implemented in ./eddsa.ts with nothing but bigint and Uint8Array, so the SDK
+// runs in browsers as in Node. Packing follows circomlibjs's packPoint / packSignature.
+import { FIELD, derivePublicKey, signPoseidon, verifyPoseidon } from "./eddsa.js";
 
-type ZkKit = typeof import("@zk-kit/eddsa-poseidon");
-// The package's ESM build of the Blake-512 variant does not load in Node; its CommonJS build does.
-const eddsa = createRequire(import.meta.url)("@zk-kit/eddsa-poseidon/blake-1") as ZkKit;
+export { FIELD };
 
-/** The BN254 scalar field's modulus: every field element is below it. */
-export const FIELD = 21888242871839275222246405745257275088548364400416034343698204186575808495617n;
+/** Bytes as 0x-prefixed lowercase hex. */
+export function toHex(bytes: Uint8Array): string {
+  return "0x" + Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
+}
 
 /** A Baby Jubjub point (circomlib's form, a = 168700, d = 168696). */
 export interface Point {
@@ -28,31 +27,30 @@ export class PrivateKey {
 
   /** A fresh key from the operating system's randomness. */
   static generate(): PrivateKey {
-    return new PrivateKey(randomBytes(32));
+    // Web Crypto: globalThis.crypto in browsers and in Node 19 and later.
+    return new PrivateKey(globalThis.crypto.getRandomValues(new Uint8Array(32)));
   }
 
   /** A key from 64 hex digits (with or without 0x), as `causeway wallet` files hold it. */
   static fromHex(hex: string): PrivateKey {
     const digits = hex.startsWith("0x") ? hex.slice(2) : hex;
     if (!/^[0-9a-fA-F]{64}$/.test(digits)) throw new Error("a private key is 64 hex digits");
-    return new PrivateKey(Buffer.from(digits, "hex"));
+    return new PrivateKey(Uint8Array.from(digits.match(/../g) ?? [], (b) => parseInt(b, 16)));
   }
 
   /** The key as 0x-prefixed hex. */
   toHex(): string {
-    return "0x" + Buffer.from(this.bytes).toString("hex");
+    return toHex(this.bytes);
   }
 
   /** The public key A = (scalar >> 3) · Base8. */
   publicKey(): Point {
-    const [x, y] = eddsa.derivePublicKey(Buffer.from(this.bytes));
-    return { x: BigInt(x), y: BigInt(y) };
+    return derivePublicKey(this.bytes);
   }
 
   /** circomlibjs `signPoseidon(key, message)`: (R8, S). */
   sign(message: bigint): Signature {
-    const s = eddsa.signMessage(Buffer.from(this.bytes), message);
-    return { r8: { x: BigInt(s.R8[0]), y: BigInt(s.R8[1]) }, s: BigInt(s.S) };
+    return signPoseidon(this.bytes, message);
   }
 }
 
@@ -68,7 +66,7 @@ function le32(x: bigint): Uint8Array {
   return out;
 }
 
-const hex = (bytes: Uint8Array) => "0x" + Buffer.from(bytes).toString("hex");
+const hex = toHex;
 
 /** A point packed as circomlibjs packs it: y little-endian, top bit set when x > (p − 1)/2. */
 export function packPoint(p: Point): Uint8Array {
@@ -89,5 +87,5 @@ export function packSignature(sig: Signature): string {
 
 /** Checks a signature as the sequencer does: S · Base8 == R8 + 8h · A. */
 export function verifySignature(message: bigint, sig: Signature, key: Point): boolean {
-  return eddsa.verifySignature(message, { R8: [sig.r8.x, sig.r8.y], S: sig.s }, [key.x, key.y]);
+  return verifyPoseidon(message, sig, key);
 }

@@ -1,12 +1,27 @@
 // The Rollup contract on the base chain, through ethers: deposits, full exits, claims.
-import { Contract, type ContractRunner, type Signer, sha256, concat, toBeHex, getBytes } from "ethers";
+import { Contract, type ContractRunner, type Provider, type Signer, sha256, concat, toBeHex, getBytes } from "ethers";
 import type { Point } from "./keys.js";
+import type { Domain } from "./tx.js";
+
+/**
+ * The deployment to sign for, from the base chain: the chain id the caller's own RPC endpoint
+ * answers (`eth_chainId`) and the Rollup address from the caller's configuration, which must
+ * hold a contract there. Never take it from the sequencer's API.
+ */
+export async function domainFromChain(provider: Provider, rollup: string): Promise<Domain> {
+  if (!/^0x[0-9a-fA-F]{40}$/.test(rollup)) throw new Error(`not a Rollup address: ${rollup}`);
+  const { chainId } = await provider.getNetwork();
+  if ((await provider.getCode(rollup)) === "0x") throw new Error(`no contract at ${rollup} on chain ${chainId}`);
+  return { chainId, rollup: rollup.toLowerCase() };
+}
 
 /** The functions and events of the Rollup contract the SDK uses. */
 export const ROLLUP_ABI = [
   "function deposit(uint256 pkX, uint256 pkY) payable returns (uint32 account)",
   "function depositTo(uint32 account, uint256 pkX, uint256 pkY, address owner) payable",
-  "function requestFullExit(uint32 account, uint256 pkX, uint256 pkY)",
+  "function requestFullExit(uint32 account, uint256 pkX, uint256 pkY) payable",
+  "function depositFee() view returns (uint256)",
+  "function fullExitFee() view returns (uint256)",
   "function withdraw(address to)",
   "function pendingWithdrawals(address) view returns (uint256)",
   "function minDeposit() view returns (uint256)",
@@ -56,25 +71,42 @@ export class Rollup {
     throw new Error(`no ${event} event in ${receipt.hash}`);
   }
 
+  /** The priority fee a deposit pays on top of its amount, in wei (`depositFee()`). */
+  async depositFee(): Promise<bigint> {
+    return BigInt(await this.contract.getFunction("depositFee")());
+  }
+
+  /** The priority fee a full-exit request pays, in wei (`fullExitFee()`). */
+  async fullExitFee(): Promise<bigint> {
+    return BigInt(await this.contract.getFunction("fullExitFee")());
+  }
+
   /**
-   * Deposits `amount` wei for a new account keyed by `key` (owned by the signer's address);
-   * the account's index is in the result. It reaches the rollup once the sequencer reads it.
+   * Deposits `amount` wei for a new account keyed by `key` (owned by the signer's address),
+   * sending the deposit fee on top; the account's index is in the result. It reaches the
+   * rollup once the sequencer reads it.
    */
   async deposit(signer: Signer, key: Point, amount: bigint): Promise<PriorityRequest> {
     const c = this.contract.connect(signer) as Contract;
-    return this.request(c.getFunction("deposit")(key.x, key.y, { value: amount }), "DepositRequested");
+    const value = amount + (await this.depositFee());
+    return this.request(c.getFunction("deposit")(key.x, key.y, { value }), "DepositRequested");
   }
 
-  /** Tops up `account` (same key and owner) with `amount` wei. */
+  /** Tops up `account` (same key and owner) with `amount` wei, the deposit fee on top. */
   async depositTo(signer: Signer, account: number, key: Point, owner: string, amount: bigint): Promise<PriorityRequest> {
     const c = this.contract.connect(signer) as Contract;
-    return this.request(c.getFunction("depositTo")(account, key.x, key.y, owner, { value: amount }), "DepositRequested");
+    const value = amount + (await this.depositFee());
+    return this.request(c.getFunction("depositTo")(account, key.x, key.y, owner, { value }), "DepositRequested");
   }
 
-  /** Asks for `account`'s whole balance to be paid to its owner (the signer must be it), whatever the operator does. */
+  /**
+   * Asks for `account`'s whole balance to be paid to its owner (the signer must be it),
+   * whatever the operator does; pays the full-exit fee.
+   */
   async requestFullExit(signer: Signer, account: number, key: Point): Promise<PriorityRequest> {
     const c = this.contract.connect(signer) as Contract;
-    return this.request(c.getFunction("requestFullExit")(account, key.x, key.y), "FullExitRequested");
+    const value = await this.fullExitFee();
+    return this.request(c.getFunction("requestFullExit")(account, key.x, key.y, { value }), "FullExitRequested");
   }
 
   /** Wei waiting for `address` (final withdrawals and exits). */

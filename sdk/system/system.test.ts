@@ -4,7 +4,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { JsonRpcProvider, Wallet, NonceManager } from "ethers";
-import { CausewayError, Client, PrivateKey, Rollup, parseEther, signTransfer } from "../src/index.js";
+import { CausewayError, Client, PrivateKey, Rollup, domainFromChain, parseEther, signTransfer } from "../src/index.js";
 
 function env(name: string): string {
   const v = process.env[name];
@@ -13,23 +13,32 @@ function env(name: string): string {
 }
 
 test("keys, deposits, a transfer, a withdrawal, a claim and a full exit, each followed to finalized", { timeout: 600_000 }, async () => {
-  const client = new Client(env("CAUSEWAY_API"));
   // A local chain: receipts polled every 100 ms (not 4 s), and no 250 ms cache of identical
   // calls (a balance read just before a claim would be answered again just after it).
   const provider = new JsonRpcProvider(env("CAUSEWAY_RPC"), undefined, { pollingInterval: 100, cacheTimeout: -1 });
   const [aliceL1, bobL1] = env("CAUSEWAY_L1_KEYS").split(",").map((k) => new NonceManager(new Wallet(k, provider)));
   assert.ok(aliceL1 && bobL1);
   const rollup = new Rollup(env("CAUSEWAY_ROLLUP"), provider);
-  const domain = await client.domain();
-  assert.equal(domain.rollup, env("CAUSEWAY_ROLLUP").toLowerCase());
+  // The domain comes from the base chain and our own configuration, never from the API; the
+  // sequencer serves the same one.
+  const domain = await domainFromChain(provider, env("CAUSEWAY_ROLLUP"));
   assert.equal(domain.chainId, (await provider.getNetwork()).chainId);
+  const client = new Client(env("CAUSEWAY_API"), domain);
+  await client.checkDomain();
+  const elsewhere = new Client(env("CAUSEWAY_API"), { chainId: domain.chainId, rollup: "0x" + "99".repeat(20) });
+  await assert.rejects(elsewhere.checkDomain(), /not 0x9999/);
 
   // Fresh keys; each user deposits for a new account.
   const alice = PrivateKey.generate();
   const bob = PrivateKey.generate();
   const aliceAddress = await aliceL1.getAddress();
   const bobAddress = await bobL1.getAddress();
+  // Deposits pay the deployment's priority fee on top of the amount.
+  const depositFee = await rollup.depositFee();
+  assert.ok(depositFee > 0n, "the deployment charges a priority fee");
+  const aliceBefore = await provider.getBalance(aliceAddress);
   const d1 = await rollup.deposit(aliceL1, alice.publicKey(), parseEther("1"));
+  assert.ok(aliceBefore - (await provider.getBalance(aliceAddress)) >= parseEther("1") + depositFee);
   const d2 = await rollup.deposit(bobL1, bob.publicKey(), parseEther("0.5"));
   await client.follow(d1.hash, { until: "included" });
   await client.follow(d2.hash, { until: "included" });

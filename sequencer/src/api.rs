@@ -56,7 +56,21 @@ pub fn router(shared: Arc<Shared>) -> Router {
             ApiError::new(StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed", "method not allowed on this route")
         })
         .layer(DefaultBodyLimit::max(limit))
+        .layer(cors())
         .with_state(shared)
+}
+
+/// Cross-origin access for wallets and pages served from elsewhere (the SDK in a browser): any
+/// origin may read and submit (the API holds no cookies or credentials), and `Retry-After` is
+/// exposed so a browser client can wait out a 429 or 503 as the server asks.
+fn cors() -> tower_http::cors::CorsLayer {
+    use axum::http::{Method, header};
+    tower_http::cors::CorsLayer::new()
+        .allow_origin(tower_http::cors::Any)
+        .allow_methods([Method::GET, Method::POST])
+        .allow_headers([header::CONTENT_TYPE])
+        .expose_headers([header::RETRY_AFTER])
+        .max_age(std::time::Duration::from_secs(3600))
 }
 
 fn hex0x(bytes: &[u8]) -> String {
@@ -404,7 +418,7 @@ pub(crate) async fn account_by_key(
 pub(crate) async fn rollup_info(State(shared): State<Arc<Shared>>) -> Json<RollupInfo> {
     let p = shared.params;
     Json(RollupInfo {
-        chain_id: p.domain.chain_id,
+        chain_id: p.domain.chain_id.to_string(),
         rollup: hex0x(&p.domain.rollup),
         depth: p.depth,
         slots: p.slots,
@@ -603,7 +617,7 @@ pub(crate) async fn verifying_key(State(shared): State<Arc<Shared>>) -> Result<J
                 ethereum: hex0x(&causeway_prover::export::vk_eth(vk)),
             };
             Ok::<_, ApiError>(VerifyingKeys {
-                chain_id: shared.params.domain.chain_id,
+                chain_id: shared.params.domain.chain_id.to_string(),
                 rollup: hex0x(l1.contract.as_slice()),
                 batch: key(&batch),
                 exit: key(&exit),

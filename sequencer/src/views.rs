@@ -251,8 +251,10 @@ pub struct AccountTxs {
 #[derive(Clone, Debug, Serialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RollupInfo {
-    /// The base chain's id (0 without one).
-    pub chain_id: u64,
+    /// The base chain's id (0 without one), in decimal: a string, since chain ids may exceed
+    /// what a JSON number holds exactly in JavaScript (2^53).
+    #[schema(pattern = "^(0|[1-9][0-9]*)$", example = "31337")]
+    pub chain_id: String,
     /// The Rollup contract's address.
     #[schema(pattern = "^0x[0-9a-f]{40}$")]
     pub rollup: String,
@@ -496,8 +498,9 @@ pub struct CircuitKey {
 #[derive(Clone, Debug, Serialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct VerifyingKeys {
-    /// The chain they were read from.
-    pub chain_id: u64,
+    /// The chain they were read from, in decimal (a string, as in `RollupInfo`).
+    #[schema(pattern = "^(0|[1-9][0-9]*)$", example = "31337")]
+    pub chain_id: String,
     /// The contract they were read from (`verifyingKey()`, `exitVerifyingKey()`).
     #[schema(pattern = "^0x[0-9a-f]{40}$")]
     pub rollup: String,

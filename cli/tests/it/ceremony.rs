@@ -177,6 +177,10 @@ async fn a_snarkjs_ceremony_makes_exit_keys_whose_proofs_verify_everywhere() {
         &s(&genesis_path),
         "--expiry-blocks",
         &EXPIRY.to_string(),
+        "--blocks-per-batch",
+        "1",
+        "--priority-fee",
+        "0",
     ]);
     // The development warning is printed for the locally made batch keys, not for the
     // ceremony's exit keys.
@@ -223,7 +227,11 @@ async fn a_snarkjs_ceremony_makes_exit_keys_whose_proofs_verify_everywhere() {
     let user = rollup(&wallet_provider(&anvil.url(), DEV_USER_KEYS[0]).expect("provider"), contract);
     let (x, y) = encode::key_words(&causeway_prover::sample::sample_key(9).public_key());
     send_and_wait(user.deposit(x, y).value(U256::from(10u128.pow(18)))).await.expect("deposit");
-    let _: Value = provider.raw_request("anvil_mine".into(), [format!("{:#x}", EXPIRY + 1)]).await.expect("mine");
+    let deadline =
+        r.priorityRequests(r.priorityHead().call().await.expect("head")).call().await.expect("request").deadline;
+    let now = provider.get_block_number().await.expect("block");
+    let _: Value =
+        provider.raw_request("anvil_mine".into(), [format!("{:#x}", deadline - now + 1)]).await.expect("mine");
     causeway_l1::exodus::activate(&r).await.expect("activate exodus");
     let call = causeway_l1::exodus::ExitCall::new(&exit_witness, &proof).expect("exit call");
     causeway_l1::exodus::exit(&r, &call).await.expect("the exit with a ceremony-key proof is accepted");

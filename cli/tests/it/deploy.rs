@@ -60,6 +60,8 @@ async fn deploy_puts_the_genesis_root_and_verifying_key_on_chain() {
     assert_eq!(report["slots"], 7);
     assert_eq!(report["first_free_index"], 3);
     assert_eq!(report["min_deposit"], causeway_l1::DEFAULT_MIN_DEPOSIT.to_string());
+    assert_eq!(report["blocks_per_batch"], causeway_l1::DEFAULT_BLOCKS_PER_BATCH);
+    assert_eq!(report["priority_fee"], causeway_l1::DEFAULT_PRIORITY_FEE.to_string());
     // The block that holds the deployment (the receipt's), not the chain's head afterwards.
     let deploy_block = report["deployed_at_block"].as_u64().expect("block");
     let code_before =
@@ -82,6 +84,10 @@ async fn deploy_puts_the_genesis_root_and_verifying_key_on_chain() {
     let (vk, _) = causeway_prover::keys::load_verifying_key(&keys).expect("vk");
     assert_eq!(c.verifyingKey().call().await.expect("vk"), encode::vk_of(&vk).expect("words"));
     assert_eq!(c.nextAccountIndex().call().await.expect("next"), 3);
+    let fee = alloy::primitives::U256::from(causeway_l1::DEFAULT_PRIORITY_FEE);
+    assert_eq!(c.depositFee().call().await.expect("deposit fee"), fee * alloy::primitives::U256::from(7));
+    assert_eq!(c.fullExitFee().call().await.expect("exit fee"), fee * alloy::primitives::U256::from(3));
+    assert_eq!(c.blocksPerBatch().call().await.expect("blocks"), causeway_l1::DEFAULT_BLOCKS_PER_BATCH);
     let (exit_vk, meta) =
         causeway_prover::keys::load_verifying_key_for(&exit, causeway_prover::Circuit::Exit).expect("vk");
     assert_eq!(meta.circuit, causeway_prover::Circuit::Exit);

@@ -92,7 +92,9 @@ async fn deposit(anvil: &Anvil, contract: Address, user: usize, key: u32, amount
     let provider = wallet_provider(&anvil.url(), DEV_USER_KEYS[user]).expect("provider");
     let (x, y) = encode::key_words(&sample_key(key).public_key());
     let c = rollup(&provider, contract);
-    causeway_l1::send_and_wait(c.deposit(x, y).value(U256::from(amount))).await.expect("deposit");
+    // The deployment's priority fee comes on top of the amount.
+    let fee = c.depositFee().call().await.expect("depositFee");
+    causeway_l1::send_and_wait(c.deposit(x, y).value(U256::from(amount) + fee)).await.expect("deposit");
 }
 
 async fn post(http: &reqwest::Client, url: &str, op: Operation) -> Value {
@@ -319,6 +321,8 @@ async fn a_key_squatted_by_someone_else_does_not_capture_the_wallet() {
         depth: DEPTH as u8,
         slots: SLOTS as u32,
         expiry_blocks: 100,
+        blocks_per_batch: 1,
+        priority_fee: 0,
         min_deposit: causeway_l1::DEFAULT_MIN_DEPOSIT,
         genesis_accounts: vec![],
         first_free_index: 1,
@@ -413,19 +417,28 @@ async fn deposits_in_the_deployment_block_and_the_next_are_both_read() {
     let operator = wallet_provider(&anvil.url(), DEV_OPERATOR_KEY).expect("provider");
     // Blocks only when asked: the deployment and a deposit to its (predictable) address share one.
     anvil_rpc(&anvil, "evm_setAutomine", serde_json::json!([false])).await;
+    let params = causeway_l1::RollupParams {
+        vk: [U256::from(1); 18],
+        exit_vk: [U256::from(1); 26],
+        genesis_root: encode::root_word(&root),
+        depth: DEPTH as u8,
+        slots: SLOTS as u32,
+        expiry_blocks: 100,
+        blocks_per_batch: 1,
+        priority_fee: 0,
+        min_deposit: causeway_l1::DEFAULT_MIN_DEPOSIT,
+        genesis_accounts: vec![],
+        first_free_index: 1,
+        genesis_balance: causeway_l1::replay::genesis_total(&g),
+    };
     let deploy = Rollup::deploy_builder(
         operator.clone(),
-        [U256::from(1); 18],
-        [U256::from(1); 26],
-        encode::root_word(&root),
-        DEPTH as u8,
-        SLOTS as u32,
-        100,
-        U256::from(causeway_l1::DEFAULT_MIN_DEPOSIT),
+        params.vk,
+        params.exit_vk,
+        params.genesis_root,
+        causeway_l1::constructor_params(&params),
         vec![],
         vec![],
-        1,
-        causeway_l1::replay::genesis_total(&g),
     )
     .value(causeway_l1::replay::genesis_total(&g))
     .max_priority_fee_per_gas(10_000_000_000)

@@ -67,6 +67,10 @@ async fn when_the_operator_dies_every_user_leaves_with_their_funds() {
         &s(&genesis),
         "--expiry-blocks",
         &EXPIRY.to_string(),
+        "--blocks-per-batch",
+        "1",
+        "--priority-fee",
+        "0",
         "--out",
         &s(&deployment),
     ]))
@@ -142,7 +146,11 @@ async fn when_the_operator_dies_every_user_leaves_with_their_funds() {
 
     // The full-exit request passes its deadline; Dave activates exodus.
     let provider = wallet_provider(&rpc, dave).expect("provider");
-    let _: Value = provider.raw_request("anvil_mine".into(), [format!("{:#x}", EXPIRY + 1)]).await.expect("mine");
+    let head = c.priorityHead().call().await.expect("head");
+    let deadline = c.priorityRequests(head).call().await.expect("request").deadline;
+    let now = provider.get_block_number().await.expect("block");
+    let _: Value =
+        provider.raw_request("anvil_mine".into(), [format!("{:#x}", deadline - now + 1)]).await.expect("mine");
     let out = run_ok(&args(&early));
     assert!(out.contains("activated exodus mode"), "{out}");
     assert!(c.exodusMode().call().await.expect("mode"));

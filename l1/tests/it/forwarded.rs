@@ -21,7 +21,7 @@ use causeway_prover::{Circuit, sample::sample_key};
 use rand_chacha::ChaCha20Rng;
 use rand_core::SeedableRng;
 
-mod forwarder {
+pub(crate) mod forwarder {
     #![allow(missing_docs)]
     alloy::sol!(
         #[sol(rpc)]
@@ -58,6 +58,8 @@ async fn batches_sent_through_a_forwarding_contract_are_replayed_verified_and_ex
         depth: PARAMS.depth as u8,
         slots: PARAMS.slots as u32,
         expiry_blocks: EXPIRY,
+        blocks_per_batch: 1,
+        priority_fee: 0,
         min_deposit: 1_000,
         genesis_accounts: state0.accounts().map(|(i, a)| (i, encode::account_key_hash(&a.pubkey, &a.owner))).collect(),
         first_free_index: 2,

@@ -43,6 +43,7 @@ fn genesis(domain: Domain) -> State {
 const MIN_DEPOSIT: u128 = 1_000;
 
 mod exodus;
+mod flood;
 mod forwarded;
 
 async fn deploy(keys: &Keys, state: &State) -> Chain {
@@ -64,6 +65,8 @@ async fn deploy_with(keys: &Keys, exit_vk: [U256; 26], expiry_blocks: u64, state
         depth: PARAMS.depth as u8,
         slots: PARAMS.slots as u32,
         expiry_blocks,
+        blocks_per_batch: 1,
+        priority_fee: 0,
         min_deposit: MIN_DEPOSIT,
         genesis_accounts,
         first_free_index: 2,
@@ -215,6 +218,8 @@ async fn priority_requests_the_circuit_could_not_execute_are_refused() {
         depth: PARAMS.depth as u8,
         slots: PARAMS.slots as u32,
         expiry_blocks: 100,
+        blocks_per_batch: 1,
+        priority_fee: 0,
         min_deposit: MIN_DEPOSIT,
         genesis_accounts: vec![(1, encode::account_key_hash(&state.account(1).pubkey, &owner1))],
         first_free_index: 2,
@@ -277,6 +282,8 @@ async fn deployments_the_circuit_could_not_serve_are_refused() {
         depth: PARAMS.depth as u8,
         slots: 6,
         expiry_blocks: 100,
+        blocks_per_batch: 1,
+        priority_fee: 0,
         min_deposit: MIN_DEPOSIT,
         genesis_accounts: vec![],
         first_free_index: 2,
@@ -288,19 +295,15 @@ async fn deployments_the_circuit_could_not_serve_are_refused() {
         other => panic!("deployed with 6 slots: {other:?}"),
     }
     let deploy = |slots: u32, min_deposit: u128| {
+        let p = RollupParams { slots, min_deposit, ..params.clone() };
         Rollup::deploy_builder(
             operator.clone(),
             params.vk,
             params.exit_vk,
             params.genesis_root,
-            params.depth,
-            slots,
-            100,
-            U256::from(min_deposit),
+            causeway_l1::constructor_params(&p),
             vec![],
             vec![],
-            2,
-            U256::ZERO,
         )
     };
     let reverted = |r: Result<alloy::primitives::Bytes, alloy::contract::Error>| match r {
@@ -329,6 +332,8 @@ async fn an_unbacked_genesis_is_refused_and_the_replay_flags_an_insolvent_deploy
         depth: PARAMS.depth as u8,
         slots: PARAMS.slots as u32,
         expiry_blocks: 100,
+        blocks_per_batch: 1,
+        priority_fee: 0,
         min_deposit: MIN_DEPOSIT,
         genesis_accounts: state.accounts().map(|(i, a)| (i, encode::account_key_hash(&a.pubkey, &a.owner))).collect(),
         first_free_index: 2,

@@ -38,7 +38,7 @@ async fn a_transfer_is_accepted_sealed_and_visible_everywhere() {
     assert_eq!(by_key["accounts"][0]["owner"], a["owner"]);
     let (status, rollup) = node.get("/v1/rollup").await;
     assert_eq!(status, 200);
-    assert_eq!(rollup["chain_id"], 0, "a rollup without a base chain: the default domain");
+    assert_eq!(rollup["chain_id"], "0", "a rollup without a base chain: the default domain (a decimal string)");
     assert_eq!(rollup["rollup"], format!("0x{}", "00".repeat(20)));
     assert_eq!(rollup["slots"], super::node::SLOTS);
 
@@ -299,7 +299,7 @@ async fn a_full_mempool_answers_429_with_retry_after() {
 #[test]
 fn the_schema_check_refuses_bodies_that_differ_from_the_document() {
     use causeway_sequencer::openapi::check_response;
-    let ok = serde_json::json!({ "chain_id": 1, "rollup": format!("0x{}", "ab".repeat(20)), "depth": 4, "slots": 8, "fee_account": 0 });
+    let ok = serde_json::json!({ "chain_id": "1", "rollup": format!("0x{}", "ab".repeat(20)), "depth": 4, "slots": 8, "fee_account": 0 });
     check_response("get", "/v1/rollup", 200, &ok).expect("the real shape");
     let mut missing = ok.clone();
     missing.as_object_mut().expect("object").remove("slots");
@@ -375,4 +375,31 @@ async fn the_test_role_may_end_an_autovacuum_worker_when_it_drops_a_database() {
         .await
         .expect("query");
     assert!(member, "run scripts/postgres: it grants pg_signal_backend to Causeway's role");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn pages_from_another_origin_may_read_and_submit_and_see_retry_after() {
+    let node = Node::start(|_| {}).await;
+    let origin = "http://wallet.example";
+    // The browser's preflight of a JSON POST.
+    let r = node
+        .http
+        .request(reqwest::Method::OPTIONS, format!("{}/v1/txs", node.url))
+        .header("origin", origin)
+        .header("access-control-request-method", "POST")
+        .header("access-control-request-headers", "content-type")
+        .send()
+        .await
+        .expect("preflight");
+    assert!(r.status().is_success(), "{}", r.status());
+    let h = r.headers();
+    assert_eq!(h["access-control-allow-origin"], "*");
+    assert!(h["access-control-allow-methods"].to_str().expect("ascii").contains("POST"));
+    assert!(h["access-control-allow-headers"].to_str().expect("ascii").contains("content-type"));
+    // A cross-origin read: allowed, and Retry-After is readable by the page.
+    let r = node.http.get(format!("{}/v1/rollup", node.url)).header("origin", origin).send().await.expect("get");
+    assert_eq!(r.status(), 200);
+    assert_eq!(r.headers()["access-control-allow-origin"], "*");
+    assert!(r.headers()["access-control-expose-headers"].to_str().expect("ascii").contains("retry-after"));
+    node.stop().await;
 }
