@@ -297,7 +297,8 @@ const BENCH_REFUNDS: usize = 8;
 
 /// After the batch: deposits no batch executes, exodus past their deadline, the exit of account
 /// 1 from `state` (the last accepted root) and one refund call for all the deposits. Returns
-/// (the exit's gas, the refund call's gas per deposit); both include the transaction's
+/// (the exit's gas, the refund call's gas per deposit, the first deposit's gas: a new account
+/// with its fee); all include the transaction's
 /// intrinsic cost.
 async fn bench_exodus(
     anvil: &Anvil,
@@ -306,16 +307,21 @@ async fn bench_exodus(
     state: &causeway_protocol::State,
     exit_keys: &causeway_prover::Keys,
     rng: &mut ChaCha20Rng,
-) -> Result<(u64, f64), String> {
+) -> Result<(u64, f64, u64), String> {
     use causeway_l1::{exodus, send_and_wait};
     let user = causeway_l1::wallet_provider(&anvil.url(), causeway_l1::DEV_USER_KEYS[0]).map_err(|e| e.to_string())?;
     let queue = causeway_l1::rollup(&user, *rollup.address());
+    let mut deposit_gas = 0;
     for i in 0..BENCH_REFUNDS as u32 {
         let (x, y) = encode::key_words(&sample_key(100 + i).public_key());
         let fee = queue.depositFee().call().await.map_err(|e| format!("depositFee: {e}"))?;
-        send_and_wait(queue.deposit(x, y).value(alloy::primitives::U256::from(DEFAULT_MIN_DEPOSIT) + fee))
-            .await
-            .map_err(|e| format!("deposit: {e}"))?;
+        let receipt =
+            send_and_wait(queue.deposit(x, y).value(alloy::primitives::U256::from(DEFAULT_MIN_DEPOSIT) + fee))
+                .await
+                .map_err(|e| format!("deposit: {e}"))?;
+        if i == 0 {
+            deposit_gas = receipt.gas_used;
+        }
     }
     let head = rollup.priorityHead().call().await.map_err(|e| e.to_string())?;
     let deadline = rollup.priorityRequests(head).call().await.map_err(|e| e.to_string())?.deadline;
@@ -334,7 +340,7 @@ async fn bench_exodus(
     let requests = causeway_l1::replay::priority_requests(rollup, from_block).await.map_err(|e| e.to_string())?;
     let bytes: Vec<u8> = requests.values().flat_map(|r| r.queued_bytes()).collect();
     let refund = send_and_wait(rollup.refundDeposits(bytes.into())).await.map_err(|e| format!("refund: {e}"))?;
-    Ok((exit_gas, refund.gas_used as f64 / BENCH_REFUNDS as f64))
+    Ok((exit_gas, refund.gas_used as f64 / BENCH_REFUNDS as f64, deposit_gas))
 }
 
 /// Deploys on a fresh anvil, proves a full batch of transfers and submits it; reports the gas.
@@ -381,7 +387,7 @@ pub(crate) fn bench_l1(args: L1Args) -> Result<(), String> {
         let call = rollup.verifyProof(batch.proof, commitment);
         let intrinsic: u64 = 21_000 + call.calldata().iter().map(|b| if *b == 0 { 4 } else { 16 }).sum::<u64>();
         let verify_gas = call.estimate_gas().await.map_err(|e| e.to_string())?.saturating_sub(intrinsic);
-        let (exit_gas, refund_gas_per_deposit) =
+        let (exit_gas, refund_gas_per_deposit, deposit_gas) =
             bench_exodus(&anvil, &rollup, deployed.block, &state, &exit_keys, &mut rng).await?;
         let submit = receipt.gas_used;
         let transfers = params.slots as u64;
@@ -397,6 +403,7 @@ pub(crate) fn bench_l1(args: L1Args) -> Result<(), String> {
                 "pubdata_bytes_per_transfer": batch.pubdata.len() as f64 / transfers as f64,
                 "gas_per_transfer": submit as f64 / transfers as f64,
                 "exit_gas": exit_gas,
+                "deposit_gas": deposit_gas,
                 "refund_deposits": BENCH_REFUNDS,
                 "refund_gas_per_deposit": refund_gas_per_deposit,
             })

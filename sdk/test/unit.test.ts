@@ -156,3 +156,16 @@ test("a client signs for the caller's domain, and submit and follow wait out Ret
     server.close();
   }
 });
+
+test("the explorer's Poseidon bundle is what esbuild makes of poseidon-lite, and hashes as the SDK does", async () => {
+  const esbuild = await import("esbuild");
+  const out = await esbuild.build({
+    entryPoints: [path.join(root, "system/explorer-poseidon.js")], bundle: true, format: "iife", globalName: "causewayPoseidon",
+    minify: true, platform: "browser", write: false, logLevel: "warning",
+  });
+  const committed = readFileSync(path.join(root, "../sequencer/explorer/poseidon.min.js"), "utf8");
+  assert.equal(committed, out.outputFiles[0]!.text, "run `npm run explorer-poseidon` in sdk/ after changing poseidon-lite");
+  const { poseidon5 } = await import("poseidon-lite");
+  const bundled = new Function(`${committed}; return causewayPoseidon;`)() as { poseidon5: (x: bigint[]) => bigint };
+  assert.equal(bundled.poseidon5([1n, 2n, 3n, 4n, 5n]), poseidon5([1n, 2n, 3n, 4n, 5n]));
+});

@@ -1,6 +1,9 @@
-// Causeway's explorer: one page, hash routes (#/, #/batch/N, #/tx/HASH, #/account/N), reading
-// the public API only. The proof check (verifyBatch) recomputes the batch's public input from
-// its header and pubdata and runs snarkjs's Groth16 verification here, in the browser.
+// Causeway's explorer: one page, hash routes (#/, #/batch/N, #/tx/HASH, #/account/N), showing
+// what the sequencer's public API reports. Its checks trust the base chain instead, read over
+// JSON-RPC from an endpoint the visitor chooses: the proof check (verifyBatch) takes the Rollup's
+// verifying key, the batch's header and pubdata (its BatchSubmitted event) and the chain id from
+// the chain, recomputes the public input and runs snarkjs's Groth16 verification here; account
+// pages recompute the Merkle proof (Poseidon bundled) and check its root on the chain.
 "use strict";
 
 const view = document.getElementById("view");
@@ -130,6 +133,88 @@ function opRow(op) {
   }
 }
 
+// ---- the base chain, over JSON-RPC ------------------------------------------------------------
+
+// What the page trusts comes from the base chain, through an RPC endpoint the visitor chooses
+// (the devnet's by default; `?rpc=URL&rollup=0x…` or the form at the foot of the page set them,
+// kept in this browser). The Rollup's address is the visitor's; until set, the sequencer names
+// it, and the page says so.
+const DEFAULT_RPC = "http://127.0.0.1:8545";
+const settings = (() => {
+  const q = new URLSearchParams(location.search);
+  for (const k of ["rpc", "rollup"]) if (q.get(k)) localStorage.setItem(`causeway.${k}`, q.get(k));
+  return { rpc: localStorage.getItem("causeway.rpc") || DEFAULT_RPC, rollup: localStorage.getItem("causeway.rollup") || "" };
+})();
+
+// The Rollup's ABI, as selectors and the event's topic (keccak-256 of the signatures; a test
+// holds them to the compiled contract).
+const SELECTOR = { verifyingKey: "0x7950c5f8", stateRoot: "0x9588eca2", batchCount: "0x06f13056" };
+const BATCH_SUBMITTED = "0xcdd90db8d17d4f2b27e812abcb61318ff87df3559eb2bf1486cd2d7e4be3f16b";
+
+let rpcId = 0;
+async function rpc(method, params) {
+  let r;
+  try {
+    r = await fetch(settings.rpc, {
+      method: "POST", headers: { "content-type": "application/json" },
+      body: JSON.stringify({ jsonrpc: "2.0", id: ++rpcId, method, params }),
+    });
+  } catch (e) {
+    throw new Error(`the base chain's RPC endpoint ${settings.rpc} does not answer (${e.message || e}): set yours below`);
+  }
+  const body = await r.json();
+  if (body.error) throw new Error(`${method} at ${settings.rpc}: ${body.error.message}`);
+  return body.result;
+}
+
+const ethCall = (to, data) => rpc("eth_call", [{ to, data }, "latest"]);
+const word = (bytes, i) => uint(bytes.subarray(32 * i, 32 * i + 32));
+
+// The contract's `verifyingKey()` (18 words: alpha ‖ beta, gamma, delta as x.c1 ‖ x.c0 ‖ y.c1 ‖
+// y.c0 ‖ IC0 ‖ IC1) in snarkjs's form.
+function vkFromWords(b) {
+  const w = (i) => word(b, i).toString();
+  const g1 = (i) => [w(i), w(i + 1), "1"];
+  const g2 = (i) => [[w(i + 1), w(i)], [w(i + 3), w(i + 2)], ["1", "0"]];
+  return { protocol: "groth16", curve: "bn128", nPublic: 1, vk_alpha_1: g1(0), vk_beta_2: g2(2), vk_gamma_2: g2(6), vk_delta_2: g2(10), IC: [g1(14), g1(16)] };
+}
+
+const sameKey = (a, b) => JSON.stringify([a.vk_alpha_1, a.vk_beta_2, a.vk_gamma_2, a.vk_delta_2, a.IC]) ===
+  JSON.stringify([b.vk_alpha_1, b.vk_beta_2, b.vk_gamma_2, b.vk_delta_2, b.IC]);
+
+// The chain's id and the Rollup's key, batch count and root, read now.
+async function chainFacts(rollup) {
+  if (!/^0x[0-9a-fA-F]{40}$/.test(rollup)) throw new Error(`not a Rollup address: ${rollup}`);
+  const [chainId, vk, count, root] = await Promise.all([
+    rpc("eth_chainId", []), ethCall(rollup, SELECTOR.verifyingKey), ethCall(rollup, SELECTOR.batchCount), ethCall(rollup, SELECTOR.stateRoot),
+  ]);
+  const vkBytes = hexBytes(vk);
+  if (vkBytes.length !== 18 * 32) throw new Error(`no Rollup at ${rollup} on chain ${BigInt(chainId)} (verifyingKey() answered ${vk})`);
+  return { chainId: BigInt(chainId), vk: vkFromWords(vkBytes), batchCount: BigInt(count), stateRoot: toHex(hexBytes(root)) };
+}
+
+// Batch n's BatchSubmitted event: in the receipt of the transaction the sequencer names, or
+// else found with eth_getLogs. Returns {newRoot, commitment, header, pubdata, where} or null.
+async function batchEvent(rollup, n, l1Tx) {
+  const topic = "0x" + BigInt(n).toString(16).padStart(64, "0");
+  const ours = (l) => !l.removed && l.address.toLowerCase() === rollup.toLowerCase() && l.topics[0] === BATCH_SUBMITTED && l.topics[1] === topic;
+  let log = null, where = "";
+  if (l1Tx) {
+    const receipt = await rpc("eth_getTransactionReceipt", [l1Tx]);
+    log = receipt && receipt.status === "0x1" ? receipt.logs.find(ours) : null;
+    where = `in transaction ${short(l1Tx)}`;
+  }
+  if (!log) {
+    const logs = await rpc("eth_getLogs", [{ address: rollup, topics: [BATCH_SUBMITTED, topic], fromBlock: "0x0", toBlock: "latest" }]);
+    log = logs.find(ours) || null;
+    where = log ? `in transaction ${short(log.transactionHash)}, found by eth_getLogs` : "";
+  }
+  if (!log) return null;
+  const d = hexBytes(log.data);
+  const bytesAt = (offset) => { const len = Number(word(d, offset / 32)); return d.subarray(offset + 32, offset + 32 + len); };
+  return { newRoot: toHex(d.subarray(0, 32)), commitment: word(d, 1), header: bytesAt(Number(word(d, 3))), pubdata: bytesAt(Number(word(d, 4))), where };
+}
+
 // ---- the in-browser proof check --------------------------------------------------------------
 
 const FR = 21888242871839275222246405745257275088548364400416034343698204186575808495617n;
@@ -137,8 +222,8 @@ const FR = 218882428718392752222464057452572750885483644004160343436982041865758
 // The batch circuit's public input: SHA-256(header ‖ chain_id u64 ‖ rollup address ‖ pubdata)
 // with the digest's top three bits cleared, read big-endian (docs/protocol.md, "Batch header and
 // commitment").
-async function commitment(headerHex, chainId, rollupHex, pubdataHex) {
-  const header = hexBytes(headerHex), rollup = hexBytes(rollupHex), pubdata = hexBytes(pubdataHex);
+async function commitment(header, chainId, rollupHex, pubdata) {
+  const rollup = hexBytes(rollupHex);
   const chain = new Uint8Array(8);
   new DataView(chain.buffer).setBigUint64(0, BigInt(chainId));
   const msg = new Uint8Array(header.length + 8 + 20 + pubdata.length);
@@ -148,44 +233,56 @@ async function commitment(headerHex, chainId, rollupHex, pubdataHex) {
   return uint(digest);
 }
 
-// Returns {valid, checks: [{ok, what}]}: valid only when every check holds.
+// Returns {valid, checks: [{ok, what}]}: valid only when every check holds. The key, the chain
+// id, the header, the pubdata and the public input come from the base chain; only the proof
+// comes from the sequencer, and it must verify against them. What the sequencer says besides
+// must agree with the chain, or the verdict is "not valid".
 async function verifyBatch(n) {
-  const [batch, proof, keys, rollup] = await Promise.all([
-    api(`/v1/batches/${n}`), api(`/v1/batches/${n}/proof`), api("/v1/verifying-key"), api("/v1/rollup"),
+  const [batch, proof, served, info] = await Promise.all([
+    api(`/v1/batches/${n}`), api(`/v1/batches/${n}/proof`), api("/v1/verifying-key").catch(() => null), api("/v1/rollup"),
   ]);
+  const rollup = settings.rollup || info.rollup;
   const checks = [];
-  const header = hexBytes(batch.header);
-  checks.push({ ok: header.length === 88, what: `the header is 88 bytes (${header.length})` });
-  checks.push({ ok: toHex(header.subarray(0, 32)) === batch.old_root && toHex(header.subarray(32, 64)) === batch.new_root,
-    what: "the header holds the batch's old and new state roots" });
-  checks.push({ ok: uint(header.subarray(64, 72)) === BigInt(n), what: `the header is batch ${n}'s` });
-  checks.push({ ok: hexBytes(batch.pubdata).length === 16 * rollup.slots, what: `the pubdata is ${rollup.slots} slots of 16 bytes` });
-  checks.push({ ok: keys.rollup === rollup.rollup && keys.chain_id === rollup.chain_id,
-    what: `the verifying key is the one Rollup ${keys.rollup} on chain ${keys.chain_id} holds` });
-  const recomputed = await commitment(batch.header, rollup.chain_id, rollup.rollup, batch.pubdata);
-  const served = proof.snarkjs.public.length === 1 ? BigInt(proof.snarkjs.public[0]) : -1n;
-  checks.push({ ok: recomputed < FR && served === recomputed,
-    what: `the proof's public input equals SHA-256(header ‖ chain id ‖ rollup ‖ pubdata) recomputed here (${recomputed})` });
+  const chain = await chainFacts(rollup);
+  checks.push({ ok: true, what: `the base chain at ${settings.rpc} is chain ${chain.chainId}; Rollup ${rollup}` +
+    (settings.rollup ? " (your setting)" : " (named by the sequencer: set your own below)") + ` has accepted ${chain.batchCount} batches` });
+  checks.push({ ok: BigInt(info.chain_id) === chain.chainId && info.rollup.toLowerCase() === rollup.toLowerCase(),
+    what: `the sequencer serves this deployment (it says chain ${info.chain_id}, Rollup ${info.rollup})` });
+  checks.push({ ok: served !== null && sameKey(served.batch.snarkjs, chain.vk),
+    what: "the verifying key the sequencer serves is the one the Rollup holds (read from the chain)" });
+  const ev = await batchEvent(rollup, n, batch.l1_tx);
+  checks.push({ ok: ev !== null, what: ev ? `the chain has batch ${n}: its BatchSubmitted event ${ev.where}` : `the chain has no batch ${n} at Rollup ${rollup}` });
+  if (!ev) return { valid: false, checks };
+  checks.push({ ok: toHex(ev.header) === batch.header.toLowerCase() && toHex(ev.pubdata) === batch.pubdata.toLowerCase(),
+    what: "the header and pubdata the sequencer shows are the ones on chain" });
+  checks.push({ ok: ev.header.length === 88 && uint(ev.header.subarray(64, 72)) === BigInt(n) && toHex(ev.header.subarray(32, 64)) === ev.newRoot,
+    what: `the chain's header is batch ${n}'s, with new root ${short(ev.newRoot)}` });
+  if (BigInt(n) === chain.batchCount) {
+    checks.push({ ok: ev.newRoot === chain.stateRoot, what: "its new root is the contract's stateRoot" });
+  }
+  const recomputed = await commitment(ev.header, chain.chainId, rollup, ev.pubdata);
+  checks.push({ ok: recomputed === ev.commitment && recomputed < FR,
+    what: `SHA-256(header ‖ chain id ‖ Rollup ‖ pubdata), recomputed here from the chain's data, is the input the contract checked (${recomputed})` });
   let groth16 = false;
   try {
-    groth16 = await snarkjs.groth16.verify(keys.batch.snarkjs, [recomputed.toString()], proof.snarkjs.proof);
+    groth16 = await snarkjs.groth16.verify(chain.vk, [recomputed.toString()], proof.snarkjs.proof);
   } catch (e) {
     checks.push({ ok: false, what: `snarkjs refused the proof: ${e.message || e}` });
   }
-  checks.push({ ok: groth16 === true, what: "snarkjs's Groth16 verification of the proof against that input and key" });
+  checks.push({ ok: groth16 === true, what: "snarkjs's Groth16 verification, here, of the proof (the sequencer's) against the Rollup's key and that input" });
   return { valid: checks.every((c) => c.ok), checks };
 }
 
 async function runVerify(n, out, button) {
   button.disabled = true;
   out.className = "verdict";
-  out.replaceChildren("Checking in your browser…");
+  out.replaceChildren("Checking in your browser against the base chain…");
   try {
     const { valid, checks } = await verifyBatch(n);
     out.className = `verdict ${valid ? "valid" : "invalid"}`;
     out.dataset.result = valid ? "valid" : "invalid";
     out.replaceChildren(
-      el("strong", {}, valid ? `Valid: batch ${n}'s proof verifies in this browser.` : `Invalid: batch ${n} does not check out.`),
+      el("strong", {}, valid ? `Valid: batch ${n} is on the base chain and its proof verifies in this browser.` : `Not valid: batch ${n} does not check out against the base chain.`),
       el("ul", {}, checks.map((c) => el("li", {}, `${c.ok ? "✔" : "✘"} ${c.what}`))));
   } catch (e) {
     out.className = "verdict invalid";
@@ -194,6 +291,79 @@ async function runVerify(n, out, button) {
   } finally {
     button.disabled = false;
   }
+}
+
+// ---- Merkle proofs of accounts, recomputed here ---------------------------------------------
+
+// Baby Jubjub (circomlib's form): a packed key is y little-endian with x's sign in the top bit.
+const BJJ_A = 168700n, BJJ_D = 168696n;
+const modp = (x) => ((x % FR) + FR) % FR;
+function powmod(b, e) {
+  let r = 1n;
+  for (b = modp(b); e > 0n; e >>= 1n, b = (b * b) % FR) if (e & 1n) r = (r * b) % FR;
+  return r;
+}
+function sqrt(n) {
+  // Tonelli–Shanks: FR − 1 = 2^28 · q.
+  if (n === 0n) return 0n;
+  if (powmod(n, (FR - 1n) / 2n) !== 1n) return null;
+  let s = 0n, q = FR - 1n;
+  while ((q & 1n) === 0n) { q >>= 1n; s++; }
+  let z = 2n;
+  while (powmod(z, (FR - 1n) / 2n) !== FR - 1n) z++;
+  let m = s, c = powmod(z, q), t = powmod(n, q), r = powmod(n, (q + 1n) / 2n);
+  while (t !== 1n) {
+    let i = 0n, t2 = t;
+    while (t2 !== 1n) { t2 = (t2 * t2) % FR; i++; }
+    const b = powmod(c, 1n << (m - i - 1n));
+    [m, c, t, r] = [i, (b * b) % FR, (t * b * b) % FR, (r * b) % FR];
+  }
+  return r;
+}
+function unpackKey(hex) {
+  const b = hexBytes(hex);
+  const sign = (b[31] & 0x80) !== 0;
+  b[31] &= 0x7f;
+  const y = uint(b.slice().reverse());
+  const y2 = (y * y) % FR;
+  const x = sqrt(modp((1n - y2) * powmod(modp(BJJ_A - BJJ_D * y2), FR - 2n)));
+  if (x === null) throw new Error("the public key is not a curve point");
+  return { x: sign === (x > (FR - 1n) / 2n) ? x : modp(-x), y };
+}
+
+// Recomputes the account's leaf from its proved fields and hashes it up with the siblings;
+// then compares the result with the root the chain accepted for that batch.
+async function checkAccountProof(a) {
+  const { poseidon4, poseidon5 } = causewayPoseidon;
+  const p = a.proved;
+  const checks = [];
+  const pk = p.exists ? unpackKey(a.public_key) : { x: 0n, y: 0n };
+  const leaf = p.exists ? poseidon5([pk.x, pk.y, BigInt(p.balance), BigInt(p.nonce), BigInt(a.owner)]) : poseidon5([0n, 0n, 0n, 0n, 0n]);
+  checks.push({ ok: leaf === BigInt(p.leaf), what: `Poseidon(key, balance ${p.balance}, nonce ${p.nonce}, owner) is the leaf` });
+  let node = leaf;
+  p.siblings.forEach((level, l) => {
+    const pos = (a.index >> (2 * l)) & 3;
+    const children = level.map(BigInt);
+    children.splice(pos, 0, node);
+    node = poseidon4(children);
+  });
+  const root = toHex(hexBytes("0x" + node.toString(16).padStart(64, "0")));
+  checks.push({ ok: root === p.root.toLowerCase(), what: `the leaf and its siblings hash up to the proved root ${short(p.root)}` });
+  if (p.batch === 0) {
+    checks.push({ ok: true, what: "the proved root is the genesis root (not checked against the chain here)" });
+  } else {
+    const info = await api("/v1/rollup");
+    const rollup = settings.rollup || info.rollup;
+    const [chain, b] = await Promise.all([chainFacts(rollup), api(`/v1/batches/${p.batch}`)]);
+    if (BigInt(p.batch) > chain.batchCount) {
+      checks.push({ ok: false, what: `the base chain has not accepted batch ${p.batch} yet (it has ${chain.batchCount})` });
+      return { valid: false, pending: true, checks };
+    }
+    const ev = await batchEvent(rollup, p.batch, b.l1_tx);
+    checks.push({ ok: ev !== null && ev.newRoot === root,
+      what: ev ? `batch ${p.batch}'s new root on the base chain is this root (${ev.where})` : `the chain has no batch ${p.batch}` });
+  }
+  return { valid: checks.every((c) => c.ok), pending: false, checks };
 }
 
 // ---- pages ------------------------------------------------------------------------------------
@@ -224,6 +394,7 @@ async function batchPage(n) {
   const ops = decodePubdata(b.pubdata);
   return [
     el("h1", {}, `Batch ${n} `, status(b.status)),
+    el("p", { class: "muted" }, "As the sequencer reports it; the proof check below reads the base chain."),
     dl([
       ["Operations", b.operations], ["Fees", ether(b.fees)], ["Fee account", link(`#/account/${b.fee_account}`, `#${b.fee_account}`)],
       ["Old root", mono(b.old_root)], ["New root", mono(b.new_root)], ["Commitment (public input)", mono(b.commitment)],
@@ -274,10 +445,28 @@ async function txPage(hash) {
   ];
 }
 
+function proofVerdict(a) {
+  const out = el("div", { class: "verdict", id: "merkle" }, "Recomputing the Merkle proof in your browser…");
+  checkAccountProof(a).then(({ valid, pending, checks }) => {
+    out.className = `verdict ${valid ? "valid" : pending ? "" : "invalid"}`;
+    out.dataset.result = valid ? "valid" : pending ? "pending" : "invalid";
+    out.replaceChildren(
+      el("strong", {}, valid ? "Valid: this account's proved state is in a root the base chain accepted."
+        : pending ? "Not on the base chain yet: its batch is proved but not accepted." : "Not valid against the base chain."),
+      el("ul", {}, checks.map((c) => el("li", {}, `${c.ok ? "✔" : "✘"} ${c.what}`))));
+  }, (e) => {
+    out.className = "verdict invalid";
+    out.dataset.result = "error";
+    out.replaceChildren(el("strong", {}, "Could not check: "), e.message);
+  });
+  return out;
+}
+
 async function accountPage(index) {
   const [a, txs] = await Promise.all([api(`/v1/accounts/${index}`), api(`/v1/accounts/${index}/txs?limit=20`)]);
   return [
     el("h1", {}, `Account #${a.index}`),
+    el("p", { class: "muted" }, "Balances as the sequencer reports them; the Merkle proof is recomputed here and its root checked on the base chain."),
     dl([
       ["Balance (accepted)", el("span", { id: "balance-accepted", "data-wei": a.accepted.balance }, ether(a.accepted.balance))],
       ["Nonce (accepted)", a.accepted.nonce],
@@ -286,6 +475,7 @@ async function accountPage(index) {
       ["Owner", mono(a.owner)], ["Public key", mono(a.public_key)],
     ]),
     el("h2", {}, "Merkle proof (against the proved root)"),
+    proofVerdict(a),
     dl([
       ["Root", mono(a.proved.root)], ["Leaf", mono(a.proved.leaf)],
       ...a.proved.siblings.map((level, i) => [`Level ${i} siblings`, el("div", {}, level.map((s) => el("div", { class: "mono" }, s)))]),
@@ -313,6 +503,19 @@ async function search(q) {
   }
   throw new Error("search for a transaction hash or public key (0x and 64 hex digits) or an account index");
 }
+
+// The base-chain settings form in the footer.
+const chainForm = document.getElementById("chain");
+chainForm.rpc.value = settings.rpc;
+chainForm.rollup.value = settings.rollup;
+chainForm.addEventListener("submit", (ev) => {
+  ev.preventDefault();
+  settings.rpc = chainForm.rpc.value.trim() || DEFAULT_RPC;
+  settings.rollup = chainForm.rollup.value.trim();
+  localStorage.setItem("causeway.rpc", settings.rpc);
+  localStorage.setItem("causeway.rollup", settings.rollup);
+  route();
+});
 
 document.getElementById("search").addEventListener("submit", async (ev) => {
   ev.preventDefault();

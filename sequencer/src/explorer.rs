@@ -1,7 +1,11 @@
 //! The block explorer: a single page served at `/` with its assets under `/explorer/`, all built
-//! into the binary (no CDN: it works without internet). The page reads the public API only;
-//! its proof check runs snarkjs (0.7.6, the `build/snarkjs.min.js` of the npm package the
-//! project pins, checked byte for byte by a test) in the visitor's browser.
+//! into the binary (no CDN: it works without internet). The page shows what the public API
+//! reports, and checks it against the base chain, read over JSON-RPC from an endpoint the
+//! visitor chooses: its proof check runs snarkjs (0.7.6, the `build/snarkjs.min.js` of the npm
+//! package the project pins, checked byte for byte by a test) in the visitor's browser with the
+//! Rollup's key and the batch's data from the chain; account pages recompute Merkle proofs with
+//! Poseidon (`poseidon.min.js`, poseidon-lite bundled by `npm run explorer-poseidon --prefix
+//! sdk`, checked against a fresh bundle by the SDK's tests).
 
 use axum::{
     Router,
@@ -17,7 +21,13 @@ const ASSETS: &[(&str, &str, &[u8])] = &[
     ("app.js", "text/javascript; charset=utf-8", include_bytes!("../explorer/app.js")),
     ("style.css", "text/css; charset=utf-8", include_bytes!("../explorer/style.css")),
     ("snarkjs.min.js", "text/javascript; charset=utf-8", include_bytes!("../explorer/snarkjs.min.js")),
+    ("poseidon.min.js", "text/javascript; charset=utf-8", include_bytes!("../explorer/poseidon.min.js")),
 ];
+
+/// The page's script, for tests that hold its constants to the contract.
+pub fn app_js() -> &'static str {
+    include_str!("../explorer/app.js")
+}
 
 const INDEX: &str = include_str!("../explorer/index.html");
 
@@ -47,7 +57,7 @@ pub(crate) async fn index() -> Response {
 #[utoipa::path(
     get,
     path = "/explorer/{file}",
-    params(("file" = String, Path, description = "app.js, style.css or snarkjs.min.js")),
+    params(("file" = String, Path, description = "app.js, style.css, snarkjs.min.js or poseidon.min.js")),
     responses(
         (status = 200, description = "the file", content_type = "text/javascript", body = String),
         (status = 404, description = "no such file", body = crate::views::ErrorBody),

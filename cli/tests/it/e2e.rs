@@ -495,8 +495,12 @@ async fn deposits_in_the_deployment_block_and_the_next_are_both_read() {
         .await;
     }
     // No batch executes them (no prover runs): the operator sees the oldest one's deadline
-    // (deposit block + 100) coming, in blocks, from the chain's queue.
-    let deadline = deploy_block + 100;
+    // coming, in blocks, from the chain's queue: the deposit's block, plus the 7 blocks full
+    // batches need for its 7 slots (one slot of requests per 7-slot batch, a batch a block),
+    // plus the 100 blocks of grace.
+    let deadline = deploy_block + 7 + 100;
+    let queued = rollup(&user, contract).priorityRequests(0).call().await.expect("request 0");
+    assert_eq!(queued.deadline, deadline);
     let metric = |text: &str, name: &str| {
         text.lines().find_map(|l| l.strip_prefix(name).and_then(|v| v.trim().parse::<f64>().ok()))
     };

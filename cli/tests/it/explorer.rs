@@ -13,7 +13,7 @@ pub(crate) fn screenshot_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/explorer-screenshots")
 }
 
-fn chromium() -> PathBuf {
+pub(crate) fn chromium() -> PathBuf {
     let path = std::env::var_os("CHROMIUM").map_or_else(|| PathBuf::from("/usr/bin/chromium"), PathBuf::from);
     assert!(path.exists(), "{} is missing: scripts/test installs Debian's chromium package", path.display());
     path
@@ -65,7 +65,7 @@ pub(crate) async fn check(url: &str, rpc: &str, contract: Address, keys: &Path, 
     let shots = screenshot_dir();
     std::fs::create_dir_all(&shots).expect("screenshot dir");
     let args = serde_json::json!({
-        "url": url, "batch": want.batch, "tx": want.tx, "account": want.account, "balance": balance,
+        "url": url, "rpc": rpc, "batch": want.batch, "tx": want.tx, "account": want.account, "balance": balance,
         "screenshots": shots,
     });
     let contracts = Path::new(env!("CARGO_MANIFEST_DIR")).join("../contracts");
@@ -82,7 +82,13 @@ pub(crate) async fn check(url: &str, rpc: &str, contract: Address, keys: &Path, 
     let seen: serde_json::Value = serde_json::from_str(stdout.trim()).expect("one JSON line");
     assert_eq!(seen["balance"], balance.as_str());
     assert!(seen["valid"].as_str().expect("verdict").starts_with("Valid"), "{seen}");
-    for name in ["home.png", "home-phone.png", "transaction.png", "account.png", "verify-valid.png"] {
+    for lie in ["another_key", "another_chain", "other_pubdata", "no_such_batch", "forged_proof", "account_balance"] {
+        assert!(seen["refused"][lie].as_str().is_some_and(|t| t.contains('✘')), "{lie}: {seen}");
+    }
+    assert!(seen["merkle"].as_str().expect("merkle verdict").starts_with("Valid"), "{seen}");
+    for name in
+        ["home.png", "home-phone.png", "transaction.png", "account.png", "verify-valid.png", "verify-another-key.png"]
+    {
         assert!(shots.join(name).metadata().is_ok_and(|m| m.len() > 1000), "{name} saved");
     }
 }

@@ -44,6 +44,41 @@ async fn the_sdk_deposits_transfers_withdraws_claims_and_exits_to_finalized() {
     );
     assert!(stdout.contains("# pass 1") && stdout.contains("# fail 0"), "{stdout}");
 
+    // The same SDK in Chromium, served from another origin than the sequencer's: bundled for
+    // the browser, no Node built-in, Web Crypto for keys, CORS for the API.
+    let bundle = tokio::process::Command::new("npm")
+        .args(["run", "--silent", "bundle"])
+        .current_dir(&sdk)
+        .output()
+        .await
+        .expect("run npm");
+    assert!(bundle.status.success(), "bundle: {}", String::from_utf8_lossy(&bundle.stderr));
+    let args = serde_json::json!({
+        "api": format!("http://{}", seq.addr), "rpc": anvil.url(), "rollup": format!("{contract:#x}"),
+        "l1_key": DEV_USER_KEYS[2], "bundle": sdk.join("dist/causeway-sdk.browser.js"),
+    });
+    let out = tokio::process::Command::new("node")
+        .arg("scripts/sdk-browser.mjs")
+        .arg(args.to_string())
+        .current_dir(Path::new(env!("CARGO_MANIFEST_DIR")).join("../contracts"))
+        .env("CHROMIUM", super::explorer::chromium())
+        .output()
+        .await
+        .expect("run node");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "the SDK in Chromium failed:\n{stdout}{}\nservices:\n{}",
+        String::from_utf8_lossy(&out.stderr),
+        std::fs::read_to_string(&log).unwrap_or_default()
+    );
+    let seen: serde_json::Value = serde_json::from_str(stdout.trim()).expect("one JSON line");
+    assert_eq!(seen["node"], false, "it ran in the browser, not in Node");
+    assert_eq!(seen["signature_verifies"], true);
+    assert_eq!(seen["chain_id"], "31337");
+    assert_eq!(seen["balance"], "500000000000000000", "{seen}");
+    assert_eq!(seen["transfer_status"], "included", "{seen}");
+
     super::procs::kill9(&mut prover).await;
     super::procs::kill9(&mut settler).await;
     seq.shutdown(std::time::Duration::from_secs(5)).await;

@@ -403,3 +403,20 @@ async fn pages_from_another_origin_may_read_and_submit_and_see_retry_after() {
     assert!(r.headers()["access-control-expose-headers"].to_str().expect("ascii").contains("retry-after"));
     node.stop().await;
 }
+
+#[test]
+fn the_explorer_reads_the_chain_with_the_contracts_own_selectors_and_event_topic() {
+    use alloy::sol_types::{SolCall, SolEvent};
+    use causeway_l1::Rollup;
+    let app = causeway_sequencer::explorer::app_js();
+    let hex = |b: &[u8]| format!("0x{}", hex::encode(b));
+    for (name, selector) in [
+        ("verifyingKey", Rollup::verifyingKeyCall::SELECTOR),
+        ("stateRoot", Rollup::stateRootCall::SELECTOR),
+        ("batchCount", Rollup::batchCountCall::SELECTOR),
+    ] {
+        assert!(app.contains(&format!("{name}: \"{}\"", hex(&selector))), "app.js's selector of {name}()");
+    }
+    let topic = hex(Rollup::BatchSubmitted::SIGNATURE_HASH.as_slice());
+    assert!(app.contains(&format!("BATCH_SUBMITTED = \"{topic}\"")), "app.js's BatchSubmitted topic is {topic}");
+}
