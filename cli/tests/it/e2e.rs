@@ -86,6 +86,28 @@ async fn domain(anvil: &Anvil, contract: Address) -> Domain {
     Domain::new(provider.get_chain_id().await.expect("chain id"), contract.into_array())
 }
 
+/// A deployment for `genesis` whose batches are never proved (any well-formed verifying key
+/// will do): a priority deadline of 100 blocks past the queue ahead at a batch a block, no fee.
+fn unproved_params(genesis: &Path) -> causeway_l1::RollupParams {
+    let g: causeway_protocol::wire::Genesis =
+        serde_json::from_str(&std::fs::read_to_string(genesis).expect("genesis")).expect("json");
+    let root = g.state(Domain::default()).expect("state").root();
+    causeway_l1::RollupParams {
+        vk: [U256::from(1); 18],
+        exit_vk: [U256::from(1); 26],
+        genesis_root: encode::root_word(&root),
+        depth: DEPTH as u8,
+        slots: SLOTS as u32,
+        expiry_blocks: 100,
+        blocks_per_batch: 1,
+        priority_fee: 0,
+        min_deposit: causeway_l1::DEFAULT_MIN_DEPOSIT,
+        genesis_accounts: vec![],
+        first_free_index: 1,
+        genesis_balance: causeway_l1::replay::genesis_total(&g),
+    }
+}
+
 /// Deposits `amount` wei from base-chain account `user` for a new rollup account keyed by
 /// `sample_key(key)`.
 async fn deposit(anvil: &Anvil, contract: Address, user: usize, key: u32, amount: u128) {
@@ -311,23 +333,7 @@ async fn a_key_squatted_by_someone_else_does_not_capture_the_wallet() {
     let genesis = super::procs::genesis(&dir.0, DEPTH, 1);
     let anvil = Anvil::start(&[]).await.expect("anvil");
     // No batch is submitted here: any well-formed verifying key will do.
-    let g: causeway_protocol::wire::Genesis =
-        serde_json::from_str(&std::fs::read_to_string(&genesis).expect("genesis")).expect("json");
-    let root = g.state(Domain::default()).expect("state").root();
-    let params = causeway_l1::RollupParams {
-        vk: [U256::from(1); 18],
-        exit_vk: [U256::from(1); 26],
-        genesis_root: encode::root_word(&root),
-        depth: DEPTH as u8,
-        slots: SLOTS as u32,
-        expiry_blocks: 100,
-        blocks_per_batch: 1,
-        priority_fee: 0,
-        min_deposit: causeway_l1::DEFAULT_MIN_DEPOSIT,
-        genesis_accounts: vec![],
-        first_free_index: 1,
-        genesis_balance: causeway_l1::replay::genesis_total(&g),
-    };
+    let params = unproved_params(&genesis);
     let operator = wallet_provider(&anvil.url(), DEV_OPERATOR_KEY).expect("provider");
     let deployed = causeway_l1::deploy(&operator, &params).await.expect("deploy");
     let contract = deployed.address;
@@ -410,27 +416,11 @@ async fn deposits_in_the_deployment_block_and_the_next_are_both_read() {
     let dir = TempDir::new("deploy-block");
     let log = dir.0.join("services.log");
     let genesis = super::procs::genesis(&dir.0, DEPTH, 1);
-    let g: causeway_protocol::wire::Genesis =
-        serde_json::from_str(&std::fs::read_to_string(&genesis).expect("genesis")).expect("json");
-    let root = g.state(Domain::default()).expect("state").root();
     let anvil = Anvil::start(&[]).await.expect("anvil");
     let operator = wallet_provider(&anvil.url(), DEV_OPERATOR_KEY).expect("provider");
     // Blocks only when asked: the deployment and a deposit to its (predictable) address share one.
     anvil_rpc(&anvil, "evm_setAutomine", serde_json::json!([false])).await;
-    let params = causeway_l1::RollupParams {
-        vk: [U256::from(1); 18],
-        exit_vk: [U256::from(1); 26],
-        genesis_root: encode::root_word(&root),
-        depth: DEPTH as u8,
-        slots: SLOTS as u32,
-        expiry_blocks: 100,
-        blocks_per_batch: 1,
-        priority_fee: 0,
-        min_deposit: causeway_l1::DEFAULT_MIN_DEPOSIT,
-        genesis_accounts: vec![],
-        first_free_index: 1,
-        genesis_balance: causeway_l1::replay::genesis_total(&g),
-    };
+    let params = unproved_params(&genesis);
     let deploy = Rollup::deploy_builder(
         operator.clone(),
         params.vk,
@@ -440,7 +430,7 @@ async fn deposits_in_the_deployment_block_and_the_next_are_both_read() {
         vec![],
         vec![],
     )
-    .value(causeway_l1::replay::genesis_total(&g))
+    .value(params.genesis_balance)
     .max_priority_fee_per_gas(10_000_000_000)
     .max_fee_per_gas(100_000_000_000)
     .gas(10_000_000);
