@@ -110,17 +110,21 @@ pub(crate) fn exodus(args: ExodusArgs) -> Result<(), String> {
             if done.is_empty() {
                 println!("no queued request is left to refund");
             }
+            let deposit_fee = rollup.depositFee().call().await.map_err(|e| format!("depositFee: {e}"))?;
+            let exit_fee = rollup.fullExitFee().call().await.map_err(|e| format!("fullExitFee: {e}"))?;
             for r in &done {
                 match &r.request {
                     Request::Deposit { account, owner, amount, .. } => println!(
-                        "refunded deposit {} ({} ether into account {account}) to {owner}: claim it with \
-                         `causeway wallet claim`",
+                        "refunded deposit {} ({} ether into account {account}, and its {deposit_fee} wei fee) to \
+                         {owner}: claim it with `causeway wallet claim`",
                         r.serial,
                         format_ether(*amount)
                     ),
-                    Request::FullExit { account, .. } => {
-                        println!("dropped full-exit request {} of account {account} (its exit covers it)", r.serial)
-                    }
+                    Request::FullExit { account, owner } => println!(
+                        "dropped full-exit request {} of account {account} (its exit covers it); its {exit_fee} wei \
+                         fee is refunded to {owner}",
+                        r.serial
+                    ),
                 }
             }
         }

@@ -854,7 +854,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
-                /** @description app.js, style.css or snarkjs.min.js */
+                /** @description app.js, style.css, snarkjs.min.js or poseidon.min.js */
                 file: string;
             };
             cookie?: never;

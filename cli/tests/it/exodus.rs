@@ -179,7 +179,7 @@ async fn when_the_operator_dies_every_user_leaves_with_their_funds() {
 
     // Carol's deposit is refunded; Alice's full-exit request is dropped (her exit covered it).
     let out = run_ok(&args(&exodus_cmd(&["--l1-key", dave, "--refund-deposits"])));
-    assert!(out.contains("refunded deposit 3 (0.3 ether into account 3)"), "{out}");
+    assert!(out.contains("refunded deposit 3 (0.3 ether into account 3, and its 0 wei fee)"), "{out}");
     assert!(out.contains("dropped full-exit request 2 of account 1"), "{out}");
     let out = run_ok(&args(&exodus_cmd(&["--l1-key", dave, "--refund-deposits"])));
     assert!(out.contains("no queued request is left to refund"), "{out}");
