@@ -11,6 +11,7 @@ mod devnet;
 mod exodus;
 mod load;
 mod node;
+mod restore;
 mod verify;
 mod wallet;
 use std::{path::PathBuf, process::ExitCode, time::Instant};
@@ -100,6 +101,10 @@ enum Command {
     /// Rebuilds and checks the whole history from the base chain: every batch's roots, pubdata,
     /// priority operations and proof; exits non-zero on any mismatch.
     Verify(verify::VerifyArgs),
+    /// Rebuilds a lost operator database from the base chain, the deployment and the genesis
+    /// file: state, batches with proofs and submissions, priority queue, transaction history.
+    /// The sequencer, provers and settler then carry on from it.
+    Restore(restore::RestoreArgs),
     /// A user's wallet: keys, deposits, transfers, withdrawals, balances.
     Wallet(wallet::WalletArgs),
     /// Exodus mode, from the base chain alone: activates it once a priority request is overdue,
@@ -157,6 +162,23 @@ enum Bench {
     Load(load::LoadArgs),
     /// Gas of a full batch of transfers on the Rollup contract (on a fresh anvil).
     L1(chain::L1Args),
+    /// `causeway restore`'s work per batch after the chain is read (replay, checks, rows; and
+    /// storing them with --database-url), against `bench native`'s state updates.
+    Restore {
+        /// State tree depth in bits.
+        #[arg(long, default_value_t = 24)]
+        depth: u32,
+        /// Slots (transfers) per batch.
+        #[arg(long, default_value_t = 32)]
+        slots: usize,
+        /// Batches to restore.
+        #[arg(long, default_value_t = 20)]
+        batches: u64,
+        /// A PostgreSQL URL: the rows are also stored, in a database `causeway_bench_restore` it
+        /// drops and creates on that server.
+        #[arg(long)]
+        database_url: Option<String>,
+    },
     /// `ceremony import` of a batch-circuit zkey (and `verify --zkey`'s check) at a given shape:
     /// plays a ceremony from known secrets (a Powers of Tau file of the circuit's domain and a
     /// zkey with two contributions and a beacon, in snarkjs's layout), then times the checks.
@@ -219,12 +241,16 @@ fn run(cli: Cli) -> Result<(), String> {
         Command::Bench { bench: Bench::Msm { log_points, bits } } => bench_msm(log_points, bits),
         Command::Bench { bench: Bench::Load(args) } => load::bench_load(args),
         Command::Bench { bench: Bench::L1(args) } => chain::bench_l1(args),
+        Command::Bench { bench: Bench::Restore { depth, slots, batches, database_url } } => {
+            restore::bench(depth, slots, batches, database_url)
+        }
         Command::Bench { bench: Bench::Ceremony { shape, dir } } => ceremony::bench(shape.params()?, dir),
         Command::Deploy(args) => chain::deploy(args),
         Command::Sequencer(args) => node::sequencer(args),
         Command::Prover(args) => node::prover(args),
         Command::Settler(args) => node::settler(args),
         Command::Verify(args) => verify::verify(args),
+        Command::Restore(args) => restore::run(args),
         Command::Devnet(args) => devnet::devnet(args),
         Command::Wallet(args) => wallet::wallet(args),
         Command::Exodus(args) => exodus::exodus(args),

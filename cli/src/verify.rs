@@ -2,7 +2,7 @@
 //! it, trusting neither the operator, its API nor its database. The work is
 //! [`causeway_l1::replay`]; this prints its report, one line per check.
 
-use alloy::providers::{DynProvider, Provider, ProviderBuilder};
+use alloy::providers::Provider;
 use causeway_l1::replay::{ReplayInput, replay};
 use causeway_protocol::{field::fr_to_be_bytes, wire::Genesis};
 use causeway_prover::Circuit;
@@ -101,8 +101,7 @@ pub(crate) fn verify(args: VerifyArgs) -> Result<(), String> {
         (None, None) => None,
     };
     let exit_vk = exit.as_ref().map(|(vk, _)| vk.clone());
-    let url = args.rpc.parse().map_err(|e| format!("--rpc {}: {e}", args.rpc))?;
-    let provider: DynProvider = ProviderBuilder::new().disable_recommended_fillers().connect_http(url).erased();
+    let provider = causeway_l1::reading_provider(&args.rpc).map_err(|e| format!("--rpc: {e}"))?;
     let input = ReplayInput { genesis: &genesis, vk: Some(&vk), exit_vk: exit_vk.as_ref(), slots, from_block };
     let r = crate::chain::runtime()?.block_on(async {
         // A clear message for an endpoint that does not answer.

@@ -11,6 +11,7 @@ pub mod batches;
 mod error;
 pub mod priority;
 pub mod proof_jobs;
+pub mod restore;
 pub mod rollup;
 pub mod settlement;
 pub mod testing;
@@ -78,5 +79,19 @@ impl Db {
     pub async fn ping(&self) -> Result<(), DbError> {
         sqlx::query!("SELECT 1 AS one").fetch_one(&self.pool).await?;
         Ok(())
+    }
+}
+
+/// The environment variable naming the fail point at which a process aborts (tests only).
+pub const FAIL_POINT_ENV: &str = "CAUSEWAY_FAIL_POINT";
+
+/// A named point where a test may kill the process: when `CAUSEWAY_FAIL_POINT` names it, the
+/// process aborts there at once (no cleanup, no flush: as `kill -9` would leave it), so a
+/// fault test interrupts work at a known step instead of racing a signal against it.
+pub fn fail_point(name: &str) {
+    static AT: std::sync::OnceLock<Option<String>> = std::sync::OnceLock::new();
+    if AT.get_or_init(|| std::env::var(FAIL_POINT_ENV).ok()).as_deref() == Some(name) {
+        eprintln!("fail point {name}: aborting");
+        std::process::abort();
     }
 }

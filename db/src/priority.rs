@@ -72,28 +72,7 @@ impl Db {
     ) -> Result<(), DbError> {
         let mut tx = self.pool.begin().await?;
         for r in requests {
-            sqlx::query!(
-                r#"
-                INSERT INTO priority_requests (
-                    serial, kind, account_index, owner, public_key, amount, deadline_block,
-                    block_number, block_hash, tx_hash, log_index
-                )
-                VALUES ($1, $2, $3, $4, $5, $6::TEXT::NUMERIC, $7, $8, $9, $10, $11)
-                "#,
-                r.serial,
-                r.kind,
-                r.account_index,
-                r.owner,
-                r.public_key,
-                r.amount,
-                r.deadline_block,
-                r.block_number,
-                r.block_hash,
-                r.tx_hash,
-                r.log_index,
-            )
-            .execute(&mut *tx)
-            .await?;
+            insert_request_on(&mut *tx, r).await?;
         }
         crate::txs::insert_txs_on(&mut *tx, txs).await?;
         set_cursor_on(&mut *tx, cursor).await?;
@@ -107,7 +86,7 @@ impl Db {
     }
 }
 
-async fn set_cursor_on(e: impl sqlx::PgExecutor<'_>, c: &L1Cursor) -> Result<(), DbError> {
+pub(crate) async fn set_cursor_on(e: impl sqlx::PgExecutor<'_>, c: &L1Cursor) -> Result<(), DbError> {
     sqlx::query!(
         r#"
         INSERT INTO l1_cursor (contract, block_number, block_hash)
@@ -121,6 +100,32 @@ async fn set_cursor_on(e: impl sqlx::PgExecutor<'_>, c: &L1Cursor) -> Result<(),
         c.contract,
         c.block_number,
         c.block_hash,
+    )
+    .execute(e)
+    .await?;
+    Ok(())
+}
+
+pub(crate) async fn insert_request_on(e: impl sqlx::PgExecutor<'_>, r: &NewPriorityRequest) -> Result<(), DbError> {
+    sqlx::query!(
+        r#"
+        INSERT INTO priority_requests (
+            serial, kind, account_index, owner, public_key, amount, deadline_block,
+            block_number, block_hash, tx_hash, log_index
+        )
+        VALUES ($1, $2, $3, $4, $5, $6::TEXT::NUMERIC, $7, $8, $9, $10, $11)
+        "#,
+        r.serial,
+        r.kind,
+        r.account_index,
+        r.owner,
+        r.public_key,
+        r.amount,
+        r.deadline_block,
+        r.block_number,
+        r.block_hash,
+        r.tx_hash,
+        r.log_index,
     )
     .execute(e)
     .await?;

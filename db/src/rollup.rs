@@ -44,41 +44,53 @@ impl Db {
     /// batch 0), in one transaction. Returns false, writing nothing, if it was initialised.
     pub async fn init_rollup(&self, row: &RollupRow, accounts: &[(i64, Vec<u8>)]) -> Result<bool, DbError> {
         let mut tx = self.pool.begin().await?;
-        let inserted = sqlx::query!(
-            r#"
-            INSERT INTO rollup (depth, slots, fee_account, genesis_root, genesis, chain_id, rollup_address)
-            VALUES ($1, $2, $3, $4, $5, $6, $7)
-            ON CONFLICT (id) DO NOTHING
-            "#,
-            row.depth,
-            row.slots,
-            row.fee_account,
-            row.genesis_root,
-            row.genesis,
-            row.chain_id,
-            row.rollup_address,
-        )
-        .execute(&mut *tx)
-        .await?
-        .rows_affected();
-        if inserted == 0 {
+        if !insert_rollup_on(&mut tx, row, accounts).await? {
             return Ok(false);
         }
-        let (indices, bytes): (Vec<i64>, Vec<Vec<u8>>) = accounts.iter().cloned().unzip();
-        sqlx::query!(
-            r#"
-            INSERT INTO accounts (account_index, account, batch_number)
-            SELECT account_index, account, 0
-            FROM UNNEST($1::BIGINT[], $2::BYTEA[]) AS a (account_index, account)
-            "#,
-            &indices,
-            &bytes,
-        )
-        .execute(&mut *tx)
-        .await?;
         tx.commit().await?;
         Ok(true)
     }
+}
+
+/// [`Db::init_rollup`] within a transaction: false, writing nothing, if the row exists.
+pub(crate) async fn insert_rollup_on(
+    tx: &mut sqlx::Transaction<'_, sqlx::Postgres>,
+    row: &RollupRow,
+    accounts: &[(i64, Vec<u8>)],
+) -> Result<bool, DbError> {
+    let inserted = sqlx::query!(
+        r#"
+        INSERT INTO rollup (depth, slots, fee_account, genesis_root, genesis, chain_id, rollup_address)
+        VALUES ($1, $2, $3, $4, $5, $6, $7)
+        ON CONFLICT (id) DO NOTHING
+        "#,
+        row.depth,
+        row.slots,
+        row.fee_account,
+        row.genesis_root,
+        row.genesis,
+        row.chain_id,
+        row.rollup_address,
+    )
+    .execute(&mut **tx)
+    .await?
+    .rows_affected();
+    if inserted == 0 {
+        return Ok(false);
+    }
+    let (indices, bytes): (Vec<i64>, Vec<Vec<u8>>) = accounts.iter().cloned().unzip();
+    sqlx::query!(
+        r#"
+        INSERT INTO accounts (account_index, account, batch_number)
+        SELECT account_index, account, 0
+        FROM UNNEST($1::BIGINT[], $2::BYTEA[]) AS a (account_index, account)
+        "#,
+        &indices,
+        &bytes,
+    )
+    .execute(&mut **tx)
+    .await?;
+    Ok(true)
 }
 
 /// The key of the advisory lock a running settler holds: two settlers against one database

@@ -7,6 +7,7 @@ pub mod anvil;
 pub mod encode;
 pub mod exodus;
 pub mod replay;
+pub mod restore;
 pub mod settler;
 
 use alloy::{
@@ -53,6 +54,20 @@ pub enum L1Error {
     /// The anvil process could not be started.
     #[error("anvil: {0}")]
     Anvil(String),
+}
+
+/// Retries of one call by a [`reading_provider`] before it reports the failure.
+pub const RPC_RETRIES: u32 = 8;
+
+/// A provider for reading a long history (a replay, a restore): calls that fail as busy
+/// providers fail (HTTP 429 or 503, rate-limit errors, empty answers) are retried at the
+/// transport with growing pauses, from 100 ms, at most [`RPC_RETRIES`] times.
+pub fn reading_provider(rpc: &str) -> Result<DynProvider, L1Error> {
+    let url = rpc.parse().map_err(|e| L1Error::Invalid(format!("RPC URL {rpc}: {e}")))?;
+    let client = alloy::rpc::client::ClientBuilder::default()
+        .layer(alloy::transports::layers::RetryBackoffLayer::new(RPC_RETRIES, 100, u64::MAX))
+        .http(url);
+    Ok(ProviderBuilder::new().disable_recommended_fillers().connect_client(client).erased())
 }
 
 /// A contract's revert data as text: its `Error(string)` reason, a decoded panic, or the hex.

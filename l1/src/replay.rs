@@ -99,22 +99,89 @@ pub struct BatchReport {
 /// the same ranges).
 pub const LOG_RANGE: u64 = 2_000;
 
-/// Runs `query` over `from..=latest` in ranges of [`LOG_RANGE`] blocks and concatenates the
-/// results.
-pub async fn in_ranges<T, F, Fut>(provider: &DynProvider, from: u64, mut query: F) -> Result<Vec<T>, L1Error>
+/// Runs `query` over `from..=latest` in ranges of at most [`LOG_RANGE`] blocks and concatenates
+/// the results (see [`in_ranges_to`]).
+pub async fn in_ranges<T, F, Fut>(provider: &DynProvider, from: u64, query: F) -> Result<Vec<T>, L1Error>
 where
     F: FnMut(u64, u64) -> Fut,
     Fut: std::future::Future<Output = Result<Vec<T>, L1Error>>,
 {
-    let latest = provider.get_block_number().await?;
+    let latest = retry("eth_blockNumber", || async { Ok(provider.get_block_number().await?) }).await?;
+    in_ranges_to(from, latest, query).await
+}
+
+/// The widest log range the provider last answered (a process reads from one provider):
+/// later reads start from it instead of finding the provider's cap again.
+static LOG_SPAN: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(LOG_RANGE);
+
+/// Runs `query` over `from..=to` in ranges of at most [`LOG_RANGE`] blocks and concatenates the
+/// results. A failed range is retried at half the size at once (providers that cap
+/// `eth_getLogs` below [`LOG_RANGE`] answer with an error), down to one block; a one-block range
+/// is retried after a pause that grows with the failures, and [`RPC_ATTEMPTS`] failures of it in
+/// a row give up.
+pub async fn in_ranges_to<T, F, Fut>(from: u64, to: u64, mut query: F) -> Result<Vec<T>, L1Error>
+where
+    F: FnMut(u64, u64) -> Fut,
+    Fut: std::future::Future<Output = Result<Vec<T>, L1Error>>,
+{
+    use std::sync::atomic::Ordering::Relaxed;
     let mut out = Vec::new();
     let mut start = from;
-    while start <= latest {
-        let end = latest.min(start + LOG_RANGE - 1);
-        out.extend(query(start, end).await?);
-        start = end + 1;
+    let mut span = LOG_SPAN.load(Relaxed).clamp(1, LOG_RANGE);
+    let mut failures = 0u32;
+    while start <= to {
+        let end = to.min(start + span - 1);
+        match query(start, end).await {
+            Ok(found) => {
+                out.extend(found);
+                start = end + 1;
+                failures = 0;
+                LOG_SPAN.store(span, Relaxed);
+            }
+            Err(e) if span > 1 => {
+                tracing::debug!(from = start, to = end, "reading logs: {e}; halving the range");
+                span /= 2;
+            }
+            Err(e) => {
+                failures += 1;
+                if failures >= RPC_ATTEMPTS {
+                    return Err(e);
+                }
+                tracing::warn!(block = start, "reading logs: {e}; retrying");
+                tokio::time::sleep(backoff(failures)).await;
+            }
+        }
     }
     Ok(out)
+}
+
+/// Tries of one RPC call before [`retry`] gives up.
+pub const RPC_ATTEMPTS: u32 = 6;
+
+fn backoff(failures: u32) -> std::time::Duration {
+    std::time::Duration::from_millis(50u64 << failures.min(5))
+}
+
+/// Runs an RPC call until it succeeds, at most [`RPC_ATTEMPTS`] times, pausing longer after
+/// each failure: a restore or replay of a long history meets time-outs and rate limits.
+/// A revert is an answer, not a failure: it is returned at once.
+pub async fn retry<T, F, Fut>(what: &str, mut call: F) -> Result<T, L1Error>
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Result<T, L1Error>>,
+{
+    let mut failures = 0;
+    loop {
+        match call().await {
+            Ok(v) => return Ok(v),
+            Err(e @ L1Error::Rpc(_)) if failures + 1 < RPC_ATTEMPTS => {
+                failures += 1;
+                tracing::warn!("{what}: {e}; retrying");
+                tokio::time::sleep(backoff(failures)).await;
+            }
+            Err(e) => return Err(e),
+        }
+    }
 }
 
 /// Everything [`replay`] found.
@@ -243,64 +310,96 @@ fn check(problems: &mut Vec<String>, ok: bool, what: impl FnOnce() -> String) {
     }
 }
 
-/// Reads the Rollup at `contract` through `provider` and replays its history from genesis.
-/// `Err` only when the chain cannot be read (or there is no contract); everything found wrong is
-/// in the [`Replay`].
-pub async fn replay(provider: &DynProvider, contract: Address, input: &ReplayInput<'_>) -> Result<Replay, L1Error> {
-    let code = provider.get_code_at(contract).await?;
-    if code.is_empty() {
-        return Err(L1Error::Invalid(format!("no contract at {contract}")));
-    }
-    let chain_id = provider.get_chain_id().await?;
-    let domain = Domain::new(chain_id, contract.into_array());
-    let mut state = input.genesis.state(domain).map_err(|e| L1Error::Invalid(format!("genesis: {e}")))?;
-    let rollup = Rollup::new(contract, provider.clone());
-    let contract_check = check_contract(&rollup, contract, &code, input, &state).await?;
+/// A `BatchSubmitted` event and where it was emitted.
+#[derive(Clone, Debug)]
+pub struct Submission {
+    /// The event.
+    pub event: Rollup::BatchSubmitted,
+    /// The transaction that emitted it.
+    pub tx_hash: B256,
+    /// Its block.
+    pub block_number: u64,
+    /// That block's hash.
+    pub block_hash: B256,
+    /// That block's time, where the node says it with the log (seconds since 1970).
+    pub block_timestamp: Option<u64>,
+}
 
-    let requests = priority_requests(&rollup, input.from_block).await?;
-    let mut submitted = BTreeMap::new();
-    let events = in_ranges(provider, input.from_block, |from, to| {
+/// Every `BatchSubmitted` event of `from..=to`, by batch number.
+pub async fn submissions(
+    rollup: &Rollup::RollupInstance<DynProvider>,
+    from: u64,
+    to: u64,
+) -> Result<BTreeMap<u64, Submission>, L1Error> {
+    let events = in_ranges_to(from, to, |from, to| {
         let filter = rollup.BatchSubmitted_filter().from_block(from).to_block(to);
         async move { Ok(filter.query().await?) }
     })
     .await?;
+    let mut submitted = BTreeMap::new();
     for (event, log) in events {
-        let tx =
-            log.transaction_hash.ok_or_else(|| L1Error::Rpc("a BatchSubmitted log without its transaction".into()))?;
+        let missing = || L1Error::Rpc("a BatchSubmitted log without its block or transaction".into());
         let number = event.number;
-        if submitted.insert(number, (event, tx)).is_some() {
+        let s = Submission {
+            tx_hash: log.transaction_hash.ok_or_else(missing)?,
+            block_number: log.block_number.ok_or_else(missing)?,
+            block_hash: log.block_hash.ok_or_else(missing)?,
+            block_timestamp: log.block_timestamp,
+            event,
+        };
+        if submitted.insert(number, s).is_some() {
             return Err(L1Error::Invalid(format!(
                 "batch {number} was accepted twice: the contract is not a Causeway Rollup"
             )));
         }
     }
+    Ok(submitted)
+}
 
-    let mut batches = Vec::new();
-    let mut complete = true;
-    let mut head = 0u64;
-    let mut credited = std::collections::BTreeSet::new();
-    for n in 1..=contract_check.batch_count {
-        let stop = |problem: String, batches: &mut Vec<BatchReport>| {
-            batches.push(BatchReport {
-                number: n,
-                operations: 0,
-                priority: 0,
-                new_root: B256::ZERO,
-                problems: vec![problem],
-                proof_rechecked: false,
-            })
-        };
-        let Some((event, tx_hash)) = submitted.get(&n) else {
-            stop("no BatchSubmitted event".into(), &mut batches);
-            complete = false;
-            break;
-        };
-        let (event_commitment, event_header, event_pubdata) = (event.commitment, &event.header, &event.pubdata);
-        let Some(header) = BatchHeader::from_bytes(event_header) else {
-            stop("malformed header".into(), &mut batches);
-            complete = false;
-            break;
-        };
+/// One batch replayed by a [`Replayer`].
+#[derive(Debug)]
+pub struct ReplayedBatch {
+    /// Its header, as submitted.
+    pub header: BatchHeader,
+    /// Its operations (signed ones with the replayed nonce and no signature).
+    pub ops: Vec<Operation>,
+    /// Its transition on the replayed state.
+    pub transition: causeway_protocol::BatchTransition,
+    /// Its public input, from the submitted header and pubdata.
+    pub commitment: Fr,
+    /// What does not match the submission (empty: it all does; the proof is checked apart).
+    pub problems: Vec<String>,
+}
+
+/// Replays submitted batches one at a time on a state rebuilt from genesis: what [`replay`]
+/// checks and what a restore stores.
+pub struct Replayer {
+    /// The state after the last batch applied.
+    pub state: State,
+    /// The queue position of the next priority request a batch executes.
+    pub priority_head: u64,
+    slots: usize,
+}
+
+impl Replayer {
+    /// Starts from `state` (after genesis or a stored batch) with `priority_head` requests
+    /// executed.
+    pub fn new(state: State, priority_head: u64, slots: usize) -> Self {
+        Self { state, priority_head, slots }
+    }
+
+    /// Applies batch `n` as its event shows it, checking it against the replay. `Err` (the
+    /// state unchanged) when it cannot be applied: a replay stops there.
+    pub fn apply(
+        &mut self,
+        n: u64,
+        event: &Rollup::BatchSubmitted,
+        requests: &BTreeMap<u64, Request>,
+    ) -> Result<ReplayedBatch, String> {
+        let (event_header, event_pubdata) = (&event.header, &event.pubdata);
+        let header = BatchHeader::from_bytes(event_header).ok_or("malformed header")?;
+        let state = &mut self.state;
+        let head = self.priority_head;
         let mut problems = Vec::new();
         check(&mut problems, header.number == n, || format!("header says batch {}", header.number));
         check(&mut problems, header.priority_start == head, || {
@@ -315,35 +414,15 @@ pub async fn replay(provider: &DynProvider, contract: Address, input: &ReplayInp
                 hex0x(&event_header[0..32]),
                 hex0x(&fr_to_be_bytes(&state.root()))
             ));
-            stop(problems.join("; "), &mut batches);
-            complete = false;
-            break;
+            return Err(problems.join("; "));
         }
-        let ops = match replay_ops(&state, event_pubdata, head, &requests) {
-            Ok(ops) => ops,
-            Err(e) => {
-                stop(e, &mut batches);
-                complete = false;
-                break;
-            }
-        };
-        let applied = state.apply_batch_with(
-            n,
-            header.priority_start,
-            input.slots,
-            header.fee_account,
-            &ops,
-            Signatures::Verified,
-        );
-        let t = match applied {
-            Ok(t) => t,
-            Err(e) => {
+        let ops = replay_ops(state, event_pubdata, head, requests)?;
+        let t = state
+            .apply_batch_with(n, header.priority_start, self.slots, header.fee_account, &ops, Signatures::Verified)
+            .map_err(|e| {
                 problems.push(format!("its operations do not apply: {e}"));
-                stop(problems.join("; "), &mut batches);
-                complete = false;
-                break;
-            }
-        };
+                problems.join("; ")
+            })?;
         check(&mut problems, t.pubdata == event_pubdata.as_ref(), || {
             "the replayed pubdata differs from the submitted".into()
         });
@@ -355,31 +434,97 @@ pub async fn replay(provider: &DynProvider, contract: Address, input: &ReplayInp
             )
         });
         check(&mut problems, t.header.priority_count == header.priority_count, || "priority count differs".into());
-        let c: Fr = commitment(&header, &domain, event_pubdata);
-        check(&mut problems, U256::from_be_bytes(fr_to_be_bytes(&c)) == event_commitment, || {
+        let c: Fr = commitment(&header, &t.domain, event_pubdata);
+        check(&mut problems, U256::from_be_bytes(fr_to_be_bytes(&c)) == event.commitment, || {
             "the event's public input differs".into()
         });
-        // The proof is not in the event: it is read from the transaction when that is a direct
-        // submitBatch call of this very batch (the contract verified it either way).
-        let mut proof_rechecked = false;
-        if let Some(vk) = input.vk {
-            let tx = provider.get_transaction_by_hash(*tx_hash).await?;
-            let calldata = tx.map(|t| alloy::consensus::Transaction::input(&t).clone()).unwrap_or_default();
-            let direct = Rollup::submitBatchCall::abi_decode(&calldata)
-                .ok()
-                .filter(|call| call.header == *event_header && call.pubdata == *event_pubdata);
-            if let Some(call) = direct {
-                let proof_bytes: Vec<u8> = call.proof.iter().flat_map(|w| w.to_be_bytes::<32>()).collect();
-                let proof_ok = match causeway_prover::export::proof_from_eth(&proof_bytes) {
-                    Some(proof) => causeway_prover::verify(vk, c, &proof).unwrap_or(false),
-                    None => false,
-                };
-                check(&mut problems, proof_ok, || "the proof does not verify with this verifying key".into());
-                proof_rechecked = true;
+        self.priority_head += u64::from(header.priority_count);
+        Ok(ReplayedBatch { header, ops, transition: t, commitment: c, problems })
+    }
+}
+
+/// The proof of batch `event` when its transaction is a direct `submitBatch` call of this very
+/// batch (the proof is not in the event; a batch sent through another contract had its proof
+/// checked by the contract only), with the transaction.
+pub async fn submitted_proof(
+    provider: &DynProvider,
+    tx_hash: B256,
+    event: &Rollup::BatchSubmitted,
+) -> Result<(Option<[U256; 8]>, Option<alloy::rpc::types::Transaction>), L1Error> {
+    let tx =
+        retry("eth_getTransactionByHash", || async { Ok(provider.get_transaction_by_hash(tx_hash).await?) }).await?;
+    let calldata = tx.as_ref().map(|t| alloy::consensus::Transaction::input(t).clone()).unwrap_or_default();
+    let proof = Rollup::submitBatchCall::abi_decode(&calldata)
+        .ok()
+        .filter(|call| call.header == event.header && call.pubdata == event.pubdata)
+        .map(|call| call.proof);
+    Ok((proof, tx))
+}
+
+/// Whether `words` (a `submitBatch` proof) verify with `vk` for public input `c`.
+pub fn proof_valid(vk: &ark_groth16::VerifyingKey<ark_bn254::Bn254>, c: Fr, words: &[U256; 8]) -> bool {
+    let bytes: Vec<u8> = words.iter().flat_map(|w| w.to_be_bytes::<32>()).collect();
+    match causeway_prover::export::proof_from_eth(&bytes) {
+        Some(proof) => causeway_prover::verify(vk, c, &proof).unwrap_or(false),
+        None => false,
+    }
+}
+
+/// Reads the Rollup at `contract` through `provider` and replays its history from genesis.
+/// `Err` only when the chain cannot be read (or there is no contract); everything found wrong is
+/// in the [`Replay`].
+pub async fn replay(provider: &DynProvider, contract: Address, input: &ReplayInput<'_>) -> Result<Replay, L1Error> {
+    let code = retry("eth_getCode", || async { Ok(provider.get_code_at(contract).await?) }).await?;
+    if code.is_empty() {
+        return Err(L1Error::Invalid(format!("no contract at {contract}")));
+    }
+    let chain_id = retry("eth_chainId", || async { Ok(provider.get_chain_id().await?) }).await?;
+    let domain = Domain::new(chain_id, contract.into_array());
+    let state = input.genesis.state(domain).map_err(|e| L1Error::Invalid(format!("genesis: {e}")))?;
+    let rollup = Rollup::new(contract, provider.clone());
+    let contract_check =
+        retry("reading the contract", || check_contract(&rollup, contract, &code, input, &state)).await?;
+
+    let latest = retry("eth_blockNumber", || async { Ok(provider.get_block_number().await?) }).await?;
+    let requests = priority_requests(&rollup, input.from_block).await?;
+    let submitted = submissions(&rollup, input.from_block, latest).await?;
+
+    let mut batches = Vec::new();
+    let mut complete = true;
+    let mut credited = std::collections::BTreeSet::new();
+    let mut replayer = Replayer::new(state, 0, input.slots);
+    for n in 1..=contract_check.batch_count {
+        let stop = |problem: String| BatchReport {
+            number: n,
+            operations: 0,
+            priority: 0,
+            new_root: B256::ZERO,
+            problems: vec![problem],
+            proof_rechecked: false,
+        };
+        let Some(s) = submitted.get(&n) else {
+            batches.push(stop("no BatchSubmitted event".into()));
+            complete = false;
+            break;
+        };
+        let mut b = match replayer.apply(n, &s.event, &requests) {
+            Ok(b) => b,
+            Err(problem) => {
+                batches.push(stop(problem));
+                complete = false;
+                break;
             }
+        };
+        let mut proof_rechecked = false;
+        if let Some(vk) = input.vk
+            && let (Some(words), _) = submitted_proof(provider, s.tx_hash, &s.event).await?
+        {
+            check(&mut b.problems, proof_valid(vk, b.commitment, &words), || {
+                "the proof does not verify with this verifying key".into()
+            });
+            proof_rechecked = true;
         }
-        head += u64::from(header.priority_count);
-        for op in &ops {
+        for op in &b.ops {
             match op {
                 Operation::Withdraw(w) => credited.insert(Address::from(w.to)),
                 Operation::FullExit(e) => credited.insert(Address::from(e.owner)),
@@ -388,14 +533,17 @@ pub async fn replay(provider: &DynProvider, contract: Address, input: &ReplayInp
         }
         batches.push(BatchReport {
             number: n,
-            operations: ops.iter().filter(|o| !matches!(o, Operation::Noop)).count(),
-            priority: header.priority_count,
-            new_root: B256::from_slice(&event_header[32..64]),
-            problems,
+            operations: b.ops.iter().filter(|o| !matches!(o, Operation::Noop)).count(),
+            priority: b.header.priority_count,
+            new_root: B256::from_slice(&s.event.header[32..64]),
+            problems: b.problems,
             proof_rechecked,
         });
     }
-    let solvency = solvency(provider, &rollup, input.from_block, &state, &requests, credited).await?;
+    let state = replayer.state;
+    let solvency =
+        retry("solvency", || solvency(provider, &rollup, input.from_block, &state, &requests, credited.clone()))
+            .await?;
     Ok(Replay { domain, contract: contract_check, batches, complete, state, solvency })
 }
 
@@ -461,7 +609,7 @@ async fn solvency(
 
 /// The contract's code, key and parameters against the committed artifact, the keys and the
 /// genesis file.
-async fn check_contract(
+pub(crate) async fn check_contract(
     rollup: &Rollup::RollupInstance<DynProvider>,
     address: Address,
     code: &[u8],
@@ -520,31 +668,68 @@ async fn check_contract(
     })
 }
 
+/// A priority request and where the chain queued it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct QueuedRequest {
+    /// The request.
+    pub request: Request,
+    /// The block by which the contract expects it executed.
+    pub deadline: u64,
+    /// The block it was queued in.
+    pub block_number: u64,
+    /// That block's hash.
+    pub block_hash: B256,
+    /// The transaction that queued it.
+    pub tx_hash: B256,
+    /// Its log's index in the block.
+    pub log_index: u64,
+}
+
 /// Every priority request the Rollup queued from `from_block` on, by serial.
 pub async fn priority_requests(
     rollup: &Rollup::RollupInstance<DynProvider>,
     from_block: u64,
 ) -> Result<BTreeMap<u64, Request>, L1Error> {
-    let mut out = BTreeMap::new();
     let provider = rollup.provider().clone();
-    let deposits = in_ranges(&provider, from_block, |from, to| {
+    let latest = retry("eth_blockNumber", || async { Ok(provider.get_block_number().await?) }).await?;
+    let logs = priority_request_logs(rollup, from_block, latest).await?;
+    Ok(logs.into_iter().map(|(serial, q)| (serial, q.request)).collect())
+}
+
+/// Every priority request the Rollup queued in blocks `from..=to`, by serial, with its log.
+pub async fn priority_request_logs(
+    rollup: &Rollup::RollupInstance<DynProvider>,
+    from: u64,
+    to: u64,
+) -> Result<BTreeMap<u64, QueuedRequest>, L1Error> {
+    let mut out = BTreeMap::new();
+    let queued = |request, deadline, log: &alloy::rpc::types::Log| {
+        let missing = || L1Error::Rpc("a priority request's log without its block or transaction".into());
+        Ok::<_, L1Error>(QueuedRequest {
+            request,
+            deadline,
+            block_number: log.block_number.ok_or_else(missing)?,
+            block_hash: log.block_hash.ok_or_else(missing)?,
+            tx_hash: log.transaction_hash.ok_or_else(missing)?,
+            log_index: log.log_index.ok_or_else(missing)?,
+        })
+    };
+    let deposits = in_ranges_to(from, to, |from, to| {
         let filter = rollup.DepositRequested_filter().from_block(from).to_block(to);
         async move { Ok(filter.query().await?) }
     })
     .await?;
-    for (e, _) in deposits {
-        out.insert(
-            e.serial,
-            Request::Deposit { account: e.account, owner: e.owner, amount: e.amount, pk: (e.pkX, e.pkY) },
-        );
+    for (e, log) in deposits {
+        let request = Request::Deposit { account: e.account, owner: e.owner, amount: e.amount, pk: (e.pkX, e.pkY) };
+        out.insert(e.serial, queued(request, e.deadline, &log)?);
     }
-    let exits = in_ranges(&provider, from_block, |from, to| {
+    let exits = in_ranges_to(from, to, |from, to| {
         let filter = rollup.FullExitRequested_filter().from_block(from).to_block(to);
         async move { Ok(filter.query().await?) }
     })
     .await?;
-    for (e, _) in exits {
-        out.insert(e.serial, Request::FullExit { account: e.account, owner: e.owner });
+    for (e, log) in exits {
+        out.insert(e.serial, queued(Request::FullExit { account: e.account, owner: e.owner }, e.deadline, &log)?);
     }
     Ok(out)
 }

@@ -146,6 +146,7 @@ impl Settler {
         if !causeway_db::rollup::try_lock_settler(&mut lock).await? {
             return Err(SettlerError::Locked);
         }
+        db.check_not_restoring().await?;
         let signer: PrivateKeySigner =
             config.operator_key.parse().map_err(|e| L1Error::Invalid(format!("operator key: {e}")))?;
         let operator = signer.address();
@@ -307,6 +308,10 @@ impl Settler {
     async fn follow(&self, mut open: Vec<AttemptRow>) -> Result<Pass, SettlerError> {
         let lowest = open.iter().map(|a| a.batch_number).min().unwrap_or_default();
         open.retain(|a| a.batch_number == lowest);
+        // Every later read is of this block or after it: a receipt missing now was missing in
+        // it, so a nonce spent by then and a batch count still short of this batch by then mean
+        // that something else took the nonce (reads of "latest" may each see a different block).
+        let pinned = self.provider.get_block_number().await.map_err(L1Error::from)?;
         for a in open.iter().rev() {
             let hash = B256::from_slice(&a.tx_hash);
             if let Some(r) = self.provider.get_transaction_receipt(hash).await.map_err(L1Error::from)? {
@@ -323,11 +328,13 @@ impl Settler {
             }
         }
         let Some(latest) = open.last() else { return Ok(Pass::Idle) };
-        let mined_nonce = self.provider.get_transaction_count(self.operator).latest().await.map_err(L1Error::from)?;
+        let mined_nonce =
+            self.provider.get_transaction_count(self.operator).number(pinned).await.map_err(L1Error::from)?;
         if mined_nonce > latest.nonce as u64 {
-            // The nonce is spent but none of these transactions has a receipt: either one was
-            // mined a moment ago (the next pass sees its receipt) or something else used it.
-            let count = self.rollup.batchCount().call().await.map_err(L1Error::from)?;
+            // The nonce was spent by the pinned block, which holds none of these transactions
+            // (their receipts were read after it): something else used it, unless the batch is
+            // on chain all the same (then the next pass finds out how).
+            let count = self.rollup.batchCount().block(pinned.into()).call().await.map_err(L1Error::from)?;
             if count as i64 >= latest.batch_number {
                 return Ok(Pass::Waiting);
             }

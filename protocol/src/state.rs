@@ -78,6 +78,25 @@ impl BatchTransition {
     pub fn commitment(&self) -> Fr {
         commitment(&self.header, &self.domain, &self.pubdata)
     }
+
+    /// Each account the batch changed, in index order: (index, before the batch, after it).
+    pub fn account_changes(&self) -> Vec<(AccountIndex, Account, Account)> {
+        let mut changes: std::collections::BTreeMap<AccountIndex, (Account, Account)> = Default::default();
+        for u in self.ops.iter().flat_map(|a| a.updates.iter()).chain(std::iter::once(&self.fee_update)) {
+            changes.entry(u.index).and_modify(|e| e.1 = u.after).or_insert((u.before, u.after));
+        }
+        changes.into_iter().map(|(i, (before, after))| (i, before, after)).collect()
+    }
+
+    /// The fees the batch credits to the operator.
+    pub fn fees(&self) -> u128 {
+        self.ops.iter().map(|a| a.fee).sum()
+    }
+
+    /// Operations other than padding.
+    pub fn op_count(&self) -> usize {
+        self.ops.iter().filter(|a| a.op != Operation::Noop).count()
+    }
 }
 
 /// How [`Ledger::check`] treats the signature of a signed operation.

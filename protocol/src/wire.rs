@@ -219,6 +219,175 @@ impl SignedTx {
     }
 }
 
+/// A transfer or withdrawal rebuilt from the base chain (by `causeway restore`): what a batch's
+/// pubdata and the replayed nonces give. Signatures are not on chain (the batch's proof attests
+/// to them), so it has none; its hash is still its signed message ([`UnsignedTx::hash`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
+pub enum UnsignedTx {
+    /// A transfer between accounts.
+    Transfer {
+        /// Payer index.
+        from: AccountIndex,
+        /// Payee index.
+        to: AccountIndex,
+        /// Wei, decimal string.
+        amount: Amount,
+        /// Wei, decimal string.
+        fee: Amount,
+        /// The payer's nonce.
+        nonce: u32,
+    },
+    /// A withdrawal to a base-chain address.
+    Withdraw {
+        /// Payer index.
+        from: AccountIndex,
+        /// Base-chain recipient.
+        to: HexAddress,
+        /// Wei, decimal string.
+        amount: Amount,
+        /// Wei, decimal string.
+        fee: Amount,
+        /// The payer's nonce.
+        nonce: u32,
+    },
+}
+
+impl UnsignedTx {
+    /// The JSON form of a transfer or withdrawal without its signature (`None` for other
+    /// operations).
+    pub fn of(op: &Operation) -> Option<Self> {
+        match *op {
+            Operation::Transfer(t) => Some(UnsignedTx::Transfer {
+                from: t.from,
+                to: t.to,
+                amount: Amount(t.amount),
+                fee: Amount(t.fee),
+                nonce: t.nonce,
+            }),
+            Operation::Withdraw(w) => Some(UnsignedTx::Withdraw {
+                from: w.from,
+                to: HexAddress(w.to),
+                amount: Amount(w.amount),
+                fee: Amount(w.fee),
+                nonce: w.nonce,
+            }),
+            _ => None,
+        }
+    }
+
+    /// The transaction hash, as [`SignedTx::hash`] gives it for the signed transaction: its
+    /// message for `domain` (32 bytes, big-endian).
+    pub fn hash(&self, domain: &Domain) -> [u8; 32] {
+        let message: Fr = match *self {
+            UnsignedTx::Transfer { from, to, amount, fee, nonce } => {
+                Transfer { from, to, amount: amount.0, fee: fee.0, nonce, signature: unsigned() }.message(domain)
+            }
+            UnsignedTx::Withdraw { from, to, amount, fee, nonce } => {
+                Withdraw { from, to: to.0, amount: amount.0, fee: fee.0, nonce, signature: unsigned() }.message(domain)
+            }
+        };
+        fr_to_be_bytes(&message)
+    }
+}
+
+/// The stored body of a restored transfer or withdrawal in the sequence (`txs.body` is
+/// `{"restored": ...}`, as a priority request's is `{"priority": ...}`).
+#[derive(Clone, Copy, Debug, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RestoredBody {
+    /// The transaction, without its signature.
+    pub restored: UnsignedTx,
+}
+
+/// A placeholder where a signature is not needed (a message does not depend on it).
+fn unsigned() -> Signature {
+    Signature { r8: crate::eddsa::Point::IDENTITY, s: Default::default() }
+}
+
+/// A priority request as the sequence stores it (`txs.body` is `{"priority": ...}`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
+pub enum PriorityOp {
+    /// `deposit` / `depositTo`.
+    Deposit {
+        /// Queue position.
+        serial: u64,
+        /// The account credited.
+        account: u32,
+        /// Its key.
+        public_key: PackedKey,
+        /// The depositor.
+        owner: HexAddress,
+        /// Wei.
+        amount: Amount,
+    },
+    /// `requestFullExit`.
+    FullExit {
+        /// Queue position.
+        serial: u64,
+        /// The account.
+        account: u32,
+        /// The requester.
+        owner: HexAddress,
+    },
+}
+
+/// The stored body of a priority request in the sequence.
+#[derive(Clone, Copy, Debug, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PriorityBody {
+    /// The request.
+    pub priority: PriorityOp,
+}
+
+impl PriorityOp {
+    /// The rollup operation.
+    pub fn operation(&self) -> Operation {
+        use crate::ops::{Deposit, FullExit};
+        match *self {
+            PriorityOp::Deposit { account, public_key, owner, amount, .. } => {
+                Operation::Deposit(Deposit { account, pubkey: public_key.0, owner: owner.0, amount: amount.0 })
+            }
+            PriorityOp::FullExit { account, owner, .. } => Operation::FullExit(FullExit { account, owner: owner.0 }),
+        }
+    }
+
+    /// Queue position.
+    pub fn serial(&self) -> u64 {
+        match *self {
+            PriorityOp::Deposit { serial, .. } | PriorityOp::FullExit { serial, .. } => serial,
+        }
+    }
+
+    /// The account.
+    pub fn account(&self) -> u32 {
+        match *self {
+            PriorityOp::Deposit { account, .. } | PriorityOp::FullExit { account, .. } => account,
+        }
+    }
+
+    /// `deposit` or `full_exit`.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            PriorityOp::Deposit { .. } => "deposit",
+            PriorityOp::FullExit { .. } => "full_exit",
+        }
+    }
+
+    /// Its id in the sequence (`GET /v1/txs/{hash}`): see [`priority_request_hash`].
+    pub fn hash(&self) -> [u8; 32] {
+        priority_request_hash(self.serial())
+    }
+}
+
+/// The id under which the priority request with queue position `serial` is sequenced (`GET
+/// /v1/txs/{hash}`): SHA-256("causeway priority request" ‖ serial as 8 big-endian bytes).
+pub fn priority_request_hash(serial: u64) -> [u8; 32] {
+    use sha2::Digest;
+    sha2::Sha256::new().chain_update(b"causeway priority request").chain_update(serial.to_be_bytes()).finalize().into()
+}
+
 /// One account of the genesis file.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]

@@ -643,6 +643,14 @@ export interface components {
             /** @description In words. */
             message?: string | null;
         };
+        /**
+         * @description The stored body of a restored transfer or withdrawal in the sequence (`txs.body` is
+         *     `{"restored": ...}`, as a priority request's is `{"priority": ...}`).
+         */
+        RestoredBody: {
+            /** @description The transaction, without its signature. */
+            restored: components["schemas"]["UnsignedTx"];
+        };
         /** @description The rollup's parameters. */
         RollupInfo: {
             /**
@@ -744,10 +752,11 @@ export interface components {
             vk_gamma_2: string[][];
         };
         /**
-         * @description A sequenced operation's body: a signed transaction as it was submitted, or a priority
-         *     request from the base chain.
+         * @description A sequenced operation's body: a signed transaction as it was submitted, a priority request
+         *     from the base chain, or a transfer or withdrawal rebuilt from the chain by `causeway restore`
+         *     (without its signature, which is not on chain).
          */
-        StoredTx: components["schemas"]["SignedTx"] | components["schemas"]["PriorityBody"];
+        StoredTx: components["schemas"]["SignedTx"] | components["schemas"]["PriorityBody"] | components["schemas"]["RestoredBody"];
         /** @description One result of a list submission. */
         SubmitItem: components["schemas"]["Submitted"] | components["schemas"]["Failed"];
         /** @description `POST /v1/txs` body: one signed transaction, or a list of them. */
@@ -803,6 +812,44 @@ export interface components {
             status: components["schemas"]["TxState"];
             /** @description The operation. */
             tx: components["schemas"]["StoredTx"];
+        };
+        /**
+         * @description A transfer or withdrawal rebuilt from the base chain (by `causeway restore`): what a batch's
+         *     pubdata and the replayed nonces give. Signatures are not on chain (the batch's proof attests
+         *     to them), so it has none; its hash is still its signed message ([`UnsignedTx::hash`]).
+         */
+        UnsignedTx: {
+            /** @description Wei, decimal string. */
+            amount: components["schemas"]["Amount"];
+            /** @description Wei, decimal string. */
+            fee: components["schemas"]["Amount"];
+            /** @description Payer index. */
+            from: components["schemas"]["u32"];
+            /**
+             * Format: int32
+             * @description The payer's nonce.
+             */
+            nonce: number;
+            /** @description Payee index. */
+            to: components["schemas"]["u32"];
+            /** @enum {string} */
+            type: "transfer";
+        } | {
+            /** @description Wei, decimal string. */
+            amount: components["schemas"]["Amount"];
+            /** @description Wei, decimal string. */
+            fee: components["schemas"]["Amount"];
+            /** @description Payer index. */
+            from: components["schemas"]["u32"];
+            /**
+             * Format: int32
+             * @description The payer's nonce.
+             */
+            nonce: number;
+            /** @description Base-chain recipient. */
+            to: components["schemas"]["HexAddress"];
+            /** @enum {string} */
+            type: "withdraw";
         };
         /** @description The verifying keys the Rollup contract checks proofs with, read from the contract. */
         VerifyingKeys: {

@@ -225,6 +225,7 @@ impl Sequencer {
         if !causeway_db::rollup::try_lock_sequencer(&mut lock).await? {
             return Err(SequencerError::Locked);
         }
+        db.check_not_restoring().await?;
         let row = rollup_row(&db, &config).await?;
         let depth = u32::try_from(row.depth).map_err(|_| SequencerError::Inconsistent("depth".into()))?;
         let params = Params {

@@ -10,7 +10,7 @@ use causeway_circuits::BatchWitness;
 use causeway_db::batches::SealedBatch;
 use causeway_protocol::{AccountIndex, BatchTransition, Operation, Signatures, State, field::fr_to_be_bytes};
 use std::{
-    collections::{BTreeMap, VecDeque},
+    collections::VecDeque,
     sync::{Arc, atomic::Ordering},
     time::{Duration, Instant},
 };
@@ -209,8 +209,7 @@ impl Sealer {
             },
         };
         debug_assert!(stored);
-        let fees: u128 = t.ops.iter().map(|a| a.fee).sum();
-        let _ = self.fees.send(FeeCredit { account: self.shared.params.fee_account, amount: fees });
+        let _ = self.fees.send(FeeCredit { account: self.shared.params.fee_account, amount: t.fees() });
         let oldest = queue.front().map(|q| q.accepted_at);
         let mut slots = 0;
         for q in queue.drain(..built.included) {
@@ -234,15 +233,7 @@ impl Sealer {
 
     fn record(&self, queue: &VecDeque<Queued>, built: &Built) -> SealedBatch {
         let t = &built.transition;
-        let mut accounts: BTreeMap<AccountIndex, (Vec<u8>, Vec<u8>)> = BTreeMap::new();
-        for u in t.ops.iter().flat_map(|a| a.updates.iter()).chain(std::iter::once(&t.fee_update)) {
-            accounts
-                .entry(u.index)
-                .and_modify(|e| e.1 = u.after.to_bytes().to_vec())
-                .or_insert_with(|| (u.before.to_bytes().to_vec(), u.after.to_bytes().to_vec()));
-        }
         let last_seq = queue.get(built.included.wrapping_sub(1)).map_or(self.last_seq, |q| q.seq);
-        let fees: u128 = t.ops.iter().map(|a| a.fee).sum();
         SealedBatch {
             number: self.next_number,
             old_root: fr_to_be_bytes(&t.header.old_root).to_vec(),
@@ -255,10 +246,14 @@ impl Sealer {
             commitment: fr_to_be_bytes(&t.commitment()).to_vec(),
             first_seq: self.last_seq + 1,
             last_seq,
-            op_count: t.ops.iter().filter(|a| a.op != Operation::Noop).count() as i32,
-            fees: fees.to_string(),
+            op_count: t.op_count() as i32,
+            fees: t.fees().to_string(),
             witness: BatchWitness::from_transition(t).to_bytes(),
-            accounts: accounts.into_iter().map(|(i, (b, a))| (i64::from(i), b, a)).collect(),
+            accounts: t
+                .account_changes()
+                .into_iter()
+                .map(|(i, b, a)| (i64::from(i), b.to_bytes().to_vec(), a.to_bytes().to_vec()))
+                .collect(),
             rejections: built.rejections.clone(),
             max_attempts: self.shared.config.max_prove_attempts,
         }

@@ -129,8 +129,9 @@ pub enum SubmitResponse {
     Many(SubmitResults),
 }
 
-/// A sequenced operation's body: a signed transaction as it was submitted, or a priority
-/// request from the base chain.
+/// A sequenced operation's body: a signed transaction as it was submitted, a priority request
+/// from the base chain, or a transfer or withdrawal rebuilt from the chain by `causeway restore`
+/// (without its signature, which is not on chain).
 #[derive(Clone, Debug, Serialize, ToSchema)]
 #[serde(untagged)]
 pub enum StoredTx {
@@ -138,6 +139,8 @@ pub enum StoredTx {
     Signed(SignedTx),
     /// A deposit or full exit.
     Priority(PriorityBody),
+    /// A transfer or withdrawal restored from the chain: no signature.
+    Restored(causeway_protocol::wire::RestoredBody),
 }
 
 /// Why the sealer refused a transaction.

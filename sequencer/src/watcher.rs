@@ -18,13 +18,12 @@ use alloy::{
 };
 use causeway_db::priority::{L1Cursor, NewPriorityRequest};
 use causeway_l1::Rollup;
+pub use causeway_protocol::wire::{PriorityBody, PriorityOp, priority_request_hash};
 use causeway_protocol::{
     Point,
     field::{fr_from_be_bytes, fr_to_be_bytes},
     wire::{Amount, HexAddress, PackedKey},
 };
-use serde::{Deserialize, Serialize};
-use sha2::{Digest, Sha256};
 use std::{sync::Arc, time::Duration};
 use tokio::sync::{mpsc, oneshot, watch};
 
@@ -49,88 +48,6 @@ pub struct L1Config {
     /// The first block to read (the Rollup's deployment block) when the database has no
     /// position yet.
     pub from_block: u64,
-}
-
-/// A priority request as the sequence stores it (`txs.body` is `{"priority": ...}`).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
-#[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
-pub enum PriorityOp {
-    /// `deposit` / `depositTo`.
-    Deposit {
-        /// Queue position.
-        serial: u64,
-        /// The account credited.
-        account: u32,
-        /// Its key.
-        public_key: PackedKey,
-        /// The depositor.
-        owner: HexAddress,
-        /// Wei.
-        amount: Amount,
-    },
-    /// `requestFullExit`.
-    FullExit {
-        /// Queue position.
-        serial: u64,
-        /// The account.
-        account: u32,
-        /// The requester.
-        owner: HexAddress,
-    },
-}
-
-/// The stored body of a priority request in the sequence.
-#[derive(Clone, Copy, Debug, Serialize, Deserialize, utoipa::ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct PriorityBody {
-    /// The request.
-    pub priority: PriorityOp,
-}
-
-impl PriorityOp {
-    /// The rollup operation.
-    pub fn operation(&self) -> causeway_protocol::Operation {
-        use causeway_protocol::{Deposit, FullExit, Operation};
-        match *self {
-            PriorityOp::Deposit { account, public_key, owner, amount, .. } => {
-                Operation::Deposit(Deposit { account, pubkey: public_key.0, owner: owner.0, amount: amount.0 })
-            }
-            PriorityOp::FullExit { account, owner, .. } => Operation::FullExit(FullExit { account, owner: owner.0 }),
-        }
-    }
-
-    /// Queue position.
-    pub fn serial(&self) -> u64 {
-        match *self {
-            PriorityOp::Deposit { serial, .. } | PriorityOp::FullExit { serial, .. } => serial,
-        }
-    }
-
-    /// The account.
-    pub fn account(&self) -> u32 {
-        match *self {
-            PriorityOp::Deposit { account, .. } | PriorityOp::FullExit { account, .. } => account,
-        }
-    }
-
-    /// `deposit` or `full_exit`.
-    pub fn kind(&self) -> &'static str {
-        match self {
-            PriorityOp::Deposit { .. } => "deposit",
-            PriorityOp::FullExit { .. } => "full_exit",
-        }
-    }
-
-    /// Its id in the sequence (`GET /v1/txs/{hash}`): see [`priority_request_hash`].
-    pub fn hash(&self) -> [u8; 32] {
-        priority_request_hash(self.serial())
-    }
-}
-
-/// The id under which the priority request with queue position `serial` is sequenced (`GET
-/// /v1/txs/{hash}`): SHA-256("causeway priority request" ‖ serial as 8 big-endian bytes).
-pub fn priority_request_hash(serial: u64) -> [u8; 32] {
-    Sha256::new().chain_update(b"causeway priority request").chain_update(serial.to_be_bytes()).finalize().into()
 }
 
 fn u256_fr(x: alloy::primitives::U256) -> Option<causeway_protocol::Fr> {

@@ -16,7 +16,7 @@ use causeway_protocol::{Domain, Operation, Transfer, Withdraw, wire::SignedTx};
 use causeway_prover::sample::sample_key;
 use causeway_sequencer::{Sequencer, SequencerConfig, watcher::L1Config};
 use serde_json::Value;
-use std::{path::Path, time::Duration};
+use std::{path::Path, sync::atomic::Ordering::SeqCst, time::Duration};
 
 const DEPTH: u32 = 2;
 const SLOTS: usize = 7;
@@ -49,6 +49,16 @@ pub(crate) async fn sequencer(
     contract: Address,
     confirmations: u64,
 ) -> Sequencer {
+    Sequencer::start(sequencer_config(db, genesis, anvil, contract, confirmations).await).await.expect("sequencer")
+}
+
+async fn sequencer_config(
+    db: &TestDb,
+    genesis: &Path,
+    anvil: &Anvil,
+    contract: Address,
+    confirmations: u64,
+) -> SequencerConfig {
     let mut config = SequencerConfig::new(db.url.clone());
     config.listen = "127.0.0.1:0".parse().expect("addr");
     config.genesis = Some(genesis.to_owned());
@@ -57,7 +67,7 @@ pub(crate) async fn sequencer(
     config.l1 =
         Some(L1Config { rpc: anvil.url(), contract, confirmations, poll: Duration::from_millis(100), from_block: 0 });
     config.domain = domain(anvil, contract).await;
-    Sequencer::start(config).await.expect("sequencer")
+    config
 }
 
 /// A settler for `deployment` on `db`: one confirmation, 100 ms polls.
@@ -268,10 +278,173 @@ async fn deposit_transfer_withdraw_settle_and_verify_on_anvil() {
     let (_, after) = get(&http, &format!("{url}/v1/accounts/1")).await;
     assert_eq!(after["accepted"]["balance"], "0", "{after}");
 
+    // The operator loses its database. Everything the services kept is first recorded.
+    let db = test_db.db().await.expect("db");
+    let last = db.last_batch().await.expect("db").expect("batches").0;
+    wait_for("every batch finalized", 120, &log, async || {
+        let (_, b) = get(&http, &format!("{url}/v1/batches/{last}")).await;
+        (b["status"] == "finalized").then_some(())
+    })
+    .await;
+    let before = Snapshot::take(&db, &http, &url, last).await;
     kill9(&mut settler).await;
     kill9(&mut prover).await;
     seq.shutdown(Duration::from_secs(5)).await;
+    drop(db);
     let _ = test_db.drop_db().await;
+
+    // Rebuilt from the chain into an empty database, through an endpoint that refuses log
+    // ranges over 3 blocks and fails every 5th call; the first run is killed (a fail point
+    // aborts it) right after it stored batch 2, and the second continues it.
+    let test_db = TestDb::create().await.expect("test database");
+    let flaky = super::procs::FlakyRpc::start(anvil.url(), 5, 3).await;
+    let restore = |rpc: &str, fail_point: Option<&str>| {
+        let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_causeway"));
+        cmd.args([
+            "restore",
+            "--database-url",
+            &test_db.url,
+            "--rpc",
+            rpc,
+            "--deployment",
+            deployment.to_str().expect("utf8"),
+            "--genesis",
+            genesis.to_str().expect("utf8"),
+            "--keys",
+            keys_s,
+            "--confirmations",
+            "1",
+        ]);
+        if let Some(f) = fail_point {
+            cmd.env(causeway_db::FAIL_POINT_ENV, f);
+        }
+        cmd.output().expect("run causeway restore")
+    };
+    let out = restore(&flaky.url, Some("restore-stored-batch-2"));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success() && stderr.contains("fail point restore-stored-batch-2"), "{stderr}");
+    let db = test_db.db().await.expect("db");
+    let progress = db.restore_progress().await.expect("db").expect("a restore started");
+    assert_eq!((progress.through_batch, progress.finished_at), (2, None));
+    // Nothing serves or settles from a half-restored database.
+    match Sequencer::start(sequencer_config(&test_db, &genesis, &anvil, contract, 1).await).await {
+        Err(e) => assert!(e.to_string().contains("a restore into this database stopped after batch 2"), "{e}"),
+        Ok(_) => panic!("a sequencer started on a half-restored database"),
+    }
+    let out = restore(&flaky.url, None);
+    let (stdout, stderr) = (String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    assert!(out.status.success(), "{stdout}{stderr}");
+    assert!(stdout.contains("continued an interrupted restore after batch 2"), "{stdout}");
+    assert!(stdout.contains(&format!("restored {last} batches ({last} final")), "{stdout}");
+    assert!(stdout.contains(&format!("proofs: {} checked", last - 2)), "{stdout}");
+    assert!(stderr.contains(&format!("restore: batch {last}/{last}")), "{stderr}");
+    let (failed, capped) = (flaky.failed.load(SeqCst), flaky.capped.load(SeqCst));
+    assert!(failed > 0 && capped > 0, "the endpoint failed {failed} calls and refused {capped} ranges");
+    // A second restore into it is refused, and changes nothing.
+    let out = restore(&anvil.url(), None);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success(), "{stderr}");
+    assert!(
+        stderr.contains(&format!("refused: the database is not empty (it holds a rollup with {last} batches")),
+        "{stderr}"
+    );
+
+    // The services carry on from it: the same accounts, batches, proofs and transactions.
+    let seq = sequencer(&test_db, &genesis, &anvil, contract, 1).await;
+    let url = format!("http://{}", seq.addr);
+    let after = Snapshot::take(&db, &http, &url, last).await;
+    before.assert_restored_as(&after);
+    let (_, t) = get(&http, &format!("{url}/v1/txs/{hash}")).await;
+    assert_eq!((t["status"].as_str(), t["batch"].as_i64()), (Some("finalized"), Some(batch)), "{t}");
+    assert_eq!(t["tx"]["restored"]["type"], "withdraw", "{t}");
+    assert!(t["tx"]["restored"].get("signature").is_none(), "signatures are not on chain: {t}");
+    let mut prover = spawn(&["prover", "--keys", keys_s, "--database-url", &test_db.url], &log);
+    let mut settler = super::e2e::settler(&test_db, &anvil, &deployment, &log);
+    let wallet = |file: &str, args: &[&str]| wallet_cli(&dir.0.join(file), &url, &anvil.url(), &deployment, args);
+    let paid = wallet("carol.json", &["transfer", "--to", "2", "--amount", "0.1", "--wait"]);
+    assert!(paid.lines().any(|l| l.starts_with("finalized")), "{paid}");
+    wallet("carol.json", &["deposit", "--amount", "0.2", "--wait"]);
+    let balance: Value = serde_json::from_str(wallet("carol.json", &["balance"]).trim()).expect("json");
+    assert_eq!(balance["in_ether"]["accepted"], "0.499998", "{balance}");
+    assert_eq!(balance["accepted"]["nonce"], 2, "{balance}");
+    let newest = db.last_batch().await.expect("db").expect("batches").0;
+    assert!(newest > last, "new batches after the restore");
+    wait_for("the new batches finalized", 120, &log, async || {
+        let (_, b) = get(&http, &format!("{url}/v1/batches/{newest}")).await;
+        (b["status"] == "finalized").then_some(())
+    })
+    .await;
+    let out = super::causeway(&[
+        "verify",
+        "--rpc",
+        &anvil.url(),
+        "--deployment",
+        deployment.to_str().expect("utf8"),
+        "--genesis",
+        genesis.to_str().expect("utf8"),
+        "--keys",
+        keys_s,
+    ]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{stdout}{}", String::from_utf8_lossy(&out.stderr));
+    assert!(stdout.contains(&format!("verified {newest} batches")), "{stdout}");
+
+    kill9(&mut settler).await;
+    kill9(&mut prover).await;
+    seq.shutdown(Duration::from_secs(5)).await;
+    drop(db);
+    let _ = test_db.drop_db().await;
+}
+
+/// What an operator's database and API say about every account and batch: what a restore must
+/// give back.
+struct Snapshot {
+    accounts: Vec<(u16, Value)>,
+    batches: Vec<Vec<String>>,
+}
+
+impl Snapshot {
+    async fn take(db: &causeway_db::Db, http: &reqwest::Client, url: &str, last: i64) -> Self {
+        let mut accounts = Vec::new();
+        for i in 0..1u32 << DEPTH {
+            let (status, a) = get(http, &format!("{url}/v1/accounts/{i}")).await;
+            accounts.push((status, serde_json::json!([a["accepted"], a["proved"], a["public_key"], a["owner"]])));
+        }
+        let mut batches = Vec::new();
+        for n in 1..=last {
+            let b = db.batch(n).await.expect("db").expect("batch");
+            let proof = db.proof(n).await.expect("db").expect("proof");
+            let txs = db.txs_in_range(b.first_seq, b.last_seq).await.expect("db");
+            let hashes = txs.iter().filter(|t| t.reject_code.is_none()).map(|t| hex::encode(&t.hash));
+            let mut row = vec![
+                b.status,
+                hex::encode(&b.old_root),
+                hex::encode(&b.new_root),
+                hex::encode(&b.header),
+                hex::encode(&b.pubdata),
+                hex::encode(&b.commitment),
+                format!("{} {} {} {} {}", b.priority_start, b.priority_count, b.fee_account, b.op_count, b.fees),
+                hex::encode(&proof.proof_eth),
+            ];
+            row.extend(hashes);
+            let accounts = db.batch_accounts(n).await.expect("db");
+            row.extend(
+                accounts.iter().map(|(i, before, after)| format!("{i}:{}:{}", hex::encode(before), hex::encode(after))),
+            );
+            batches.push(row);
+        }
+        Self { accounts, batches }
+    }
+
+    fn assert_restored_as(&self, restored: &Snapshot) {
+        for (i, (a, b)) in self.accounts.iter().zip(&restored.accounts).enumerate() {
+            assert_eq!(a, b, "account {i}");
+        }
+        for (n, (a, b)) in self.batches.iter().zip(&restored.batches).enumerate() {
+            assert_eq!(a, b, "batch {}", n + 1);
+        }
+        assert_eq!(self.batches.len(), restored.batches.len());
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

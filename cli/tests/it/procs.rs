@@ -144,3 +144,77 @@ pub(crate) async fn wait_for<T>(what: &str, secs: u64, log: &Path, mut probe: im
     }
     panic!("timed out waiting for {what}:\n{}", std::fs::read_to_string(log).unwrap_or_default());
 }
+
+/// A JSON-RPC proxy in front of a node that behaves like a strict, unreliable provider: every
+/// `fail_every`-th call fails with HTTP 503, and `eth_getLogs` over more than `max_log_range`
+/// blocks is refused as public providers refuse it. Counts what it did.
+pub(crate) struct FlakyRpc {
+    pub(crate) url: String,
+    pub(crate) failed: std::sync::Arc<std::sync::atomic::AtomicU64>,
+    pub(crate) capped: std::sync::Arc<std::sync::atomic::AtomicU64>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl FlakyRpc {
+    pub(crate) async fn start(upstream: String, fail_every: u64, max_log_range: u64) -> Self {
+        use axum::{http::StatusCode, response::IntoResponse};
+        use std::sync::{
+            Arc,
+            atomic::{AtomicU64, Ordering},
+        };
+        let calls = Arc::new(AtomicU64::new(0));
+        let failed = Arc::new(AtomicU64::new(0));
+        let capped = Arc::new(AtomicU64::new(0));
+        let http = reqwest::Client::new();
+        let (f, c) = (failed.clone(), capped.clone());
+        let app = axum::Router::new().route(
+            "/",
+            axum::routing::post(move |body: axum::body::Bytes| {
+                let (calls, failed, capped, http, upstream) =
+                    (calls.clone(), f.clone(), c.clone(), http.clone(), upstream.clone());
+                async move {
+                    if calls.fetch_add(1, Ordering::SeqCst) % fail_every == fail_every - 1 {
+                        failed.fetch_add(1, Ordering::SeqCst);
+                        return (StatusCode::SERVICE_UNAVAILABLE, "try again later").into_response();
+                    }
+                    let request: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
+                    if request["method"] == "eth_getLogs" {
+                        let block = |k: &str| {
+                            request["params"][0][k].as_str().and_then(|h| u64::from_str_radix(h.trim_start_matches("0x"), 16).ok())
+                        };
+                        if let (Some(from), Some(to)) = (block("fromBlock"), block("toBlock"))
+                            && to + 1 - from > max_log_range
+                        {
+                            capped.fetch_add(1, Ordering::SeqCst);
+                            let error = serde_json::json!({
+                                "jsonrpc": "2.0", "id": request["id"],
+                                "error": { "code": -32602, "message": format!("query exceeds the {max_log_range}-block range limit") },
+                            });
+                            return axum::Json(error).into_response();
+                        }
+                    }
+                    match http.post(&upstream).header("content-type", "application/json").body(body).send().await {
+                        Ok(r) => {
+                            let status = StatusCode::from_u16(r.status().as_u16()).unwrap_or(StatusCode::BAD_GATEWAY);
+                            (status, [("content-type", "application/json")], r.bytes().await.unwrap_or_default())
+                                .into_response()
+                        }
+                        Err(e) => (StatusCode::BAD_GATEWAY, e.to_string()).into_response(),
+                    }
+                }
+            }),
+        );
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let url = format!("http://{}", listener.local_addr().expect("addr"));
+        let task = tokio::spawn(async move {
+            let _ = axum::serve(listener, app).await;
+        });
+        Self { url, failed, capped, task }
+    }
+}
+
+impl Drop for FlakyRpc {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
