@@ -126,6 +126,9 @@ pub struct Settler {
     chain_id: u64,
     rollup: Rollup::RollupInstance<DynProvider>,
     config: SettlerConfig,
+    /// The attempt (id) last found with its nonce spent and no receipt, and the block then:
+    /// it is taken for replaced only if a pass at a later block finds the same.
+    spent_unseen: std::sync::Mutex<Option<(i64, u64)>>,
     /// The connection holding the settler's advisory lock.
     _lock: causeway_db::PgConnection,
 }
@@ -162,6 +165,7 @@ impl Settler {
             chain_id,
             rollup,
             config,
+            spent_unseen: std::sync::Mutex::new(None),
             _lock: lock,
         };
         settler.check_contract().await?;
@@ -336,6 +340,22 @@ impl Settler {
             // on chain all the same (then the next pass finds out how).
             let count = self.rollup.batchCount().block(pinned.into()).call().await.map_err(L1Error::from)?;
             if count as i64 >= latest.batch_number {
+                return Ok(Pass::Waiting);
+            }
+            // A node may answer the nonce from a block it is still storing, before its receipts
+            // (anvil does): believe it only when a pass at a later block sees the same.
+            let seen_before = {
+                let mut spent = self.spent_unseen.lock().unwrap_or_else(|e| e.into_inner());
+                match *spent {
+                    Some((id, block)) if id == latest.id && block < pinned => true,
+                    Some((id, _)) if id == latest.id => false,
+                    _ => {
+                        *spent = Some((latest.id, pinned));
+                        false
+                    }
+                }
+            };
+            if !seen_before {
                 return Ok(Pass::Waiting);
             }
             tracing::warn!(batch = latest.batch_number, nonce = latest.nonce, "nonce spent elsewhere; sending anew");
