@@ -281,9 +281,12 @@ async fn deposit_transfer_withdraw_settle_and_verify_on_anvil() {
     // The operator loses its database. Everything the services kept is first recorded.
     let db = test_db.db().await.expect("db");
     let last = db.last_batch().await.expect("db").expect("batches").0;
-    wait_for("every batch finalized", 120, &log, async || {
+    // Finalized in the database, and in the API's proved view (which follows the database
+    // every half second): the snapshot must see the last batch in both.
+    wait_for("every batch finalized and in the proved view", 120, &log, async || {
         let (_, b) = get(&http, &format!("{url}/v1/batches/{last}")).await;
-        (b["status"] == "finalized").then_some(())
+        let (_, h) = get(&http, &format!("{url}/health")).await;
+        (b["status"] == "finalized" && h["proved_through"] == last).then_some(())
     })
     .await;
     let before = Snapshot::take(&db, &http, &url, last).await;
@@ -352,6 +355,8 @@ async fn deposit_transfer_withdraw_settle_and_verify_on_anvil() {
     // The services carry on from it: the same accounts, batches, proofs and transactions.
     let seq = sequencer(&test_db, &genesis, &anvil, contract, 1).await;
     let url = format!("http://{}", seq.addr);
+    let (_, h) = get(&http, &format!("{url}/health")).await;
+    assert_eq!(h["proved_through"], last, "the restored batches are proved: {h}");
     let after = Snapshot::take(&db, &http, &url, last).await;
     before.assert_restored_as(&after);
     let (_, t) = get(&http, &format!("{url}/v1/txs/{hash}")).await;
