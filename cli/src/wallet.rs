@@ -89,10 +89,12 @@ enum WalletCommand {
     },
     /// Balances and nonce: on the rollup (accepted and proved) and on the base chain.
     Balance,
-    /// Follows a transaction until it is finalized (or rejected).
+    /// Follows a transaction until it is finalized (or rejected), submitting it again while the
+    /// sequencer does not know it (it lost its database); without a hash, every transaction
+    /// this wallet signed that is not final yet.
     Follow {
         /// The transaction hash `transfer` or `withdraw` printed.
-        hash: String,
+        hash: Option<String>,
         /// Give up after this many seconds.
         #[arg(long, default_value_t = 600)]
         timeout_secs: u64,
@@ -242,9 +244,35 @@ impl Ctx {
         Ok((index, nonce))
     }
 
-    async fn submit(&self, op: Operation) -> Result<Value, String> {
-        let body =
-            serde_json::to_string(&SignedTx::of(&op).ok_or("not a signed operation")?).map_err(|e| e.to_string())?;
+    /// Submits a signed transaction, first keeping it in the wallet's unfinished list (a 200
+    /// means only "in the operator's database"), which [`follow`] empties when it is final.
+    async fn submit(&self, op: Operation, domain: &Domain) -> Result<Value, String> {
+        let signed = SignedTx::of(&op).ok_or("not a signed operation")?;
+        let hash = signed.hash(domain);
+        let mut unfinished = Unfinished::load(&self.path)?;
+        unfinished.0.retain(|(h, _)| *h != hash);
+        unfinished.0.push((hash.clone(), signed));
+        unfinished.save(&self.path)?;
+        let answer = self.post(&signed).await;
+        if answer.as_ref().is_ok_and(|v| v["hash"].as_str() != Some(hash.as_str())) {
+            return Err(format!("the sequencer answered another hash than {hash}: {answer:?}"));
+        }
+        match answer {
+            Err(e) if e.starts_with(UNREACHABLE) => {
+                Err(format!("{e}; {hash} is kept: `causeway wallet follow {hash}` submits it again"))
+            }
+            Err(e) => {
+                // Refused: nothing to keep.
+                unfinished.0.retain(|(h, _)| *h != hash);
+                unfinished.save(&self.path)?;
+                Err(e)
+            }
+            ok => ok,
+        }
+    }
+
+    async fn post(&self, signed: &SignedTx) -> Result<Value, String> {
+        let body = serde_json::to_string(signed).map_err(|e| e.to_string())?;
         let url = format!("{}/v1/txs", self.args.api.trim_end_matches('/'));
         let r = self
             .http
@@ -253,10 +281,15 @@ impl Ctx {
             .body(body)
             .send()
             .await
-            .map_err(|e| format!("{}: {e}", self.args.api))?;
+            .map_err(|e| format!("{UNREACHABLE} {}: {e}", self.args.api))?;
         let status = r.status().as_u16();
         let v: Value = r.json().await.unwrap_or(Value::Null);
-        if status == 200 { Ok(v) } else { Err(api_error(status, &v)) }
+        match status {
+            200 => Ok(v),
+            // The outcome is unknown (or the server asks for time): the transaction is kept.
+            429 | 502..=504 => Err(format!("{UNREACHABLE} {}", api_error(status, &v))),
+            _ => Err(api_error(status, &v)),
+        }
     }
 
     fn chain(&self, w: &Wallet) -> Result<(DynProvider, Rollup::RollupInstance<DynProvider>), String> {
@@ -298,16 +331,17 @@ async fn run(ctx: Ctx) -> Result<(), String> {
         WalletCommand::Deposit { amount, wait } => deposit(&ctx, &w, parse_ether(amount)?, *wait).await,
         WalletCommand::Transfer { to, amount, fee, wait } => {
             let (from, nonce) = ctx.index_and_nonce(&w).await?;
+            let domain = ctx.domain().await?;
             let op = Operation::Transfer(Transfer::signed(
                 &w.key,
-                &ctx.domain().await?,
+                &domain,
                 from,
                 *to,
                 parse_ether(amount)?,
                 parse_ether(fee)?,
                 nonce,
             ));
-            submitted(&ctx, ctx.submit(op).await?, *wait).await
+            submitted(&ctx, ctx.submit(op, &domain).await?, *wait).await
         }
         WalletCommand::Withdraw { to, amount, fee, wait } => {
             let to: Address = match to {
@@ -315,19 +349,31 @@ async fn run(ctx: Ctx) -> Result<(), String> {
                 None => causeway_l1::address_of(&w.l1_key).map_err(|e| e.to_string())?,
             };
             let (from, nonce) = ctx.index_and_nonce(&w).await?;
+            let domain = ctx.domain().await?;
             let op = Operation::Withdraw(Withdraw::signed(
                 &w.key,
-                &ctx.domain().await?,
+                &domain,
                 from,
                 to.0.0,
                 parse_ether(amount)?,
                 parse_ether(fee)?,
                 nonce,
             ));
-            submitted(&ctx, ctx.submit(op).await?, *wait).await
+            submitted(&ctx, ctx.submit(op, &domain).await?, *wait).await
         }
         WalletCommand::Balance => balance(&ctx, &w).await,
-        WalletCommand::Follow { hash, timeout_secs } => follow(&ctx, hash, *timeout_secs).await,
+        WalletCommand::Follow { hash: Some(hash), timeout_secs } => follow(&ctx, hash, *timeout_secs).await,
+        WalletCommand::Follow { hash: None, timeout_secs } => {
+            let unfinished = Unfinished::load(&ctx.path)?;
+            if unfinished.0.is_empty() {
+                println!("no transaction of this wallet is waiting to be finalized");
+            }
+            for (hash, _) in unfinished.0 {
+                println!("{hash}");
+                follow(&ctx, &hash, *timeout_secs).await?;
+            }
+            Ok(())
+        }
         WalletCommand::Claim => {
             let (provider, rollup) = ctx.chain(&w)?;
             let me = causeway_l1::address_of(&w.l1_key).map_err(|e| e.to_string())?;
@@ -525,23 +571,37 @@ async fn balance(ctx: &Ctx, w: &Wallet) -> Result<(), String> {
     Ok(())
 }
 
+/// Follows `hash` to `finalized`. While the sequencer answers 404 for it and the wallet holds
+/// it unfinished, the wallet's unfinished transactions the sequencer does not know are
+/// submitted again, in the order they were signed (their nonces follow each other).
 async fn follow(ctx: &Ctx, hash: &str, timeout_secs: u64) -> Result<(), String> {
+    let hash = &hash.to_lowercase();
     let started = std::time::Instant::now();
     let mut last = String::new();
     loop {
-        let (status, v) = ctx.get(&format!("/v1/txs/{hash}")).await?;
-        if status != 200 {
+        // No answer is waited out like a 503: the sequencer may be restarting or failing over.
+        let (status, v) = ctx.get(&format!("/v1/txs/{hash}")).await.unwrap_or((503, Value::Null));
+        let s = if status == 404 && Unfinished::load(&ctx.path)?.0.iter().any(|(h, _)| h == hash) {
+            resubmit(ctx, hash).await?;
+            "submitted again".to_owned()
+        } else if matches!(status, 429 | 502..=504) {
+            "unavailable".to_owned() // the sequencer or its database is down: wait
+        } else if status != 200 {
             return Err(api_error(status, &v));
-        }
-        let s = v["status"].as_str().unwrap_or("unknown").to_owned();
+        } else {
+            v["status"].as_str().unwrap_or("unknown").to_owned()
+        };
         if s != last {
             let batch = v["batch"].as_i64().map(|b| format!(" (batch {b})")).unwrap_or_default();
             println!("{s}{batch}");
             last = s.clone();
         }
         match s.as_str() {
-            "finalized" => return Ok(()),
-            "rejected" => return Err(format!("rejected: {}", v["rejection"])),
+            "finalized" => return Unfinished::finished(&ctx.path, hash),
+            "rejected" => {
+                Unfinished::finished(&ctx.path, hash)?;
+                return Err(format!("rejected: {}", v["rejection"]));
+            }
             _ => {}
         }
         if started.elapsed() > Duration::from_secs(timeout_secs) {
@@ -549,4 +609,77 @@ async fn follow(ctx: &Ctx, hash: &str, timeout_secs: u64) -> Result<(), String> 
         }
         tokio::time::sleep(Duration::from_millis(500)).await;
     }
+}
+
+/// What [`Ctx::post`]'s error starts with when the outcome is unknown (no answer, 429, 502–504):
+/// the transaction is kept for resubmission.
+const UNREACHABLE: &str = "no answer from";
+
+/// The transactions this wallet signed and submitted that it has not seen `finalized` (or
+/// `rejected`), in the order they were signed: `<wallet>.unfinished.json`, `[[hash, signed
+/// transaction], …]`.
+#[derive(Default, Serialize, Deserialize)]
+struct Unfinished(Vec<(String, SignedTx)>);
+
+impl Unfinished {
+    fn path(wallet: &std::path::Path) -> PathBuf {
+        let mut name = wallet.file_name().unwrap_or_default().to_owned();
+        name.push(".unfinished.json");
+        wallet.with_file_name(name)
+    }
+
+    fn load(wallet: &std::path::Path) -> Result<Self, String> {
+        let path = Self::path(wallet);
+        match std::fs::read_to_string(&path) {
+            Ok(text) => serde_json::from_str(&text).map_err(|e| format!("{}: {e}", path.display())),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Self::default()),
+            Err(e) => Err(format!("{}: {e}", path.display())),
+        }
+    }
+
+    fn save(&self, wallet: &std::path::Path) -> Result<(), String> {
+        let path = Self::path(wallet);
+        let tmp = path.with_extension("json.tmp");
+        let text = serde_json::to_string_pretty(self).map_err(|e| e.to_string())?;
+        std::fs::write(&tmp, text).map_err(|e| format!("{}: {e}", tmp.display()))?;
+        std::fs::rename(&tmp, &path).map_err(|e| format!("{}: {e}", path.display()))
+    }
+
+    /// Forgets `hash`: it is final (or rejected).
+    fn finished(wallet: &std::path::Path, hash: &str) -> Result<(), String> {
+        let mut all = Self::load(wallet)?;
+        let before = all.0.len();
+        all.0.retain(|(h, _)| h != hash);
+        if all.0.len() != before { all.save(wallet) } else { Ok(()) }
+    }
+}
+
+/// Submits again, in signing order, every unfinished transaction of the wallet up to and
+/// including `hash` that the sequencer does not know. A refused one is forgotten; if it is
+/// `hash`, the refusal is the caller's error.
+async fn resubmit(ctx: &Ctx, hash: &str) -> Result<(), String> {
+    let unfinished = Unfinished::load(&ctx.path)?;
+    for (h, signed) in &unfinished.0 {
+        let Ok((status, _)) = ctx.get(&format!("/v1/txs/{h}")).await else {
+            return Ok(()); // no answer: the next poll tries again
+        };
+        if status == 404 {
+            eprintln!("the sequencer does not know {h} (it may have lost its database): submitting it again");
+            match ctx.post(signed).await {
+                Ok(_) => {}
+                Err(e) if e.starts_with(UNREACHABLE) => return Ok(()),
+                Err(e) => {
+                    Unfinished::finished(&ctx.path, h)?;
+                    if h == hash {
+                        return Err(format!("submitted again, {h} was refused: {e}"));
+                    }
+                    eprintln!("submitted again, {h} was refused: {e}");
+                }
+            }
+        }
+        if h == hash {
+            break;
+        }
+    }
+    Ok(())
 }

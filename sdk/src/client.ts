@@ -54,7 +54,19 @@ export interface FollowOptions {
   intervalMs?: number;
   /** Called with each status seen. */
   onStatus?: (t: Transaction) => void;
+  /**
+   * The signed transaction, kept by the caller until it is final. While the sequencer answers
+   * 404 for the hash (it never stored it, or lost it with its database: a 200 from `submit`
+   * means only "in the operator's database"), it is submitted again; a refusal of the
+   * resubmission is thrown.
+   */
+  resubmit?: SignedTx;
+  /** Called before each resubmission. */
+  onResubmit?: () => void;
 }
+
+/** A submitted transaction with the signed transaction itself, to keep until it is final. */
+export type SubmittedTx = Submitted & { tx: SignedTx };
 
 /** Options of [[Client.submit]]. */
 export interface SubmitOptions {
@@ -163,10 +175,16 @@ export class Client {
     return this.unwrap(await this.api.GET("/v1/txs/{hash}", { params: { path: { hash } } }));
   }
 
-  /** Polls a transaction until it reaches `until` (default `finalized`); throws if it is rejected or the time runs out. */
+  /**
+   * Polls a transaction until it reaches `until` (default `finalized`); throws if it is
+   * rejected or the time runs out. With `resubmit`, a 404 submits the transaction again.
+   */
   async follow(hash: string, options: FollowOptions = {}): Promise<Transaction> {
     const until = options.until ?? "finalized";
     const deadline = Date.now() + (options.timeoutMs ?? 120_000);
+    if (options.resubmit && txHash(this.domain, options.resubmit) !== hash.toLowerCase()) {
+      throw new Error(`the transaction to resubmit does not have hash ${hash}`);
+    }
     for (;;) {
       let t: Transaction | null = null;
       let wait = options.intervalMs ?? 250;
@@ -176,7 +194,11 @@ export class Client {
         if (e instanceof CausewayError && e.retryable) {
           wait = Math.max(wait, e.retryAfterMs ?? 0); // the server asked for time
         } else if (!(e instanceof CausewayError && e.status === 404)) {
-          throw e; // 404: not sequenced yet (a deposit)
+          throw e; // 404: not sequenced yet (a deposit), or unknown to this database
+        } else if (options.resubmit) {
+          options.onResubmit?.();
+          await this.submit(options.resubmit, { timeoutMs: Math.max(0, deadline - Date.now()) });
+          continue;
         }
       }
       if (t) {
@@ -204,23 +226,26 @@ export class Client {
     return this.unwrap(await this.api.GET("/v1/verifying-key"));
   }
 
-  /** Signs a transfer from `from` with its current nonce and submits it; returns its hash. */
-  async transfer(key: PrivateKey, t: { from: number; to: number; amount: bigint; fee: bigint }): Promise<Submitted> {
+  /**
+   * Signs a transfer from `from` with its current nonce and submits it; returns its hash and the
+   * signed transaction (keep it for `follow`'s `resubmit` until it is final).
+   */
+  async transfer(key: PrivateKey, t: { from: number; to: number; amount: bigint; fee: bigint }): Promise<SubmittedTx> {
     const nonce = (await this.account(t.from)).accepted.nonce;
     const tx = signTransfer(key, this.domain, { ...t, nonce });
     return this.checked(tx, await this.submit(tx));
   }
 
   /** Signs a withdrawal to base-chain address `to` with the current nonce and submits it. */
-  async withdraw(key: PrivateKey, w: { from: number; to: string; amount: bigint; fee: bigint }): Promise<Submitted> {
+  async withdraw(key: PrivateKey, w: { from: number; to: string; amount: bigint; fee: bigint }): Promise<SubmittedTx> {
     const nonce = (await this.account(w.from)).accepted.nonce;
     const tx = signWithdraw(key, this.domain, { ...w, nonce });
     return this.checked(tx, await this.submit(tx));
   }
 
-  private async checked(tx: SignedTx, s: Submitted): Promise<Submitted> {
+  private async checked(tx: SignedTx, s: Submitted): Promise<SubmittedTx> {
     const mine = txHash(this.domain, tx);
     if (s.hash !== mine) throw new Error(`the sequencer answered hash ${s.hash} for transaction ${mine}`);
-    return s;
+    return { ...s, tx };
   }
 }

@@ -55,7 +55,7 @@ test("keys, deposits, a transfer, a withdrawal, a claim and a full exit, each fo
   const recipient = Wallet.createRandom().address;
   const w = await client.withdraw(bob, { from: b.index, to: recipient, amount: parseEther("0.5"), fee });
   const seen: string[] = [];
-  const final = await client.follow(w.hash, { onStatus: (x) => seen.push(x.status) });
+  const final = await client.follow(w.hash, { resubmit: w.tx, onStatus: (x) => seen.push(x.status) });
   assert.equal(final.status, "finalized");
   assert.ok(seen.includes("finalized"));
   assert.equal((await client.follow(t.hash)).status, "finalized");

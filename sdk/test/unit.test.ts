@@ -157,6 +157,66 @@ test("a client signs for the caller's domain, and submit and follow wait out Ret
   }
 });
 
+test("follow submits a kept transaction again while the sequencer does not know it, and throws a refusal", async () => {
+  const domain = { chainId: 31337n, rollup: "0x" + "ab".repeat(20) };
+  const key = PrivateKey.generate();
+  const tx = signTransfer(key, domain, { from: 1, to: 2, amount: 5n, fee: 0n, nonce: 3 });
+  const hash = txHash(domain, tx);
+  // A sequencer that lost its database: it knows nothing until the transaction is posted again
+  // (then it is finalized); with `refuse`, the resubmission is refused as a stale nonce.
+  let known = false;
+  let refuse = false;
+  const posted: string[] = [];
+  const server = createServer((req, res) => {
+    res.setHeader("content-type", "application/json");
+    let body = "";
+    req.on("data", (c) => (body += c));
+    req.on("end", () => {
+      if (req.method === "POST") {
+        posted.push(body);
+        if (refuse) {
+          res.writeHead(422).end(JSON.stringify({ code: "bad_nonce", message: "nonce 3, expected 4" }));
+          return;
+        }
+        known = true;
+        res.end(JSON.stringify({ hash, seq: 7, status: "accepted" }));
+      } else if (!known) {
+        res.writeHead(404).end(JSON.stringify({ code: "not_found", message: "no such transaction" }));
+      } else {
+        res.end(JSON.stringify({
+          hash, seq: 7, status: "finalized", batch: 2, batch_status: "finalized", rejection: null, accepted_at: "2026-12-07T00:00:00Z",
+          tx: { type: "transfer", from: 1, to: 2, amount: "5", fee: "0", nonce: 3, signature: tx.signature },
+        }));
+      }
+    });
+  });
+  await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+  try {
+    const { port } = server.address() as { port: number };
+    const client = new Client(`http://127.0.0.1:${port}`, domain);
+    // Without the signed transaction, a 404 is waited on (a deposit not sequenced yet).
+    await assert.rejects(client.follow(hash, { intervalMs: 10, timeoutMs: 100 }), /did not reach finalized/);
+    assert.equal(posted.length, 0);
+    let resubmitted = 0;
+    const t = await client.follow(hash, { intervalMs: 10, resubmit: tx, onResubmit: () => resubmitted++ });
+    assert.equal(t.status, "finalized");
+    assert.equal(resubmitted, 1);
+    assert.deepEqual(posted.map((p) => JSON.parse(p)), [JSON.parse(JSON.stringify(tx))], "the same signed transaction, once");
+    // Another transaction is not resubmitted for this hash.
+    const other = signTransfer(key, domain, { from: 1, to: 2, amount: 5n, fee: 0n, nonce: 4 });
+    await assert.rejects(client.follow(hash, { resubmit: other }), /does not have hash/);
+    // A refused resubmission is the caller's error.
+    known = false;
+    refuse = true;
+    await assert.rejects(
+      client.follow(hash, { intervalMs: 10, resubmit: tx }),
+      (e: unknown) => e instanceof CausewayError && e.status === 422 && e.code === "bad_nonce",
+    );
+  } finally {
+    server.close();
+  }
+});
+
 test("the explorer's Poseidon bundle is what esbuild makes of poseidon-lite, and hashes as the SDK does", async () => {
   const esbuild = await import("esbuild");
   const out = await esbuild.build({

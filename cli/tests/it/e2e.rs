@@ -293,6 +293,22 @@ async fn deposit_transfer_withdraw_settle_and_verify_on_anvil() {
     kill9(&mut settler).await;
     kill9(&mut prover).await;
     seq.shutdown(Duration::from_secs(5)).await;
+    // Carol's transfer is accepted (in the database) and never sealed: the sequencer on the
+    // database now seals only when its batch is full or after an hour.
+    let mut config = sequencer_config(&test_db, &genesis, &anvil, contract, 1).await;
+    config.batch_timeout = Duration::from_secs(3600);
+    let held = Sequencer::start(config).await.expect("sequencer");
+    let out = wallet_cli(
+        &dir.0.join("carol.json"),
+        &format!("http://{}", held.addr),
+        &anvil.url(),
+        &deployment,
+        &["transfer", "--to", "2", "--amount", "0.1"],
+    );
+    let lost: Value = serde_json::from_str(out.lines().next().expect("line")).expect("json");
+    assert_eq!(lost["status"], "accepted", "{lost}");
+    let lost = lost["hash"].as_str().expect("hash").to_owned();
+    held.shutdown(Duration::from_secs(5)).await;
     drop(db);
     let _ = test_db.drop_db().await;
 
@@ -366,8 +382,17 @@ async fn deposit_transfer_withdraw_settle_and_verify_on_anvil() {
     let mut prover = spawn(&["prover", "--keys", keys_s, "--database-url", &test_db.url], &log);
     let mut settler = super::e2e::settler(&test_db, &anvil, &deployment, &log);
     let wallet = |file: &str, args: &[&str]| wallet_cli(&dir.0.join(file), &url, &anvil.url(), &deployment, args);
-    let paid = wallet("carol.json", &["transfer", "--to", "2", "--amount", "0.1", "--wait"]);
-    assert!(paid.lines().any(|l| l.starts_with("finalized")), "{paid}");
+    // The restored sequencer never heard of carol's accepted transfer; the wallet kept it signed
+    // and submits it again, and it is finalized.
+    let (status, _) = get(&http, &format!("{url}/v1/txs/{lost}")).await;
+    assert_eq!(status, 404);
+    let kept = dir.0.join("carol.json.unfinished.json");
+    assert!(std::fs::read_to_string(&kept).expect("unfinished list").contains(&lost));
+    let paid = wallet("carol.json", &["follow"]);
+    let lines: Vec<&str> = paid.lines().collect();
+    assert_eq!(lines.first(), Some(&lost.as_str()), "{paid}");
+    assert!(lines.contains(&"submitted again") && lines.iter().any(|l| l.starts_with("finalized")), "{paid}");
+    assert_eq!(std::fs::read_to_string(&kept).expect("unfinished list").trim(), "[]");
     wallet("carol.json", &["deposit", "--amount", "0.2", "--wait"]);
     let balance: Value = serde_json::from_str(wallet("carol.json", &["balance"]).trim()).expect("json");
     assert_eq!(balance["in_ether"]["accepted"], "0.499998", "{balance}");
