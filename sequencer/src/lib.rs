@@ -284,6 +284,7 @@ impl Sequencer {
             priority_head,
             last_seq,
             fees: fee_tx,
+            unsure: false,
         };
         let listener = tokio::net::TcpListener::bind(shared.config.listen).await?;
         let addr = listener.local_addr()?;

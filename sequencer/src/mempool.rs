@@ -29,6 +29,9 @@ use tokio::sync::{mpsc, oneshot, watch};
 /// Most submissions checked and committed as one group.
 pub const MAX_GROUP: usize = 4096;
 
+/// How soon the mempool re-reads the database after a write whose outcome is unknown.
+const RESYNC_RETRY: std::time::Duration = std::time::Duration::from_millis(500);
+
 /// A transaction on its way in, signature already verified.
 #[derive(Debug)]
 pub(crate) struct Submission {
@@ -131,6 +134,18 @@ impl Mempool {
                 }
                 Some(credit) = self.fees.recv() => {
                     self.credit_fee(credit);
+                    continue;
+                }
+                // Re-read what an unanswered write may have committed without waiting for the
+                // next submission (a priority range may be in it).
+                _ = tokio::time::sleep(RESYNC_RETRY), if self.resync => {
+                    match self.catch_up().await {
+                        Ok(n) => {
+                            self.resync = false;
+                            tracing::info!(transactions = n, "re-read the database after a lost answer");
+                        }
+                        Err(e) => tracing::warn!(error = %e, "database still unavailable"),
+                    }
                     continue;
                 }
                 _ = stop.changed() => break,

@@ -96,6 +96,8 @@ pub(crate) struct Sealer {
     pub(crate) priority_head: u64,
     pub(crate) last_seq: i64,
     pub(crate) fees: mpsc::UnboundedSender<FeeCredit>,
+    /// Set after a write of a batch whose outcome is unknown: the database may hold it.
+    pub(crate) unsure: bool,
 }
 
 struct Built {
@@ -145,12 +147,14 @@ impl Sealer {
 
     /// Applies the operations that fit in one batch, leaving out (and reporting) any the sealed
     /// state refuses.
-    fn build(&mut self, queue: &VecDeque<Queued>) -> Result<Built, String> {
+    /// With `through`, only operations sequenced up to it are considered (rebuilding a batch
+    /// the database already holds).
+    fn build(&mut self, queue: &VecDeque<Queued>, through: Option<i64>) -> Result<Built, String> {
         let p = self.shared.params;
         let mut take = 0;
         let mut used = 0;
         for q in queue {
-            if used + q.op.slots() > p.slots {
+            if used + q.op.slots() > p.slots || through.is_some_and(|t| q.seq > t) {
                 break;
             }
             used += q.op.slots();
@@ -187,28 +191,51 @@ impl Sealer {
         Ok(Built { transition, included: take, rejections })
     }
 
+    /// After a write whose outcome is unknown: the sequence number the stored batch
+    /// `next_number` ends at, if the database holds it (`None`: it does not).
+    async fn stored_through(&self) -> Result<Option<i64>, String> {
+        let (n, _, last_seq) = self.shared.db.last_batch().await.map_err(|e| e.to_string())?.unwrap_or((0, vec![], 0));
+        if n == self.next_number {
+            Ok(Some(last_seq))
+        } else if n + 1 == self.next_number {
+            Ok(None)
+        } else {
+            Err(format!("the database's newest batch is {n}, but this sealer is at batch {}", self.next_number))
+        }
+    }
+
     async fn seal(&mut self, queue: &mut VecDeque<Queued>, criterion: SealCriterion) -> Result<(), String> {
         let started = Instant::now();
+        // The last attempt's commit may have happened with only its answer lost: then the
+        // database holds the batch, and it is rebuilt from exactly the operations it took (the
+        // queue may have grown since) instead of built anew.
+        let through = if self.unsure { self.stored_through().await? } else { None };
         let (built, batch) = tokio::task::block_in_place(|| {
             at_low_priority(|| {
-                let built = self.build(queue)?;
+                let built = self.build(queue, through)?;
                 let batch = self.record(queue, &built);
                 Ok((built, batch))
             })
         })?;
         let t = &built.transition;
-        let stored = match self.shared.db.seal_batch(&batch).await {
-            Ok(()) => true,
-            // The commit may have happened with only its acknowledgement lost.
-            Err(e) => match self.shared.db.last_batch().await {
-                Ok(Some((n, root, _))) if n == batch.number && root == batch.new_root => true,
-                _ => {
-                    self.state.undo_batch(t);
-                    return Err(e.to_string());
-                }
-            },
+        let stored = if through.is_some() {
+            match self.shared.db.batch(batch.number).await {
+                Ok(Some(b)) if b.new_root == batch.new_root && b.last_seq == batch.last_seq => Ok(()),
+                Ok(_) => Err(format!("the stored batch {} is not the one rebuilt from its operations", batch.number)),
+                Err(e) => Err(e.to_string()),
+            }
+        } else {
+            self.shared.db.seal_batch(&batch).await.map_err(|e| e.to_string())
         };
-        debug_assert!(stored);
+        if let Err(e) = stored {
+            self.state.undo_batch(t);
+            self.unsure = true;
+            return Err(e);
+        }
+        self.unsure = false;
+        if through.is_some() {
+            tracing::info!(batch = batch.number, "the database holds the batch whose commit was not answered");
+        }
         let _ = self.fees.send(FeeCredit { account: self.shared.params.fee_account, amount: t.fees() });
         let oldest = queue.front().map(|q| q.accepted_at);
         let mut slots = 0;

@@ -5,7 +5,9 @@
 //! Only blocks at least `confirmations` deep (the including block counted) are read, so a
 //! request reorganised away before then is never seen, let alone executed. Each range of
 //! requests is stored together with the watcher's new position (`l1_cursor`) in one database
-//! transaction; a restarted watcher resumes after that block. Before reading on, the watcher
+//! transaction; a restarted watcher resumes after that block, and so does a running one after
+//! any failure (the position is re-read from the database, which may hold a range whose commit
+//! answer was lost). Before reading on, the watcher
 //! checks that the block it stopped at is still canonical; a reorganisation deeper than the
 //! confirmations stops it with an error (funds may already have moved on the rollup: an operator
 //! must look).
@@ -115,7 +117,13 @@ impl Watcher {
                     tracing::error!("L1 watcher stopped: {e}");
                     return;
                 }
-                Err(Retry(e)) => tracing::warn!("L1 watcher: {e}; retrying"),
+                Err(Retry(e)) => {
+                    // A write whose answer was lost may have committed the requests and the
+                    // new position: re-read both from the database rather than send the same
+                    // requests again (they would conflict for ever).
+                    tracing::warn!("L1 watcher: {e}; retrying from the stored position");
+                    state = None;
+                }
             }
             tokio::select! {
                 _ = tokio::time::sleep(self.config.poll) => {}

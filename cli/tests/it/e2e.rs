@@ -709,3 +709,54 @@ async fn deposits_in_the_deployment_block_and_the_next_are_both_read() {
     seq.shutdown(Duration::from_secs(5)).await;
     let _ = test_db.drop_db().await;
 }
+
+/// The watcher's range of priority requests is committed, and the connection is cut before the
+/// sequencer hears it (a proxy between it and PostgreSQL): the stored requests are credited, and
+/// the watcher re-reads its position and reads on, instead of storing the same range again for
+/// ever while later deposits wait.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_priority_range_whose_commit_answer_was_lost_is_found_and_the_watcher_goes_on() {
+    let dir = TempDir::new("lost-commit");
+    let log = dir.0.join("services.log");
+    let genesis = super::procs::genesis(&dir.0, DEPTH, 1);
+    let anvil = Anvil::start(&[]).await.expect("anvil");
+    let operator = wallet_provider(&anvil.url(), DEV_OPERATOR_KEY).expect("provider");
+    let contract = causeway_l1::deploy(&operator, &unproved_params(&genesis)).await.expect("deploy").address;
+    let test_db = TestDb::create().await.expect("test database");
+    let proxy = causeway_db::testing::PgFaultProxy::start(&test_db.url);
+    proxy.cut_commit_of("INSERT INTO priority_requests");
+    let mut config = sequencer_config(&test_db, &genesis, &anvil, contract, 1).await;
+    config.database_url = proxy.url.clone();
+    let seq = Sequencer::start(config).await.expect("sequencer");
+    let url = format!("http://{}", seq.addr);
+    let http = reqwest::Client::new();
+    let credited = async |index: u32, balance: u128| {
+        wait_for(&format!("account {index} credited"), 30, &log, async || {
+            let (s, a) = get(&http, &format!("{url}/v1/accounts/{index}")).await;
+            (s == 200 && a["accepted"]["balance"] == balance.to_string()).then_some(())
+        })
+        .await;
+    };
+
+    deposit(&anvil, contract, 0, 11, ETHER).await;
+    wait_for("the deposit's commit cut", 30, &log, async || (proxy.commits_cut() == 1).then_some(())).await;
+    credited(1, ETHER).await;
+    deposit(&anvil, contract, 1, 12, ETHER / 2).await;
+    credited(2, ETHER / 2).await;
+    // Each request is in the sequence once, and sealed.
+    for serial in 0..2u64 {
+        let hash = format!("0x{}", hex::encode(causeway_protocol::wire::priority_request_hash(serial)));
+        wait_for(&format!("request {serial} sealed"), 30, &log, async || {
+            let (_, t) = get(&http, &format!("{url}/v1/txs/{hash}")).await;
+            (t["status"] == "included").then_some(())
+        })
+        .await;
+    }
+    let db = test_db.db().await.expect("db");
+    let stored = db.txs_in_range(1, 100).await.expect("db");
+    assert_eq!(stored.len(), 2, "two requests, stored once each");
+    assert_eq!(proxy.commits_cut(), 1);
+    seq.shutdown(Duration::from_secs(5)).await;
+    drop(db);
+    let _ = test_db.drop_db().await;
+}

@@ -3,3 +3,4 @@
 mod api;
 mod node;
 mod outage;
+mod stall;
