@@ -196,7 +196,7 @@ pub(crate) fn devnet(args: DevnetArgs) -> Result<(), String> {
             from_block: deployed.block,
         });
         config.domain = deployed.domain();
-        let seq = Sequencer::start(config).await.map_err(|e| format!("sequencer: {e}"))?;
+        let mut seq = Sequencer::start(config).await.map_err(|e| format!("sequencer: {e}"))?;
         let api = format!("http://{}", seq.addr);
         let (stop, stop_rx) = watch::channel(false);
         let prover = tokio::spawn(worker::run(
@@ -280,7 +280,8 @@ pub(crate) fn devnet(args: DevnetArgs) -> Result<(), String> {
         println!();
         println!("Ctrl-C stops everything.");
 
-        // Runs until Ctrl-C, or until the settler stops on a refused batch.
+        // Runs until Ctrl-C, until the settler stops on a refused batch, or until a core task
+        // of the sequencer ends.
         let settled = async {
             match settler.await {
                 Ok(Ok(())) => Ok(()),
@@ -295,6 +296,10 @@ pub(crate) fn devnet(args: DevnetArgs) -> Result<(), String> {
                 Ok(())
             }
             r = settled => r,
+            reason = seq.failed() => {
+                let _ = stop_settler.send(true);
+                Err(format!("sequencer: {reason}"))
+            }
         };
         drop(settler_stopped);
         step("stopping");

@@ -46,6 +46,14 @@ pub(crate) struct SequencerArgs {
     /// Blocks (the including one counted) before a deposit or full exit is read.
     #[arg(long, env = "CAUSEWAY_CONFIRMATIONS", default_value_t = watcher::DEFAULT_CONFIRMATIONS)]
     confirmations: u64,
+    /// Refuse to start when another sequencer holds the database's single-writer lock, instead
+    /// of standing by until it is released.
+    #[arg(long, env = "CAUSEWAY_NO_STANDBY")]
+    no_standby: bool,
+    /// `/health` fails (503 `stale`) when a core task has not reported progress for this many
+    /// seconds.
+    #[arg(long, env = "CAUSEWAY_STALE_AFTER_SECS", default_value_t = sc::DEFAULT_STALE_AFTER.as_secs_f64())]
+    stale_after_secs: f64,
     /// Milliseconds between polls of the base chain.
     #[arg(long, default_value_t = watcher::DEFAULT_POLL.as_millis() as u64)]
     l1_poll_ms: u64,
@@ -95,6 +103,10 @@ pub(crate) struct SettlerArgs {
     /// Seconds a submission may stay unmined before it is re-priced (+12.5% fees, same nonce).
     #[arg(long, env = "CAUSEWAY_RESUBMIT_SECS", default_value_t = settler::DEFAULT_RESUBMIT_AFTER.as_secs_f64())]
     resubmit_secs: f64,
+    /// Refuse to start when another settler holds the database's settler lock, instead of
+    /// standing by until it is released.
+    #[arg(long, env = "CAUSEWAY_NO_STANDBY")]
+    no_standby: bool,
     /// Milliseconds between passes.
     #[arg(long, default_value_t = settler::DEFAULT_POLL.as_millis() as u64)]
     poll_ms: u64,
@@ -171,18 +183,25 @@ pub(crate) fn sequencer(args: SequencerArgs) -> Result<(), String> {
         mempool_limit: args.mempool_limit,
         max_body_bytes: args.max_body_bytes,
         max_prove_attempts: args.max_prove_attempts,
+        stale_after: Duration::from_secs_f64(args.stale_after_secs.max(0.1)),
+        standby: !args.no_standby,
         ..SequencerConfig::new(args.database_url)
     };
     runtime()?.block_on(async {
         if args.rollup.is_given() {
             config.domain = args.rollup.domain(&args.rpc).await?;
         }
-        let seq = Sequencer::start(config).await.map_err(|e| e.to_string())?;
+        let mut seq = Sequencer::start(config).await.map_err(|e| e.to_string())?;
         println!("sequencer listening on http://{}", seq.addr);
-        shutdown_signal().await;
+        // A core task that ends on its own ends the process, non-zero, for a supervisor to
+        // restart it: serving on without it would accept what nothing seals.
+        let failed = tokio::select! {
+            _ = shutdown_signal() => None,
+            reason = seq.failed() => Some(reason),
+        };
         tracing::info!("shutting down");
         seq.shutdown(Duration::from_secs(10)).await;
-        Ok(())
+        failed.map_or(Ok(()), |reason| Err(format!("stopped: {reason}")))
     })
 }
 
@@ -239,6 +258,7 @@ pub(crate) fn settler(args: SettlerArgs) -> Result<(), String> {
         confirmations: args.confirmations.max(1),
         resubmit_after: Duration::from_secs_f64(args.resubmit_secs.max(0.1)),
         poll: Duration::from_millis(args.poll_ms.max(10)),
+        standby: !args.no_standby,
         ..SettlerConfig::new(args.rpc, contract, args.operator_key)
     };
     runtime()?.block_on(async {

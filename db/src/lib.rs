@@ -70,6 +70,36 @@ impl Db {
         Ok(Self { pool })
     }
 
+    /// Connects like [`connect_with`](Self::connect_with), every connection carrying the
+    /// sequencer's writer `epoch` (from [`rollup::lock_sequencer`]): its writes fail once
+    /// another sequencer has taken the lock.
+    pub async fn connect_fenced(url: &str, max_connections: u32, epoch: i64) -> Result<Self, DbError> {
+        let pool = PgPoolOptions::new()
+            .max_connections(max_connections)
+            .acquire_timeout(DEFAULT_ACQUIRE_TIMEOUT)
+            .after_connect(move |conn, _| {
+                Box::pin(async move {
+                    sqlx::query_scalar!(
+                        r#"SELECT set_config('causeway.sequencer_epoch', $1, false) AS "set!""#,
+                        epoch.to_string()
+                    )
+                    .fetch_one(conn)
+                    .await?;
+                    Ok(())
+                })
+            })
+            .connect(url)
+            .await?;
+        MIGRATOR.run(&pool).await?;
+        Ok(Self { pool })
+    }
+
+    /// Applies pending migrations on one connection.
+    pub async fn migrate(conn: &mut PgConnection) -> Result<(), DbError> {
+        MIGRATOR.run(conn).await?;
+        Ok(())
+    }
+
     /// The connection pool.
     pub fn pool(&self) -> &PgPool {
         &self.pool
@@ -85,13 +115,41 @@ impl Db {
 /// The environment variable naming the fail point at which a process aborts (tests only).
 pub const FAIL_POINT_ENV: &str = "CAUSEWAY_FAIL_POINT";
 
+/// What a test asked to happen at a fail point: `CAUSEWAY_FAIL_POINT=NAME` aborts,
+/// `NAME:panic` panics (in the task that reached it), `NAME:hang` stops that task for good
+/// (only where [`fail_point_async`] is used).
+fn fail_point_action(name: &str) -> Option<&'static str> {
+    static AT: std::sync::OnceLock<Option<String>> = std::sync::OnceLock::new();
+    let at = AT.get_or_init(|| std::env::var(FAIL_POINT_ENV).ok()).as_deref()?;
+    let (point, action) = at.split_once(':').unwrap_or((at, "abort"));
+    (point == name).then_some(match action {
+        "panic" => "panic",
+        "hang" => "hang",
+        _ => "abort",
+    })
+}
+
 /// A named point where a test may kill the process: when `CAUSEWAY_FAIL_POINT` names it, the
 /// process aborts there at once (no cleanup, no flush: as `kill -9` would leave it), so a
-/// fault test interrupts work at a known step instead of racing a signal against it.
+/// fault test interrupts work at a known step instead of racing a signal against it. With
+/// `NAME:panic` the calling thread panics instead.
 pub fn fail_point(name: &str) {
-    static AT: std::sync::OnceLock<Option<String>> = std::sync::OnceLock::new();
-    if AT.get_or_init(|| std::env::var(FAIL_POINT_ENV).ok()).as_deref() == Some(name) {
-        eprintln!("fail point {name}: aborting");
-        std::process::abort();
+    match fail_point_action(name) {
+        Some("panic") => panic!("fail point {name}: panicking"),
+        Some(_) => {
+            eprintln!("fail point {name}: aborting");
+            std::process::abort();
+        }
+        None => {}
     }
+}
+
+/// [`fail_point`] in an async task, which `NAME:hang` also stops for ever (the task stays
+/// alive and does nothing, as a task stuck on a lost connection would).
+pub async fn fail_point_async(name: &str) {
+    if fail_point_action(name) == Some("hang") {
+        eprintln!("fail point {name}: hanging");
+        std::future::pending::<()>().await;
+    }
+    fail_point(name);
 }

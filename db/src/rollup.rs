@@ -103,8 +103,56 @@ pub async fn try_lock_settler(conn: &mut PgConnection) -> Result<bool, DbError> 
     Ok(sqlx::query_scalar!(r#"SELECT pg_try_advisory_lock($1) AS "locked!""#, SETTLER_LOCK).fetch_one(conn).await?)
 }
 
+/// Whether the session of `conn` holds the settler's advisory lock (false, or an error, once
+/// the connection was cut or PostgreSQL restarted: the lock went with it).
+pub async fn holds_settler_lock(conn: &mut PgConnection) -> Result<bool, DbError> {
+    Ok(sqlx::query_scalar!(
+        r#"
+        SELECT EXISTS (
+            SELECT 1
+            FROM pg_locks
+            WHERE locktype = 'advisory'
+                AND granted
+                AND pid = pg_backend_pid()
+                AND classid = ($1::BIGINT >> 32)::OID
+                AND objid = ($1::BIGINT & 4294967295)::OID
+                AND objsubid = 1
+        ) AS "held!"
+        "#,
+        SETTLER_LOCK
+    )
+    .fetch_one(conn)
+    .await?)
+}
+
 /// Takes the sequencer's advisory lock on `conn` (held until that connection closes); false if
 /// another session holds it.
 pub async fn try_lock_sequencer(conn: &mut PgConnection) -> Result<bool, DbError> {
     Ok(sqlx::query_scalar!(r#"SELECT pg_try_advisory_lock($1) AS "locked!""#, SEQUENCER_LOCK).fetch_one(conn).await?)
+}
+
+/// Takes the sequencer's single-writer lock on `conn` and starts a new writer epoch, which
+/// fences off every connection of the previous holder (migration `writer_fence`): the epoch,
+/// or `None` if another session holds the lock. The epoch starts only once the previous
+/// holder's writing transactions have ended.
+pub async fn lock_sequencer(conn: &mut PgConnection) -> Result<Option<i64>, DbError> {
+    if !try_lock_sequencer(&mut *conn).await? {
+        return Ok(None);
+    }
+    let epoch = sqlx::query_scalar!(
+        r#"
+        UPDATE writer_epochs
+        SET epoch = epoch + 1
+        WHERE role = 'sequencer'
+        RETURNING epoch
+        "#
+    )
+    .fetch_one(conn)
+    .await?;
+    Ok(Some(epoch))
+}
+
+/// The sequencer's current writer epoch.
+pub async fn sequencer_epoch(conn: &mut PgConnection) -> Result<i64, DbError> {
+    Ok(sqlx::query_scalar!("SELECT epoch FROM writer_epochs WHERE role = 'sequencer'").fetch_one(conn).await?)
 }

@@ -47,7 +47,13 @@ pub struct SettlerConfig {
     pub resubmit_after: Duration,
     /// Pause between passes.
     pub poll: Duration,
+    /// When another settler holds the database's settler lock, wait for it (a hot standby)
+    /// instead of refusing to start.
+    pub standby: bool,
 }
+
+/// How often a standby settler asks for the settler lock.
+pub const STANDBY_POLL: Duration = Duration::from_millis(250);
 
 impl SettlerConfig {
     /// Defaults for everything but the endpoint, the contract and the key.
@@ -59,6 +65,7 @@ impl SettlerConfig {
             confirmations: DEFAULT_CONFIRMATIONS,
             resubmit_after: DEFAULT_RESUBMIT_AFTER,
             poll: DEFAULT_POLL,
+            standby: true,
         }
     }
 }
@@ -86,6 +93,10 @@ pub enum SettlerError {
     /// Another settler holds this database's settler lock.
     #[error("another settler is running against this database")]
     Locked,
+    /// The settler lock's connection was cut (or PostgreSQL restarted): another settler may
+    /// hold the lock now.
+    #[error("lost the settler lock: {0}")]
+    LockLost(String),
 }
 
 impl SettlerError {
@@ -130,7 +141,8 @@ pub struct Settler {
     /// it is taken for replaced only if a pass at a later block finds the same.
     spent_unseen: std::sync::Mutex<Option<(i64, u64)>>,
     /// The connection holding the settler's advisory lock.
-    _lock: causeway_db::PgConnection,
+    /// The connection holding the settler lock, checked before every pass.
+    lock: tokio::sync::Mutex<causeway_db::PgConnection>,
 }
 
 fn u128_of(decimal: &str) -> Result<u128, SettlerError> {
@@ -146,8 +158,19 @@ impl Settler {
     /// this key is its operator and its root is one of this database's batch roots.
     pub async fn connect(db: Db, config: SettlerConfig) -> Result<Self, SettlerError> {
         let mut lock = db.pool().acquire().await.map_err(DbError::from)?.detach();
-        if !causeway_db::rollup::try_lock_settler(&mut lock).await? {
-            return Err(SettlerError::Locked);
+        let mut standing_by = false;
+        while !causeway_db::rollup::try_lock_settler(&mut lock).await? {
+            if !config.standby {
+                return Err(SettlerError::Locked);
+            }
+            if !standing_by {
+                standing_by = true;
+                tracing::info!("standing by: another settler holds the settler lock on this database");
+            }
+            tokio::time::sleep(STANDBY_POLL).await;
+        }
+        if standing_by {
+            tracing::info!("took over the settler lock: starting");
         }
         db.check_not_restoring().await?;
         let signer: PrivateKeySigner =
@@ -166,7 +189,7 @@ impl Settler {
             rollup,
             config,
             spent_unseen: std::sync::Mutex::new(None),
-            _lock: lock,
+            lock: tokio::sync::Mutex::new(lock),
         };
         settler.check_contract().await?;
         Ok(settler)
@@ -234,6 +257,7 @@ impl Settler {
     /// Runs passes until `stop` turns true or an error that retrying cannot fix.
     pub async fn run(self, mut stop: watch::Receiver<bool>) -> Result<(), SettlerError> {
         loop {
+            self.check_lock().await?;
             match self.pass().await {
                 Ok(Pass::Sent { batch, nonce }) => tracing::info!(batch, nonce, "submitBatch sent"),
                 Ok(_) => {}
@@ -247,6 +271,20 @@ impl Settler {
             if *stop.borrow() {
                 return Ok(());
             }
+        }
+    }
+
+    /// Fails when this settler no longer holds the settler lock: its connection was cut, or
+    /// PostgreSQL restarted, and a standby may have taken over. The settler must then stop
+    /// (two settlers would sign competing transactions).
+    pub async fn check_lock(&self) -> Result<(), SettlerError> {
+        let mut conn = self.lock.lock().await;
+        let held = tokio::time::timeout(Duration::from_secs(5), causeway_db::rollup::holds_settler_lock(&mut conn));
+        match held.await {
+            Ok(Ok(true)) => Ok(()),
+            Ok(Ok(false)) => Err(SettlerError::LockLost("its session no longer holds it".into())),
+            Ok(Err(e)) => Err(SettlerError::LockLost(format!("its connection failed ({e})"))),
+            Err(_) => Err(SettlerError::LockLost("its connection does not answer".into())),
         }
     }
 

@@ -531,6 +531,13 @@ export interface components {
             sealed: number;
             /** @description `ok`. */
             status: string;
+            /**
+             * @description Milliseconds since each core task (`mempool`, `sealer`, `proved`, and `watcher` with a
+             *     base chain) last reported progress, or that it is idle with nothing to do.
+             */
+            tasks: {
+                [key: string]: number;
+            };
         };
         /** @description A base-chain address: 0x and 20 bytes of hex */
         HexAddress: string;
@@ -946,7 +953,7 @@ export interface operations {
                     "application/json": components["schemas"]["Health"];
                 };
             };
-            /** @description database unavailable */
+            /** @description database unavailable (`unavailable`) or a core task silent for too long (`stale`) */
             503: {
                 headers: {
                     [name: string]: unknown;

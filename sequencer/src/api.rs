@@ -633,7 +633,7 @@ pub(crate) async fn verifying_key(State(shared): State<Arc<Shared>>) -> Result<J
     path = "/health",
     responses(
         (status = 200, description = "healthy", body = Health),
-        (status = 503, description = "database unavailable", body = ErrorBody),
+        (status = 503, description = "database unavailable (`unavailable`) or a core task silent for too long (`stale`)", body = ErrorBody),
     )
 )]
 pub(crate) async fn health(State(shared): State<Arc<Shared>>) -> Result<Json<Health>, ApiError> {
@@ -641,6 +641,11 @@ pub(crate) async fn health(State(shared): State<Arc<Shared>>) -> Result<Json<Hea
         tracing::warn!(error = %e, "health check: database");
         ApiError::unavailable()
     })?;
+    let ages = shared.beats.ages();
+    if let Some((task, silent)) = ages.iter().find(|(_, age)| *age > shared.config.stale_after) {
+        tracing::warn!(task, silent_ms = silent.as_millis() as u64, "health check: a task is stale");
+        return Err(ApiError::stale(task, *silent));
+    }
     let proved = shared.proved.read().unwrap_or_else(|e| e.into_inner()).through;
     Ok(Json(Health {
         status: "ok".into(),
@@ -648,6 +653,7 @@ pub(crate) async fn health(State(shared): State<Arc<Shared>>) -> Result<Json<Hea
         sealed: shared.sealed_through.load(Ordering::Relaxed),
         proved_through: proved,
         mempool_slots: shared.pending.load(Ordering::Relaxed),
+        tasks: ages.into_iter().map(|(t, age)| (t.to_owned(), age.as_millis() as u64)).collect(),
     }))
 }
 

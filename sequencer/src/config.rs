@@ -19,6 +19,8 @@ pub const DEFAULT_MAX_TXS_PER_REQUEST: usize = 256;
 pub const DEFAULT_MAX_PROVE_ATTEMPTS: i32 = 3;
 /// Database connections of the sequencer's pool.
 pub const DEFAULT_DB_CONNECTIONS: u32 = 8;
+/// `/health` fails when a core task has not reported progress for this long.
+pub const DEFAULT_STALE_AFTER: Duration = Duration::from_secs(30);
 
 /// Everything the sequencer needs to run.
 #[derive(Clone, Debug)]
@@ -43,6 +45,11 @@ pub struct SequencerConfig {
     pub max_prove_attempts: i32,
     /// See [`DEFAULT_DB_CONNECTIONS`].
     pub db_connections: u32,
+    /// See [`DEFAULT_STALE_AFTER`].
+    pub stale_after: Duration,
+    /// When another sequencer holds the database's single-writer lock, wait for it (a hot
+    /// standby) instead of refusing to start.
+    pub standby: bool,
     /// The base chain to read deposits and full exits from (none: no L1 watcher).
     pub l1: Option<crate::watcher::L1Config>,
     /// The deployment (chain id, Rollup address) whose signatures the rollup takes; fixed when
@@ -65,6 +72,8 @@ impl SequencerConfig {
             max_txs_per_request: DEFAULT_MAX_TXS_PER_REQUEST,
             max_prove_attempts: DEFAULT_MAX_PROVE_ATTEMPTS,
             db_connections: DEFAULT_DB_CONNECTIONS,
+            stale_after: DEFAULT_STALE_AFTER,
+            standby: true,
             l1: None,
             domain: causeway_protocol::Domain::default(),
         }

@@ -73,6 +73,15 @@ impl ApiError {
         }
     }
 
+    /// 503: a core task has not reported progress for too long.
+    pub fn stale(task: &str, silent: std::time::Duration) -> Self {
+        Self::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "stale",
+            format!("the {task} task has not made progress for {} s", silent.as_secs()),
+        )
+    }
+
     /// 503: the base chain's RPC endpoint is unreachable.
     pub fn base_chain_unavailable() -> Self {
         Self {

@@ -18,6 +18,7 @@ mod metrics;
 pub mod openapi;
 pub mod proved;
 pub mod sealer;
+mod tasks;
 pub mod views;
 pub mod watcher;
 
@@ -26,7 +27,7 @@ pub use error::{ApiError, SequencerError};
 pub use proved::ProvedState;
 pub use sealer::SealCriterion;
 
-use causeway_db::{Db, rollup::RollupRow};
+use causeway_db::{Connection, Db, PgConnection, rollup::RollupRow};
 use causeway_protocol::{
     Account, AccountIndex, Domain, Ledger, State,
     field::{fr_from_be_bytes, fr_to_be_bytes},
@@ -40,6 +41,7 @@ use std::{
         Arc, RwLock,
         atomic::{AtomicI64, AtomicUsize},
     },
+    time::Duration,
 };
 use tokio::{
     sync::{mpsc, watch},
@@ -105,6 +107,8 @@ pub struct Shared {
     metrics: Option<metrics_exporter_prometheus::PrometheusHandle>,
     /// The contract's verifying keys, read on the first `GET /v1/verifying-key`.
     verifying_keys: tokio::sync::OnceCell<views::VerifyingKeys>,
+    /// The core tasks' heartbeats.
+    beats: tasks::Beats,
 }
 
 /// A running sequencer.
@@ -115,7 +119,75 @@ pub struct Sequencer {
     pub params: Params,
     stop: watch::Sender<bool>,
     tasks: Vec<JoinHandle<()>>,
-    _lock: causeway_db::PgConnection,
+    ended: mpsc::UnboundedReceiver<String>,
+}
+
+/// How often a standby asks for the single-writer lock.
+pub const STANDBY_POLL: Duration = Duration::from_millis(250);
+/// How often the holder checks that it still holds the lock.
+pub const LOCK_CHECK: Duration = Duration::from_secs(1);
+
+/// Takes the single-writer lock (waiting for it as a standby when configured so): its
+/// connection, which holds it, and the new writer epoch.
+async fn single_writer_lock(config: &SequencerConfig) -> Result<(PgConnection, i64), SequencerError> {
+    let mut conn: Option<PgConnection> = None;
+    let mut standing_by = false;
+    loop {
+        let outcome: Result<Option<i64>, causeway_db::DbError> = async {
+            if conn.is_none() {
+                let mut c = PgConnection::connect(&config.database_url).await.map_err(causeway_db::DbError::from)?;
+                Db::migrate(&mut c).await?;
+                conn = Some(c);
+            }
+            match conn.as_mut() {
+                Some(c) => causeway_db::rollup::lock_sequencer(c).await,
+                None => Ok(None),
+            }
+        }
+        .await;
+        match outcome {
+            Ok(Some(epoch)) => {
+                if standing_by {
+                    tracing::info!(epoch, "took over the single-writer lock: starting");
+                }
+                if let Some(c) = conn.take() {
+                    return Ok((c, epoch));
+                }
+            }
+            Ok(None) if !config.standby => return Err(SequencerError::Locked),
+            Ok(None) if !standing_by => {
+                standing_by = true;
+                tracing::info!("standing by: another sequencer holds the single-writer lock on this database");
+            }
+            Ok(None) => {}
+            // A database that does not answer at all is an error at start, as before.
+            Err(e) if !standing_by => return Err(e.into()),
+            Err(e) => {
+                tracing::warn!(error = %e, "standing by: the database");
+                conn = None;
+            }
+        }
+        tokio::time::sleep(STANDBY_POLL).await;
+    }
+}
+
+/// Holds the single-writer lock's connection and checks every [`LOCK_CHECK`] that it is alive
+/// and that no one has started a later epoch; ends with the reason when either fails (the
+/// process must then exit: the fence already refuses its writes once another has taken over).
+async fn hold_lock(mut conn: PgConnection, epoch: i64, mut stop: watch::Receiver<bool>) -> Result<(), String> {
+    loop {
+        tokio::select! {
+            _ = tokio::time::sleep(LOCK_CHECK) => {}
+            _ = stop.changed() => return Ok(()),
+        }
+        let check = tokio::time::timeout(LOCK_CHECK * 5, causeway_db::rollup::sequencer_epoch(&mut conn)).await;
+        match check {
+            Ok(Ok(e)) if e == epoch => {}
+            Ok(Ok(e)) => return Err(format!("lost the single-writer lock: another sequencer started epoch {e}")),
+            Ok(Err(e)) => return Err(format!("lost the single-writer lock: its connection failed ({e})")),
+            Err(_) => return Err("lost the single-writer lock: its connection does not answer".into()),
+        }
+    }
 }
 
 /// The domain a rollup row stores.
@@ -217,14 +289,13 @@ async fn sealed_state(db: &Db, row: &RollupRow, depth: u32) -> Result<(State, i6
 impl Sequencer {
     /// Recovers the state from the database (initialising it from genesis the first time),
     /// starts the tasks and serves the API.
+    ///
+    /// Only one sequencer writes to a database: with [`SequencerConfig::standby`] a second one
+    /// waits here until the first releases the single-writer lock (it ends, or its database
+    /// connection does), then starts; without, it is refused.
     pub async fn start(config: SequencerConfig) -> Result<Self, SequencerError> {
-        let db = Db::connect_with(&config.database_url, config.db_connections).await?;
-        let mut lock = <causeway_db::PgConnection as sqlx_connect::Connection>::connect(&config.database_url)
-            .await
-            .map_err(causeway_db::DbError::from)?;
-        if !causeway_db::rollup::try_lock_sequencer(&mut lock).await? {
-            return Err(SequencerError::Locked);
-        }
+        let (lock, epoch) = single_writer_lock(&config).await?;
+        let db = Db::connect_fenced(&config.database_url, config.db_connections, epoch).await?;
         db.check_not_restoring().await?;
         let row = rollup_row(&db, &config).await?;
         let depth = u32::try_from(row.depth).map_err(|_| SequencerError::Inconsistent("depth".into()))?;
@@ -259,6 +330,11 @@ impl Sequencer {
             sealed_through: AtomicI64::new(sealed_number),
             metrics: metrics::install(),
             verifying_keys: tokio::sync::OnceCell::new(),
+            beats: tasks::Beats::new(if config.l1.is_some() {
+                &["mempool", "sealer", "proved", "watcher"]
+            } else {
+                &["mempool", "sealer", "proved"]
+            }),
             config,
         });
         let mut mempool = mempool::Mempool {
@@ -290,25 +366,36 @@ impl Sequencer {
         let addr = listener.local_addr()?;
         let app = api::router(shared.clone());
         let mut serve_stop = stop_rx.clone();
+        let (ended_tx, ended) = mpsc::unbounded_channel();
+        let core = |name: &'static str, task: tasks::CoreTask| {
+            tasks::spawn_core(name, task, stop_rx.clone(), ended_tx.clone())
+        };
+        let http: tasks::CoreTask = Box::pin(async move {
+            let shutdown = async move {
+                let _ = serve_stop.changed().await;
+            };
+            axum::serve(listener, app).with_graceful_shutdown(shutdown).await.map_err(|e| e.to_string())
+        });
         let mut tasks = vec![
-            tokio::spawn(mempool.run(submissions, priority_rx, stop_rx.clone())),
-            tokio::spawn(sealer.run(queued, stop_rx.clone())),
-            tokio::spawn(proved::follow(shared.clone(), stop_rx.clone())),
-            tokio::spawn(async move {
-                let shutdown = async move {
-                    let _ = serve_stop.changed().await;
-                };
-                if let Err(e) = axum::serve(listener, app).with_graceful_shutdown(shutdown).await {
-                    tracing::error!(error = %e, "http server");
-                }
-            }),
+            core("mempool", Box::pin(mempool.run(submissions, priority_rx, stop_rx.clone()))),
+            core("sealer", Box::pin(sealer.run(queued, stop_rx.clone()))),
+            core("proved", Box::pin(proved::follow(shared.clone(), stop_rx.clone()))),
+            core("http", http),
         ];
         if let Some(l1) = shared.config.l1.clone() {
             let watcher = watcher::Watcher { shared: shared.clone(), config: l1, to_mempool: priority_tx };
-            tasks.push(tokio::spawn(watcher.run(stop_rx.clone())));
+            tasks.push(core("watcher", Box::pin(watcher.run(stop_rx.clone()))));
         }
-        tracing::info!(%addr, "sequencer listening");
-        Ok(Self { addr, params, stop, tasks, _lock: lock })
+        tasks.push(core("lock", Box::pin(hold_lock(lock, epoch, stop_rx.clone()))));
+        tracing::info!(%addr, epoch, "sequencer listening");
+        Ok(Self { addr, params, stop, tasks, ended })
+    }
+
+    /// Waits until a core task ends on its own (a panic, a fatal error): the reason. The
+    /// sequencer cannot go on without it: stop it and exit non-zero, so that a supervisor
+    /// restarts it (the database has everything).
+    pub async fn failed(&mut self) -> String {
+        self.ended.recv().await.unwrap_or_else(|| "every core task ended".into())
     }
 
     /// Stops accepting, lets in-flight requests finish (at most `grace`), and stops the tasks.
@@ -329,8 +416,4 @@ async fn futures_join(tasks: Vec<JoinHandle<()>>) {
     for t in tasks {
         let _ = t.await;
     }
-}
-
-mod sqlx_connect {
-    pub(crate) use causeway_db::Connection;
 }

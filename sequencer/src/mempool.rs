@@ -119,8 +119,12 @@ impl Mempool {
         mut rx: mpsc::Receiver<Submission>,
         mut priority: mpsc::Receiver<PriorityRange>,
         mut stop: watch::Receiver<bool>,
-    ) {
+    ) -> Result<(), String> {
         loop {
+            // Alive unless the database is still to be re-read.
+            if !self.resync {
+                self.shared.beats.beat("mempool");
+            }
             let first = tokio::select! {
                 s = rx.recv() => match s { Some(s) => s, None => break },
                 Some(range) = priority.recv() => {
@@ -148,6 +152,7 @@ impl Mempool {
                     }
                     continue;
                 }
+                _ = tokio::time::sleep(crate::tasks::IDLE_BEAT) => continue,
                 _ = stop.changed() => break,
             };
             let mut group = vec![first];
@@ -174,6 +179,7 @@ impl Mempool {
             }
             self.accept(group).await;
         }
+        Ok(())
     }
 
     /// Sequences priority requests: they are checked against the accepted state like

@@ -64,20 +64,21 @@ impl ProvedState {
     }
 }
 
-pub(crate) async fn follow(shared: Arc<Shared>, mut stop: watch::Receiver<bool>) {
+pub(crate) async fn follow(shared: Arc<Shared>, mut stop: watch::Receiver<bool>) -> Result<(), String> {
     loop {
         let mut copy = shared.proved.read().unwrap_or_else(|e| e.into_inner()).clone();
         let before = copy.through;
         match copy.advance(&shared.db).await {
             Ok(()) if copy.through != before => {
                 *shared.proved.write().unwrap_or_else(|e| e.into_inner()) = copy;
+                shared.beats.beat("proved");
             }
-            Ok(()) => {}
+            Ok(()) => shared.beats.beat("proved"),
             Err(e) => tracing::warn!(error = %e, "following proved batches"),
         }
         tokio::select! {
             _ = tokio::time::sleep(POLL) => {}
-            _ = stop.changed() => return,
+            _ = stop.changed() => return Ok(()),
         }
     }
 }

@@ -107,22 +107,34 @@ struct Built {
 }
 
 impl Sealer {
-    pub(crate) async fn run(mut self, mut rx: mpsc::UnboundedReceiver<Queued>, mut stop: watch::Receiver<bool>) {
+    pub(crate) async fn run(
+        mut self,
+        mut rx: mpsc::UnboundedReceiver<Queued>,
+        mut stop: watch::Receiver<bool>,
+    ) -> Result<(), String> {
         let mut queue: VecDeque<Queued> = VecDeque::new();
         let slots = self.shared.params.slots;
         let timeout = self.shared.config.batch_timeout;
         loop {
             let now = Instant::now();
             if let Some(criterion) = SealCriterion::check(&queue, slots, timeout, now) {
-                if let Err(e) = self.seal(&mut queue, criterion).await {
-                    tracing::warn!(error = %e, "sealing failed; retrying");
-                    tokio::select! {
-                        _ = tokio::time::sleep(Duration::from_millis(500)) => {}
-                        _ = stop.changed() => return,
+                match self.seal(&mut queue, criterion).await {
+                    Ok(number) => {
+                        self.shared.beats.beat("sealer");
+                        causeway_db::fail_point_async(&format!("sealer-sealed-batch-{number}")).await;
+                    }
+                    Err(e) => {
+                        tracing::warn!(error = %e, "sealing failed; retrying");
+                        tokio::select! {
+                            _ = tokio::time::sleep(Duration::from_millis(500)) => {}
+                            _ = stop.changed() => return Ok(()),
+                        }
                     }
                 }
                 continue;
             }
+            // Nothing to seal yet: alive.
+            self.shared.beats.beat("sealer");
             let deadline = queue.front().map(|q| q.accepted_at + timeout);
             tokio::select! {
                 q = rx.recv() => match q {
@@ -132,7 +144,7 @@ impl Sealer {
                             queue.push_back(q);
                         }
                     }
-                    None => return,
+                    None => return Ok(()),
                 },
                 _ = async {
                     match deadline {
@@ -140,7 +152,8 @@ impl Sealer {
                         None => std::future::pending().await,
                     }
                 } => {}
-                _ = stop.changed() => return,
+                _ = tokio::time::sleep(crate::tasks::IDLE_BEAT) => {}
+                _ = stop.changed() => return Ok(()),
             }
         }
     }
@@ -204,7 +217,8 @@ impl Sealer {
         }
     }
 
-    async fn seal(&mut self, queue: &mut VecDeque<Queued>, criterion: SealCriterion) -> Result<(), String> {
+    /// Seals one batch; its number.
+    async fn seal(&mut self, queue: &mut VecDeque<Queued>, criterion: SealCriterion) -> Result<i64, String> {
         let started = Instant::now();
         // The last attempt's commit may have happened with only its answer lost: then the
         // database holds the batch, and it is rebuilt from exactly the operations it took (the
@@ -255,7 +269,7 @@ impl Sealer {
             reason = criterion.label(),
             "sealed"
         );
-        Ok(())
+        Ok(batch.number)
     }
 
     fn record(&self, queue: &VecDeque<Queued>, built: &Built) -> SealedBatch {

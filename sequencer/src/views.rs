@@ -527,4 +527,7 @@ pub struct Health {
     pub proved_through: i64,
     /// Slots of accepted transactions waiting to be sealed.
     pub mempool_slots: usize,
+    /// Milliseconds since each core task (`mempool`, `sealer`, `proved`, and `watcher` with a
+    /// base chain) last reported progress, or that it is idle with nothing to do.
+    pub tasks: std::collections::BTreeMap<String, u64>,
 }

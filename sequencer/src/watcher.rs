@@ -91,14 +91,8 @@ pub(crate) struct Watcher {
 }
 
 impl Watcher {
-    pub(crate) async fn run(self, mut stop: watch::Receiver<bool>) {
-        let url = match self.config.rpc.parse() {
-            Ok(u) => u,
-            Err(e) => {
-                tracing::error!(rpc = %self.config.rpc, error = %e, "L1 watcher: bad RPC URL; not watching");
-                return;
-            }
-        };
+    pub(crate) async fn run(self, mut stop: watch::Receiver<bool>) -> Result<(), String> {
+        let url = self.config.rpc.parse().map_err(|e| format!("bad RPC URL {}: {e}", self.config.rpc))?;
         let provider = ProviderBuilder::new().disable_recommended_fillers().connect_http(url).erased();
         let rollup = Rollup::new(self.config.contract, provider.clone());
         let mut state = None;
@@ -111,12 +105,13 @@ impl Watcher {
                 Some(s) => self.poll(&provider, &rollup, s).await,
             };
             match result {
-                Ok(true) => continue,
-                Ok(false) => {}
-                Err(Fatal(e)) => {
-                    tracing::error!("L1 watcher stopped: {e}");
-                    return;
+                Ok(more) => {
+                    self.shared.beats.beat("watcher");
+                    if more {
+                        continue;
+                    }
                 }
+                Err(Fatal(e)) => return Err(e),
                 Err(Retry(e)) => {
                     // A write whose answer was lost may have committed the requests and the
                     // new position: re-read both from the database rather than send the same
@@ -127,7 +122,7 @@ impl Watcher {
             }
             tokio::select! {
                 _ = tokio::time::sleep(self.config.poll) => {}
-                _ = stop.changed() => return,
+                _ = stop.changed() => return Ok(()),
             }
         }
     }

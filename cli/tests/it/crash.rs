@@ -2,7 +2,10 @@
 //! each transaction that got a success response is in exactly one batch, in acceptance order;
 //! none is lost or applied twice; the state continues from the root it had.
 
-use super::procs::{TempDir, free_port, genesis, get, kill9, spawn, transfer, wait_healthy, wait_sealed};
+use super::procs::{
+    TempDir, free_port, genesis, get, kill9, spawn, spawn_env, terminate_lock_holder, transfer, wait_for, wait_healthy,
+    wait_sealed,
+};
 use causeway_db::testing::TestDb;
 use causeway_protocol::{
     Operation,
@@ -26,9 +29,12 @@ const SENDERS: u32 = 4;
 /// What one client saw succeed: (nonce, hash, seq), in the order it sent.
 type Successes = Vec<(u32, String, i64)>;
 
+/// Sends account `from`'s transfers until `until`, each retried until it succeeds; a request
+/// that gets no answer or a 503 is retried at the next of `urls` (one sequencer and its
+/// standby).
 async fn client(
     http: reqwest::Client,
-    url: String,
+    urls: Vec<String>,
     from: u32,
     until: Arc<AtomicBool>,
     total: Arc<AtomicUsize>,
@@ -36,7 +42,9 @@ async fn client(
     let mut seen = Vec::new();
     let mut nonce = 0;
     let to = from % SENDERS + 1;
+    let mut at = 0;
     while !until.load(Ordering::Relaxed) {
+        let url = &urls[at % urls.len()];
         // The same body is retried until it succeeds, so a commit whose response was lost is
         // recognised as a duplicate rather than sent twice.
         let body = transfer(from, to, 1_000 + u128::from(nonce), 1, nonce);
@@ -51,72 +59,37 @@ async fn client(
             Ok(r) => {
                 let status = r.status().as_u16();
                 assert_eq!(status, 503, "only unavailability is expected: {}", r.text().await.unwrap_or_default());
+                at += 1;
                 tokio::time::sleep(Duration::from_millis(20)).await;
             }
-            Err(_) => tokio::time::sleep(Duration::from_millis(20)).await,
+            Err(_) => {
+                at += 1;
+                tokio::time::sleep(Duration::from_millis(20)).await;
+            }
         }
     }
     seen
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn kill_9_mid_stream_loses_nothing_and_applies_nothing_twice() {
-    let dir = TempDir::new("crash");
-    let db = TestDb::create().await.expect("test database");
-    let genesis_path = genesis(&dir.0, DEPTH, ACCOUNTS);
-    let port = free_port().to_string();
-    let url = format!("http://127.0.0.1:{port}");
-    let log = dir.0.join("sequencer.log");
-    let args = [
-        "sequencer",
-        "--database-url",
-        &db.url,
-        "--listen",
-        &format!("127.0.0.1:{port}"),
-        "--genesis",
-        genesis_path.to_str().expect("utf8"),
-        "--slots",
-        &SLOTS.to_string(),
-        "--batch-timeout-ms",
-        "30",
-    ];
-    let http = reqwest::Client::new();
-    let mut seq = spawn(&args, &log);
-    wait_healthy(&http, &url, &log).await;
-
-    let until = Arc::new(AtomicBool::new(false));
-    let total = Arc::new(AtomicUsize::new(0));
-    let clients: Vec<_> = (1..=SENDERS)
-        .map(|from| tokio::spawn(client(http.clone(), url.clone(), from, until.clone(), total.clone())))
-        .collect();
-    while total.load(Ordering::Relaxed) < 120 {
-        tokio::time::sleep(Duration::from_millis(5)).await;
-    }
-    kill9(&mut seq).await;
-    let killed_at = total.load(Ordering::Relaxed);
-    let pool = db.db().await.expect("db");
-    let (before_number, before_root, _) =
-        pool.last_batch().await.expect("read").expect("some batch sealed before the kill");
-
-    let mut seq = spawn(&args, &log);
-    wait_healthy(&http, &url, &log).await;
-    while total.load(Ordering::Relaxed) < killed_at + 120 {
-        tokio::time::sleep(Duration::from_millis(5)).await;
-    }
-    until.store(true, Ordering::Relaxed);
-    let mut successes: BTreeMap<u32, Successes> = BTreeMap::new();
-    for (i, c) in clients.into_iter().enumerate() {
-        successes.insert(i as u32 + 1, c.await.expect("client"));
-    }
-    let sealed = wait_sealed(&http, &url).await;
+/// Every transaction a client saw succeed is in exactly one batch, in acceptance order; nothing
+/// else is stored; replaying the batches from genesis gives every stored root and the API's
+/// accepted state. `restarted_after`: the newest batch and its root before a restart.
+async fn check_every_success_sealed_once(
+    http: &reqwest::Client,
+    url: &str,
+    pool: &causeway_db::Db,
+    successes: &BTreeMap<u32, Successes>,
+    restarted_after: Option<(i64, &[u8])>,
+) {
+    let sealed = wait_sealed(http, url).await;
 
     // Every success is included, once, and each account's transactions in nonce order.
     let mut hashes = HashSet::new();
-    for (from, seen) in &successes {
+    for (from, seen) in successes {
         assert!(seen.windows(2).all(|w| w[0].2 < w[1].2), "account {from}: acceptance order follows nonce order");
         for (nonce, hash, seq) in seen {
             assert!(hashes.insert(hash.clone()), "one hash, one success");
-            let (s, t) = get(&http, &format!("{url}/v1/txs/{hash}")).await;
+            let (s, t) = get(http, &format!("{url}/v1/txs/{hash}")).await;
             assert_eq!(s, 200, "account {from} nonce {nonce}: {t}");
             assert_eq!(t["status"], "included", "{t}");
             assert_eq!(t["seq"].as_i64(), Some(*seq));
@@ -153,7 +126,9 @@ async fn kill_9_mid_stream_loses_nothing_and_applies_nothing_twice() {
         let t = state.apply_batch(b.number as u64, 0, SLOTS, 0, &ops).expect("stored batch applies");
         assert_eq!(fr_to_be_bytes(&t.header.new_root).as_slice(), b.new_root.as_slice(), "batch {} root", b.number);
         assert_eq!(t.pubdata, b.pubdata);
-        if b.number == before_number + 1 {
+        if let Some((before_number, before_root)) = restarted_after
+            && b.number == before_number + 1
+        {
             assert_eq!(b.old_root, before_root, "the first batch after the restart starts at the root before the kill");
         }
     }
@@ -163,7 +138,7 @@ async fn kill_9_mid_stream_loses_nothing_and_applies_nothing_twice() {
         let mut got = None;
         // The fee credit of the last batch reaches the accepted state just after sealing.
         for _ in 0..40 {
-            let (_, a) = get(&http, &format!("{url}/v1/accounts/{i}")).await;
+            let (_, a) = get(http, &format!("{url}/v1/accounts/{i}")).await;
             got = Some((
                 a["accepted"]["balance"].as_str().unwrap_or("").to_owned(),
                 a["accepted"]["nonce"].as_u64().unwrap_or(0),
@@ -175,7 +150,199 @@ async fn kill_9_mid_stream_loses_nothing_and_applies_nothing_twice() {
         }
         assert_eq!(got, Some(want), "account {i}: accepted state equals the replay");
     }
+}
+
+/// A sequencer's command line on `db`: this module's slots, a 30 ms batch timeout, and `extra`.
+fn sequencer_args(db: &TestDb, genesis: &std::path::Path, listen: &str, extra: &[&str]) -> Vec<String> {
+    let mut args: Vec<String> = [
+        "sequencer",
+        "--database-url",
+        &db.url,
+        "--listen",
+        listen,
+        "--genesis",
+        genesis.to_str().expect("utf8"),
+        "--slots",
+        &SLOTS.to_string(),
+        "--batch-timeout-ms",
+        "30",
+    ]
+    .map(str::to_owned)
+    .to_vec();
+    args.extend(extra.iter().map(|a| (*a).to_owned()));
+    args
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn kill_9_mid_stream_loses_nothing_and_applies_nothing_twice() {
+    let dir = TempDir::new("crash");
+    let db = TestDb::create().await.expect("test database");
+    let genesis_path = genesis(&dir.0, DEPTH, ACCOUNTS);
+    let port = free_port().to_string();
+    let url = format!("http://127.0.0.1:{port}");
+    let log = dir.0.join("sequencer.log");
+    let args = sequencer_args(&db, &genesis_path, &format!("127.0.0.1:{port}"), &[]);
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let http = reqwest::Client::new();
+    let mut seq = spawn(&args, &log);
+    wait_healthy(&http, &url, &log).await;
+
+    let until = Arc::new(AtomicBool::new(false));
+    let total = Arc::new(AtomicUsize::new(0));
+    let clients: Vec<_> = (1..=SENDERS)
+        .map(|from| tokio::spawn(client(http.clone(), vec![url.clone()], from, until.clone(), total.clone())))
+        .collect();
+    while total.load(Ordering::Relaxed) < 120 {
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
     kill9(&mut seq).await;
+    let killed_at = total.load(Ordering::Relaxed);
+    let pool = db.db().await.expect("db");
+    let (before_number, before_root, _) =
+        pool.last_batch().await.expect("read").expect("some batch sealed before the kill");
+
+    let mut seq = spawn(&args, &log);
+    wait_healthy(&http, &url, &log).await;
+    while total.load(Ordering::Relaxed) < killed_at + 120 {
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    until.store(true, Ordering::Relaxed);
+    let mut successes: BTreeMap<u32, Successes> = BTreeMap::new();
+    for (i, c) in clients.into_iter().enumerate() {
+        successes.insert(i as u32 + 1, c.await.expect("client"));
+    }
+    check_every_success_sealed_once(&http, &url, &pool, &successes, Some((before_number, &before_root))).await;
+    kill9(&mut seq).await;
+    drop(pool);
+    db.drop_db().await.expect("drop");
+}
+
+/// A core task that panics ends the sequencer process with a non-zero status and the reason in
+/// its log; a core task that stops making progress (hangs) makes `/health` fail, naming it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_panicking_task_ends_the_process_and_a_hung_one_fails_health() {
+    let dir = TempDir::new("tasks");
+    let db = TestDb::create().await.expect("test database");
+    let genesis_path = genesis(&dir.0, DEPTH, ACCOUNTS);
+    let port = free_port().to_string();
+    let url = format!("http://127.0.0.1:{port}");
+    let log = dir.0.join("sequencer.log");
+    let args = sequencer_args(&db, &genesis_path, &format!("127.0.0.1:{port}"), &["--stale-after-secs", "2"]);
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let http = reqwest::Client::new();
+    let post = async |nonce: u32| {
+        let r = http.post(format!("{url}/v1/txs")).body(transfer(1, 2, 5, 0, nonce)).send().await.expect("post");
+        assert_eq!(r.status().as_u16(), 200);
+    };
+
+    // The sealer panics right after storing batch 1.
+    let mut seq = spawn_env(&args, &[(causeway_db::FAIL_POINT_ENV, "sealer-sealed-batch-1:panic")], &log);
+    wait_healthy(&http, &url, &log).await;
+    let (s, h) = get(&http, &format!("{url}/health")).await;
+    assert_eq!(s, 200, "{h}");
+    assert!(h["tasks"]["sealer"].is_u64() && h["tasks"]["mempool"].is_u64(), "{h}");
+    post(0).await;
+    let status =
+        tokio::time::timeout(Duration::from_secs(30), seq.wait()).await.expect("the process ends").expect("wait");
+    let text = std::fs::read_to_string(&log).unwrap_or_default();
+    assert_eq!(status.code(), Some(1), "{text}");
+    assert!(text.contains("the sealer task panicked: fail point sealer-sealed-batch-1: panicking"), "{text}");
+
+    // Restarted, it carries on from batch 1; now the sealer hangs after storing batch 2, and
+    // `/health` fails within the stale limit while the process keeps running.
+    let mut seq = spawn_env(&args, &[(causeway_db::FAIL_POINT_ENV, "sealer-sealed-batch-2:hang")], &log);
+    wait_healthy(&http, &url, &log).await;
+    post(1).await;
+    let h = wait_for("/health to fail on the hung sealer", 30, &log, async || {
+        let (s, h) = get(&http, &format!("{url}/health")).await;
+        (s == 503).then_some(h)
+    })
+    .await;
+    assert_eq!(h["code"], "stale", "{h}");
+    assert!(h["message"].as_str().unwrap_or("").starts_with("the sealer task has not made progress"), "{h}");
+    assert!(seq.try_wait().expect("status").is_none(), "a hung task does not end the process");
+    let pool = db.db().await.expect("db");
+    assert_eq!(pool.last_batch().await.expect("db").map(|b| b.0), Some(2));
+    kill9(&mut seq).await;
+    drop(pool);
+    let _ = db.drop_db().await;
+}
+
+/// Two sequencers on one database: the second stands by (serving nothing) and takes over within
+/// seconds of a `kill -9` of the first, under load, with every acknowledged transaction sealed
+/// once; a sequencer whose lock connection is terminated exits non-zero, and a third standing
+/// by takes over from it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_standby_takes_over_after_kill_9_and_a_sequencer_that_loses_its_lock_exits() {
+    let dir = TempDir::new("standby");
+    let db = TestDb::create().await.expect("test database");
+    let genesis_path = genesis(&dir.0, DEPTH, ACCOUNTS);
+    let start = |name: &str| {
+        let log = dir.0.join(format!("{name}.log"));
+        let listen = format!("127.0.0.1:{}", free_port());
+        let args = sequencer_args(&db, &genesis_path, &listen, &[]);
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        (spawn(&args, &log), format!("http://{listen}"), log)
+    };
+    let standing_by = async |log: &std::path::Path| {
+        wait_for("a standby", 30, log, async || {
+            std::fs::read_to_string(log).unwrap_or_default().contains("standing by").then_some(())
+        })
+        .await;
+    };
+    let http = reqwest::Client::new();
+    let (mut a, a_url, a_log) = start("a");
+    wait_healthy(&http, &a_url, &a_log).await;
+    let (mut b, b_url, b_log) = start("b");
+    standing_by(&b_log).await;
+    assert!(http.get(format!("{b_url}/health")).send().await.is_err(), "a standby serves nothing");
+
+    let until = Arc::new(AtomicBool::new(false));
+    let total = Arc::new(AtomicUsize::new(0));
+    let urls = vec![a_url.clone(), b_url.clone()];
+    let clients: Vec<_> = (1..=SENDERS)
+        .map(|from| tokio::spawn(client(http.clone(), urls.clone(), from, until.clone(), total.clone())))
+        .collect();
+    while total.load(Ordering::Relaxed) < 60 {
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    kill9(&mut a).await;
+    let killed = std::time::Instant::now();
+    let at_kill = total.load(Ordering::Relaxed);
+    // The first success after the kill is the standby's.
+    while total.load(Ordering::Relaxed) == at_kill {
+        assert!(killed.elapsed() < Duration::from_secs(60), "the standby never took over");
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    let failover = killed.elapsed();
+    eprintln!(
+        "failover: {:.2} s from kill -9 of the active sequencer to the standby's first accepted transaction",
+        failover.as_secs_f64()
+    );
+    while total.load(Ordering::Relaxed) < at_kill + 60 {
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    until.store(true, Ordering::Relaxed);
+    let mut successes: BTreeMap<u32, Successes> = BTreeMap::new();
+    for (i, c) in clients.into_iter().enumerate() {
+        successes.insert(i as u32 + 1, c.await.expect("client"));
+    }
+    let pool = db.db().await.expect("db");
+    check_every_success_sealed_once(&http, &b_url, &pool, &successes, None).await;
+
+    // A third stands by; the lock's backend of the active one is terminated: it exits with the
+    // reason, and the third takes over.
+    let (mut c, c_url, c_log) = start("c");
+    standing_by(&c_log).await;
+    terminate_lock_holder(&db, causeway_db::rollup::SEQUENCER_LOCK).await;
+    let status = tokio::time::timeout(Duration::from_secs(30), b.wait()).await.expect("b exits").expect("wait");
+    let text = std::fs::read_to_string(&b_log).unwrap_or_default();
+    assert_eq!(status.code(), Some(1), "{text}");
+    assert!(text.contains("lost the single-writer lock"), "{text}");
+    wait_healthy(&http, &c_url, &c_log).await;
+    let r = http.post(format!("{c_url}/v1/txs")).body(transfer(5, 1, 7, 0, 0)).send().await.expect("post");
+    assert_eq!(r.status().as_u16(), 200);
+    kill9(&mut c).await;
     drop(pool);
     db.drop_db().await.expect("drop");
 }

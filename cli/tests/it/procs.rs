@@ -33,10 +33,16 @@ pub(crate) fn free_port() -> u16 {
 
 /// Starts `causeway <args>` with its output appended to `log`.
 pub(crate) fn spawn(args: &[&str], log: &Path) -> Child {
+    spawn_env(args, &[], log)
+}
+
+/// [`spawn`] with environment variables set.
+pub(crate) fn spawn_env(args: &[&str], env: &[(&str, &str)], log: &Path) -> Child {
     let out = std::fs::OpenOptions::new().create(true).append(true).open(log).expect("log file");
     let err = out.try_clone().expect("log file");
     Command::new(env!("CARGO_BIN_EXE_causeway"))
         .args(args)
+        .envs(env.iter().copied())
         .stdout(Stdio::from(out))
         .stderr(Stdio::from(err))
         .kill_on_drop(true)
@@ -217,4 +223,18 @@ impl Drop for FlakyRpc {
     fn drop(&mut self) {
         self.task.abort();
     }
+}
+
+/// Terminates the PostgreSQL backend holding advisory lock `key` on `db` (as a server restart
+/// or a cut connection would end it).
+pub(crate) async fn terminate_lock_holder(db: &causeway_db::testing::TestDb, key: i64) {
+    let (high, low) = (key >> 32, key & 0xffff_ffff);
+    db.admin_sql(&format!(
+        "SELECT pg_terminate_backend(pid) FROM pg_locks WHERE locktype = 'advisory' AND granted \
+         AND classid = {high} AND objid = {low} AND objsubid = 1 \
+         AND database = (SELECT oid FROM pg_database WHERE datname = '{}')",
+        db.name()
+    ))
+    .await
+    .expect("terminate the lock's backend");
 }

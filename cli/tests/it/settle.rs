@@ -165,22 +165,44 @@ async fn batches_are_submitted_once_repriced_when_stuck_and_finalized_after_a_ki
     let fee = |a: &causeway_db::settlement::AttemptRow| a.max_fee_per_gas.parse::<u128>().expect("fee");
     assert!(fee(&attempts[1]) * 100 >= fee(&attempts[0]) * 110, "at least +10%: {attempts:?}");
     assert!(attempts.iter().all(|a| a.status == "sent"));
-    // A second settler against the same database is refused: the first holds the lock.
-    let second =
-        super::causeway(&["settler", "--database-url", &test_db.url, "--rpc", &anvil.url(), "--contract", &contract]);
+    // A second settler against the same database: with --no-standby it is refused (the first
+    // holds the lock); without, it stands by.
+    let second = super::causeway(&[
+        "settler",
+        "--database-url",
+        &test_db.url,
+        "--rpc",
+        &anvil.url(),
+        "--contract",
+        &contract,
+        "--no-standby",
+    ]);
     assert!(!second.status.success());
     let stderr = String::from_utf8_lossy(&second.stderr);
     assert!(stderr.contains("another settler is running against this database"), "{stderr}");
+    let standby_log = dir.0.join("standby-settler.log");
+    let standby = settler(&test_db, &anvil, &contract, "2", &standby_log);
+    wait_for("the second settler standing by", 30, &standby_log, async || {
+        std::fs::read_to_string(&standby_log).unwrap_or_default().contains("standing by").then_some(())
+    })
+    .await;
 
-    // Killed mid-submission, restarted, then blocks resume.
+    // Killed mid-submission: the standby takes over, then blocks resume.
     kill9(&mut s).await;
-    let mut s = settler(&test_db, &anvil, &contract, "2", &log);
+    let mut s = standby;
     anvil_rpc(&anvil, "evm_setIntervalMining", serde_json::json!([1])).await;
-    wait_for("every batch finalized", 120, &log, async || {
+    wait_for("every batch finalized", 120, &standby_log, async || {
         let b = db.batch(batches).await.expect("db").expect("batch");
         (b.status == "finalized").then_some(())
     })
     .await;
+    assert!(std::fs::read_to_string(&standby_log).unwrap_or_default().contains("took over the settler lock"));
+    // Its lock's backend terminated (as a PostgreSQL restart would end it): it stops, non-zero.
+    super::procs::terminate_lock_holder(&test_db, causeway_db::rollup::SETTLER_LOCK).await;
+    let status = tokio::time::timeout(Duration::from_secs(30), s.wait()).await.expect("it exits").expect("wait");
+    let text = std::fs::read_to_string(&standby_log).unwrap_or_default();
+    assert_eq!(status.code(), Some(1), "{text}");
+    assert!(text.contains("lost the settler lock"), "{text}");
 
     // On chain: every batch once, in order, and nothing else sent by the operator.
     let provider = wallet_provider(&anvil.url(), DEV_OPERATOR_KEY).expect("provider");
@@ -267,7 +289,6 @@ async fn batches_are_submitted_once_repriced_when_stuck_and_finalized_after_a_ki
     assert!(stdout.contains("contract code: MISMATCH: the deployed code differs"), "{stdout}");
     assert!(stdout.contains(&format!("verified {batches} batches")) || stdout.contains("proof valid"), "{stdout}");
 
-    kill9(&mut s).await;
     seq.shutdown(Duration::from_secs(5)).await;
     let _ = test_db.drop_db().await;
 }

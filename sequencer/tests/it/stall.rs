@@ -57,3 +57,46 @@ async fn a_sealed_batch_whose_commit_answer_was_lost_is_found_and_the_sealer_goe
     assert_eq!((h["sealed"].as_i64(), h["mempool_slots"].as_i64()), (Some(2), Some(0)), "{h}");
     node.stop().await;
 }
+
+/// The single-writer fence: a sequencer's connections carry the epoch it started when it took
+/// the lock, and once another has taken the lock (a new epoch) they can no longer write, even
+/// though they are still connected; connections without an epoch (provers, settler, restore)
+/// are not fenced.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_sequencer_that_lost_the_lock_cannot_write_once_another_took_it() {
+    use causeway_db::{Connection, Db, PgConnection, rollup::lock_sequencer, testing::TestDb, txs::NewTx};
+    let db = TestDb::create().await.expect("test database");
+    let tx = |seq: i64| NewTx {
+        seq,
+        hash: vec![seq as u8; 32],
+        kind: "transfer",
+        from_index: 1,
+        nonce: seq,
+        body: "{}".into(),
+    };
+    let mut first = PgConnection::connect(&db.url).await.expect("connect");
+    let e1 = lock_sequencer(&mut first).await.expect("lock").expect("free");
+    let stale = Db::connect_fenced(&db.url, 2, e1).await.expect("pool");
+    stale.insert_txs(&[tx(1)]).await.expect("the holder writes");
+    let mut second = PgConnection::connect(&db.url).await.expect("connect");
+    assert_eq!(lock_sequencer(&mut second).await.expect("lock"), None, "held by the first");
+
+    // The first loses its lock connection; the second takes the lock, starting a new epoch.
+    drop(first);
+    let e2 = loop {
+        if let Some(e) = lock_sequencer(&mut second).await.expect("lock") {
+            break e;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    };
+    assert_eq!(e2, e1 + 1);
+    let e = stale.insert_txs(&[tx(2)]).await.expect_err("the old holder is fenced off");
+    assert!(e.to_string().contains("fenced: another sequencer holds the single-writer lock"), "{e}");
+    let current = Db::connect_fenced(&db.url, 2, e2).await.expect("pool");
+    current.insert_txs(&[tx(2)]).await.expect("the new holder writes");
+    let unfenced = db.db().await.expect("pool");
+    unfenced.insert_txs(&[tx(3)]).await.expect("a connection without an epoch is not fenced");
+    assert_eq!(unfenced.max_seq().await.expect("max"), 3);
+    drop((stale, current, unfenced, second));
+    db.drop_db().await.expect("drop");
+}
