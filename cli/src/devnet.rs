@@ -207,6 +207,7 @@ pub(crate) fn devnet(args: DevnetArgs) -> Result<(), String> {
                 lease: worker::DEFAULT_LEASE,
                 poll: worker::DEFAULT_POLL,
                 max_jobs: None,
+                heartbeat: None,
             },
             stop_rx.clone(),
         ));

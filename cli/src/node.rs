@@ -50,6 +50,22 @@ pub(crate) struct SequencerArgs {
     /// of standing by until it is released.
     #[arg(long, env = "CAUSEWAY_NO_STANDBY")]
     no_standby: bool,
+    /// Seconds a client has to send a request's headers (an idle kept-alive connection is closed
+    /// after it too).
+    #[arg(long, env = "CAUSEWAY_HEADER_READ_TIMEOUT_SECS", default_value_t = sc::DEFAULT_HEADER_READ_TIMEOUT.as_secs_f64())]
+    header_read_timeout_secs: f64,
+    /// Seconds a request (body and handling) may take before it is answered 408.
+    #[arg(long, env = "CAUSEWAY_REQUEST_TIMEOUT_SECS", default_value_t = sc::DEFAULT_REQUEST_TIMEOUT.as_secs_f64())]
+    request_timeout_secs: f64,
+    /// Open connections beyond which the server stops accepting until one closes.
+    #[arg(long, env = "CAUSEWAY_MAX_CONNECTIONS", default_value_t = sc::DEFAULT_MAX_CONNECTIONS)]
+    max_connections: usize,
+    /// Serve `/metrics` on this address only, not on the API's.
+    #[arg(long, env = "CAUSEWAY_METRICS_LISTEN")]
+    metrics_listen: Option<std::net::SocketAddr>,
+    /// The smallest fee in wei a transfer or withdrawal may pay (422 `fee_too_low` below it).
+    #[arg(long, env = "CAUSEWAY_MIN_FEE_WEI", default_value_t = 0)]
+    min_fee_wei: u128,
     /// `/health` fails (503 `stale`) when a core task has not reported progress for this many
     /// seconds.
     #[arg(long, env = "CAUSEWAY_STALE_AFTER_SECS", default_value_t = sc::DEFAULT_STALE_AFTER.as_secs_f64())]
@@ -81,6 +97,41 @@ pub(crate) struct ProverArgs {
     /// Stop after storing this many proofs.
     #[arg(long)]
     max_jobs: Option<usize>,
+    #[command(flatten)]
+    observe: ObserveArgs,
+}
+
+/// `/metrics` and `/health` of a prover or settler.
+#[derive(Args)]
+pub(crate) struct ObserveArgs {
+    /// Serve `/metrics` and `/health` on this address [default: not served].
+    #[arg(long, env = "CAUSEWAY_METRICS_LISTEN")]
+    metrics_listen: Option<std::net::SocketAddr>,
+    /// `/health` answers 503 `stale` when the service's loop has not reported for this many
+    /// seconds.
+    #[arg(long, env = "CAUSEWAY_STALE_AFTER_SECS", default_value_t = 120.0)]
+    stale_after_secs: f64,
+}
+
+impl ObserveArgs {
+    /// Starts the endpoints when asked for: the heartbeat sender for the service's loop, and
+    /// the endpoints' stop switch, which serves them while it is kept.
+    async fn start(
+        &self,
+        service: &'static str,
+        database_url: &str,
+    ) -> Result<(Option<watch::Sender<tokio::time::Instant>>, Option<watch::Sender<bool>>), String> {
+        let Some(listen) = self.metrics_listen else { return Ok((None, None)) };
+        let db = causeway_db::Db::connect_with(database_url, 1).await.map_err(|e| format!("database: {e}"))?;
+        let (beat, beats) = causeway_sequencer::observe::heartbeat();
+        let stale = Duration::from_secs_f64(self.stale_after_secs.max(0.1));
+        let (stop, stop_rx) = watch::channel(false);
+        let (addr, _task) = causeway_sequencer::observe::serve(listen, service, beats, stale, db, stop_rx)
+            .await
+            .map_err(|e| format!("--metrics-listen {listen}: {e}"))?;
+        println!("{service} metrics and health on http://{addr}");
+        Ok((Some(beat), Some(stop)))
+    }
 }
 
 /// `causeway settler` flags.
@@ -107,6 +158,8 @@ pub(crate) struct SettlerArgs {
     /// standing by until it is released.
     #[arg(long, env = "CAUSEWAY_NO_STANDBY")]
     no_standby: bool,
+    #[command(flatten)]
+    observe: ObserveArgs,
     /// Milliseconds between passes.
     #[arg(long, default_value_t = settler::DEFAULT_POLL.as_millis() as u64)]
     poll_ms: u64,
@@ -185,6 +238,11 @@ pub(crate) fn sequencer(args: SequencerArgs) -> Result<(), String> {
         max_prove_attempts: args.max_prove_attempts,
         stale_after: Duration::from_secs_f64(args.stale_after_secs.max(0.1)),
         standby: !args.no_standby,
+        min_fee: args.min_fee_wei,
+        header_read_timeout: Duration::from_secs_f64(args.header_read_timeout_secs.max(0.1)),
+        request_timeout: Duration::from_secs_f64(args.request_timeout_secs.max(0.1)),
+        max_connections: args.max_connections.max(1),
+        metrics_listen: args.metrics_listen,
         ..SequencerConfig::new(args.database_url)
     };
     runtime()?.block_on(async {
@@ -193,6 +251,9 @@ pub(crate) fn sequencer(args: SequencerArgs) -> Result<(), String> {
         }
         let mut seq = Sequencer::start(config).await.map_err(|e| e.to_string())?;
         println!("sequencer listening on http://{}", seq.addr);
+        if let Some(m) = seq.metrics_addr {
+            println!("metrics on http://{m}/metrics");
+        }
         // A core task that ends on its own ends the process, non-zero, for a supervisor to
         // restart it: serving on without it would accept what nothing seals.
         let failed = tokio::select! {
@@ -208,15 +269,18 @@ pub(crate) fn sequencer(args: SequencerArgs) -> Result<(), String> {
 pub(crate) fn prover(args: ProverArgs) -> Result<(), String> {
     init_tracing();
     let host = std::fs::read_to_string("/etc/hostname").map(|h| h.trim().to_owned()).unwrap_or_else(|_| "host".into());
-    let config = WorkerConfig {
+    let mut config = WorkerConfig {
         database_url: args.database_url,
         keys: args.keys,
         name: args.name.unwrap_or_else(|| format!("{host}-{}", std::process::id())),
         lease: Duration::from_secs_f64(args.lease_secs.max(0.3)),
         poll: worker::DEFAULT_POLL,
         max_jobs: args.max_jobs,
+        heartbeat: None,
     };
     runtime()?.block_on(async {
+        let (heartbeat, _endpoints) = args.observe.start("prover", &config.database_url).await?;
+        config.heartbeat = heartbeat;
         let n = until_signal("worker", "stopping after the current proof", |stop| worker::run(config, stop)).await?;
         println!("stored {n} proofs");
         Ok(())
@@ -254,7 +318,7 @@ where
 pub(crate) fn settler(args: SettlerArgs) -> Result<(), String> {
     init_tracing();
     let contract = args.rollup.address()?;
-    let config = SettlerConfig {
+    let mut config = SettlerConfig {
         confirmations: args.confirmations.max(1),
         resubmit_after: Duration::from_secs_f64(args.resubmit_secs.max(0.1)),
         poll: Duration::from_millis(args.poll_ms.max(10)),
@@ -262,6 +326,8 @@ pub(crate) fn settler(args: SettlerArgs) -> Result<(), String> {
         ..SettlerConfig::new(args.rpc, contract, args.operator_key)
     };
     runtime()?.block_on(async {
+        let (heartbeat, _endpoints) = args.observe.start("settler", &args.database_url).await?;
+        config.heartbeat = heartbeat;
         let db = causeway_db::Db::connect_with(&args.database_url, 2).await.map_err(|e| e.to_string())?;
         // Started beside a sequencer that has not initialised the database yet: wait for it.
         let mut told = false;

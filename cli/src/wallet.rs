@@ -197,13 +197,28 @@ impl Ctx {
     async fn account(&self, w: &Wallet) -> Result<Option<Value>, String> {
         let packed = format!("0x{}", hex::encode(w.key.public_key().pack()));
         let me = causeway_l1::address_of(&w.l1_key).map_err(|e| e.to_string())?;
-        let list = match self.get(&format!("/v1/accounts/by-key/{packed}")).await? {
-            (200, v) => v,
-            (404, _) => return Ok(None),
-            (s, e) => return Err(api_error(s, &e)),
-        };
-        let accounts = list["accounts"].as_array().ok_or("the API answered without an account list")?;
-        Ok(accounts.iter().find(|a| a["owner"].as_str().and_then(|o| o.parse::<Address>().ok()) == Some(me)).cloned())
+        // Page by page: anyone may deposit many accounts with this key.
+        let mut after = String::new();
+        let mut last = -1;
+        loop {
+            let list = match self.get(&format!("/v1/accounts/by-key/{packed}{after}")).await? {
+                (200, v) => v,
+                (404, _) => return Ok(None),
+                (s, e) => return Err(api_error(s, &e)),
+            };
+            let accounts = list["accounts"].as_array().ok_or("the API answered without an account list")?;
+            let mine =
+                accounts.iter().find(|a| a["owner"].as_str().and_then(|o| o.parse::<Address>().ok()) == Some(me));
+            match (mine, list["next_after"].as_i64()) {
+                (Some(a), _) => return Ok(Some(a.clone())),
+                (None, Some(next)) if next > last => {
+                    last = next;
+                    after = format!("?after={next}");
+                }
+                (None, Some(_)) => return Err("the API's pages of accounts by key do not advance".into()),
+                (None, None) => return Ok(None),
+            }
+        }
     }
 
     /// The deployment to sign for. With a base chain configured (`--deployment` or

@@ -103,6 +103,24 @@ impl Db {
         .await?)
     }
 
+    /// What the settler's metrics show: the newest submitted (or final) batch, the newest final
+    /// one, the attempts in flight and the gas the mined ones used.
+    pub async fn settlement_summary(&self) -> Result<SettlementSummary, DbError> {
+        Ok(sqlx::query_as!(
+            SettlementSummary,
+            r#"
+            SELECT
+                (SELECT MAX(number) FROM batches WHERE status IN ('submitted', 'finalized')) AS last_submitted,
+                (SELECT MAX(number) FROM batches WHERE status = 'finalized') AS last_finalized,
+                (SELECT COUNT(*) FROM settlement_attempts WHERE status = 'sent') AS "attempts_sent!",
+                (SELECT COALESCE(SUM(gas_used), 0) FROM settlement_attempts WHERE status = 'mined')::BIGINT
+                    AS "gas_used!"
+            "#
+        )
+        .fetch_one(&self.pool)
+        .await?)
+    }
+
     /// Attempts in `status`, oldest first.
     pub async fn attempts_with_status(&self, status: &str) -> Result<Vec<AttemptRow>, DbError> {
         self.attempts_where(Some(status), None).await
@@ -292,4 +310,17 @@ impl Db {
         .await?;
         Ok(())
     }
+}
+
+/// See [`Db::settlement_summary`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct SettlementSummary {
+    /// The newest batch whose submission is mined (0 before any), final or not.
+    pub last_submitted: Option<i64>,
+    /// The newest final batch.
+    pub last_finalized: Option<i64>,
+    /// Submissions sent and not mined yet.
+    pub attempts_sent: i64,
+    /// Gas used by every mined submission.
+    pub gas_used: i64,
 }

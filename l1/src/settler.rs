@@ -50,6 +50,8 @@ pub struct SettlerConfig {
     /// When another settler holds the database's settler lock, wait for it (a hot standby)
     /// instead of refusing to start.
     pub standby: bool,
+    /// Where the settler reports each pass (for `/health`).
+    pub heartbeat: Option<watch::Sender<tokio::time::Instant>>,
 }
 
 /// How often a standby settler asks for the settler lock.
@@ -66,6 +68,7 @@ impl SettlerConfig {
             resubmit_after: DEFAULT_RESUBMIT_AFTER,
             poll: DEFAULT_POLL,
             standby: true,
+            heartbeat: None,
         }
     }
 }
@@ -259,11 +262,18 @@ impl Settler {
         loop {
             self.check_lock().await?;
             match self.pass().await {
-                Ok(Pass::Sent { batch, nonce }) => tracing::info!(batch, nonce, "submitBatch sent"),
-                Ok(_) => {}
+                Ok(p) => {
+                    if let Pass::Sent { batch, nonce } = p {
+                        tracing::info!(batch, nonce, "submitBatch sent");
+                    }
+                    if let Some(h) = &self.config.heartbeat {
+                        h.send_replace(tokio::time::Instant::now());
+                    }
+                }
                 Err(e) if e.is_transient() => tracing::warn!("settler: {e}; retrying"),
                 Err(e) => return Err(e),
             }
+            self.publish_metrics().await;
             tokio::select! {
                 _ = tokio::time::sleep(self.config.poll) => {}
                 _ = stop.changed() => {}
@@ -271,6 +281,21 @@ impl Settler {
             if *stop.borrow() {
                 return Ok(());
             }
+        }
+    }
+
+    /// Publishes the settler's gauges: the newest submitted and final batch, the attempts in
+    /// flight, the gas mined submissions used, and the operator's base-chain balance (an alert
+    /// fires before it runs out: with no gas nothing settles).
+    async fn publish_metrics(&self) {
+        if let Ok(s) = self.db.settlement_summary().await {
+            metrics::gauge!("causeway_settler_last_submitted_batch").set(s.last_submitted.unwrap_or(0) as f64);
+            metrics::gauge!("causeway_settler_last_finalized_batch").set(s.last_finalized.unwrap_or(0) as f64);
+            metrics::gauge!("causeway_settler_attempts_pending").set(s.attempts_sent as f64);
+            metrics::gauge!("causeway_settler_gas_used").set(s.gas_used as f64);
+        }
+        if let Ok(balance) = self.provider.get_balance(self.operator).await {
+            metrics::gauge!("causeway_settler_operator_balance_ether").set(f64::from(balance) / 1e18);
         }
     }
 

@@ -39,6 +39,17 @@ pub struct WorkerConfig {
     pub poll: Duration,
     /// Stop after this many proofs (for tests and one-shot runs); `None` runs until stopped.
     pub max_jobs: Option<usize>,
+    /// Where the worker reports that it is alive: each pass of its loop, and each lease renewal
+    /// while a proof runs (for `/health`).
+    pub heartbeat: Option<watch::Sender<tokio::time::Instant>>,
+}
+
+impl WorkerConfig {
+    fn beat(&self) {
+        if let Some(h) = &self.heartbeat {
+            h.send_replace(tokio::time::Instant::now());
+        }
+    }
 }
 
 /// Why a worker could not start or stopped.
@@ -100,6 +111,10 @@ pub async fn run(config: WorkerConfig, mut stop: watch::Receiver<bool>) -> Resul
         if *stop.borrow() || config.max_jobs.is_some_and(|m| proved >= m) {
             return Ok(proved);
         }
+        config.beat();
+        if let Ok(j) = db.proof_job_counts().await {
+            metrics::gauge!("causeway_prover_jobs_waiting").set(j.queued as f64);
+        }
         let job = match db.claim_proof_job(&config.name, config.lease.as_secs_f64()).await {
             Ok(job) => job,
             Err(e) => {
@@ -139,7 +154,7 @@ async fn prove_job(db: &Db, config: &WorkerConfig, keys: Arc<Keys>, job: Claimed
             r = &mut proving => break r,
             _ = tokio::time::sleep(renew_every) => {
                 match db.renew_proof_lease(n, &config.name, config.lease.as_secs_f64()).await {
-                    Ok(true) => {}
+                    Ok(true) => config.beat(),
                     Ok(false) => tracing::warn!(batch = n, "lease lost: another worker took the job over"),
                     Err(e) => tracing::warn!(batch = n, error = %e, "renewing the lease"),
                 }
@@ -160,6 +175,9 @@ async fn prove_job(db: &Db, config: &WorkerConfig, keys: Arc<Keys>, job: Claimed
                 return Ok(false);
             }
             let stored = db.complete_proof_job(n, &config.name, &bytes, &export::proof_eth(&proof), prove_ms).await?;
+            metrics::histogram!("causeway_prover_prove_seconds").record(prove_ms as f64 / 1000.0);
+            let outcome = if stored { "stored" } else { "discarded" };
+            metrics::counter!("causeway_prover_proofs_total", "outcome" => outcome).increment(1);
             if stored {
                 tracing::info!(batch = n, prove_ms, "proved");
             } else {
@@ -168,6 +186,7 @@ async fn prove_job(db: &Db, config: &WorkerConfig, keys: Arc<Keys>, job: Claimed
             Ok(stored)
         }
         Err(reason) => {
+            metrics::counter!("causeway_prover_proofs_total", "outcome" => "failed").increment(1);
             let status = db.fail_proof_job(n, &config.name, &reason).await?;
             tracing::error!(batch = n, %reason, status = status.as_deref().unwrap_or("taken over"), "proving failed");
             Ok(false)

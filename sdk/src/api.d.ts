@@ -87,6 +87,8 @@ export interface paths {
          * Every account holding a packed public key, in index order, each with its owner.
          * @description Anyone can deposit with any key, so a client picks the account whose owner it trusts (a
          *     wallet: its own address).
+         *     A page holds at most `limit` accounts (default and most 100) with indices above `after`;
+         *     `next_after`, when present, asks for the next page.
          */
         get: operations["account_by_key"];
         put?: never;
@@ -341,8 +343,13 @@ export interface components {
         };
         /** @description Every account holding a key. */
         AccountsByKey: {
-            /** @description In index order. */
+            /** @description In index order: one page. */
             accounts: components["schemas"]["AccountView"][];
+            /**
+             * Format: int64
+             * @description When more accounts hold the key: the `after` that asks for the next page.
+             */
+            next_after?: number | null;
             /** @description The key asked for. */
             public_key: string;
         };
@@ -676,6 +683,11 @@ export interface components {
              * @description The operator's fee account.
              */
             fee_account: number;
+            /**
+             * @description The smallest fee (wei, decimal) the sequencer takes; lower ones are refused with 422
+             *     `fee_too_low`.
+             */
+            min_fee: components["schemas"]["Amount"];
             /** @description The Rollup contract's address. */
             rollup: string;
             /** @description Slots (16-byte pubdata chunks) per batch. */
@@ -995,7 +1007,12 @@ export interface operations {
     };
     account_by_key: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description accounts per page, 1 to 100 (default 100) */
+                limit?: number;
+                /** @description only accounts with a larger index */
+                after?: number;
+            };
             header?: never;
             path: {
                 /** @description 0x-prefixed packed public key (32 bytes) */
@@ -1014,7 +1031,7 @@ export interface operations {
                     "application/json": components["schemas"]["AccountsByKey"];
                 };
             };
-            /** @description malformed key */
+            /** @description malformed key or query */
             400: {
                 headers: {
                     [name: string]: unknown;

@@ -127,12 +127,22 @@ export class Client {
 
   /** Every account holding `key`, in index order (anyone may deposit with any key). */
   async accountsByKey(key: Point): Promise<Account[]> {
-    try {
-      const r = await this.api.GET("/v1/accounts/by-key/{key}", { params: { path: { key: packPublicKey(key) } } });
-      return this.unwrap(r).accounts;
-    } catch (e) {
-      if (e instanceof CausewayError && e.status === 404) return [];
-      throw e;
+    const all: Account[] = [];
+    let after: number | undefined;
+    for (;;) {
+      try {
+        const query = after === undefined ? {} : { after };
+        const r = await this.api.GET("/v1/accounts/by-key/{key}", { params: { path: { key: packPublicKey(key) }, query } });
+        const page = this.unwrap(r);
+        all.push(...page.accounts);
+        // Pages follow each other (anyone can deposit many accounts with one key).
+        if (page.next_after === null || page.next_after === undefined) return all;
+        if (after !== undefined && page.next_after <= after) throw new Error("the API's pages of accounts by key do not advance");
+        after = page.next_after;
+      } catch (e) {
+        if (e instanceof CausewayError && e.status === 404) return all;
+        throw e;
+      }
     }
   }
 

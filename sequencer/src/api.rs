@@ -36,7 +36,8 @@ use tokio::sync::{mpsc::error::TrySendError, oneshot};
 /// The API's routes.
 pub fn router(shared: Arc<Shared>) -> Router {
     let limit = shared.config.max_body_bytes;
-    Router::new()
+    let metrics_here = shared.config.metrics_listen.is_none();
+    let routes = Router::new()
         .route("/v1/txs", post(submit))
         .route("/v1/txs/{hash}", get(tx_status))
         .route("/v1/accounts/{index}", get(account_by_index))
@@ -48,8 +49,9 @@ pub fn router(shared: Arc<Shared>) -> Router {
         .route("/v1/batches/{number}/proof", get(batch_proof))
         .route("/v1/verifying-key", get(verifying_key))
         .route("/health", get(health))
-        .route("/metrics", get(metrics))
-        .route("/v1/openapi.json", get(|| async { Json(openapi::document()) }))
+        .route("/v1/openapi.json", get(|| async { Json(openapi::document()) }));
+    let routes = if metrics_here { routes.route("/metrics", get(metrics)) } else { routes };
+    routes
         .merge(explorer::routes())
         .fallback(|| async { ApiError::not_found("no such route") })
         .method_not_allowed_fallback(|| async {
@@ -57,6 +59,18 @@ pub fn router(shared: Arc<Shared>) -> Router {
         })
         .layer(DefaultBodyLimit::max(limit))
         .layer(cors())
+        .layer(tower_http::set_header::SetResponseHeaderLayer::if_not_present(
+            header::X_CONTENT_TYPE_OPTIONS,
+            header::HeaderValue::from_static("nosniff"),
+        ))
+        .with_state(shared)
+}
+
+/// `/metrics` alone, for its own listen address ([`crate::SequencerConfig::metrics_listen`]).
+pub fn metrics_router(shared: Arc<Shared>) -> Router {
+    Router::new()
+        .route("/metrics", get(metrics))
+        .fallback(|| async { ApiError::not_found("only /metrics is served here") })
         .with_state(shared)
 }
 
@@ -98,11 +112,15 @@ struct Prepared {
 }
 
 fn prepare(shared: &Shared, tx: SignedTx) -> Result<Prepared, ApiError> {
-    let (from, message, signature) = match tx.operation() {
-        Operation::Transfer(t) => (t.from, t.message(&shared.params.domain), t.signature),
-        Operation::Withdraw(w) => (w.from, w.message(&shared.params.domain), w.signature),
+    let (from, fee, message, signature) = match tx.operation() {
+        Operation::Transfer(t) => (t.from, t.fee, t.message(&shared.params.domain), t.signature),
+        Operation::Withdraw(w) => (w.from, w.fee, w.message(&shared.params.domain), w.signature),
         _ => unreachable!("submissions are transfers or withdrawals"),
     };
+    if fee < shared.config.min_fee {
+        m::rejected("fee_too_low");
+        return Err(ApiError::fee_too_low(fee, shared.config.min_fee));
+    }
     let key: PublicKey = {
         let view = shared.accepted.read().unwrap_or_else(|e| e.into_inner());
         view.ledger.check_index(from).map_err(|e| reject(&e))?;
@@ -387,30 +405,46 @@ pub(crate) async fn account_txs(
 ///
 /// Anyone can deposit with any key, so a client picks the account whose owner it trusts (a
 /// wallet: its own address).
+/// A page holds at most `limit` accounts (default and most 100) with indices above `after`;
+/// `next_after`, when present, asks for the next page.
 #[utoipa::path(
     get,
     path = "/v1/accounts/by-key/{key}",
-    params(("key" = String, Path, description = "0x-prefixed packed public key (32 bytes)")),
+    params(
+        ("key" = String, Path, description = "0x-prefixed packed public key (32 bytes)"),
+        ("limit" = Option<i64>, Query, description = "accounts per page, 1 to 100 (default 100)"),
+        ("after" = Option<i64>, Query, description = "only accounts with a larger index"),
+    ),
     responses(
         (status = 200, description = "found", body = AccountsByKey),
-        (status = 400, description = "malformed key", body = ErrorBody),
+        (status = 400, description = "malformed key or query", body = ErrorBody),
         (status = 404, description = "no account with this key", body = ErrorBody),
     )
 )]
 pub(crate) async fn account_by_key(
     State(shared): State<Arc<Shared>>,
     Path(key): Path<String>,
+    query: Result<Query<HashMap<String, String>>, QueryRejection>,
 ) -> Result<Json<AccountsByKey>, ApiError> {
+    let Query(q) = query.map_err(|e| ApiError::malformed(e.body_text()))?;
+    let limit = query_number(&q, "limit", BY_KEY_PAGE as i64)?.clamp(1, BY_KEY_PAGE as i64) as usize;
+    let after = q.contains_key("after").then(|| query_number(&q, "after", 0)).transpose()?;
     let packed = parse_hex32(&key, "public key")?;
     PublicKey::unpack(&packed).ok_or_else(|| ApiError::malformed("not a packed Baby Jubjub point"))?;
-    let found: Vec<(AccountIndex, Account)> = {
+    let (found, more): (Vec<(AccountIndex, Account)>, bool) = {
         let view = shared.accepted.read().unwrap_or_else(|e| e.into_inner());
         let indices = view.by_key.get(&packed).ok_or_else(|| ApiError::not_found("no account with this key"))?;
-        indices.iter().map(|i| (*i, view.ledger.account(*i))).collect()
+        let mut page = indices.iter().filter(|i| after.is_none_or(|a| i64::from(**i) > a)).take(limit + 1);
+        let found: Vec<_> = page.by_ref().take(limit).map(|i| (*i, view.ledger.account(*i))).collect();
+        (found, page.next().is_some())
     };
+    let next_after = if more { found.last().map(|(i, _)| i64::from(*i)) } else { None };
     let accounts = found.into_iter().map(|(i, a)| account_view(i, Some(a), &shared)).collect::<Result<Vec<_>, _>>()?;
-    Ok(Json(AccountsByKey { public_key: hex0x(&packed), accounts }))
+    Ok(Json(AccountsByKey { public_key: hex0x(&packed), accounts, next_after }))
 }
+
+/// Most accounts in one page of `GET /v1/accounts/by-key/{key}`.
+pub const BY_KEY_PAGE: usize = 100;
 
 /// The rollup's parameters and its deployment domain (chain id, Rollup address), which every
 /// signature covers.
@@ -423,6 +457,7 @@ pub(crate) async fn rollup_info(State(shared): State<Arc<Shared>>) -> Json<Rollu
         depth: p.depth,
         slots: p.slots,
         fee_account: p.fee_account,
+        min_fee: Amount(shared.config.min_fee),
     })
 }
 
@@ -670,6 +705,9 @@ pub(crate) async fn metrics(State(shared): State<Arc<Shared>>) -> Response {
     let jobs = shared.db.proof_job_counts().await.ok();
     let proved = shared.proved.read().unwrap_or_else(|e| e.into_inner()).through;
     m::gauges(shared.pending.load(Ordering::Relaxed), shared.sealed_through.load(Ordering::Relaxed), proved, jobs);
+    for (task, age) in shared.beats.ages() {
+        metrics::gauge!("causeway_task_heartbeat_age_seconds", "task" => task).set(age.as_secs_f64());
+    }
     match &shared.metrics {
         Some(h) => ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], h.render()).into_response(),
         None => {

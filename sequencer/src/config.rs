@@ -19,6 +19,13 @@ pub const DEFAULT_MAX_TXS_PER_REQUEST: usize = 256;
 pub const DEFAULT_MAX_PROVE_ATTEMPTS: i32 = 3;
 /// Database connections of the sequencer's pool.
 pub const DEFAULT_DB_CONNECTIONS: u32 = 8;
+/// A client must send a request's headers within this long (an idle kept-alive connection is
+/// closed after it too).
+pub const DEFAULT_HEADER_READ_TIMEOUT: Duration = Duration::from_secs(10);
+/// A request (its body and its handling) must be done within this long (408 after it).
+pub const DEFAULT_REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
+/// Open connections beyond which the server stops accepting until one closes.
+pub const DEFAULT_MAX_CONNECTIONS: usize = 1024;
 /// `/health` fails when a core task has not reported progress for this long.
 pub const DEFAULT_STALE_AFTER: Duration = Duration::from_secs(30);
 
@@ -50,6 +57,18 @@ pub struct SequencerConfig {
     /// When another sequencer holds the database's single-writer lock, wait for it (a hot
     /// standby) instead of refusing to start.
     pub standby: bool,
+    /// See [`DEFAULT_HEADER_READ_TIMEOUT`].
+    pub header_read_timeout: Duration,
+    /// See [`DEFAULT_REQUEST_TIMEOUT`].
+    pub request_timeout: Duration,
+    /// See [`DEFAULT_MAX_CONNECTIONS`].
+    pub max_connections: usize,
+    /// Serve `/metrics` here only, not on the API's address (none: on the API's address).
+    pub metrics_listen: Option<SocketAddr>,
+    /// The smallest fee (wei) a transfer or withdrawal may pay: below it a submission is
+    /// refused (422 `fee_too_low`) before its signature is checked. Zero-fee transactions would
+    /// otherwise fill batches, and proofs, for free.
+    pub min_fee: u128,
     /// The base chain to read deposits and full exits from (none: no L1 watcher).
     pub l1: Option<crate::watcher::L1Config>,
     /// The deployment (chain id, Rollup address) whose signatures the rollup takes; fixed when
@@ -74,6 +93,11 @@ impl SequencerConfig {
             db_connections: DEFAULT_DB_CONNECTIONS,
             stale_after: DEFAULT_STALE_AFTER,
             standby: true,
+            min_fee: 0,
+            header_read_timeout: DEFAULT_HEADER_READ_TIMEOUT,
+            request_timeout: DEFAULT_REQUEST_TIMEOUT,
+            max_connections: DEFAULT_MAX_CONNECTIONS,
+            metrics_listen: None,
             l1: None,
             domain: causeway_protocol::Domain::default(),
         }

@@ -73,6 +73,15 @@ impl ApiError {
         }
     }
 
+    /// 422: the fee is below the sequencer's minimum.
+    pub fn fee_too_low(fee: u128, min: u128) -> Self {
+        Self::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "fee_too_low",
+            format!("the fee {fee} wei is below this sequencer's minimum of {min} wei"),
+        )
+    }
+
     /// 503: a core task has not reported progress for too long.
     pub fn stale(task: &str, silent: std::time::Duration) -> Self {
         Self::new(

@@ -37,8 +37,24 @@ pub fn snarkjs_bundle() -> &'static [u8] {
 }
 
 /// The explorer's routes.
+/// The explorer's Content-Security-Policy: its own scripts only (snarkjs compiles WebAssembly
+/// and runs workers from blobs), requests to anywhere (the base-chain RPC endpoint the user
+/// names), and no framing, no forms, no plugins.
+pub const CONTENT_SECURITY_POLICY: &str = "default-src 'none'; script-src 'self' 'wasm-unsafe-eval'; \
+     worker-src 'self' blob:; connect-src *; style-src 'self'; img-src 'self' data:; base-uri 'none'; \
+     form-action 'none'; frame-ancestors 'none'";
+
 pub(crate) fn routes() -> Router<Arc<crate::Shared>> {
-    Router::new().route("/", get(index)).route("/explorer/{file}", get(asset))
+    use tower_http::set_header::SetResponseHeaderLayer;
+    let set = |name: header::HeaderName, value: &'static str| {
+        SetResponseHeaderLayer::overriding(name, header::HeaderValue::from_static(value))
+    };
+    Router::new()
+        .route("/", get(index))
+        .route("/explorer/{file}", get(asset))
+        .layer(set(header::CONTENT_SECURITY_POLICY, CONTENT_SECURITY_POLICY))
+        .layer(set(header::X_FRAME_OPTIONS, "DENY"))
+        .layer(set(header::REFERRER_POLICY, "no-referrer"))
 }
 
 /// The explorer: the newest batches with live updates, search by transaction hash, account

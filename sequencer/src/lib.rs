@@ -15,9 +15,11 @@ mod error;
 pub mod explorer;
 pub mod mempool;
 mod metrics;
+pub mod observe;
 pub mod openapi;
 pub mod proved;
 pub mod sealer;
+mod server;
 mod tasks;
 pub mod views;
 pub mod watcher;
@@ -115,6 +117,8 @@ pub struct Shared {
 pub struct Sequencer {
     /// The address the API listens on.
     pub addr: SocketAddr,
+    /// The address `/metrics` is served on when it has its own.
+    pub metrics_addr: Option<SocketAddr>,
     /// The rollup's parameters.
     pub params: Params,
     stop: watch::Sender<bool>,
@@ -364,31 +368,38 @@ impl Sequencer {
         };
         let listener = tokio::net::TcpListener::bind(shared.config.listen).await?;
         let addr = listener.local_addr()?;
+        let metrics_listener = match shared.config.metrics_listen {
+            Some(a) => Some(tokio::net::TcpListener::bind(a).await?),
+            None => None,
+        };
+        let metrics_addr = metrics_listener.as_ref().map(|l| l.local_addr()).transpose()?;
         let app = api::router(shared.clone());
-        let mut serve_stop = stop_rx.clone();
+        let limits = server::Limits {
+            header_read: shared.config.header_read_timeout,
+            request: shared.config.request_timeout,
+            max_connections: shared.config.max_connections,
+        };
         let (ended_tx, ended) = mpsc::unbounded_channel();
         let core = |name: &'static str, task: tasks::CoreTask| {
             tasks::spawn_core(name, task, stop_rx.clone(), ended_tx.clone())
         };
-        let http: tasks::CoreTask = Box::pin(async move {
-            let shutdown = async move {
-                let _ = serve_stop.changed().await;
-            };
-            axum::serve(listener, app).with_graceful_shutdown(shutdown).await.map_err(|e| e.to_string())
-        });
         let mut tasks = vec![
             core("mempool", Box::pin(mempool.run(submissions, priority_rx, stop_rx.clone()))),
             core("sealer", Box::pin(sealer.run(queued, stop_rx.clone()))),
             core("proved", Box::pin(proved::follow(shared.clone(), stop_rx.clone()))),
-            core("http", http),
+            core("http", Box::pin(server::serve(listener, app, limits, stop_rx.clone()))),
         ];
+        if let Some(l) = metrics_listener {
+            let app = api::metrics_router(shared.clone());
+            tasks.push(core("metrics http", Box::pin(server::serve(l, app, limits, stop_rx.clone()))));
+        }
         if let Some(l1) = shared.config.l1.clone() {
             let watcher = watcher::Watcher { shared: shared.clone(), config: l1, to_mempool: priority_tx };
             tasks.push(core("watcher", Box::pin(watcher.run(stop_rx.clone()))));
         }
         tasks.push(core("lock", Box::pin(hold_lock(lock, epoch, stop_rx.clone()))));
-        tracing::info!(%addr, epoch, "sequencer listening");
-        Ok(Self { addr, params, stop, tasks, ended })
+        tracing::info!(%addr, ?metrics_addr, epoch, "sequencer listening");
+        Ok(Self { addr, metrics_addr, params, stop, tasks, ended })
     }
 
     /// Waits until a core task ends on its own (a panic, a fatal error): the reason. The

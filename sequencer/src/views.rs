@@ -236,8 +236,10 @@ pub struct AccountsByKey {
     /// The key asked for.
     #[schema(pattern = "^0x[0-9a-f]{64}$")]
     pub public_key: String,
-    /// In index order.
+    /// In index order: one page.
     pub accounts: Vec<AccountView>,
+    /// When more accounts hold the key: the `after` that asks for the next page.
+    pub next_after: Option<i64>,
 }
 
 /// An account's recent transactions.
@@ -267,6 +269,9 @@ pub struct RollupInfo {
     pub slots: usize,
     /// The operator's fee account.
     pub fee_account: u32,
+    /// The smallest fee (wei, decimal) the sequencer takes; lower ones are refused with 422
+    /// `fee_too_low`.
+    pub min_fee: Amount,
 }
 
 /// A batch's summary.

@@ -162,18 +162,19 @@ impl Watcher {
         if exodus {
             tracing::error!(contract = %self.config.contract, "the Rollup is in exodus mode: it accepts no batch any more");
         }
+        let expiry = match at.expiry_blocks {
+            Some(e) => e,
+            None => *at.expiry_blocks.insert(rollup.priorityExpiryBlocks().call().await? as i64),
+        };
         if head >= tail {
-            metrics::priority_deadline(0, None, exodus);
+            // Nothing waits: a request queued now would have the whole window.
+            metrics::priority_deadline(0, Some(expiry), exodus);
             at.deadline_checked_at = Some(block);
             return Ok(());
         }
         let deadline = rollup.priorityRequests(head).call().await?.deadline;
         let left = deadline as i64 - block as i64;
         metrics::priority_deadline(tail - head, Some(left), exodus);
-        let expiry = match at.expiry_blocks {
-            Some(e) => e,
-            None => *at.expiry_blocks.insert(rollup.priorityExpiryBlocks().call().await? as i64),
-        };
         at.deadline_checked_at = Some(block);
         if !exodus && left <= expiry / 2 && at.warned != Some(head) {
             at.warned = Some(head);

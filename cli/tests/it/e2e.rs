@@ -72,9 +72,14 @@ async fn sequencer_config(
 
 /// A settler for `deployment` on `db`: one confirmation, 100 ms polls.
 pub(crate) fn settler(db: &TestDb, anvil: &Anvil, deployment: &Path, log: &Path) -> tokio::process::Child {
+    settler_with(db, anvil, deployment, log, &[])
+}
+
+/// [`settler`] with more flags.
+fn settler_with(db: &TestDb, anvil: &Anvil, deployment: &Path, log: &Path, extra: &[&str]) -> tokio::process::Child {
     let deployment = deployment.to_str().expect("utf8");
     let rpc = anvil.url();
-    let args = [
+    let mut args = vec![
         "settler",
         "--database-url",
         &db.url,
@@ -87,6 +92,7 @@ pub(crate) fn settler(db: &TestDb, anvil: &Anvil, deployment: &Path, log: &Path)
         "--poll-ms",
         "100",
     ];
+    args.extend_from_slice(extra);
     spawn(&args, log)
 }
 
@@ -170,8 +176,11 @@ async fn deposit_transfer_withdraw_settle_and_verify_on_anvil() {
     let test_db = TestDb::create().await.expect("test database");
     let seq = sequencer(&test_db, &genesis, &anvil, contract, 1).await;
     let url = format!("http://{}", seq.addr);
-    let mut prover = spawn(&["prover", "--keys", keys_s, "--database-url", &test_db.url], &log);
-    let mut settler = settler(&test_db, &anvil, &deployment, &log);
+    let prover_metrics = format!("127.0.0.1:{}", super::procs::free_port());
+    let settler_metrics = format!("127.0.0.1:{}", super::procs::free_port());
+    let mut prover =
+        spawn(&["prover", "--keys", keys_s, "--database-url", &test_db.url, "--metrics-listen", &prover_metrics], &log);
+    let mut settler = settler_with(&test_db, &anvil, &deployment, &log, &["--metrics-listen", &settler_metrics]);
     let http = reqwest::Client::new();
 
     // Two deposits create accounts 1 and 2.
@@ -208,6 +217,29 @@ async fn deposit_transfer_withdraw_settle_and_verify_on_anvil() {
         let (_, b) = get(&http, &format!("{url}/v1/batches/{n}")).await;
         assert_eq!(b["status"], "finalized", "{b}");
     }
+    // Every service is observable: the prover and the settler answer /health, and between them
+    // the three export every metric the alert rules (ops/prometheus/alerts.yml) use.
+    let mut exported = String::new();
+    for service in [&url, &format!("http://{prover_metrics}"), &format!("http://{settler_metrics}")] {
+        let r = http.get(format!("{service}/metrics")).send().await.expect("metrics");
+        assert_eq!(r.status().as_u16(), 200, "{service}/metrics");
+        exported.push_str(&r.text().await.expect("text"));
+        let r = http.get(format!("{service}/health")).send().await.expect("health");
+        assert_eq!(r.status().as_u16(), 200, "{service}/health");
+    }
+    let rules = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../ops/prometheus/alerts.yml"))
+        .expect("alert rules");
+    let used = rules.split(|c: char| !(c.is_ascii_alphanumeric() || c == '_')).filter(|w| w.starts_with("causeway_"));
+    for name in used {
+        let series = |l: &&str| l.strip_prefix(name).is_some_and(|rest| rest.starts_with(['{', ' ']));
+        assert!(exported.lines().any(|l| series(&l)), "{name}, used by an alert, is in no service's /metrics");
+    }
+    for name in
+        ["causeway_prover_proofs_total", "causeway_prover_prove_seconds", "causeway_settler_last_finalized_batch"]
+    {
+        assert!(exported.contains(name), "{name}");
+    }
+
     // The withdrawal reaches its address.
     assert_eq!(c.pendingWithdrawals(recipient).call().await.expect("pending"), U256::from(ETHER / 2));
     causeway_l1::send_and_wait(c.withdraw(recipient)).await.expect("withdraw");

@@ -81,12 +81,7 @@ async fn submission_errors_have_the_right_status_and_code() {
             400,
             "malformed",
         ),
-        (
-            "bad signature",
-            transfer(1, 2, 5, 0, 0).replace("\"amount\":\"5\"", "\"amount\":\"6\""),
-            401,
-            "bad_signature",
-        ),
+        ("bad signature", tampered(transfer(1, 2, 5, 0, 0)), 401, "bad_signature"),
         (
             "signed for another deployment",
             super::node::transfer_for(&other_deployment(), 1, 2, 5, 0, 0),
@@ -139,17 +134,13 @@ async fn submission_errors_have_the_right_status_and_code() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_transaction_breaking_two_rules_gets_the_first_in_the_documented_order() {
-    // docs/api.md: body, payer, signature, mempool room, float formats, payee, nonce, balance.
+    // docs/api.md: body, fee minimum, payer, signature, mempool room, float formats, payee,
+    // nonce, balance.
     let node = Node::start(|_| {}).await;
     let unrepresentable = 34_359_738_369;
     let cases: Vec<(&str, String, u16, &str)> = vec![
         ("payer past the tree and a bad signature", transfer(16, 1, 5, 0, 0), 422, "index_out_of_range"),
-        (
-            "bad signature and a wrong nonce",
-            transfer(1, 2, 5, 0, 7).replace("\"amount\":\"5\"", "\"amount\":\"6\""),
-            401,
-            "bad_signature",
-        ),
+        ("bad signature and a wrong nonce", tampered(transfer(1, 2, 5, 0, 7)), 401, "bad_signature"),
         (
             "unrepresentable amount and an unknown payee",
             transfer(1, 9, unrepresentable, 0, 0),
@@ -165,10 +156,24 @@ async fn a_transaction_breaking_two_rules_gets_the_first_in_the_documented_order
         ("unknown payee and a wrong nonce", transfer(1, 9, 5, 0, 7), 422, "unknown_account"),
         ("wrong nonce and an overspend", transfer(1, 2, 2 * GENESIS_BALANCE, 0, 7), 409, "wrong_nonce"),
     ];
-    for (what, body, status, code) in cases {
-        let (s, v) = node.post("/v1/txs", body).await;
-        assert_eq!((s, v["code"].as_str()), (status, Some(code)), "{what}: {v}");
-    }
+    answers_each(&node, cases).await;
+    node.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn fees_below_the_minimum_are_refused_before_anything_else_is_checked() {
+    let node = Node::start(|c| c.min_fee = 10).await;
+    let (_, r) = node.get("/v1/rollup").await;
+    assert_eq!(r["min_fee"], "10", "{r}");
+    let cases: Vec<(&str, String, u16, &str)> = vec![
+        ("a fee of 9", transfer(1, 2, 5, 9, 0), 422, "fee_too_low"),
+        ("no fee, a payer past the tree", transfer(16, 1, 5, 0, 0), 422, "fee_too_low"),
+        ("no fee and a bad signature", tampered(transfer(1, 2, 5, 0, 0)), 422, "fee_too_low"),
+        ("a fee of 10 and a bad signature", tampered(transfer(1, 2, 5, 10, 0)), 401, "bad_signature"),
+    ];
+    answers_each(&node, cases).await;
+    let (s, v) = node.post("/v1/txs", transfer(1, 2, 5, 10, 0)).await;
+    assert_eq!(s, 200, "a fee of exactly the minimum: {v}");
     node.stop().await;
 }
 
@@ -299,7 +304,7 @@ async fn a_full_mempool_answers_429_with_retry_after() {
 #[test]
 fn the_schema_check_refuses_bodies_that_differ_from_the_document() {
     use causeway_sequencer::openapi::check_response;
-    let ok = serde_json::json!({ "chain_id": "1", "rollup": format!("0x{}", "ab".repeat(20)), "depth": 4, "slots": 8, "fee_account": 0 });
+    let ok = serde_json::json!({ "chain_id": "1", "rollup": format!("0x{}", "ab".repeat(20)), "depth": 4, "slots": 8, "fee_account": 0, "min_fee": "0" });
     check_response("get", "/v1/rollup", 200, &ok).expect("the real shape");
     let mut missing = ok.clone();
     missing.as_object_mut().expect("object").remove("slots");
@@ -419,4 +424,17 @@ fn the_explorer_reads_the_chain_with_the_contracts_own_selectors_and_event_topic
     }
     let topic = hex(Rollup::BatchSubmitted::SIGNATURE_HASH.as_slice());
     assert!(app.contains(&format!("BATCH_SUBMITTED = \"{topic}\"")), "app.js's BatchSubmitted topic is {topic}");
+}
+
+/// Posts each case's body and checks its status and error code.
+async fn answers_each(node: &Node, cases: Vec<(&str, String, u16, &str)>) {
+    for (what, body, status, code) in cases {
+        let (s, v) = node.post("/v1/txs", body).await;
+        assert_eq!((s, v["code"].as_str()), (status, Some(code)), "{what}: {v}");
+    }
+}
+
+/// A signed transfer of 5 whose amount was changed to 6 after signing: its signature is bad.
+fn tampered(transfer_of_5: String) -> String {
+    transfer_of_5.replace("\"amount\":\"5\"", "\"amount\":\"6\"")
 }
