@@ -70,7 +70,12 @@ async fn domain(client: &reqwest::Client, url: &str) -> Result<Domain, String> {
     let rollup: alloy::primitives::Address =
         v["rollup"].as_str().and_then(|a| a.parse().ok()).ok_or("/v1/rollup gave no rollup address")?;
     Ok(Domain::new(
-        v["chain_id"].as_str().and_then(|c| c.parse().ok()).ok_or("/v1/rollup gave no chain id")?,
+        // A decimal string; a number from sequencers built before that (a benchmark baseline).
+        v["chain_id"]
+            .as_str()
+            .and_then(|c| c.parse().ok())
+            .or_else(|| v["chain_id"].as_u64())
+            .ok_or("/v1/rollup gave no chain id")?,
         rollup.into_array(),
     ))
 }
@@ -234,6 +239,140 @@ pub(crate) fn bench_load(args: LoadArgs) -> Result<(), String> {
             "p50_ms": percentile(&all.latencies_ms, 0.50),
             "p99_ms": percentile(&all.latencies_ms, 0.99),
             "max_ms": all.latencies_ms.last().copied().unwrap_or(0.0),
+        });
+        println!("{line}");
+        Ok(())
+    })
+}
+
+/// `causeway bench abuse` flags.
+#[derive(Args)]
+pub(crate) struct AbuseArgs {
+    /// The sequencer's base URL.
+    #[arg(long, default_value = "http://127.0.0.1:3000")]
+    url: String,
+    /// Clients flooding bad-signature lists, each one request at a time.
+    #[arg(long, default_value_t = 6)]
+    flooders: u32,
+    /// Transfers per list (at most the sequencer's per-request limit, 256 by default).
+    #[arg(long, default_value_t = 256)]
+    list_len: u32,
+    /// Payers of the bad transfers: sample accounts 1..=A, which must exist.
+    #[arg(long, default_value_t = 1000)]
+    accounts: u32,
+    /// Seconds of probing, first without the flood, then with it.
+    #[arg(long, default_value_t = 10.0)]
+    seconds: f64,
+    /// Milliseconds between probes.
+    #[arg(long, default_value_t = 10)]
+    probe_every_ms: u64,
+}
+
+/// Latencies of `GET /v1/rollup`, one probe at a time, every `every`, for `span`.
+async fn probe(client: &reqwest::Client, url: &str, span: Duration, every: Duration) -> (Vec<f64>, u64) {
+    let endpoint = format!("{url}/v1/rollup");
+    let until = Instant::now() + span;
+    let mut latencies = Vec::new();
+    let mut failed = 0;
+    while Instant::now() < until {
+        let t = Instant::now();
+        let ok = match client.get(&endpoint).send().await {
+            Ok(r) => r.status().is_success() && r.bytes().await.is_ok(),
+            Err(_) => false,
+        };
+        if ok {
+            latencies.push(t.elapsed().as_secs_f64() * 1000.0);
+        } else {
+            failed += 1;
+        }
+        tokio::time::sleep(every).await;
+    }
+    latencies.sort_by(f64::total_cmp);
+    (latencies, failed)
+}
+
+/// One list of `len` transfers from sample accounts, each signed with the wrong key (every one
+/// answers `bad_signature`), as a request body.
+fn bad_signature_list(domain: &Domain, accounts: u32, len: u32, salt: u32) -> Result<String, String> {
+    let wrong = sample_key(accounts + 1_000_000);
+    let list = (0..len)
+        .map(|k| {
+            let from = 1 + (salt * len + k) % accounts;
+            let to = if from == accounts { 1 } else { from + 1 };
+            let t = Transfer::signed(&wrong, domain, from, to, 1_000, 1, k);
+            SignedTx::of(&Operation::Transfer(t)).ok_or("a transfer has a wire form")
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    serde_json::to_string(&list).map_err(|e| e.to_string())
+}
+
+/// Probes `GET /v1/rollup` alone, then while `flooders` clients send lists of transfers with bad
+/// signatures, and prints both latency profiles as one JSON line.
+pub(crate) fn bench_abuse(args: AbuseArgs) -> Result<(), String> {
+    if args.accounts == 0 || args.list_len == 0 {
+        return Err("--accounts and --list-len must be at least 1".into());
+    }
+    let url = args.url.trim_end_matches('/').to_owned();
+    let span = Duration::from_secs_f64(args.seconds.max(0.1));
+    let every = Duration::from_millis(args.probe_every_ms);
+    let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build().map_err(|e| e.to_string())?;
+    rt.block_on(async move {
+        let client = reqwest::Client::builder().timeout(Duration::from_secs(60)).build().map_err(|e| e.to_string())?;
+        wait_ready(&client, &url).await?;
+        let domain = domain(&client, &url).await?;
+        let bodies = (0..args.flooders)
+            .map(|f| bad_signature_list(&domain, args.accounts, args.list_len, f))
+            .collect::<Result<Vec<_>, _>>()?;
+        let (quiet, quiet_failed) = probe(&client, &url, span, every).await;
+        let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let mut flood = Vec::new();
+        for body in bodies {
+            // A connection of its own per flooder, as separate clients would have.
+            let c = reqwest::Client::builder().timeout(Duration::from_secs(60)).build().map_err(|e| e.to_string())?;
+            let (endpoint, stop) = (format!("{url}/v1/txs"), stop.clone());
+            flood.push(tokio::spawn(async move {
+                let (mut requests, mut bad, mut other) = (0u64, 0u64, 0u64);
+                while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                    let r =
+                        c.post(&endpoint).header("content-type", "application/json").body(body.clone()).send().await;
+                    requests += 1;
+                    let v: serde_json::Value = match r {
+                        Ok(r) => r.json().await.unwrap_or_default(),
+                        Err(_) => serde_json::Value::Null,
+                    };
+                    for item in v["results"].as_array().map(Vec::as_slice).unwrap_or_default() {
+                        if item["error"]["code"] == "bad_signature" { bad += 1 } else { other += 1 }
+                    }
+                }
+                (requests, bad, other)
+            }));
+        }
+        let started = Instant::now();
+        let (flooded, flooded_failed) = probe(&client, &url, span, every).await;
+        stop.store(true, std::sync::atomic::Ordering::Relaxed);
+        let (mut requests, mut bad, mut other) = (0, 0, 0);
+        for f in flood {
+            let (r, b, o) = f.await.map_err(|e| e.to_string())?;
+            (requests, bad, other) = (requests + r, bad + b, other + o);
+        }
+        let elapsed = started.elapsed().as_secs_f64();
+        let line = serde_json::json!({
+            "bench": "abuse",
+            "flooders": args.flooders,
+            "list_len": args.list_len,
+            "seconds": args.seconds,
+            "quiet_probes": quiet.len(),
+            "quiet_p50_ms": percentile(&quiet, 0.50),
+            "quiet_p99_ms": percentile(&quiet, 0.99),
+            "flood_probes": flooded.len(),
+            "flood_p50_ms": percentile(&flooded, 0.50),
+            "flood_p99_ms": percentile(&flooded, 0.99),
+            "flood_max_ms": flooded.last().copied().unwrap_or(0.0),
+            "probes_failed": quiet_failed + flooded_failed,
+            "flood_requests": requests,
+            "bad_signatures_answered": bad,
+            "other_answers": other,
+            "bad_signatures_per_s": bad as f64 / elapsed,
         });
         println!("{line}");
         Ok(())

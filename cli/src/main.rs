@@ -160,6 +160,9 @@ enum Bench {
     },
     /// Submits pre-signed transfers to a running sequencer and reports throughput and latency.
     Load(load::LoadArgs),
+    /// Latency of `GET /v1/rollup` on a running sequencer, alone and while clients flood it
+    /// with lists of transfers whose signatures are bad.
+    Abuse(load::AbuseArgs),
     /// Gas of a full batch of transfers on the Rollup contract (on a fresh anvil).
     L1(chain::L1Args),
     /// `causeway restore`'s work per batch after the chain is read (replay, checks, rows; and
@@ -240,6 +243,7 @@ fn run(cli: Cli) -> Result<(), String> {
         Command::Bench { bench: Bench::Native { depth, txs } } => bench_native(depth, txs),
         Command::Bench { bench: Bench::Msm { log_points, bits } } => bench_msm(log_points, bits),
         Command::Bench { bench: Bench::Load(args) } => load::bench_load(args),
+        Command::Bench { bench: Bench::Abuse(args) } => load::bench_abuse(args),
         Command::Bench { bench: Bench::L1(args) } => chain::bench_l1(args),
         Command::Bench { bench: Bench::Restore { depth, slots, batches, database_url } } => {
             restore::bench(depth, slots, batches, database_url)

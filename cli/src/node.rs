@@ -60,6 +60,10 @@ pub(crate) struct SequencerArgs {
     /// Open connections beyond which the server stops accepting until one closes.
     #[arg(long, env = "CAUSEWAY_MAX_CONNECTIONS", default_value_t = sc::DEFAULT_MAX_CONNECTIONS)]
     max_connections: usize,
+    /// Requests whose signatures are checked at once, off the async workers (default: one per
+    /// core).
+    #[arg(long, env = "CAUSEWAY_VERIFY_THREADS")]
+    verify_threads: Option<usize>,
     /// Serve `/metrics` on this address only, not on the API's.
     #[arg(long, env = "CAUSEWAY_METRICS_LISTEN")]
     metrics_listen: Option<std::net::SocketAddr>,
@@ -242,6 +246,7 @@ pub(crate) fn sequencer(args: SequencerArgs) -> Result<(), String> {
         header_read_timeout: Duration::from_secs_f64(args.header_read_timeout_secs.max(0.1)),
         request_timeout: Duration::from_secs_f64(args.request_timeout_secs.max(0.1)),
         max_connections: args.max_connections.max(1),
+        verify_threads: args.verify_threads.unwrap_or_else(sc::default_verify_threads).max(1),
         metrics_listen: args.metrics_listen,
         ..SequencerConfig::new(args.database_url)
     };

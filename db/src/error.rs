@@ -12,6 +12,12 @@ pub enum DbError {
     /// A stored value does not decode (a bug or a tampered database).
     #[error("corrupt row: {0}")]
     Corrupt(String),
+    /// The database URL cannot be used as written.
+    #[error("database URL: {0}")]
+    BadUrl(String),
+    /// None of a multi-host URL's servers answers as asked (`target_session_attrs`).
+    #[error("no usable database server: {0}")]
+    NoUsableHost(String),
 }
 
 impl DbError {
@@ -32,6 +38,7 @@ impl DbError {
                     .and_then(|d| d.code())
                     .is_some_and(|c| c.starts_with("08") || c.starts_with("53") || c.starts_with("57"))
             }
+            DbError::NoUsableHost(_) => true,
             _ => false,
         }
     }

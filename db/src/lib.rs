@@ -9,6 +9,7 @@
 pub mod accounts;
 pub mod batches;
 mod error;
+pub mod hosts;
 pub mod priority;
 pub mod proof_jobs;
 pub mod restore;
@@ -59,13 +60,10 @@ impl Db {
         Self::connect_with(url, DEFAULT_MAX_CONNECTIONS).await
     }
 
-    /// Connects with at most `max_connections` and applies pending migrations.
+    /// Connects with at most `max_connections` and applies pending migrations. `url` may name
+    /// several hosts ([`hosts`]): the pool then follows the writable one.
     pub async fn connect_with(url: &str, max_connections: u32) -> Result<Self, DbError> {
-        let pool = PgPoolOptions::new()
-            .max_connections(max_connections)
-            .acquire_timeout(DEFAULT_ACQUIRE_TIMEOUT)
-            .connect(url)
-            .await?;
+        let pool = Self::open_pool(url, max_connections, None).await?;
         MIGRATOR.run(&pool).await?;
         Ok(Self { pool })
     }
@@ -74,24 +72,44 @@ impl Db {
     /// sequencer's writer `epoch` (from [`rollup::lock_sequencer`]): its writes fail once
     /// another sequencer has taken the lock.
     pub async fn connect_fenced(url: &str, max_connections: u32, epoch: i64) -> Result<Self, DbError> {
-        let pool = PgPoolOptions::new()
+        let pool = Self::open_pool(url, max_connections, Some(epoch)).await?;
+        MIGRATOR.run(&pool).await?;
+        Ok(Self { pool })
+    }
+
+    /// A pool on `url`'s (first usable) host; every connection set to the writer `epoch` when
+    /// given, and refused when the URL asks for a writable server and it is a replica.
+    async fn open_pool(url: &str, max_connections: u32, epoch: Option<i64>) -> Result<PgPool, DbError> {
+        let hosts = hosts::parse(url)?;
+        let read_write = hosts.read_write;
+        let options = PgPoolOptions::new()
             .max_connections(max_connections)
             .acquire_timeout(DEFAULT_ACQUIRE_TIMEOUT)
             .after_connect(move |conn, _| {
                 Box::pin(async move {
-                    sqlx::query_scalar!(
-                        r#"SELECT set_config('causeway.sequencer_epoch', $1, false) AS "set!""#,
-                        epoch.to_string()
-                    )
-                    .fetch_one(conn)
-                    .await?;
+                    if read_write
+                        && sqlx::query_scalar!(r#"SELECT pg_is_in_recovery() AS "r!""#).fetch_one(&mut *conn).await?
+                    {
+                        return Err(sqlx::Error::Protocol("the server is a replica in recovery".into()));
+                    }
+                    if let Some(epoch) = epoch {
+                        sqlx::query_scalar!(
+                            r#"SELECT set_config('causeway.sequencer_epoch', $1, false) AS "set!""#,
+                            epoch.to_string()
+                        )
+                        .fetch_one(conn)
+                        .await?;
+                    }
                     Ok(())
                 })
-            })
-            .connect(url)
-            .await?;
-        MIGRATOR.run(&pool).await?;
-        Ok(Self { pool })
+            });
+        if hosts.candidates.len() == 1 && !read_write {
+            return Ok(options.connect(url).await?);
+        }
+        let (first, monitor) = hosts::pick(&hosts).await?;
+        let pool = options.connect_with(first).await?;
+        tokio::spawn(hosts::follow(pool.clone(), hosts, monitor));
+        Ok(pool)
     }
 
     /// Applies pending migrations on one connection.

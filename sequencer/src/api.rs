@@ -7,6 +7,7 @@ use crate::{
     explorer,
     mempool::Submission,
     metrics as m, openapi,
+    verify::{Checked, Claim},
     views::{
         AcceptedAccount, AccountTxs, AccountView, AccountsByKey, BatchDetail, BatchList, BatchProof, BatchResponse,
         BatchState, BatchSummary, BatchTx, CircuitKey, ErrorBody, Failed, Health, OpenBatch, OpenState, ProofJob,
@@ -25,7 +26,6 @@ use axum::{
 use causeway_db::{batches::BatchRow, txs::TxRow};
 use causeway_protocol::{
     Account, AccountIndex, Operation, ProtocolError, PublicKey,
-    eddsa::verify,
     field::{fr_from_be_bytes, fr_to_be_bytes},
     wire::{Amount, SignedTx},
 };
@@ -111,10 +111,19 @@ struct Prepared {
     hash: [u8; 32],
 }
 
-fn prepare(shared: &Shared, tx: SignedTx) -> Result<Prepared, ApiError> {
-    let (from, fee, message, signature) = match tx.operation() {
-        Operation::Transfer(t) => (t.from, t.fee, t.message(&shared.params.domain), t.signature),
-        Operation::Withdraw(w) => (w.from, w.fee, w.message(&shared.params.domain), w.signature),
+/// A transaction past the rules checked before its signature (fee, payer), with what its
+/// signature check needs.
+struct Claimed {
+    tx: SignedTx,
+    claim: Claim,
+}
+
+/// Rules 2 and 3 of `docs/api.md`: the fee and the payer, both before the signature.
+fn claim(shared: &Shared, tx: SignedTx) -> Result<Claimed, ApiError> {
+    let op = tx.operation();
+    let (from, fee) = match &op {
+        Operation::Transfer(t) => (t.from, t.fee),
+        Operation::Withdraw(w) => (w.from, w.fee),
         _ => unreachable!("submissions are transfers or withdrawals"),
     };
     if fee < shared.config.min_fee {
@@ -130,10 +139,35 @@ fn prepare(shared: &Shared, tx: SignedTx) -> Result<Prepared, ApiError> {
         }
         a.pubkey
     };
-    if !verify(&key, message, &signature) {
-        return Err(reject(&ProtocolError::BadSignature));
-    }
-    Ok(Prepared { tx, hash: fr_to_be_bytes(&message) })
+    Ok(Claimed { tx, claim: Claim { key, op, domain: shared.params.domain } })
+}
+
+/// A transaction after its signature check: new (to be enqueued) or already stored (answered
+/// with its status).
+enum Verified {
+    New(Prepared),
+    Stored([u8; 32]),
+}
+
+/// Checks the signatures of one request's claimed transactions as one job off the async
+/// workers (rule 4; a hash this sequencer stored is answered before it).
+async fn verify_all(
+    shared: &Shared,
+    claimed: Vec<Result<Claimed, ApiError>>,
+) -> Result<Vec<Result<Verified, ApiError>>, ApiError> {
+    let claims: Vec<Claim> = claimed.iter().filter_map(|c| c.as_ref().ok().map(|c| c.claim)).collect();
+    let mut checked = shared.verifier.check(claims).await.ok_or_else(ApiError::unavailable)?.into_iter();
+    Ok(claimed
+        .into_iter()
+        .map(|c| {
+            let c = c?;
+            match checked.next() {
+                Some(Checked::Valid(hash)) => Ok(Verified::New(Prepared { tx: c.tx, hash })),
+                Some(Checked::Known(hash)) => Ok(Verified::Stored(hash)),
+                Some(Checked::BadSignature) | None => Err(reject(&ProtocolError::BadSignature)),
+            }
+        })
+        .collect())
 }
 
 fn reject(e: &ProtocolError) -> ApiError {
@@ -163,18 +197,27 @@ async fn outcome(
     match result {
         Ok(seq) => Ok(Submitted { hash: hex0x(&hash), seq, status: TxState::Accepted, duplicate: None }),
         Err(e) if e.code == "wrong_nonce" => {
-            // A resubmission of a stored transaction (a client retrying) gets its status.
+            // A resubmission of a transaction stored before this process started (a client
+            // retrying) gets its status.
             match shared.db.tx_by_hash(&hash).await {
-                Ok(Some(row)) => Ok(Submitted {
-                    hash: hex0x(&hash),
-                    seq: row.seq,
-                    status: tx_status_of(&row),
-                    duplicate: Some(true),
-                }),
+                Ok(Some(row)) => Ok(duplicate(&row)),
                 _ => Err(e),
             }
         }
         Err(e) => Err(e),
+    }
+}
+
+/// The answer to a transaction sent again: the stored one's status.
+fn duplicate(row: &TxRow) -> Submitted {
+    Submitted { hash: hex0x(&row.hash), seq: row.seq, status: tx_status_of(row), duplicate: Some(true) }
+}
+
+/// The answer to a transaction whose hash this process stored, read from the database.
+async fn stored(shared: &Shared, hash: [u8; 32]) -> Result<Submitted, ApiError> {
+    match shared.db.tx_by_hash(&hash).await? {
+        Some(row) => Ok(duplicate(&row)),
+        None => Err(ApiError::internal(format!("stored transaction {} is not in the database", hex0x(&hash)))),
     }
 }
 
@@ -213,10 +256,17 @@ pub(crate) async fn submit(
             Err(e) => return ApiError::malformed(format!("invalid transaction: {e}")).into_response(),
         };
         let result = async {
-            let p = prepare(&shared, tx)?;
-            let hash = p.hash;
-            let rx = enqueue(&shared, p)?;
-            outcome(&shared, hash, rx).await
+            let claimed = claim(&shared, tx)?;
+            match verify_all(&shared, vec![Ok(claimed)]).await?.pop() {
+                Some(Ok(Verified::New(p))) => {
+                    let hash = p.hash;
+                    let rx = enqueue(&shared, p)?;
+                    outcome(&shared, hash, rx).await
+                }
+                Some(Ok(Verified::Stored(hash))) => stored(&shared, hash).await,
+                Some(Err(e)) => Err(e),
+                None => Err(ApiError::internal("a transaction without a signature check")),
+            }
         }
         .await;
         return match result {
@@ -236,21 +286,38 @@ pub(crate) async fn submit(
         ))
         .into_response();
     }
-    // Verify all, then enqueue all at once so they are checked in list order.
-    let mut pending = Vec::with_capacity(items.len());
-    for item in items {
-        let prepared = serde_json::from_value::<SignedTx>(item)
-            .map_err(|e| ApiError::malformed(format!("invalid transaction: {e}")))
-            .and_then(|tx| prepare(&shared, tx));
-        pending.push(prepared.and_then(|p| {
-            let hash = p.hash;
-            enqueue(&shared, p).map(|rx| (hash, rx))
-        }));
+    // Verify all as one job, then enqueue all at once so they are checked in list order.
+    let claimed = items
+        .into_iter()
+        .map(|item| {
+            serde_json::from_value::<SignedTx>(item)
+                .map_err(|e| ApiError::malformed(format!("invalid transaction: {e}")))
+                .and_then(|tx| claim(&shared, tx))
+        })
+        .collect();
+    let verified = match verify_all(&shared, claimed).await {
+        Ok(v) => v,
+        Err(e) => return e.into_response(),
+    };
+    enum Pending {
+        Enqueued([u8; 32], oneshot::Receiver<Result<i64, ApiError>>),
+        Stored([u8; 32]),
     }
+    let pending: Vec<Result<Pending, ApiError>> = verified
+        .into_iter()
+        .map(|v| match v? {
+            Verified::New(p) => {
+                let hash = p.hash;
+                enqueue(&shared, p).map(|rx| Pending::Enqueued(hash, rx))
+            }
+            Verified::Stored(hash) => Ok(Pending::Stored(hash)),
+        })
+        .collect();
     let mut results = Vec::with_capacity(pending.len());
     for p in pending {
         let r = match p {
-            Ok((hash, rx)) => outcome(&shared, hash, rx).await,
+            Ok(Pending::Enqueued(hash, rx)) => outcome(&shared, hash, rx).await,
+            Ok(Pending::Stored(hash)) => stored(&shared, hash).await,
             Err(e) => Err(e),
         };
         results.push(match r {

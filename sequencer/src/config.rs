@@ -29,6 +29,11 @@ pub const DEFAULT_MAX_CONNECTIONS: usize = 1024;
 /// `/health` fails when a core task has not reported progress for this long.
 pub const DEFAULT_STALE_AFTER: Duration = Duration::from_secs(30);
 
+/// Signature checks run at once, off the async workers, when not configured: one per core.
+pub fn default_verify_threads() -> usize {
+    std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2)
+}
+
 /// Everything the sequencer needs to run.
 #[derive(Clone, Debug)]
 pub struct SequencerConfig {
@@ -63,6 +68,9 @@ pub struct SequencerConfig {
     pub request_timeout: Duration,
     /// See [`DEFAULT_MAX_CONNECTIONS`].
     pub max_connections: usize,
+    /// Requests whose signatures are checked at once, each on a thread of the blocking pool
+    /// (more wait their turn without holding an async worker); see [`default_verify_threads`].
+    pub verify_threads: usize,
     /// Serve `/metrics` here only, not on the API's address (none: on the API's address).
     pub metrics_listen: Option<SocketAddr>,
     /// The smallest fee (wei) a transfer or withdrawal may pay: below it a submission is
@@ -97,6 +105,7 @@ impl SequencerConfig {
             header_read_timeout: DEFAULT_HEADER_READ_TIMEOUT,
             request_timeout: DEFAULT_REQUEST_TIMEOUT,
             max_connections: DEFAULT_MAX_CONNECTIONS,
+            verify_threads: default_verify_threads(),
             metrics_listen: None,
             l1: None,
             domain: causeway_protocol::Domain::default(),

@@ -21,6 +21,7 @@ pub mod proved;
 pub mod sealer;
 mod server;
 mod tasks;
+pub mod verify;
 pub mod views;
 pub mod watcher;
 
@@ -29,7 +30,7 @@ pub use error::{ApiError, SequencerError};
 pub use proved::ProvedState;
 pub use sealer::SealCriterion;
 
-use causeway_db::{Connection, Db, PgConnection, rollup::RollupRow};
+use causeway_db::{Db, PgConnection, rollup::RollupRow};
 use causeway_protocol::{
     Account, AccountIndex, Domain, Ledger, State,
     field::{fr_from_be_bytes, fr_to_be_bytes},
@@ -111,6 +112,8 @@ pub struct Shared {
     verifying_keys: tokio::sync::OnceCell<views::VerifyingKeys>,
     /// The core tasks' heartbeats.
     beats: tasks::Beats,
+    /// Signature checks, off the async workers.
+    verifier: verify::Verifier,
 }
 
 /// A running sequencer.
@@ -139,7 +142,7 @@ async fn single_writer_lock(config: &SequencerConfig) -> Result<(PgConnection, i
     loop {
         let outcome: Result<Option<i64>, causeway_db::DbError> = async {
             if conn.is_none() {
-                let mut c = PgConnection::connect(&config.database_url).await.map_err(causeway_db::DbError::from)?;
+                let mut c = causeway_db::hosts::connect_one(&config.database_url).await?;
                 Db::migrate(&mut c).await?;
                 conn = Some(c);
             }
@@ -334,6 +337,10 @@ impl Sequencer {
             sealed_through: AtomicI64::new(sealed_number),
             metrics: metrics::install(),
             verifying_keys: tokio::sync::OnceCell::new(),
+            verifier: verify::Verifier::new(
+                config.verify_threads,
+                Arc::new(verify::Known::new(verify::KNOWN_CAPACITY)),
+            ),
             beats: tasks::Beats::new(if config.l1.is_some() {
                 &["mempool", "sealer", "proved", "watcher"]
             } else {

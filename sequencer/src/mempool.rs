@@ -2,8 +2,8 @@
 //! PostgreSQL in groups before anyone gets an answer.
 //!
 //! One task owns the accepted state. It takes every submission waiting in its channel as one
-//! group, checks them in arrival order (signatures were verified by the HTTP handlers, in
-//! parallel), writes the accepted ones with one INSERT, and only then replies and hands them to
+//! group, checks them in arrival order (signatures were verified by the HTTP handlers, on the
+//! blocking pool), writes the accepted ones with one INSERT, and only then replies and hands them to
 //! the sealer. The group grows with load, so one commit covers many transactions: durability
 //! costs one fsync per group, not per transaction.
 
@@ -295,6 +295,7 @@ impl Mempool {
                         view.set(*i, self.working.account(*i));
                     }
                 }
+                self.shared.verifier.known().insert_all(accepted.iter().map(|(s, _)| &s.hash));
                 for (s, op) in accepted {
                     self.committed_seq += 1;
                     self.queue(self.committed_seq, op);

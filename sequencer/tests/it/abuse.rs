@@ -1,6 +1,7 @@
 //! Slow and abusive clients: a connection that does not send its headers in time is closed, a
 //! request whose body does not arrive in time is answered 408, open connections are capped,
-//! `/v1/accounts/by-key` answers in pages, and the explorer's answers carry security headers.
+//! `/v1/accounts/by-key` answers in pages, the explorer's answers carry security headers, and a
+//! stored transaction sent again is answered before its signature is checked.
 
 use super::node::{Node, key};
 use std::time::Duration;
@@ -136,5 +137,48 @@ async fn accounts_by_key_come_in_pages() {
     assert_eq!(indices(&page).len(), 5, "the limit is clamped to 1..=100");
     let (s, v) = node.get(&format!("/v1/accounts/by-key/{packed}?limit=x")).await;
     assert_eq!((s, v["code"].as_str()), (400, Some("malformed")));
+    node.stop().await;
+}
+
+/// `json` (a signed transaction) with its signature swapped for one by the same key over
+/// another message: well formed, but not the transaction's.
+fn with_wrong_signature(json: &str) -> String {
+    let mut v: serde_json::Value = serde_json::from_str(json).expect("json");
+    let other: serde_json::Value = serde_json::from_str(&super::node::transfer(1, 3, 77, 0, 9)).expect("json");
+    v["signature"] = other["signature"].clone();
+    assert_ne!(v.to_string(), json, "the signature changed");
+    v.to_string()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stored_transaction_sent_again_is_answered_before_its_signature_is_checked() {
+    let mut node = Node::start(|c| c.verify_threads = 1).await;
+    let tx = super::node::transfer(1, 2, 5, 0, 0);
+    let (s, first) = node.post("/v1/txs", tx.clone()).await;
+    assert_eq!((s, first["status"].as_str()), (200, Some("accepted")), "{first}");
+    // Its hash is known to this process: answered as the stored transaction, signature unchecked.
+    let forged = with_wrong_signature(&tx);
+    let (s, again) = node.post("/v1/txs", forged.clone()).await;
+    assert_eq!((s, again["duplicate"].as_bool(), &again["seq"]), (200, Some(true), &first["seq"]), "{again}");
+    let (s, listed) = node
+        .post("/v1/txs", format!("[{forged},{}]", with_wrong_signature(&super::node::transfer(1, 2, 5, 0, 1))))
+        .await;
+    assert_eq!(s, 200, "{listed}");
+    assert_eq!(listed["results"][0]["duplicate"], true, "{listed}");
+    assert_eq!(listed["results"][1]["error"]["code"], "bad_signature", "a new transaction's signature is checked");
+
+    // A new process knows no hashes yet: the forged copy is checked, and refused; the real one is
+    // still recognised once its nonce is found used.
+    let seq = node.seq.take().expect("running");
+    seq.shutdown(Duration::from_secs(5)).await;
+    let mut config = causeway_sequencer::SequencerConfig::new(node.db.url.clone());
+    config.listen = "127.0.0.1:0".parse().expect("addr");
+    let seq = causeway_sequencer::Sequencer::start(config).await.expect("restarts");
+    node.url = format!("http://{}", seq.addr);
+    node.seq = Some(seq);
+    let (s, v) = node.post("/v1/txs", forged).await;
+    assert_eq!((s, v["code"].as_str()), (401, Some("bad_signature")), "{v}");
+    let (s, v) = node.post("/v1/txs", tx).await;
+    assert_eq!((s, v["duplicate"].as_bool(), &v["seq"]), (200, Some(true), &first["seq"]), "{v}");
     node.stop().await;
 }
