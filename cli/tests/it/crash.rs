@@ -71,6 +71,48 @@ async fn client(
     seen
 }
 
+/// [`SENDERS`] clients, one per account, each running [`client`] against `urls`.
+struct Load {
+    until: Arc<AtomicBool>,
+    total: Arc<AtomicUsize>,
+    clients: Vec<tokio::task::JoinHandle<Successes>>,
+}
+
+impl Load {
+    fn start(http: &reqwest::Client, urls: &[String]) -> Self {
+        let until = Arc::new(AtomicBool::new(false));
+        let total = Arc::new(AtomicUsize::new(0));
+        let clients = (1..=SENDERS)
+            .map(|from| tokio::spawn(client(http.clone(), urls.to_vec(), from, until.clone(), total.clone())))
+            .collect();
+        Self { until, total, clients }
+    }
+
+    /// Successes so far, over all clients.
+    fn total(&self) -> usize {
+        self.total.load(Ordering::Relaxed)
+    }
+
+    /// Waits until `n` successes in all, failing after `secs` seconds with `what`.
+    async fn wait_total(&self, n: usize, secs: u64, what: &str) {
+        let started = std::time::Instant::now();
+        while self.total() < n {
+            assert!(started.elapsed() < Duration::from_secs(secs), "{what}: {} of {n} successes", self.total());
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+    }
+
+    /// Stops the clients: what each account's saw succeed.
+    async fn stop(self) -> BTreeMap<u32, Successes> {
+        self.until.store(true, Ordering::Relaxed);
+        let mut successes = BTreeMap::new();
+        for (i, c) in self.clients.into_iter().enumerate() {
+            successes.insert(i as u32 + 1, c.await.expect("client"));
+        }
+        successes
+    }
+}
+
 /// Every transaction a client saw succeed is in exactly one batch, in acceptance order; nothing
 /// else is stored; replaying the batches from genesis gives every stored root and the API's
 /// accepted state. `restarted_after`: the newest batch and its root before a restart.
@@ -152,12 +194,40 @@ async fn check_every_success_sealed_once(
     }
 }
 
+/// Starts sequencer `name` on the database at `url` on a free port, logging to `dir/name.log`:
+/// the process, its base URL and its log.
+fn start_sequencer(
+    dir: &std::path::Path,
+    url: &str,
+    genesis: &std::path::Path,
+    name: &str,
+) -> (tokio::process::Child, String, std::path::PathBuf) {
+    let log = dir.join(format!("{name}.log"));
+    let listen = format!("127.0.0.1:{}", free_port());
+    let args = sequencer_args_at(url, genesis, &listen, &[]);
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    (spawn(&args, &log), format!("http://{listen}"), log)
+}
+
+/// Waits until the sequencer logging to `log` stands by for the lock.
+async fn standing_by(log: &std::path::Path) {
+    wait_for("a standby", 30, log, async || {
+        std::fs::read_to_string(log).unwrap_or_default().contains("standing by").then_some(())
+    })
+    .await;
+}
+
 /// A sequencer's command line on `db`: this module's slots, a 30 ms batch timeout, and `extra`.
 fn sequencer_args(db: &TestDb, genesis: &std::path::Path, listen: &str, extra: &[&str]) -> Vec<String> {
+    sequencer_args_at(&db.url, genesis, listen, extra)
+}
+
+/// [`sequencer_args`] on the database at `url`.
+fn sequencer_args_at(url: &str, genesis: &std::path::Path, listen: &str, extra: &[&str]) -> Vec<String> {
     let mut args: Vec<String> = [
         "sequencer",
         "--database-url",
-        &db.url,
+        url,
         "--listen",
         listen,
         "--genesis",
@@ -187,30 +257,18 @@ async fn kill_9_mid_stream_loses_nothing_and_applies_nothing_twice() {
     let mut seq = spawn(&args, &log);
     wait_healthy(&http, &url, &log).await;
 
-    let until = Arc::new(AtomicBool::new(false));
-    let total = Arc::new(AtomicUsize::new(0));
-    let clients: Vec<_> = (1..=SENDERS)
-        .map(|from| tokio::spawn(client(http.clone(), vec![url.clone()], from, until.clone(), total.clone())))
-        .collect();
-    while total.load(Ordering::Relaxed) < 120 {
-        tokio::time::sleep(Duration::from_millis(5)).await;
-    }
+    let load = Load::start(&http, std::slice::from_ref(&url));
+    load.wait_total(120, 120, "before the kill").await;
     kill9(&mut seq).await;
-    let killed_at = total.load(Ordering::Relaxed);
+    let killed_at = load.total();
     let pool = db.db().await.expect("db");
     let (before_number, before_root, _) =
         pool.last_batch().await.expect("read").expect("some batch sealed before the kill");
 
     let mut seq = spawn(&args, &log);
     wait_healthy(&http, &url, &log).await;
-    while total.load(Ordering::Relaxed) < killed_at + 120 {
-        tokio::time::sleep(Duration::from_millis(5)).await;
-    }
-    until.store(true, Ordering::Relaxed);
-    let mut successes: BTreeMap<u32, Successes> = BTreeMap::new();
-    for (i, c) in clients.into_iter().enumerate() {
-        successes.insert(i as u32 + 1, c.await.expect("client"));
-    }
+    load.wait_total(killed_at + 120, 120, "after the restart").await;
+    let successes = load.stop().await;
     check_every_success_sealed_once(&http, &url, &pool, &successes, Some((before_number, &before_root))).await;
     kill9(&mut seq).await;
     drop(pool);
@@ -277,19 +335,7 @@ async fn a_standby_takes_over_after_kill_9_and_a_sequencer_that_loses_its_lock_e
     let dir = TempDir::new("standby");
     let db = TestDb::create().await.expect("test database");
     let genesis_path = genesis(&dir.0, DEPTH, ACCOUNTS);
-    let start = |name: &str| {
-        let log = dir.0.join(format!("{name}.log"));
-        let listen = format!("127.0.0.1:{}", free_port());
-        let args = sequencer_args(&db, &genesis_path, &listen, &[]);
-        let args: Vec<&str> = args.iter().map(String::as_str).collect();
-        (spawn(&args, &log), format!("http://{listen}"), log)
-    };
-    let standing_by = async |log: &std::path::Path| {
-        wait_for("a standby", 30, log, async || {
-            std::fs::read_to_string(log).unwrap_or_default().contains("standing by").then_some(())
-        })
-        .await;
-    };
+    let start = |name: &str| start_sequencer(&dir.0, &db.url, &genesis_path, name);
     let http = reqwest::Client::new();
     let (mut a, a_url, a_log) = start("a");
     wait_healthy(&http, &a_url, &a_log).await;
@@ -297,36 +343,20 @@ async fn a_standby_takes_over_after_kill_9_and_a_sequencer_that_loses_its_lock_e
     standing_by(&b_log).await;
     assert!(http.get(format!("{b_url}/health")).send().await.is_err(), "a standby serves nothing");
 
-    let until = Arc::new(AtomicBool::new(false));
-    let total = Arc::new(AtomicUsize::new(0));
-    let urls = vec![a_url.clone(), b_url.clone()];
-    let clients: Vec<_> = (1..=SENDERS)
-        .map(|from| tokio::spawn(client(http.clone(), urls.clone(), from, until.clone(), total.clone())))
-        .collect();
-    while total.load(Ordering::Relaxed) < 60 {
-        tokio::time::sleep(Duration::from_millis(5)).await;
-    }
+    let load = Load::start(&http, &[a_url.clone(), b_url.clone()]);
+    load.wait_total(60, 120, "before the kill").await;
     kill9(&mut a).await;
     let killed = std::time::Instant::now();
-    let at_kill = total.load(Ordering::Relaxed);
+    let at_kill = load.total();
     // The first success after the kill is the standby's.
-    while total.load(Ordering::Relaxed) == at_kill {
-        assert!(killed.elapsed() < Duration::from_secs(60), "the standby never took over");
-        tokio::time::sleep(Duration::from_millis(5)).await;
-    }
+    load.wait_total(at_kill + 1, 60, "the standby never took over").await;
     let failover = killed.elapsed();
     eprintln!(
         "failover: {:.2} s from kill -9 of the active sequencer to the standby's first accepted transaction",
         failover.as_secs_f64()
     );
-    while total.load(Ordering::Relaxed) < at_kill + 60 {
-        tokio::time::sleep(Duration::from_millis(5)).await;
-    }
-    until.store(true, Ordering::Relaxed);
-    let mut successes: BTreeMap<u32, Successes> = BTreeMap::new();
-    for (i, c) in clients.into_iter().enumerate() {
-        successes.insert(i as u32 + 1, c.await.expect("client"));
-    }
+    load.wait_total(at_kill + 60, 120, "after the takeover").await;
+    let successes = load.stop().await;
     let pool = db.db().await.expect("db");
     check_every_success_sealed_once(&http, &b_url, &pool, &successes, None).await;
 
@@ -345,4 +375,85 @@ async fn a_standby_takes_over_after_kill_9_and_a_sequencer_that_loses_its_lock_e
     kill9(&mut c).await;
     drop(pool);
     db.drop_db().await.expect("drop");
+}
+
+/// A primary and a synchronous streaming replica made by `scripts/pg-replicated` under a
+/// directory; both stopped on drop (a failing test included).
+struct Replicated {
+    dir: std::path::PathBuf,
+    url: String,
+}
+
+impl Replicated {
+    fn script(args: &[&str]) -> std::process::Output {
+        let script = concat!(env!("CARGO_MANIFEST_DIR"), "/../scripts/pg-replicated");
+        let out = std::process::Command::new(script).args(args).output().expect("run scripts/pg-replicated");
+        assert!(out.status.success(), "scripts/pg-replicated {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+        out
+    }
+
+    fn start(dir: std::path::PathBuf) -> Self {
+        let (p1, p2) = (free_port().to_string(), free_port().to_string());
+        let out = Self::script(&["start", dir.to_str().expect("utf8"), &p1, &p2]);
+        let url = String::from_utf8_lossy(&out.stdout).trim().to_owned();
+        assert!(
+            url.contains(&format!(",127.0.0.1:{p2}/")) && url.ends_with("target_session_attrs=read-write"),
+            "{url}"
+        );
+        Self { dir, url }
+    }
+
+    fn run(&self, command: &str) {
+        Self::script(&[command, self.dir.to_str().expect("utf8")]);
+    }
+}
+
+impl Drop for Replicated {
+    fn drop(&mut self) {
+        let script = concat!(env!("CARGO_MANIFEST_DIR"), "/../scripts/pg-replicated");
+        let _ = std::process::Command::new(script).args(["stop", self.dir.to_str().unwrap_or("")]).output();
+    }
+}
+
+/// The database replicated (issue 21, item 4): two sequencers on a primary and its synchronous
+/// replica through a multi-host URL. Under load the primary is killed (`kill -9`, backends too)
+/// and the replica promoted: the active sequencer loses its lock and exits, the standby finds
+/// the promoted replica and takes over, and every transaction answered 200 before or after is
+/// in the promoted database, sealed once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_promoted_synchronous_replica_keeps_every_acknowledged_transaction_and_the_standby_continues_on_it() {
+    let dir = TempDir::new("replica");
+    let clusters = Replicated::start(dir.0.join("pg"));
+    let genesis_path = genesis(&dir.0, DEPTH, ACCOUNTS);
+    let start = |name: &str| start_sequencer(&dir.0, &clusters.url, &genesis_path, name);
+    let http = reqwest::Client::new();
+    let (mut a, a_url, a_log) = start("a");
+    wait_healthy(&http, &a_url, &a_log).await;
+    let (mut b, b_url, b_log) = start("b");
+    standing_by(&b_log).await;
+
+    let load = Load::start(&http, &[a_url.clone(), b_url.clone()]);
+    load.wait_total(40, 120, "before the kill").await;
+    clusters.run("kill-primary");
+    let killed = std::time::Instant::now();
+    let at_kill = load.total();
+    // The active sequencer's lock connection died with the primary: it exits, status 1.
+    let status = tokio::time::timeout(Duration::from_secs(30), a.wait()).await.expect("a exits").expect("wait");
+    let text = std::fs::read_to_string(&a_log).unwrap_or_default();
+    assert_eq!(status.code(), Some(1), "{text}");
+    assert!(text.contains("lost the single-writer lock"), "{text}");
+    // The standby keeps trying every host; the replica refuses it until promoted.
+    clusters.run("promote");
+    load.wait_total(at_kill + 40, 90, "the standby never took over on the promoted replica").await;
+    eprintln!(
+        "replica failover: {:.2} s from kill -9 of the primary (promotion included)",
+        killed.elapsed().as_secs_f64()
+    );
+    let successes = load.stop().await;
+    let text = std::fs::read_to_string(&b_log).unwrap_or_default();
+    assert!(text.contains("took over the single-writer lock"), "{text}");
+    let pool = causeway_db::Db::connect(&clusters.url).await.expect("the promoted replica");
+    check_every_success_sealed_once(&http, &b_url, &pool, &successes, None).await;
+    kill9(&mut b).await;
+    drop(pool);
 }
