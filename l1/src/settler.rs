@@ -546,6 +546,8 @@ impl Settler {
                 raw_tx: raw.clone(),
             })
             .await?;
+        // A test may abort here: recorded, never broadcast.
+        causeway_db::fail_point(&format!("settler-recorded-attempt-{batch}"));
         self.broadcast(&raw).await;
         Ok(Pass::Sent { batch, nonce })
     }

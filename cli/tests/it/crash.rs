@@ -457,3 +457,56 @@ async fn a_promoted_synchronous_replica_keeps_every_acknowledged_transaction_and
     kill9(&mut b).await;
     drop(pool);
 }
+
+/// Runs `causeway <args>` to its end (at most 30 s): its exit status and its log.
+async fn run_to_exit(args: &[String], log: &std::path::Path) -> (Option<i32>, String) {
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let mut child = spawn(&args, log);
+    let status = tokio::time::timeout(Duration::from_secs(30), child.wait()).await.expect("it exits").expect("wait");
+    (status.code(), std::fs::read_to_string(log).unwrap_or_default())
+}
+
+/// A sequencer refuses, at start and before writing anything, a database another sequencer holds
+/// (with `--no-standby`), one made from another genesis file, and one made with another slot
+/// count; each exits 1 with the reason, and a sequencer with the right flags then starts on the
+/// same, unchanged database.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_sequencer_refuses_a_held_lock_another_genesis_or_another_slot_count_at_start() {
+    let dir = TempDir::new("refusals");
+    let db = TestDb::create().await.expect("test database");
+    let genesis_path = genesis(&dir.0, DEPTH, ACCOUNTS);
+    let http = reqwest::Client::new();
+    let (mut a, a_url, a_log) = start_sequencer(&dir.0, &db.url, &genesis_path, "a");
+    wait_healthy(&http, &a_url, &a_log).await;
+    let r = http.post(format!("{a_url}/v1/txs")).body(transfer(1, 2, 5, 0, 0)).send().await.expect("post");
+    assert_eq!(r.status().as_u16(), 200);
+    let (_, before) = get(&http, &format!("{a_url}/v1/accounts/1")).await;
+
+    let listen = format!("127.0.0.1:{}", free_port());
+    let held = sequencer_args(&db, &genesis_path, &listen, &["--no-standby"]);
+    let (code, log) = run_to_exit(&held, &dir.0.join("held.log")).await;
+    assert_eq!(code, Some(1), "{log}");
+    assert!(log.contains("another sequencer is running against this database"), "{log}");
+    kill9(&mut a).await;
+
+    let other_dir = dir.0.join("other");
+    std::fs::create_dir_all(&other_dir).expect("dir");
+    let other_genesis = genesis(&other_dir, DEPTH, ACCOUNTS + 1);
+    let (code, log) = run_to_exit(&sequencer_args(&db, &other_genesis, &listen, &[]), &dir.0.join("genesis.log")).await;
+    assert_eq!(code, Some(1), "{log}");
+    assert!(log.contains("the genesis file differs from the one this database was started with"), "{log}");
+
+    let mut other_slots = sequencer_args(&db, &genesis_path, &listen, &[]);
+    let at = other_slots.iter().position(|a| a == "--slots").expect("--slots") + 1;
+    other_slots[at] = (SLOTS * 2).to_string();
+    let (code, log) = run_to_exit(&other_slots, &dir.0.join("slots.log")).await;
+    assert_eq!(code, Some(1), "{log}");
+    assert!(log.contains(&format!("--slots {} differs from the {SLOTS} slots", SLOTS * 2)), "{log}");
+
+    let (mut b, b_url, b_log) = start_sequencer(&dir.0, &db.url, &genesis_path, "b");
+    wait_healthy(&http, &b_url, &b_log).await;
+    let (_, after) = get(&http, &format!("{b_url}/v1/accounts/1")).await;
+    assert_eq!(after["accepted"], before["accepted"], "the refused starts changed nothing");
+    kill9(&mut b).await;
+    db.drop_db().await.expect("drop");
+}

@@ -120,7 +120,19 @@ async fn deployed_with_proved_batches(name: &str) -> Proved {
 }
 
 fn settler(db: &TestDb, anvil: &Anvil, contract: &str, confirmations: &str, log: &Path) -> tokio::process::Child {
-    spawn(
+    settler_env(db, anvil, contract, confirmations, log, &[])
+}
+
+/// [`settler`] with environment variables set (a fail point).
+fn settler_env(
+    db: &TestDb,
+    anvil: &Anvil,
+    contract: &str,
+    confirmations: &str,
+    log: &Path,
+    env: &[(&str, &str)],
+) -> tokio::process::Child {
+    super::procs::spawn_env(
         &[
             "settler",
             "--database-url",
@@ -136,6 +148,7 @@ fn settler(db: &TestDb, anvil: &Anvil, contract: &str, confirmations: &str, log:
             "--poll-ms",
             "100",
         ],
+        env,
         log,
     )
 }
@@ -337,7 +350,7 @@ async fn a_refused_submission_stops_the_settler_with_the_reason() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn submissions_reorganised_away_before_their_confirmations_are_resent_in_order() {
+async fn an_attempt_recorded_but_never_sent_and_submissions_reorganised_away_are_resent_in_order() {
     let Proved { dir: _dir, log, keys: _keys, genesis_path: _genesis, anvil, contract, test_db, seq, url: _url } =
         deployed_with_proved_batches("settle-reorg").await;
     let db: Db = test_db.db().await.expect("db");
@@ -347,7 +360,29 @@ async fn submissions_reorganised_away_before_their_confirmations_are_resent_in_o
         .raw_request("evm_snapshot".into(), serde_json::json!([]))
         .await
         .expect("snapshot");
-    // Every batch mined (one block each), none final: 10 confirmations needed.
+    // Killed right after recording its first attempt, before broadcasting it: the transaction
+    // exists only in the database.
+    let mut aborted = settler_env(
+        &test_db,
+        &anvil,
+        &contract,
+        "10",
+        &log,
+        &[(causeway_db::FAIL_POINT_ENV, "settler-recorded-attempt-1")],
+    );
+    let status = tokio::time::timeout(Duration::from_secs(60), aborted.wait()).await.expect("aborts").expect("wait");
+    assert!(!status.success(), "the fail point aborts the settler");
+    let recorded = db.attempts(1).await.expect("db");
+    assert_eq!(recorded.len(), 1, "{recorded:?}");
+    let provider = wallet_provider(&anvil.url(), DEV_OPERATOR_KEY).expect("provider");
+    let unsent = provider
+        .get_transaction_by_hash(alloy::primitives::B256::from_slice(&recorded[0].tx_hash))
+        .await
+        .expect("rpc")
+        .is_none();
+    assert!(unsent, "the recorded attempt was never broadcast");
+    // Every batch mined (one block each), none final: 10 confirmations needed. The restarted
+    // settler finds the unsent attempt and sends batch 1 at its nonce.
     let mut s = settler(&test_db, &anvil, &contract, "10", &log);
     wait_for("every batch submitted", 60, &log, async || {
         let b = db.batch(batches).await.expect("db").expect("batch");
@@ -372,6 +407,10 @@ async fn submissions_reorganised_away_before_their_confirmations_are_resent_in_o
         let a = db.attempts(n).await.expect("db");
         assert_eq!(a.iter().filter(|a| a.status == "mined").count(), 1, "batch {n}: {a:?}");
     }
+    assert!(
+        db.attempts(1).await.expect("db").iter().any(|a| a.nonce == recorded[0].nonce && a.status == "mined"),
+        "batch 1 went out at the nonce the aborted settler recorded"
+    );
     let log_text = std::fs::read_to_string(&log).unwrap_or_default();
     assert!(log_text.contains("reorganised away"), "{log_text}");
     kill9(&mut s).await;

@@ -10,6 +10,77 @@ fn other_deployment() -> causeway_protocol::Domain {
     causeway_protocol::Domain::new(1, [0x42; 20])
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_database_of_one_deployment_is_refused_to_a_sequencer_of_another() {
+    let mut node = Node::start(|_| {}).await;
+    node.seq.take().expect("running").shutdown(std::time::Duration::from_secs(5)).await;
+    let mut config = causeway_sequencer::SequencerConfig::new(node.db.url.clone());
+    config.listen = "127.0.0.1:0".parse().expect("addr");
+    config.domain = other_deployment();
+    let e = causeway_sequencer::Sequencer::start(config).await.err().expect("refused");
+    assert!(e.to_string().contains("this database serves the deployment"), "{e}");
+    node.stop().await;
+}
+
+/// Stored rows that no longer apply (a database written by another version, or by hand) reach
+/// the sealer after a restart: the sealer refuses exactly those, seals the rest, and each
+/// refused transaction answers `rejected` with the rule it broke.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stored_transaction_that_no_longer_applies_is_rejected_at_sealing_and_the_rest_is_sealed() {
+    let mut node = Node::start(|_| {}).await;
+    node.seq.take().expect("running").shutdown(std::time::Duration::from_secs(5)).await;
+    // Seq 1 uses nonce 3 (account 1's next is 0); seq 2 is account 1's nonce 0.
+    let rows: Vec<(String, causeway_db::txs::NewTx)> = [(1, transfer(1, 2, 5, 0, 3)), (2, transfer(1, 2, 7, 0, 0))]
+        .into_iter()
+        .map(|(seq, body)| {
+            let tx: causeway_protocol::wire::SignedTx = serde_json::from_str(&body).expect("json");
+            let causeway_protocol::Operation::Transfer(t) = tx.operation() else { unreachable!("a transfer") };
+            let hash = causeway_protocol::field::fr_to_be_bytes(&t.message(&causeway_protocol::Domain::default()));
+            let row = causeway_db::txs::NewTx {
+                seq,
+                hash: hash.to_vec(),
+                kind: "transfer",
+                from_index: 1,
+                nonce: i64::from(t.nonce),
+                body,
+            };
+            (format!("0x{}", hex::encode(hash)), row)
+        })
+        .collect();
+    let db = node.db.db().await.expect("db");
+    db.insert_txs(&rows.iter().map(|(_, r)| r.clone()).collect::<Vec<_>>()).await.expect("insert");
+    let mut config = causeway_sequencer::SequencerConfig::new(node.db.url.clone());
+    config.listen = "127.0.0.1:0".parse().expect("addr");
+    config.batch_timeout = std::time::Duration::from_millis(200);
+    let seq = causeway_sequencer::Sequencer::start(config).await.expect("restarts");
+    node.url = format!("http://{}", seq.addr);
+    node.seq = Some(seq);
+
+    let included = node.wait_status(&rows[1].0, "included").await;
+    let rejected = node.wait_status(&rows[0].0, "rejected").await;
+    assert_eq!(rejected["rejection"]["code"], "wrong_nonce", "{rejected}");
+    assert_eq!(rejected["batch"], Value::Null, "a rejected transaction is in no batch: {rejected}");
+    assert_eq!(included["batch"], 1, "{included}");
+    let (_, batch) = node.get("/v1/batches/1").await;
+    // The batch lists both in its range, the refused one marked; it executed one operation.
+    let listed: Vec<(&str, &Value)> = batch["transactions"]
+        .as_array()
+        .expect("list")
+        .iter()
+        .map(|t| (t["hash"].as_str().unwrap_or(""), &t["rejected"]))
+        .collect();
+    assert_eq!(
+        listed,
+        vec![(rows[0].0.as_str(), &Value::from("wrong_nonce")), (rows[1].0.as_str(), &Value::Null)],
+        "{batch}"
+    );
+    assert_eq!(batch["operations"], 1, "{batch}");
+    let (_, a) = node.get("/v1/accounts/1").await;
+    assert_eq!((balance(&a, "accepted"), &a["accepted"]["nonce"]), (GENESIS_BALANCE - 7, &Value::from(1)));
+    drop(db);
+    node.stop().await;
+}
+
 fn balance(v: &Value, which: &str) -> u128 {
     v[which]["balance"].as_str().expect("balance").parse().expect("decimal")
 }
