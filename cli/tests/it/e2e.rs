@@ -509,11 +509,11 @@ impl Snapshot {
     }
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_deposit_reorganised_away_before_its_confirmations_creates_nothing() {
-    let dir = TempDir::new("reorg");
-    let log = dir.0.join("services.log");
-    let keys = dir.0.join("keys");
+/// Keys for depth 2 and this module's slots, a genesis of one account, a fresh anvil and the
+/// Rollup deployed on it, all under `dir`: the genesis file, the chain, the deployment file and
+/// the contract's address.
+async fn small_deployment(dir: &Path) -> (std::path::PathBuf, Anvil, std::path::PathBuf, Address) {
+    let keys = dir.join("keys");
     let setup = super::causeway(&[
         "setup",
         "--depth",
@@ -524,9 +524,18 @@ async fn a_deposit_reorganised_away_before_its_confirmations_creates_nothing() {
         keys.to_str().expect("utf8"),
     ]);
     assert!(setup.status.success(), "{}", String::from_utf8_lossy(&setup.stderr));
-    let genesis = super::procs::genesis(&dir.0, DEPTH, 1);
+    let genesis = super::procs::genesis(dir, DEPTH, 1);
     let anvil = Anvil::start(&[]).await.expect("anvil");
-    let contract = deploy(&anvil, &keys, &genesis, &dir.0.join("deployment.json"));
+    let deployment = dir.join("deployment.json");
+    let contract = deploy(&anvil, &keys, &genesis, &deployment);
+    (genesis, anvil, deployment, contract)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_deposit_reorganised_away_before_its_confirmations_creates_nothing() {
+    let dir = TempDir::new("reorg");
+    let log = dir.0.join("services.log");
+    let (genesis, anvil, _, contract) = small_deployment(&dir.0).await;
     let test_db = TestDb::create().await.expect("test database");
     let seq = sequencer(&test_db, &genesis, &anvil, contract, 3).await;
     let url = format!("http://{}", seq.addr);
@@ -558,6 +567,77 @@ async fn a_deposit_reorganised_away_before_its_confirmations_creates_nothing() {
     let (s, _) = get(&http, &format!("{url}/v1/accounts/2")).await;
     assert_eq!(s, 404);
     seq.shutdown(Duration::from_secs(5)).await;
+    let _ = test_db.drop_db().await;
+}
+
+/// The sequencer with its base-chain watcher as a real process: `kill -9` after it read a
+/// deposit, another deposit while it is down, and a restart reads the second once and not the
+/// first again (its position is in the database). Then a reorganisation deeper than
+/// `--confirmations` undoes a deposit it already read: the watcher stops, and with it the
+/// process, status 1, naming the block.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_watcher_resumes_after_kill_9_and_stops_the_sequencer_on_a_reorganisation_deeper_than_its_confirmations() {
+    let dir = TempDir::new("watcher");
+    let (genesis, anvil, deployment, contract) = small_deployment(&dir.0).await;
+    let test_db = TestDb::create().await.expect("test database");
+    let db = test_db.db().await.expect("db");
+    let http = reqwest::Client::new();
+    let listen = format!("127.0.0.1:{}", super::procs::free_port());
+    let url = format!("http://{listen}");
+    let log = dir.0.join("sequencer.log");
+    let args = [
+        "sequencer",
+        "--database-url",
+        &test_db.url,
+        "--listen",
+        &listen,
+        "--genesis",
+        genesis.to_str().expect("utf8"),
+        "--slots",
+        &SLOTS.to_string(),
+        "--rpc",
+        &anvil.url(),
+        "--deployment",
+        deployment.to_str().expect("utf8"),
+        "--confirmations",
+        "2",
+        "--l1-poll-ms",
+        "100",
+    ];
+    let read = async |serial: i64| {
+        wait_for("the watcher to read the deposit", 30, &log, async || {
+            (db.next_priority_serial().await.expect("db") >= serial).then_some(())
+        })
+        .await;
+    };
+    let mut seq = spawn(&args, &log);
+    super::procs::wait_healthy(&http, &url, &log).await;
+    deposit(&anvil, contract, 0, 21, 5 * ETHER).await;
+    anvil_rpc(&anvil, "anvil_mine", serde_json::json!([2])).await;
+    read(1).await;
+    let before_second = anvil_rpc(&anvil, "evm_snapshot", serde_json::json!([])).await;
+    kill9(&mut seq).await;
+
+    deposit(&anvil, contract, 1, 22, 2 * ETHER).await;
+    anvil_rpc(&anvil, "anvil_mine", serde_json::json!([2])).await;
+    let mut seq = spawn(&args, &log);
+    super::procs::wait_healthy(&http, &url, &log).await;
+    read(2).await;
+    for (account, ether) in [(1, 5), (2, 2)] {
+        let (s, a) = get(&http, &format!("{url}/v1/accounts/{account}")).await;
+        assert_eq!((s, a["accepted"]["balance"].as_str()), (200, Some((ether * ETHER).to_string().as_str())), "{a}");
+    }
+    let (s, _) = get(&http, &format!("{url}/v1/accounts/3")).await;
+    assert_eq!(s, 404, "each deposit read once");
+
+    // The second deposit, read with its 2 confirmations, is undone.
+    assert_eq!(anvil_rpc(&anvil, "evm_revert", serde_json::json!([before_second])).await, true);
+    anvil_rpc(&anvil, "anvil_mine", serde_json::json!([3])).await;
+    let status = tokio::time::timeout(Duration::from_secs(30), seq.wait()).await.expect("it stops").expect("wait");
+    let text = std::fs::read_to_string(&log).unwrap_or_default();
+    assert_eq!(status.code(), Some(1), "{text}");
+    assert!(text.contains("deeper than --confirmations allows"), "{text}");
+    drop(db);
     let _ = test_db.drop_db().await;
 }
 
