@@ -307,7 +307,7 @@ async fn batches_are_submitted_once_repriced_when_stuck_and_finalized_after_a_ki
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_refused_submission_stops_the_settler_with_the_reason() {
+async fn a_refused_submission_stops_the_settler_and_a_wrong_contract_deployment_or_key_is_refused_at_start() {
     let dir = TempDir::new("settle-refused");
     let log = dir.0.join("services.log");
     let keys = setup_keys(&dir.0, "keys");
@@ -317,19 +317,16 @@ async fn a_refused_submission_stops_the_settler_with_the_reason() {
     // The contract checks proofs against another setup's verifying key.
     let (contract, domain) = deploy(&anvil, &other_keys, &genesis_path);
     let (test_db, seq, _url) = proved_batches(&dir.0, &keys, &genesis_path, &log, domain).await;
-    let out = super::causeway(&[
-        "settler",
-        "--database-url",
-        &test_db.url,
-        "--rpc",
-        &anvil.url(),
-        "--contract",
-        &contract,
-        "--poll-ms",
-        "100",
-    ]);
-    assert!(!out.status.success());
-    let stderr = String::from_utf8_lossy(&out.stderr);
+    // `causeway settler` on this database with `extra` flags must fail: its standard error.
+    let anvil_url = anvil.url();
+    let refused = |contract: &str, extra: &[&str]| {
+        let mut args = vec!["settler", "--database-url", &test_db.url, "--rpc", &anvil_url, "--contract", contract];
+        args.extend_from_slice(extra);
+        let out = super::causeway(&args);
+        assert!(!out.status.success(), "the settler ran with {extra:?} on {contract}");
+        String::from_utf8_lossy(&out.stderr).into_owned()
+    };
+    let stderr = refused(&contract, &["--poll-ms", "100"]);
     assert!(stderr.contains("the Rollup refused batch 1: invalid proof"), "{stderr}");
     let db: Db = test_db.db().await.expect("db");
     assert!(db.attempts(1).await.expect("db").is_empty(), "nothing was sent");
@@ -340,11 +337,21 @@ async fn a_refused_submission_stops_the_settler_with_the_reason() {
     std::fs::create_dir_all(&g4).expect("dir");
     let other_genesis = genesis(&g4, DEPTH, 3);
     let (other, _) = deploy(&anvil, &keys, &other_genesis);
-    let out =
-        super::causeway(&["settler", "--database-url", &test_db.url, "--rpc", &anvil.url(), "--contract", &other]);
-    assert!(!out.status.success());
-    let stderr = String::from_utf8_lossy(&out.stderr);
+    let stderr = refused(&other, &[]);
     assert!(stderr.contains("wrong contract or database"), "{stderr}");
+
+    // Another deployment of the same genesis (its root matches, its address does not: this
+    // database's batches commit to the first), and a key that is not the Rollup's operator.
+    // (A deployment locks the genesis balances: top the operator up for a third one.)
+    let operator = address_of(DEV_OPERATOR_KEY).expect("address");
+    anvil_rpc(&anvil, "anvil_setBalance", serde_json::json!([operator.to_string(), "0x3635c9adc5dea000000"])).await;
+    let (twin, _) = deploy(&anvil, &keys, &genesis_path);
+    let stderr = refused(&twin, &[]);
+    assert!(stderr.contains(&format!("not chain {} and {}", domain.chain_id, twin)), "{stderr}");
+    let stderr = refused(&contract, &["--operator-key", causeway_l1::DEV_USER_KEYS[0]]);
+    let user = address_of(causeway_l1::DEV_USER_KEYS[0]).expect("address");
+    assert!(stderr.contains(&format!("not this key's address {user}")), "{stderr}");
+    assert!(db.attempts(1).await.expect("db").is_empty(), "no refused settler sent anything");
     seq.shutdown(Duration::from_secs(5)).await;
     let _ = test_db.drop_db().await;
 }
