@@ -5,13 +5,15 @@ use crate::{Db, DbError};
 use sqlx::{Connection, PgConnection};
 use std::sync::atomic::{AtomicU32, Ordering};
 
-/// A database that exists for one test.
+/// A database that exists for one test: dropped by [`drop_db`](TestDb::drop_db), or when the
+/// handle is dropped (a panicking test's included).
 #[derive(Debug)]
 pub struct TestDb {
     /// Its URL.
     pub url: String,
     name: String,
     admin: String,
+    dropped: bool,
 }
 
 fn admin_url() -> String {
@@ -33,7 +35,7 @@ impl TestDb {
         let base = admin.rsplit_once('/').map_or(admin.as_str(), |(b, _)| b);
         let url = format!("{base}/{name}");
         Db::connect(&url).await?;
-        Ok(Self { url, name, admin })
+        Ok(Self { url, name, admin, dropped: false })
     }
 
     /// A pool on it.
@@ -54,8 +56,28 @@ impl TestDb {
     }
 
     /// Drops the database, disconnecting whoever still uses it.
-    pub async fn drop_db(self) -> Result<(), DbError> {
+    pub async fn drop_db(mut self) -> Result<(), DbError> {
+        self.dropped = true;
         self.admin_sql(&format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", self.name)).await
+    }
+}
+
+impl Drop for TestDb {
+    /// Drops the database if [`drop_db`](TestDb::drop_db) did not: on a thread of its own with
+    /// its own runtime, since this may run inside (or while unwinding out of) an async test.
+    fn drop(&mut self) {
+        if self.dropped {
+            return;
+        }
+        let (admin, sql) = (self.admin.clone(), format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", self.name));
+        let _ = std::thread::spawn(move || {
+            let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().ok()?;
+            runtime.block_on(async {
+                let mut conn = PgConnection::connect(&admin).await.ok()?;
+                sqlx::raw_sql(sqlx::AssertSqlSafe(sql)).execute(&mut conn).await.ok()
+            })
+        })
+        .join();
     }
 }
 

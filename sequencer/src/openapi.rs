@@ -109,6 +109,29 @@ pub fn check_response(method: &str, path: &str, status: u16, body: &Value) -> Re
     let Some(schema) = response["content"]["application/json"].get("schema") else {
         return Err(format!("{method} {template} {status} has no JSON schema"));
     };
+    validate(&doc, schema, body)
+        .map_err(|e| format!("{method} {path} → {status} does not match its schema: {e}\nbody: {body}"))
+}
+
+/// Checks a request body against the document: `Ok(true)` when the operation documents a JSON
+/// request body and `body` validates against its schema, `Ok(false)` when it does not validate
+/// (the server must then refuse it), `Err` when the operation is undocumented or has no JSON
+/// request schema.
+#[cfg(feature = "testing")]
+pub fn request_conforms(method: &str, path: &str, body: &Value) -> Result<bool, String> {
+    let method = method.to_ascii_lowercase();
+    let doc = document();
+    let template = template_of(&doc, &method, path).ok_or_else(|| format!("{method} {path} is not documented"))?;
+    let Some(schema) = doc["paths"][&template][&method]["requestBody"]["content"]["application/json"].get("schema")
+    else {
+        return Err(format!("{method} {template} documents no JSON request body"));
+    };
+    Ok(validate(&doc, schema, body).is_ok())
+}
+
+/// Validates `instance` against `schema`, a schema of `doc`: `Err` lists every difference.
+#[cfg(feature = "testing")]
+fn validate(doc: &Value, schema: &Value, instance: &Value) -> Result<(), String> {
     // The schema with the document's components beside it, so `#/components/schemas/...`
     // references resolve from the root.
     let mut root = serde_json::json!({
@@ -119,11 +142,8 @@ pub fn check_response(method: &str, path: &str, status: u16, body: &Value) -> Re
     if root["components"].is_null() {
         root["components"] = serde_json::json!({});
     }
-    let validator = jsonschema::validator_for(&root).map_err(|e| format!("schema of {method} {template}: {e}"))?;
-    let errors: Vec<String> = validator.iter_errors(body).map(|e| format!("{} at {}", e, e.instance_path)).collect();
-    if errors.is_empty() {
-        Ok(())
-    } else {
-        Err(format!("{method} {path} → {status} does not match its schema: {}\nbody: {body}", errors.join("; ")))
-    }
+    let validator = jsonschema::validator_for(&root).map_err(|e| format!("the schema itself: {e}"))?;
+    let errors: Vec<String> =
+        validator.iter_errors(instance).map(|e| format!("{} at {}", e, e.instance_path)).collect();
+    if errors.is_empty() { Ok(()) } else { Err(errors.join("; ")) }
 }

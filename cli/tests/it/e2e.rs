@@ -137,9 +137,9 @@ async fn deposit(anvil: &Anvil, contract: Address, user: usize, key: u32, amount
 
 async fn post(http: &reqwest::Client, url: &str, op: Operation) -> Value {
     let body = serde_json::to_string(&SignedTx::of(&op).expect("signed")).expect("json");
-    let r = http.post(format!("{url}/v1/txs")).body(body).send().await.expect("post");
-    assert_eq!(r.status().as_u16(), 200);
-    r.json().await.expect("json")
+    let (status, answer) = super::procs::post(http, &format!("{url}/v1/txs"), body).await;
+    assert_eq!(status, 200, "{answer}");
+    answer
 }
 
 async fn anvil_rpc(anvil: &Anvil, method: &'static str, params: Value) -> Value {

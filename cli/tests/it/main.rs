@@ -7,6 +7,7 @@ mod deploy;
 mod e2e;
 mod exodus;
 mod explorer;
+mod harness;
 mod procs;
 mod provers;
 mod sample;

@@ -8,28 +8,7 @@ use std::{
 };
 use tokio::process::{Child, Command};
 
-/// A temporary directory removed on drop.
-pub(crate) struct TempDir(pub(crate) PathBuf);
-
-impl TempDir {
-    pub(crate) fn new(tag: &str) -> Self {
-        let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_nanos());
-        let p = std::env::temp_dir().join(format!("causeway-{tag}-{}-{nanos}", std::process::id()));
-        std::fs::create_dir_all(&p).expect("temp dir");
-        Self(p)
-    }
-}
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
-
-/// A free local port (bound and released).
-pub(crate) fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0").expect("bind").local_addr().expect("addr").port()
-}
+pub(crate) use causeway_testkit::{TempDir, free_port, wait_for};
 
 /// Starts `causeway <args>` with its output appended to `log`.
 pub(crate) fn spawn(args: &[&str], log: &Path) -> Child {
@@ -72,13 +51,18 @@ pub(crate) async fn wait_healthy(http: &reqwest::Client, url: &str, log: &Path) 
 /// GETs an API URL; the answer (status and body) is checked against the OpenAPI document.
 pub(crate) async fn get(http: &reqwest::Client, url: &str) -> (u16, Value) {
     let r = http.get(url).send().await.expect("request");
-    let s = r.status().as_u16();
-    let body = r.json().await.unwrap_or(Value::Null);
-    let path = url.splitn(4, '/').nth(3).map_or_else(|| "/".to_owned(), |p| format!("/{p}"));
-    if let Err(e) = causeway_sequencer::openapi::check_response("get", &path, s, &body) {
-        panic!("{e}");
-    }
-    (s, body)
+    causeway_testkit::api::checked("get", &path_of(url), None, r).await
+}
+
+/// POSTs `body` to an API URL; request and answer are checked against the OpenAPI document.
+pub(crate) async fn post(http: &reqwest::Client, url: &str, body: String) -> (u16, Value) {
+    let r = http.post(url).header("content-type", "application/json").body(body.clone()).send().await.expect("request");
+    causeway_testkit::api::checked("post", &path_of(url), Some(&body), r).await
+}
+
+/// The path (and query) of `http://host:port/path?query`.
+fn path_of(url: &str) -> String {
+    url.splitn(4, '/').nth(3).map_or_else(|| "/".to_owned(), |p| format!("/{p}"))
 }
 
 /// Waits until every accepted transaction is sealed.
@@ -138,17 +122,6 @@ pub(crate) fn transfer_for(
     let key = causeway_prover::sample::sample_key(from);
     let op = Operation::Transfer(Transfer::signed(&key, domain, from, to, amount, fee, nonce));
     serde_json::to_string(&SignedTx::of(&op).expect("signed")).expect("json")
-}
-
-/// Polls `probe` every 100 ms for up to `secs` seconds; on timeout, panics with the services' log.
-pub(crate) async fn wait_for<T>(what: &str, secs: u64, log: &Path, mut probe: impl AsyncFnMut() -> Option<T>) -> T {
-    for _ in 0..secs * 10 {
-        if let Some(v) = probe().await {
-            return v;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    panic!("timed out waiting for {what}:\n{}", std::fs::read_to_string(log).unwrap_or_default());
 }
 
 /// A JSON-RPC proxy in front of a node that behaves like a strict, unreliable provider: every

@@ -3,6 +3,7 @@
 use causeway_db::testing::TestDb;
 use causeway_protocol::{Domain, Operation, PrivateKey, Transfer, Withdraw, wire::SignedTx};
 use causeway_sequencer::{Sequencer, SequencerConfig};
+use causeway_testkit::{api::Api, invariants::Target};
 use serde_json::Value;
 use std::{path::PathBuf, time::Duration};
 
@@ -34,26 +35,6 @@ pub(crate) fn genesis_file(dir: &std::path::Path) -> PathBuf {
     let path = dir.join("genesis.json");
     std::fs::write(&path, serde_json::to_string(&g).expect("json")).expect("write genesis");
     path
-}
-
-/// A response's status and JSON body, after checking both against the OpenAPI document (an
-/// undocumented route or method must be refused with 404 or 405).
-pub(crate) async fn checked(method: &str, path: &str, r: reqwest::Response) -> (u16, Value) {
-    let status = r.status().as_u16();
-    let body: Value = r.json().await.unwrap_or(Value::Null);
-    let doc = causeway_sequencer::openapi::document();
-    if causeway_sequencer::openapi::template_of(&doc, method, path).is_some() {
-        if let Err(e) = causeway_sequencer::openapi::check_response(method, path, status, &body) {
-            panic!("{e}");
-        }
-    } else {
-        let code = body["code"].as_str();
-        assert!(
-            matches!((status, code), (404, Some("not_found")) | (405, Some("method_not_allowed"))),
-            "{method} {path} is undocumented, so it must be refused: {status} {body}"
-        );
-    }
-    (status, body)
 }
 
 pub(crate) struct Node {
@@ -97,16 +78,19 @@ impl Node {
         Self { db, seq: Some(seq), url, http: reqwest::Client::new(), _dir: dir }
     }
 
-    /// POSTs `body`; the answer is checked against its OpenAPI schema.
-    pub(crate) async fn post(&self, path: &str, body: impl Into<reqwest::Body>) -> (u16, Value) {
-        let r = self.http.post(format!("{}{path}", self.url)).body(body).send().await.expect("request");
-        checked("post", path, r).await
+    /// The API, every call checked against the OpenAPI document (request and answer).
+    pub(crate) fn api(&self) -> Api {
+        Api { url: self.url.clone(), http: self.http.clone() }
     }
 
-    /// GETs `path`; the answer is checked against its OpenAPI schema.
+    /// POSTs `body`; request and answer are checked against the OpenAPI document.
+    pub(crate) async fn post(&self, path: &str, body: impl Into<String>) -> (u16, Value) {
+        self.api().post(path, body).await
+    }
+
+    /// GETs `path`; the answer is checked against the OpenAPI document.
     pub(crate) async fn get(&self, path: &str) -> (u16, Value) {
-        let r = self.http.get(format!("{}{path}", self.url)).send().await.expect("request");
-        checked("get", path, r).await
+        self.api().get(path).await
     }
 
     /// Polls a transaction until its status is `want` (or fails after 10 s).
@@ -121,7 +105,20 @@ impl Node {
         panic!("transaction {hash} never reached {want}");
     }
 
-    pub(crate) async fn stop(mut self) {
+    /// Checks the invariants (the API's accounts are the database's, once every accepted
+    /// transaction is sealed), stops the sequencer and drops the database.
+    pub(crate) async fn stop(self) {
+        if self.seq.is_some() {
+            let api = self.api();
+            let target = Target { database: Some(&self.db.url), api: Some(&api), ..Target::default() };
+            causeway_testkit::invariants::check(&target, std::path::Path::new("/dev/null")).await;
+        }
+        self.stop_unchecked().await;
+    }
+
+    /// Stops the sequencer and drops the database, checking nothing (a test that broke the
+    /// database on purpose).
+    pub(crate) async fn stop_unchecked(mut self) {
         if let Some(s) = self.seq.take() {
             s.shutdown(Duration::from_secs(5)).await;
         }

@@ -17,10 +17,12 @@ async fn a_dead_database_gives_503_and_loses_nothing() {
         ))
         .await
         .expect("cut the database");
-    let r = node.http.post(format!("{}/v1/txs", node.url)).body(transfer(1, 2, 5, 0, 1)).send().await.expect("post");
+    let body = transfer(1, 2, 5, 0, 1);
+    let r = node.http.post(format!("{}/v1/txs", node.url)).body(body.clone()).send().await.expect("post");
     assert_eq!(r.status().as_u16(), 503);
     assert!(r.headers().get("retry-after").is_some());
     let v: Value = r.json().await.expect("json");
+    causeway_testkit::api::check("post", "/v1/txs", Some(&body), 503, &v);
     assert_eq!(v["code"], "unavailable");
     assert!(!v["message"].as_str().unwrap_or("").contains("sqlx"), "no internal error text: {v}");
     let (s, h) = node.get("/health").await;
