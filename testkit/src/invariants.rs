@@ -76,21 +76,64 @@ pub async fn check(target: &Target<'_>, log: &Path) -> Report {
 }
 
 /// [`check`], answering what fails instead of panicking (waits that time out still panic).
+///
+/// The services may still be working while it looks (a deposit read, a batch sealed or
+/// settled): what it compares is read again afterwards, and when anything moved the check is
+/// made again, up to ten times.
 pub async fn try_check(target: &Target<'_>, log: &Path) -> Result<Report, String> {
-    let mut report = Report::default();
     let db = match target.database {
         Some(url) => Some(Db::connect(url).await.map_err(|e| format!("database: {e}"))?),
         None => None,
     };
-    if let Some(api) = target.api {
-        wait_for("every accepted transaction sealed", 120, log, async || {
-            let (s, h) = api.try_get("/health").await?;
-            (s == 200 && h["mempool_slots"] == 0).then_some(())
-        })
-        .await;
+    for _ in 0..10 {
+        if let Some(api) = target.api {
+            wait_for("every accepted transaction sealed", 120, log, async || {
+                let (s, h) = api.try_get("/health").await?;
+                (s == 200 && h["mempool_slots"] == 0).then_some(())
+            })
+            .await;
+        }
+        let before = moment(target, db.as_ref()).await?;
+        let outcome = once(target, db.as_ref(), log).await;
+        if moment(target, db.as_ref()).await? == before {
+            return outcome;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
     }
+    Err("the system never held still long enough to be compared".into())
+}
+
+/// What moves while the services work: the database's last batch and sequence number, the
+/// API's sealed batches and waiting slots, the chain's batch count and priority queue.
+async fn moment(target: &Target<'_>, db: Option<&Db>) -> Result<Vec<String>, String> {
+    let mut m = Vec::new();
+    if let Some(db) = db {
+        m.push(format!("{:?}", db.last_batch().await.map_err(|e| e.to_string())?.map(|b| b.0)));
+        m.push(db.max_seq().await.map_err(|e| e.to_string())?.to_string());
+    }
+    if let Some(api) = target.api {
+        let (_, h) = api.try_get("/health").await.ok_or("the API does not answer")?;
+        m.push(format!("{} {}", h["sealed"], h["mempool_slots"]));
+    }
+    if let Some(chain) = target.chain {
+        let deployment: Value =
+            serde_json::from_str(&std::fs::read_to_string(&chain.deployment).map_err(|e| e.to_string())?)
+                .map_err(|e| e.to_string())?;
+        let contract: Address =
+            deployment["rollup"].as_str().and_then(|a| a.parse().ok()).ok_or("deployment: rollup")?;
+        let provider = causeway_l1::reading_provider(&chain.rpc).map_err(|e| e.to_string())?;
+        let rollup = causeway_l1::rollup(&provider, contract);
+        m.push(rollup.batchCount().call().await.map_err(|e| e.to_string())?.to_string());
+        m.push(rollup.priorityTail().call().await.map_err(|e| e.to_string())?.to_string());
+    }
+    Ok(m)
+}
+
+/// One pass of every check.
+async fn once(target: &Target<'_>, db: Option<&Db>, log: &Path) -> Result<Report, String> {
+    let mut report = Report::default();
     let mut database_state = None;
-    if let Some(db) = &db {
+    if let Some(db) = db {
         let accounts = db.sealed_accounts().await.map_err(|e| format!("database: {e}"))?;
         let mut state = BTreeMap::new();
         for (i, bytes) in accounts {
@@ -116,16 +159,13 @@ pub async fn try_check(target: &Target<'_>, log: &Path) -> Result<Report, String
                 .map_err(|e| e.to_string())?;
         let provider = causeway_l1::reading_provider(&chain.rpc).map_err(|e| e.to_string())?;
         let rollup = causeway_l1::rollup(&provider, contract);
-        if target.settled
-            && let Some(db) = &db
-        {
+        if target.settled && db.is_some() {
             let sealed = report.database_batches;
             wait_for("every sealed batch on chain", 240, log, async || {
                 let on_chain = rollup.batchCount().call().await.ok()?;
                 (on_chain as i64 >= sealed).then_some(())
             })
             .await;
-            let _ = db;
         }
         let input = ReplayInput { genesis: &genesis, vk: None, exit_vk: None, slots, from_block };
         let r = replay::replay(&provider, contract, &input).await.map_err(|e| format!("replay: {e}"))?;
@@ -176,7 +216,7 @@ pub async fn try_check(target: &Target<'_>, log: &Path) -> Result<Report, String
         }
         report.refunded = refunds.len() as u64;
         // 3. Replay = database.
-        if let (Some(db), Some(state)) = (&db, &database_state) {
+        if let (Some(db), Some(state)) = (db, &database_state) {
             if report.database_batches < r.contract.batch_count as i64 {
                 return Err(format!(
                     "the database holds {} batches, the chain {}",

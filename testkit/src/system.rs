@@ -102,6 +102,9 @@ pub struct System {
     pub db: TestDb,
     /// The sequencer's API.
     pub api: Api,
+    /// The database URL the services are given, when not [`db`](Self::db)'s own (a
+    /// fault-injecting proxy in front of it, say); the invariants always read `db` directly.
+    pub services_database_url: Option<String>,
     listen: String,
     running: BTreeMap<Role, Child>,
 }
@@ -157,6 +160,7 @@ impl System {
             domain,
             db,
             api,
+            services_database_url: None,
             listen,
             running: BTreeMap::new(),
         };
@@ -170,11 +174,12 @@ impl System {
     pub fn args(&self, role: Role) -> Vec<String> {
         let s = |p: &Path| p.to_str().expect("utf8").to_owned();
         let o = &self.options;
+        let db = self.services_database_url.clone().unwrap_or_else(|| self.db.url.clone());
         let mut args: Vec<String> = match role {
             Role::Sequencer => vec![
                 "sequencer".into(),
                 "--database-url".into(),
-                self.db.url.clone(),
+                db.clone(),
                 "--listen".into(),
                 self.listen.clone(),
                 "--genesis".into(),
@@ -193,12 +198,12 @@ impl System {
                 "100".into(),
             ],
             Role::Prover => {
-                vec!["prover".into(), "--keys".into(), s(&self.keys), "--database-url".into(), self.db.url.clone()]
+                vec!["prover".into(), "--keys".into(), s(&self.keys), "--database-url".into(), db.clone()]
             }
             Role::Settler => vec![
                 "settler".into(),
                 "--database-url".into(),
-                self.db.url.clone(),
+                db.clone(),
                 "--rpc".into(),
                 self.anvil.url(),
                 "--deployment".into(),

@@ -15,6 +15,11 @@ use causeway_l1::{DEV_OPERATOR_KEY, DEV_USER_KEYS, Rollup, anvil::Anvil, encode,
 use causeway_protocol::{Domain, Operation, Transfer, Withdraw, wire::SignedTx};
 use causeway_prover::sample::sample_key;
 use causeway_sequencer::{Sequencer, SequencerConfig, watcher::L1Config};
+use causeway_testkit::{
+    api::Api,
+    invariants::{Chain, Target},
+    system::{Options, Role, System},
+};
 use serde_json::Value;
 use std::{path::Path, sync::atomic::Ordering::SeqCst, time::Duration};
 
@@ -451,6 +456,10 @@ async fn deposit_transfer_withdraw_settle_and_verify_on_anvil() {
     assert!(out.status.success(), "{stdout}{}", String::from_utf8_lossy(&out.stderr));
     assert!(stdout.contains(&format!("verified {newest} batches")), "{stdout}");
 
+    let chain = Chain { rpc: anvil.url(), deployment: deployment.clone(), genesis: genesis.clone() };
+    let api = Api::new(url.clone());
+    let target = Target { chain: Some(&chain), database: Some(&test_db.url), api: Some(&api), settled: true };
+    causeway_testkit::invariants::check(&target, &log).await;
     kill9(&mut settler).await;
     kill9(&mut prover).await;
     seq.shutdown(Duration::from_secs(5)).await;
@@ -509,65 +518,52 @@ impl Snapshot {
     }
 }
 
-/// Keys for depth 2 and this module's slots, a genesis of one account, a fresh anvil and the
-/// Rollup deployed on it, all under `dir`: the genesis file, the chain, the deployment file and
-/// the contract's address.
-async fn small_deployment(dir: &Path) -> (std::path::PathBuf, Anvil, std::path::PathBuf, Address) {
-    let keys = dir.join("keys");
-    let setup = super::causeway(&[
-        "setup",
-        "--depth",
-        "2",
-        "--slots",
-        &SLOTS.to_string(),
-        "--out",
-        keys.to_str().expect("utf8"),
-    ]);
-    assert!(setup.status.success(), "{}", String::from_utf8_lossy(&setup.stderr));
-    let genesis = super::procs::genesis(dir, DEPTH, 1);
-    let anvil = Anvil::start(&[]).await.expect("anvil");
-    let deployment = dir.join("deployment.json");
-    let contract = deploy(&anvil, &keys, &genesis, &deployment);
-    (genesis, anvil, deployment, contract)
+/// A system with only its sequencer (and its watcher, `confirmations` deep) running.
+async fn watching(confirmations: u64) -> (System, causeway_db::Db) {
+    let options = Options { confirmations, start: vec![Role::Sequencer], ..Options::default() };
+    let sys = System::start(env!("CARGO_BIN_EXE_causeway"), options).await;
+    let db = sys.db.db().await.expect("db");
+    (sys, db)
+}
+
+/// Waits until the watcher's stored position is the newest block its confirmations allow:
+/// everything the chain holds up to there is read, and nothing after.
+async fn watched_to_head(sys: &System, db: &causeway_db::Db) {
+    let provider = wallet_provider(&sys.anvil.url(), DEV_OPERATOR_KEY).expect("provider");
+    let head = provider.get_block_number().await.expect("head");
+    let safe = (head + 1).saturating_sub(sys.options.confirmations) as i64;
+    sys.wait_for(&format!("the watcher at block {safe}"), 30, async || {
+        let cursor = db.l1_cursor().await.expect("db")?;
+        (cursor.block_number >= safe).then_some(())
+    })
+    .await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_deposit_reorganised_away_before_its_confirmations_creates_nothing() {
-    let dir = TempDir::new("reorg");
-    let log = dir.0.join("services.log");
-    let (genesis, anvil, _, contract) = small_deployment(&dir.0).await;
-    let test_db = TestDb::create().await.expect("test database");
-    let seq = sequencer(&test_db, &genesis, &anvil, contract, 3).await;
-    let url = format!("http://{}", seq.addr);
-    let http = reqwest::Client::new();
-    let db = test_db.db().await.expect("db");
+    let (mut sys, db) = watching(3).await;
 
     // A deposit of 5 ether, undone by a reorganisation before it has 3 confirmations.
-    let snapshot = anvil_rpc(&anvil, "evm_snapshot", serde_json::json!([])).await;
-    deposit(&anvil, contract, 0, 21, 5 * ETHER).await;
-    anvil_rpc(&anvil, "anvil_mine", serde_json::json!([1])).await;
-    tokio::time::sleep(Duration::from_millis(500)).await;
+    let snapshot = sys.anvil_rpc("evm_snapshot", serde_json::json!([])).await;
+    sys.deposit(0, 21, 5 * ETHER).await;
+    sys.anvil_rpc("anvil_mine", serde_json::json!([1])).await;
+    watched_to_head(&sys, &db).await;
     assert_eq!(db.next_priority_serial().await.expect("db"), 0, "read before its confirmations");
-    assert_eq!(anvil_rpc(&anvil, "evm_revert", serde_json::json!([snapshot])).await, true);
+    assert_eq!(sys.anvil_rpc("evm_revert", serde_json::json!([snapshot])).await, true);
     // The new chain: another deposit, and enough blocks to confirm everything.
-    deposit(&anvil, contract, 1, 22, 2 * ETHER).await;
-    anvil_rpc(&anvil, "anvil_mine", serde_json::json!([5])).await;
-    let (s, a) = wait_for("the surviving deposit", 30, &log, async || {
-        let (s, a) = get(&http, &format!("{url}/v1/accounts/1")).await;
-        (s == 200).then_some((s, a))
-    })
-    .await;
+    sys.deposit(1, 22, 2 * ETHER).await;
+    sys.anvil_rpc("anvil_mine", serde_json::json!([5])).await;
+    watched_to_head(&sys, &db).await;
+    let (s, a) = sys.api.get("/v1/accounts/1").await;
     assert_eq!(s, 200);
     assert_eq!(a["accepted"]["balance"], (2 * ETHER).to_string(), "{a}");
     let packed = format!("0x{}", hex::encode(sample_key(22).public_key().pack()));
     assert_eq!(a["public_key"], packed, "{a}");
     // Nothing else: one request stored, no other account, no funds from the undone deposit.
-    tokio::time::sleep(Duration::from_millis(500)).await;
     assert_eq!(db.next_priority_serial().await.expect("db"), 1);
-    let (s, _) = get(&http, &format!("{url}/v1/accounts/2")).await;
+    let (s, _) = sys.api.get("/v1/accounts/2").await;
     assert_eq!(s, 404);
-    seq.shutdown(Duration::from_secs(5)).await;
-    let _ = test_db.drop_db().await;
+    sys.check_invariants().await;
 }
 
 /// The sequencer with its base-chain watcher as a real process: `kill -9` after it read a
@@ -577,88 +573,44 @@ async fn a_deposit_reorganised_away_before_its_confirmations_creates_nothing() {
 /// process, status 1, naming the block.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_watcher_resumes_after_kill_9_and_stops_the_sequencer_on_a_reorganisation_deeper_than_its_confirmations() {
-    let dir = TempDir::new("watcher");
-    let (genesis, anvil, deployment, contract) = small_deployment(&dir.0).await;
-    let test_db = TestDb::create().await.expect("test database");
-    let db = test_db.db().await.expect("db");
-    let http = reqwest::Client::new();
-    let listen = format!("127.0.0.1:{}", super::procs::free_port());
-    let url = format!("http://{listen}");
-    let log = dir.0.join("sequencer.log");
-    let args = [
-        "sequencer",
-        "--database-url",
-        &test_db.url,
-        "--listen",
-        &listen,
-        "--genesis",
-        genesis.to_str().expect("utf8"),
-        "--slots",
-        &SLOTS.to_string(),
-        "--rpc",
-        &anvil.url(),
-        "--deployment",
-        deployment.to_str().expect("utf8"),
-        "--confirmations",
-        "2",
-        "--l1-poll-ms",
-        "100",
-    ];
-    let read = async |serial: i64| {
-        wait_for("the watcher to read the deposit", 30, &log, async || {
-            (db.next_priority_serial().await.expect("db") >= serial).then_some(())
-        })
-        .await;
-    };
-    let mut seq = spawn(&args, &log);
-    super::procs::wait_healthy(&http, &url, &log).await;
-    deposit(&anvil, contract, 0, 21, 5 * ETHER).await;
-    anvil_rpc(&anvil, "anvil_mine", serde_json::json!([2])).await;
-    read(1).await;
-    let before_second = anvil_rpc(&anvil, "evm_snapshot", serde_json::json!([])).await;
-    kill9(&mut seq).await;
+    let (mut sys, db) = watching(2).await;
+    sys.deposit(0, 21, 5 * ETHER).await;
+    sys.anvil_rpc("anvil_mine", serde_json::json!([2])).await;
+    watched_to_head(&sys, &db).await;
+    assert_eq!(db.next_priority_serial().await.expect("db"), 1);
+    let before_second = sys.anvil_rpc("evm_snapshot", serde_json::json!([])).await;
+    sys.kill9(Role::Sequencer).await;
 
-    deposit(&anvil, contract, 1, 22, 2 * ETHER).await;
-    anvil_rpc(&anvil, "anvil_mine", serde_json::json!([2])).await;
-    let mut seq = spawn(&args, &log);
-    super::procs::wait_healthy(&http, &url, &log).await;
-    read(2).await;
+    sys.deposit(1, 22, 2 * ETHER).await;
+    sys.anvil_rpc("anvil_mine", serde_json::json!([2])).await;
+    sys.spawn(Role::Sequencer).await;
+    watched_to_head(&sys, &db).await;
+    assert_eq!(db.next_priority_serial().await.expect("db"), 2);
     for (account, ether) in [(1, 5), (2, 2)] {
-        let (s, a) = get(&http, &format!("{url}/v1/accounts/{account}")).await;
+        let (s, a) = sys.api.get(&format!("/v1/accounts/{account}")).await;
         assert_eq!((s, a["accepted"]["balance"].as_str()), (200, Some((ether * ETHER).to_string().as_str())), "{a}");
     }
-    let (s, _) = get(&http, &format!("{url}/v1/accounts/3")).await;
+    let (s, _) = sys.api.get("/v1/accounts/3").await;
     assert_eq!(s, 404, "each deposit read once");
+    sys.check_invariants().await;
 
     // The second deposit, read with its 2 confirmations, is undone.
-    assert_eq!(anvil_rpc(&anvil, "evm_revert", serde_json::json!([before_second])).await, true);
-    anvil_rpc(&anvil, "anvil_mine", serde_json::json!([3])).await;
-    let status = tokio::time::timeout(Duration::from_secs(30), seq.wait()).await.expect("it stops").expect("wait");
-    let text = std::fs::read_to_string(&log).unwrap_or_default();
+    assert_eq!(sys.anvil_rpc("evm_revert", serde_json::json!([before_second])).await, true);
+    sys.anvil_rpc("anvil_mine", serde_json::json!([3])).await;
+    let status = tokio::time::timeout(Duration::from_secs(30), sys.child(Role::Sequencer).wait())
+        .await
+        .expect("it stops")
+        .expect("wait");
+    let text = std::fs::read_to_string(&sys.log).unwrap_or_default();
     assert_eq!(status.code(), Some(1), "{text}");
     assert!(text.contains("deeper than --confirmations allows"), "{text}");
-    drop(db);
-    let _ = test_db.drop_db().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_key_squatted_by_someone_else_does_not_capture_the_wallet() {
-    let dir = TempDir::new("squat");
-    let log = dir.0.join("services.log");
-    let genesis = super::procs::genesis(&dir.0, DEPTH, 1);
-    let anvil = Anvil::start(&[]).await.expect("anvil");
-    // No batch is submitted here: any well-formed verifying key will do.
-    let params = unproved_params(&genesis);
-    let operator = wallet_provider(&anvil.url(), DEV_OPERATOR_KEY).expect("provider");
-    let deployed = causeway_l1::deploy(&operator, &params).await.expect("deploy");
-    let contract = deployed.address;
-    let deployment = dir.0.join("deployment.json");
-    let file = serde_json::json!({"rollup": contract.to_string(), "chain_id": deployed.chain_id, "deployed_at_block": deployed.block});
-    std::fs::write(&deployment, file.to_string()).expect("deployment file");
-    let test_db = TestDb::create().await.expect("test database");
-    let seq = sequencer(&test_db, &genesis, &anvil, contract, 1).await;
-    let url = format!("http://{}", seq.addr);
-    let http = reqwest::Client::new();
+    let (mut sys, _db) = watching(1).await;
+    let (dir, anvil, deployment, contract) = (&sys.dir, &sys.anvil, &sys.deployment, sys.contract);
+    let (url, http) = (sys.api.url.clone(), sys.api.http.clone());
 
     // Alice's wallet: a rollup key and base-chain user 0.
     let alice_key = causeway_protocol::PrivateKey([0xa1; 32]);
@@ -669,16 +621,17 @@ async fn a_key_squatted_by_someone_else_does_not_capture_the_wallet() {
             .to_string(),
     )
     .expect("wallet file");
-    let wallet = |url: &str, args: &[&str]| wallet_cli(&alice_file, url, &anvil.url(), &deployment, args);
+    let wallet = |url: &str, args: &[&str]| wallet_cli(&alice_file, url, &anvil.url(), deployment, args);
 
     // Mallory (user 1) deposits the minimum with Alice's key first: account 1 holds her key and
     // is Mallory's.
     let mallory = rollup(&wallet_provider(&anvil.url(), DEV_USER_KEYS[1]).expect("provider"), contract);
     let (x, y) = encode::key_words(&alice_key.public_key());
-    causeway_l1::send_and_wait(mallory.deposit(x, y).value(U256::from(causeway_l1::DEFAULT_MIN_DEPOSIT)))
+    let fee = mallory.depositFee().call().await.expect("depositFee");
+    causeway_l1::send_and_wait(mallory.deposit(x, y).value(U256::from(causeway_l1::DEFAULT_MIN_DEPOSIT) + fee))
         .await
         .expect("mallory's deposit");
-    wait_for("mallory's account on the rollup", 30, &log, async || {
+    wait_for("mallory's account on the rollup", 30, &sys.log, async || {
         let (s, _) = get(&http, &format!("{url}/v1/accounts/1")).await;
         (s == 200).then_some(())
     })
@@ -709,9 +662,8 @@ async fn a_key_squatted_by_someone_else_does_not_capture_the_wallet() {
     assert_eq!(owners, vec![(1, addr(DEV_USER_KEYS[1])), (2, addr(DEV_USER_KEYS[0]))]);
 
     // Across a sequencer restart the wallet still acts on account 2 only.
-    seq.shutdown(Duration::from_secs(5)).await;
-    let seq = sequencer(&test_db, &genesis, &anvil, contract, 1).await;
-    let url = format!("http://{}", seq.addr);
+    sys.restart(Role::Sequencer).await;
+    let wallet = |url: &str, args: &[&str]| wallet_cli(&alice_file, url, &sys.anvil.url(), &sys.deployment, args);
     let balance: Value = serde_json::from_str(wallet(&url, &["balance"]).trim()).expect("json");
     assert_eq!(balance["account"], 2, "{balance}");
     assert_eq!(balance["accepted"]["nonce"], 1, "{balance}");
@@ -722,8 +674,7 @@ async fn a_key_squatted_by_someone_else_does_not_capture_the_wallet() {
     // wrong owner; Mallory's account is untouched by all of Alice's calls.
     let (_, m) = get(&http, &format!("{url}/v1/accounts/1")).await;
     assert_eq!(m["accepted"]["balance"], causeway_l1::DEFAULT_MIN_DEPOSIT.to_string(), "{m}");
-    seq.shutdown(Duration::from_secs(5)).await;
-    let _ = test_db.drop_db().await;
+    sys.check_invariants().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -818,6 +769,13 @@ async fn deposits_in_the_deployment_block_and_the_next_are_both_read() {
         (left == (deadline as f64 - head as f64) && waiting == 2.0).then_some(())
     })
     .await;
+    let deployment = dir.0.join("deployment.json");
+    let file = serde_json::json!({ "rollup": contract.to_string(), "slots": SLOTS, "deployed_at_block": deploy_block });
+    std::fs::write(&deployment, file.to_string()).expect("deployment file");
+    let chain = Chain { rpc: anvil.url(), deployment, genesis };
+    let api = Api::new(url.clone());
+    let target = Target { chain: Some(&chain), database: Some(&test_db.url), api: Some(&api), settled: false };
+    causeway_testkit::invariants::check(&target, &log).await;
     seq.shutdown(Duration::from_secs(5)).await;
     let _ = test_db.drop_db().await;
 }
@@ -828,47 +786,38 @@ async fn deposits_in_the_deployment_block_and_the_next_are_both_read() {
 /// ever while later deposits wait.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_priority_range_whose_commit_answer_was_lost_is_found_and_the_watcher_goes_on() {
-    let dir = TempDir::new("lost-commit");
-    let log = dir.0.join("services.log");
-    let genesis = super::procs::genesis(&dir.0, DEPTH, 1);
-    let anvil = Anvil::start(&[]).await.expect("anvil");
-    let operator = wallet_provider(&anvil.url(), DEV_OPERATOR_KEY).expect("provider");
-    let contract = causeway_l1::deploy(&operator, &unproved_params(&genesis)).await.expect("deploy").address;
-    let test_db = TestDb::create().await.expect("test database");
-    let proxy = causeway_db::testing::PgFaultProxy::start(&test_db.url);
+    let options = Options { start: vec![], ..Options::default() };
+    let mut sys = System::start(env!("CARGO_BIN_EXE_causeway"), options).await;
+    let proxy = causeway_db::testing::PgFaultProxy::start(&sys.db.url);
     proxy.cut_commit_of("INSERT INTO priority_requests");
-    let mut config = sequencer_config(&test_db, &genesis, &anvil, contract, 1).await;
-    config.database_url = proxy.url.clone();
-    let seq = Sequencer::start(config).await.expect("sequencer");
-    let url = format!("http://{}", seq.addr);
-    let http = reqwest::Client::new();
+    sys.services_database_url = Some(proxy.url.clone());
+    sys.spawn(Role::Sequencer).await;
+    let api = sys.api.clone();
     let credited = async |index: u32, balance: u128| {
-        wait_for(&format!("account {index} credited"), 30, &log, async || {
-            let (s, a) = get(&http, &format!("{url}/v1/accounts/{index}")).await;
+        sys.wait_for(&format!("account {index} credited"), 30, async || {
+            let (s, a) = api.get(&format!("/v1/accounts/{index}")).await;
             (s == 200 && a["accepted"]["balance"] == balance.to_string()).then_some(())
         })
         .await;
     };
 
-    deposit(&anvil, contract, 0, 11, ETHER).await;
-    wait_for("the deposit's commit cut", 30, &log, async || (proxy.commits_cut() == 1).then_some(())).await;
+    sys.deposit(0, 11, ETHER).await;
+    sys.wait_for("the deposit's commit cut", 30, async || (proxy.commits_cut() == 1).then_some(())).await;
     credited(1, ETHER).await;
-    deposit(&anvil, contract, 1, 12, ETHER / 2).await;
+    sys.deposit(1, 12, ETHER / 2).await;
     credited(2, ETHER / 2).await;
     // Each request is in the sequence once, and sealed.
     for serial in 0..2u64 {
         let hash = format!("0x{}", hex::encode(causeway_protocol::wire::priority_request_hash(serial)));
-        wait_for(&format!("request {serial} sealed"), 30, &log, async || {
-            let (_, t) = get(&http, &format!("{url}/v1/txs/{hash}")).await;
+        sys.wait_for(&format!("request {serial} sealed"), 30, async || {
+            let (_, t) = api.get(&format!("/v1/txs/{hash}")).await;
             (t["status"] == "included").then_some(())
         })
         .await;
     }
-    let db = test_db.db().await.expect("db");
+    let db = sys.db.db().await.expect("db");
     let stored = db.txs_in_range(1, 100).await.expect("db");
     assert_eq!(stored.len(), 2, "two requests, stored once each");
     assert_eq!(proxy.commits_cut(), 1);
-    seq.shutdown(Duration::from_secs(5)).await;
-    drop(db);
-    let _ = test_db.drop_db().await;
+    sys.check_invariants().await;
 }
