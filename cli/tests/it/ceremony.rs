@@ -306,8 +306,8 @@ async fn the_witness_of_a_sealed_batch_is_exported_from_the_database_and_snarkjs
     let seq = Sequencer::start(config).await.expect("sequencer");
     let url = format!("http://{}", seq.addr);
     let http = reqwest::Client::new();
-    let r = http.post(format!("{url}/v1/txs")).body(super::procs::transfer(1, 3, 10, 1, 0)).send().await.expect("post");
-    assert_eq!(r.status().as_u16(), 200);
+    let (status, v) = super::procs::post(&http, &format!("{url}/v1/txs"), super::procs::transfer(1, 3, 10, 1, 0)).await;
+    assert_eq!(status, 200, "{v}");
     assert_eq!(super::procs::wait_sealed(&http, &url).await, 1);
 
     let shape = ["--circuit", "batch", "--depth", "2", "--slots", "2"];
@@ -340,5 +340,9 @@ async fn the_witness_of_a_sealed_batch_is_exported_from_the_database_and_snarkjs
         super::causeway(&["ceremony", "witness", "--circuit", "exit", "--depth", "2", "--batch", "1", "--out", &wtns]);
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("--batch is for the batch circuit"));
+    let api = causeway_testkit::api::Api::new(url.clone());
+    let target =
+        causeway_testkit::invariants::Target { database: Some(&test_db.url), api: Some(&api), ..Default::default() };
+    causeway_testkit::invariants::check(&target, Path::new("/dev/null")).await;
     seq.shutdown(std::time::Duration::from_secs(5)).await;
 }

@@ -3,8 +3,8 @@
 //! none is lost or applied twice; the state continues from the root it had.
 
 use super::procs::{
-    TempDir, free_port, genesis, get, kill9, spawn, spawn_env, terminate_lock_holder, transfer, wait_for, wait_healthy,
-    wait_sealed,
+    TempDir, free_port, genesis, get, kill9, post, spawn, spawn_env, terminate_lock_holder, transfer, wait_for,
+    wait_healthy, wait_sealed,
 };
 use causeway_db::testing::TestDb;
 use causeway_protocol::{
@@ -12,6 +12,7 @@ use causeway_protocol::{
     field::{fr_from_be_bytes, fr_to_be_bytes},
     wire::SignedTx,
 };
+use causeway_testkit::invariants::Target;
 use std::{
     collections::{BTreeMap, HashSet},
     sync::{
@@ -48,10 +49,11 @@ async fn client(
         // The same body is retried until it succeeds, so a commit whose response was lost is
         // recognised as a duplicate rather than sent twice.
         let body = transfer(from, to, 1_000 + u128::from(nonce), 1, nonce);
-        let r = http.post(format!("{url}/v1/txs")).body(body).timeout(Duration::from_secs(5)).send().await;
+        let r = http.post(format!("{url}/v1/txs")).body(body.clone()).timeout(Duration::from_secs(5)).send().await;
         match r {
             Ok(r) if r.status().is_success() => {
                 let v: serde_json::Value = r.json().await.expect("json");
+                causeway_testkit::api::check("post", "/v1/txs", Some(&body), 200, &v);
                 seen.push((nonce, v["hash"].as_str().expect("hash").to_owned(), v["seq"].as_i64().expect("seq")));
                 total.fetch_add(1, Ordering::Relaxed);
                 nonce += 1;
@@ -120,6 +122,7 @@ async fn check_every_success_sealed_once(
     http: &reqwest::Client,
     url: &str,
     pool: &causeway_db::Db,
+    pool_url: &str,
     successes: &BTreeMap<u32, Successes>,
     restarted_after: Option<(i64, &[u8])>,
 ) {
@@ -192,6 +195,10 @@ async fn check_every_success_sealed_once(
         }
         assert_eq!(got, Some(want), "account {i}: accepted state equals the replay");
     }
+    // And the harness's own: the API's accounts are the database's.
+    let api = causeway_testkit::api::Api::new(url);
+    let target = Target { database: Some(pool_url), api: Some(&api), ..Target::default() };
+    causeway_testkit::invariants::check(&target, std::path::Path::new("/dev/null")).await;
 }
 
 /// Starts sequencer `name` on the database at `url` on a free port, logging to `dir/name.log`:
@@ -269,7 +276,7 @@ async fn kill_9_mid_stream_loses_nothing_and_applies_nothing_twice() {
     wait_healthy(&http, &url, &log).await;
     load.wait_total(killed_at + 120, 120, "after the restart").await;
     let successes = load.stop().await;
-    check_every_success_sealed_once(&http, &url, &pool, &successes, Some((before_number, &before_root))).await;
+    check_every_success_sealed_once(&http, &url, &pool, &db.url, &successes, Some((before_number, &before_root))).await;
     kill9(&mut seq).await;
     drop(pool);
     db.drop_db().await.expect("drop");
@@ -289,8 +296,8 @@ async fn a_panicking_task_ends_the_process_and_a_hung_one_fails_health() {
     let args: Vec<&str> = args.iter().map(String::as_str).collect();
     let http = reqwest::Client::new();
     let post = async |nonce: u32| {
-        let r = http.post(format!("{url}/v1/txs")).body(transfer(1, 2, 5, 0, nonce)).send().await.expect("post");
-        assert_eq!(r.status().as_u16(), 200);
+        let (s, v) = post(&http, &format!("{url}/v1/txs"), transfer(1, 2, 5, 0, nonce)).await;
+        assert_eq!(s, 200, "{v}");
     };
 
     // The sealer panics right after storing batch 1.
@@ -322,8 +329,21 @@ async fn a_panicking_task_ends_the_process_and_a_hung_one_fails_health() {
     let pool = db.db().await.expect("db");
     assert_eq!(pool.last_batch().await.expect("db").map(|b| b.0), Some(2));
     kill9(&mut seq).await;
+    // Restarted without a fail point, it carries on: the API's accounts are the database's.
+    let mut seq = spawn(&args, &log);
+    wait_healthy(&http, &url, &log).await;
+    invariants(&db, &url).await;
+    kill9(&mut seq).await;
     drop(pool);
     let _ = db.drop_db().await;
+}
+
+/// The harness's invariants on a sequencer without a base chain: its API's accounts are its
+/// database's, once every accepted transaction is sealed.
+async fn invariants(db: &TestDb, url: &str) {
+    let api = causeway_testkit::api::Api::new(url);
+    let target = Target { database: Some(&db.url), api: Some(&api), ..Target::default() };
+    causeway_testkit::invariants::check(&target, std::path::Path::new("/dev/null")).await;
 }
 
 /// Two sequencers on one database: the second stands by (serving nothing) and takes over within
@@ -358,7 +378,7 @@ async fn a_standby_takes_over_after_kill_9_and_a_sequencer_that_loses_its_lock_e
     load.wait_total(at_kill + 60, 120, "after the takeover").await;
     let successes = load.stop().await;
     let pool = db.db().await.expect("db");
-    check_every_success_sealed_once(&http, &b_url, &pool, &successes, None).await;
+    check_every_success_sealed_once(&http, &b_url, &pool, &db.url, &successes, None).await;
 
     // A third stands by; the lock's backend of the active one is terminated: it exits with the
     // reason, and the third takes over.
@@ -370,8 +390,9 @@ async fn a_standby_takes_over_after_kill_9_and_a_sequencer_that_loses_its_lock_e
     assert_eq!(status.code(), Some(1), "{text}");
     assert!(text.contains("lost the single-writer lock"), "{text}");
     wait_healthy(&http, &c_url, &c_log).await;
-    let r = http.post(format!("{c_url}/v1/txs")).body(transfer(5, 1, 7, 0, 0)).send().await.expect("post");
-    assert_eq!(r.status().as_u16(), 200);
+    let (s, v) = post(&http, &format!("{c_url}/v1/txs"), transfer(5, 1, 7, 0, 0)).await;
+    assert_eq!(s, 200, "{v}");
+    invariants(&db, &c_url).await;
     kill9(&mut c).await;
     drop(pool);
     db.drop_db().await.expect("drop");
@@ -453,7 +474,7 @@ async fn a_promoted_synchronous_replica_keeps_every_acknowledged_transaction_and
     let text = std::fs::read_to_string(&b_log).unwrap_or_default();
     assert!(text.contains("took over the single-writer lock"), "{text}");
     let pool = causeway_db::Db::connect(&clusters.url).await.expect("the promoted replica");
-    check_every_success_sealed_once(&http, &b_url, &pool, &successes, None).await;
+    check_every_success_sealed_once(&http, &b_url, &pool, &clusters.url, &successes, None).await;
     kill9(&mut b).await;
     drop(pool);
 }
@@ -478,8 +499,8 @@ async fn a_sequencer_refuses_a_held_lock_another_genesis_or_another_slot_count_a
     let http = reqwest::Client::new();
     let (mut a, a_url, a_log) = start_sequencer(&dir.0, &db.url, &genesis_path, "a");
     wait_healthy(&http, &a_url, &a_log).await;
-    let r = http.post(format!("{a_url}/v1/txs")).body(transfer(1, 2, 5, 0, 0)).send().await.expect("post");
-    assert_eq!(r.status().as_u16(), 200);
+    let (s, v) = post(&http, &format!("{a_url}/v1/txs"), transfer(1, 2, 5, 0, 0)).await;
+    assert_eq!(s, 200, "{v}");
     let (_, before) = get(&http, &format!("{a_url}/v1/accounts/1")).await;
 
     let listen = format!("127.0.0.1:{}", free_port());
@@ -507,6 +528,7 @@ async fn a_sequencer_refuses_a_held_lock_another_genesis_or_another_slot_count_a
     wait_healthy(&http, &b_url, &b_log).await;
     let (_, after) = get(&http, &format!("{b_url}/v1/accounts/1")).await;
     assert_eq!(after["accepted"], before["accepted"], "the refused starts changed nothing");
+    invariants(&db, &b_url).await;
     kill9(&mut b).await;
     db.drop_db().await.expect("drop");
 }

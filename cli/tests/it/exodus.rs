@@ -99,8 +99,7 @@ async fn when_the_operator_dies_every_user_leaves_with_their_funds() {
     let pay = Operation::Transfer(Transfer::signed(&sample_key(11), &domain, 1, 2, ETHER / 4, fee, 0));
     let body = serde_json::to_string(&SignedTx::of(&pay).expect("signed")).expect("json");
     let hash = wait_for("the deposits on the rollup", 60, &log, async || {
-        let r = http.post(format!("{url}/v1/txs")).body(body.clone()).send().await.ok()?;
-        let v: Value = r.json().await.ok()?;
+        let (_, v) = super::procs::post(&http, &format!("{url}/v1/txs"), body.clone()).await;
         v["hash"].as_str().map(str::to_owned)
     })
     .await;
@@ -198,6 +197,16 @@ async fn when_the_operator_dies_every_user_leaves_with_their_funds() {
     let genesis_funds = 10u128.pow(21);
     assert_eq!(provider.get_balance(contract).await.expect("balance"), U256::from(fee + genesis_funds));
     assert_eq!(c.batchCount().call().await.expect("count"), batches, "no batch after exodus");
+    // The chain checks out, solvent, each request executed or refunded once (the two refunded
+    // here included), and the dead operator's database agrees with it.
+    let chain = causeway_testkit::invariants::Chain { rpc: rpc.clone(), deployment, genesis };
+    let target = causeway_testkit::invariants::Target {
+        chain: Some(&chain),
+        database: Some(&test_db.url),
+        ..Default::default()
+    };
+    let report = causeway_testkit::invariants::check(&target, &log).await;
+    assert_eq!((report.executed, report.refunded), (2, 2), "{report:?}");
     let _ = test_db.drop_db().await;
 }
 

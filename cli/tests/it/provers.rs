@@ -2,7 +2,7 @@
 //! workers share the batches, every batch is proved exactly once, failures are bounded, and
 //! keys for another circuit are refused.
 
-use super::procs::{TempDir, genesis, get, kill9, spawn, transfer, wait_sealed};
+use super::procs::{TempDir, genesis, get, kill9, post, spawn, transfer, wait_sealed};
 use causeway_db::{Db, testing::TestDb};
 use causeway_protocol::field::fr_from_be_bytes;
 use causeway_sequencer::{Sequencer, SequencerConfig};
@@ -29,17 +29,7 @@ fn worker(db: &TestDb, keys: &Path, name: &str, log: &Path) -> tokio::process::C
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn workers_share_jobs_take_over_a_killed_one_and_prove_each_batch_once() {
     let dir = TempDir::new("provers");
-    let keys = dir.0.join("keys");
-    let setup = super::causeway(&[
-        "setup",
-        "--depth",
-        &DEPTH.to_string(),
-        "--slots",
-        &SLOTS.to_string(),
-        "--out",
-        keys.to_str().expect("utf8"),
-    ]);
-    assert!(setup.status.success(), "{}", String::from_utf8_lossy(&setup.stderr));
+    let keys = causeway_testkit::keys::batch(std::path::Path::new(env!("CARGO_BIN_EXE_causeway")), DEPTH, SLOTS);
 
     let test_db = TestDb::create().await.expect("test database");
     let mut config = SequencerConfig::new(test_db.url.clone());
@@ -53,9 +43,8 @@ async fn workers_share_jobs_take_over_a_killed_one_and_prove_each_batch_once() {
     let http = reqwest::Client::new();
     for nonce in 0..4 {
         for from in 1..=2u32 {
-            let r =
-                http.post(format!("{url}/v1/txs")).body(transfer(from, 3, 10, 1, nonce)).send().await.expect("post");
-            assert_eq!(r.status().as_u16(), 200);
+            let (s, v) = post(&http, &format!("{url}/v1/txs"), transfer(from, 3, 10, 1, nonce)).await;
+            assert_eq!(s, 200, "{v}");
         }
     }
     let batches = wait_sealed(&http, &url).await;
@@ -129,8 +118,8 @@ async fn workers_share_jobs_take_over_a_killed_one_and_prove_each_batch_once() {
     // runs while the batch is sealed and its witness corrupted, so none can prove it first.
     kill9(&mut b).await;
     kill9(&mut c).await;
-    let r = http.post(format!("{url}/v1/txs")).body(transfer(1, 2, 10, 1, 4)).send().await.expect("post");
-    assert_eq!(r.status().as_u16(), 200);
+    let (s, v) = post(&http, &format!("{url}/v1/txs"), transfer(1, 2, 10, 1, 4)).await;
+    assert_eq!(s, 200, "{v}");
     let broken = wait_sealed(&http, &url).await;
     assert_eq!(db.proof_job(broken).await.expect("read").expect("job").0, "queued");
     sqlx::query("UPDATE batch_witnesses SET witness = '\\x00' WHERE batch_number = $1")
@@ -149,6 +138,10 @@ async fn workers_share_jobs_take_over_a_killed_one_and_prove_each_batch_once() {
     assert!(db.proof(broken).await.expect("read").is_none());
 
     kill9(&mut d).await;
+    let api = causeway_testkit::api::Api::new(url.clone());
+    let target =
+        causeway_testkit::invariants::Target { database: Some(&test_db.url), api: Some(&api), ..Default::default() };
+    causeway_testkit::invariants::check(&target, &log).await;
     seq.shutdown(Duration::from_secs(5)).await;
     drop(db);
     test_db.drop_db().await.expect("drop");
