@@ -267,6 +267,8 @@ impl Watcher {
         if found.is_empty() {
             self.shared.db.set_l1_cursor(&cursor).await.map_err(|e| Retry(e.to_string()))?;
         } else {
+            // Tests stop the process here: requests read from the chain, nothing stored yet.
+            causeway_db::fail_point_async(&format!("watcher-read-request-{}", at.next_serial)).await;
             let (reply, answer) = oneshot::channel();
             self.to_mempool
                 .send(PriorityRange { requests: found, cursor: cursor.clone(), reply })

@@ -101,3 +101,44 @@ pub fn check(method: &str, path: &str, request: Option<&str>, status: u16, body:
         "{method} {path}: a request outside the documented schema was answered {status}, not refused: {body}\nrequest: {text}"
     );
 }
+
+#[cfg(test)]
+mod tests {
+    use super::check;
+    use serde_json::{Value, json};
+
+    /// Whether [`check`] panics on the exchange.
+    fn refused(method: &str, path: &str, request: Option<&str>, status: u16, body: Value) -> bool {
+        std::panic::catch_unwind(|| check(method, path, request, status, &body)).is_err()
+    }
+
+    fn error(code: &str) -> Value {
+        json!({ "code": code, "message": "what went wrong" })
+    }
+
+    #[test]
+    fn documented_answers_pass_and_answers_outside_the_document_fail() {
+        assert!(!refused("get", "/v1/txs/0x00", None, 404, error("not_found")));
+        assert!(refused("get", "/v1/txs/0x00", None, 404, json!({ "status": "missing" })), "a body outside its schema");
+        assert!(refused("get", "/v1/txs/0x00", None, 418, error("teapot")), "an undocumented status");
+        assert!(!refused("get", "/v1/nothing", None, 404, error("not_found")), "an undocumented route refused");
+        assert!(refused("get", "/v1/nothing", None, 200, json!({})), "an undocumented route answered");
+    }
+
+    #[test]
+    fn a_request_outside_the_schema_must_be_refused() {
+        let accepted = json!({ "hash": format!("0x{}", "00".repeat(32)), "seq": 1, "status": "accepted" });
+        assert!(refused("post", "/v1/txs", Some("{}"), 200, accepted.clone()), "an empty object accepted");
+        assert!(refused("post", "/v1/txs", Some("not json"), 200, accepted), "a body that is not JSON accepted");
+        assert!(!refused("post", "/v1/txs", Some("{}"), 400, error("malformed")));
+    }
+
+    #[test]
+    fn each_item_of_a_list_outside_the_schema_must_be_answered_with_an_error() {
+        let list = r#"[{"type":"bogus"}]"#;
+        let answered = |result: Value| json!({ "results": [result] });
+        let accepted = json!({ "hash": format!("0x{}", "00".repeat(32)), "seq": 1, "status": "accepted" });
+        assert!(refused("post", "/v1/txs", Some(list), 200, answered(accepted)));
+        assert!(!refused("post", "/v1/txs", Some(list), 200, answered(json!({ "error": error("malformed") }))));
+    }
+}

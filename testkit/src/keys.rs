@@ -64,3 +64,42 @@ fn cached(bin: &Path, name: &str, args: &[&str]) -> PathBuf {
     lock.unlock().expect("unlock the keys");
     keys
 }
+
+#[cfg(test)]
+mod tests {
+    use std::os::unix::fs::PermissionsExt;
+
+    /// Processes of one run asking for the same keys at once: the keys are made once, and each
+    /// gets the complete directory.
+    #[test]
+    fn keys_asked_for_at_once_are_made_once() {
+        let dir = std::env::temp_dir().join(format!("causeway-testkit-fake-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).expect("dir");
+        let count = dir.join("made");
+        // A stand-in for `causeway setup`: counts its runs, takes a while, writes the keys.
+        let fake = dir.join("setup.sh");
+        std::fs::write(
+            &fake,
+            format!(
+                "#!/bin/sh\nout=\"\"\nwhile [ $# -gt 0 ]; do [ \"$1\" = --out ] && out=$2; shift; done\n\
+                 echo run >> {}\nsleep 0.3\nmkdir -p \"$out\" && echo {{}} > \"$out/metadata.json\"\n",
+                count.display()
+            ),
+        )
+        .expect("script");
+        std::fs::set_permissions(&fake, std::fs::Permissions::from_mode(0o755)).expect("chmod");
+        let name = format!("fake-{}", std::process::id());
+        let made: Vec<_> = (0..4)
+            .map(|_| {
+                let (fake, name) = (fake.clone(), name.clone());
+                std::thread::spawn(move || super::cached(&fake, &name, &["setup"]))
+            })
+            .map(|t| t.join().expect("thread"))
+            .collect();
+        assert!(made.windows(2).all(|w| w[0] == w[1]), "{made:?}");
+        assert!(made[0].join("metadata.json").exists());
+        assert_eq!(std::fs::read_to_string(&count).expect("count").lines().count(), 1, "made once");
+        let _ = std::fs::remove_dir_all(&made[0]);
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+}

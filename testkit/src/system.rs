@@ -318,6 +318,17 @@ impl System {
         causeway_l1::send_and_wait(c.deposit(x, y).value(U256::from(amount) + fee)).await.expect("deposit");
     }
 
+    /// [`deposit`](Self::deposit) sent without waiting for it to be mined (with automine off,
+    /// several deposits then share the next block).
+    pub async fn deposit_unmined(&self, user: usize, key: u32, amount: u128) {
+        let provider = wallet_provider(&self.anvil.url(), DEV_USER_KEYS[user]).expect("provider");
+        let (x, y) = encode::key_words(&causeway_prover::sample::sample_key(key).public_key());
+        let c = rollup(&provider, self.contract);
+        let fee = c.depositFee().call().await.expect("depositFee");
+        let _pending =
+            c.deposit(x, y).value(U256::from(amount) + fee).gas(500_000).send().await.expect("send the deposit");
+    }
+
     /// A JSON-RPC call to anvil (as the operator).
     pub async fn anvil_rpc(&self, method: &'static str, params: Value) -> Value {
         let provider = wallet_provider(&self.anvil.url(), DEV_OPERATOR_KEY).expect("provider");

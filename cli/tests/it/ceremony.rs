@@ -161,8 +161,7 @@ async fn a_snarkjs_ceremony_makes_exit_keys_whose_proofs_verify_everywhere() {
     }
 
     // A base chain with a Rollup whose exit verifier holds the ceremony's key.
-    let batch_keys = d.join("batch-keys");
-    run_ok(&["setup", "--depth", "2", "--slots", "7", "--out", &s(&batch_keys)]);
+    let batch_keys = super::procs::batch_keys(2, 7);
     let genesis_path = super::procs::genesis(d, DEPTH, 3);
     let anvil = causeway_l1::anvil::Anvil::start(&[]).await.expect("anvil");
     let deployed = run_ok(&[

@@ -9,7 +9,7 @@ use causeway_l1::{DEV_OPERATOR_KEY, anvil::Anvil, encode, rollup, wallet_provide
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn deploy_puts_the_genesis_root_and_verifying_key_on_chain() {
     let dir = TempDir::new("deploy");
-    let keys = dir.0.join("keys");
+    let keys = crate::procs::batch_keys(2, 7);
     let genesis = dir.0.join("genesis.json");
     let (keys_s, genesis_s) = (keys.to_str().expect("utf8"), genesis.to_str().expect("utf8"));
     let exit = crate::procs::exit_keys(&dir.0, 2);
@@ -41,8 +41,6 @@ async fn deploy_puts_the_genesis_root_and_verifying_key_on_chain() {
     let operator = causeway_l1::address_of(DEV_OPERATOR_KEY).expect("address");
     assert_eq!(provider.get_transaction_count(operator).await.expect("nonce"), 0, "nothing was sent");
 
-    let setup = super::causeway(&["setup", "--depth", "2", "--slots", "7", "--out", keys_s]);
-    assert!(setup.status.success(), "{}", String::from_utf8_lossy(&setup.stderr));
     let out = super::causeway(&[
         "deploy",
         "--rpc",

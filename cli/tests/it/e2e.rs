@@ -169,10 +169,8 @@ fn wallet_cli(wallet: &Path, api: &str, rpc: &str, deployment: &Path, args: &[&s
 async fn deposit_transfer_withdraw_settle_and_verify_on_anvil() {
     let dir = TempDir::new("e2e");
     let log = dir.0.join("services.log");
-    let keys = dir.0.join("keys");
+    let keys = super::procs::batch_keys(DEPTH, SLOTS);
     let keys_s = keys.to_str().expect("utf8");
-    let setup = super::causeway(&["setup", "--depth", "2", "--slots", &SLOTS.to_string(), "--out", keys_s]);
-    assert!(setup.status.success(), "{}", String::from_utf8_lossy(&setup.stderr));
     // Genesis: only the operator's fee account; users arrive by deposit.
     let genesis = super::procs::genesis(&dir.0, DEPTH, 1);
     let anvil = Anvil::start(&[]).await.expect("anvil");
@@ -604,6 +602,43 @@ async fn the_watcher_resumes_after_kill_9_and_stops_the_sequencer_on_a_reorganis
     let text = std::fs::read_to_string(&sys.log).unwrap_or_default();
     assert_eq!(status.code(), Some(1), "{text}");
     assert!(text.contains("deeper than --confirmations allows"), "{text}");
+}
+
+/// The sequencer killed in the middle of a watcher range (fail point `watcher-read-request-0`:
+/// two deposits read from the chain, nothing stored yet): the restarted watcher reads the range
+/// again, and each deposit is credited once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_sequencer_killed_mid_range_reads_the_range_again_and_credits_each_deposit_once() {
+    let options = Options { start: vec![], ..Options::default() };
+    let mut sys = System::start(env!("CARGO_BIN_EXE_causeway"), options).await;
+    let db = sys.db.db().await.expect("db");
+    sys.spawn_with(Role::Sequencer, &[(causeway_db::FAIL_POINT_ENV, "watcher-read-request-0")]).await;
+    sys.anvil_rpc("evm_setAutomine", serde_json::json!([false])).await;
+    sys.deposit_unmined(0, 11, ETHER).await;
+    sys.deposit_unmined(1, 12, ETHER / 2).await;
+    sys.anvil_rpc("evm_mine", serde_json::json!([])).await;
+    sys.anvil_rpc("evm_setAutomine", serde_json::json!([true])).await;
+    let status = tokio::time::timeout(Duration::from_secs(30), sys.child(Role::Sequencer).wait())
+        .await
+        .expect("it stops")
+        .expect("wait");
+    assert!(!status.success());
+    let text = std::fs::read_to_string(&sys.log).unwrap_or_default();
+    assert!(text.contains("fail point watcher-read-request-0: aborting"), "{text}");
+    assert_eq!(db.next_priority_serial().await.expect("db"), 0, "nothing of the range stored");
+    sys.kill9(Role::Sequencer).await;
+
+    sys.spawn(Role::Sequencer).await;
+    watched_to_head(&sys, &db).await;
+    assert_eq!(db.next_priority_serial().await.expect("db"), 2);
+    for (account, balance) in [(1, ETHER), (2, ETHER / 2)] {
+        let (s, a) = sys.api.get(&format!("/v1/accounts/{account}")).await;
+        assert_eq!((s, a["accepted"]["balance"].as_str()), (200, Some(balance.to_string().as_str())), "{a}");
+    }
+    let (s, _) = sys.api.get("/v1/accounts/3").await;
+    assert_eq!(s, 404, "each deposit credited once");
+    sys.check_invariants().await;
+    assert_eq!(db.sealed_priority_head().await.expect("db"), 2, "both sealed, once");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

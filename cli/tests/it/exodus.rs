@@ -47,8 +47,7 @@ async fn when_the_operator_dies_every_user_leaves_with_their_funds() {
     let dir = TempDir::new("exodus");
     let log = dir.0.join("services.log");
     let s = |p: &Path| p.to_str().expect("utf8").to_owned();
-    let keys = dir.0.join("keys");
-    run_ok(&["setup", "--depth", "2", "--slots", &SLOTS.to_string(), "--out", &s(&keys)]);
+    let keys = super::procs::batch_keys(DEPTH, SLOTS);
     let exit = exit_keys(&dir.0, DEPTH);
     // Genesis: only the operator's fee account; users arrive by deposit.
     let genesis = super::procs::genesis(&dir.0, DEPTH, 1);

@@ -85,23 +85,14 @@ pub(crate) fn genesis(dir: &Path, depth: u32, accounts: u32) -> PathBuf {
     path
 }
 
-/// Exit-circuit keys for depth `depth` in `dir/exit-keys`, made by `causeway setup --circuit
-/// exit` the first time.
-pub(crate) fn exit_keys(dir: &Path, depth: u32) -> PathBuf {
-    let keys = dir.join("exit-keys");
-    if !keys.join("metadata.json").exists() {
-        let out = super::causeway(&[
-            "setup",
-            "--circuit",
-            "exit",
-            "--depth",
-            &depth.to_string(),
-            "--out",
-            keys.to_str().expect("utf8"),
-        ]);
-        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    }
-    keys
+/// Exit-circuit keys for depth `depth`, made once per test run (`causeway_testkit::keys`).
+pub(crate) fn exit_keys(_dir: &Path, depth: u32) -> PathBuf {
+    causeway_testkit::keys::exit(Path::new(env!("CARGO_BIN_EXE_causeway")), depth)
+}
+
+/// Batch-circuit keys for `depth` and `slots`, made once per test run (`causeway_testkit::keys`).
+pub(crate) fn batch_keys(depth: u32, slots: usize) -> PathBuf {
+    causeway_testkit::keys::batch(Path::new(env!("CARGO_BIN_EXE_causeway")), depth, slots)
 }
 
 /// A signed transfer's JSON, for a rollup without a base chain (the default domain).
