@@ -26,6 +26,14 @@ pub struct Hosts {
     pub read_write: bool,
 }
 
+impl Hosts {
+    /// One host and no `target_session_attrs` that needs checking: connect as sqlx does, with
+    /// nothing to pick or follow.
+    pub fn is_plain(&self) -> bool {
+        self.candidates.len() == 1 && !self.read_write
+    }
+}
+
 /// Splits `url`: one host (as sqlx takes it) or several separated by commas, with an optional
 /// `target_session_attrs` of `any`, `read-write` or `primary`.
 pub fn parse(url: &str) -> Result<Hosts, DbError> {
@@ -96,7 +104,7 @@ pub async fn pick(hosts: &Hosts) -> Result<(PgConnectOptions, PgConnection), DbE
 /// One connection to the first usable host of `url`.
 pub async fn connect_one(url: &str) -> Result<PgConnection, DbError> {
     let hosts = parse(url)?;
-    if hosts.candidates.len() == 1 && !hosts.read_write {
+    if hosts.is_plain() {
         return Ok(PgConnection::connect(url).await?);
     }
     Ok(pick(&hosts).await?.1)

@@ -70,11 +70,10 @@ impl Db {
 
     /// Connects like [`connect_with`](Self::connect_with), every connection carrying the
     /// sequencer's writer `epoch` (from [`rollup::lock_sequencer`]): its writes fail once
-    /// another sequencer has taken the lock.
+    /// another sequencer has taken the lock. Applies no migration: the lock connection that
+    /// got the epoch already did (the lock's table is in the schema).
     pub async fn connect_fenced(url: &str, max_connections: u32, epoch: i64) -> Result<Self, DbError> {
-        let pool = Self::open_pool(url, max_connections, Some(epoch)).await?;
-        MIGRATOR.run(&pool).await?;
-        Ok(Self { pool })
+        Ok(Self { pool: Self::open_pool(url, max_connections, Some(epoch)).await? })
     }
 
     /// A pool on `url`'s (first usable) host; every connection set to the writer `epoch` when
@@ -103,7 +102,7 @@ impl Db {
                     Ok(())
                 })
             });
-        if hosts.candidates.len() == 1 && !read_write {
+        if hosts.is_plain() {
             return Ok(options.connect(url).await?);
         }
         let (first, monitor) = hosts::pick(&hosts).await?;

@@ -3,12 +3,12 @@
 //! signatures, addresses and hashes are `0x`-prefixed hex.
 
 use crate::{
-    account::{Account, AccountIndex, Address},
+    account::{Account, AccountIndex, Address, address_to_field},
     domain::Domain,
     eddsa::{PublicKey, Signature},
     error::ProtocolError,
     field::{Fr, fr_to_be_bytes},
-    ops::{Operation, Transfer, Withdraw},
+    ops::{Operation, Transfer, Withdraw, op_type, signed_message},
     state::State,
 };
 use serde::{Deserialize, Deserializer, Serialize, Serializer, de::Error};
@@ -166,7 +166,43 @@ pub enum SignedTx {
     },
 }
 
+/// What a submission is checked and stored by before anything else: its kind, payer, fee and
+/// nonce.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Payer {
+    /// `"transfer"` or `"withdraw"`.
+    pub kind: &'static str,
+    /// The paying account.
+    pub from: AccountIndex,
+    /// Wei.
+    pub fee: u128,
+    /// The payer's nonce.
+    pub nonce: u32,
+}
+
 impl SignedTx {
+    /// Its kind, payer, fee and nonce.
+    pub fn payer(&self) -> Payer {
+        match *self {
+            SignedTx::Transfer { from, fee, nonce, .. } => Payer { kind: "transfer", from, fee: fee.0, nonce },
+            SignedTx::Withdraw { from, fee, nonce, .. } => Payer { kind: "withdraw", from, fee: fee.0, nonce },
+        }
+    }
+
+    /// The message signed for `domain` (the transaction's hash as a field element) and the
+    /// signature sent with it.
+    pub fn signed_message(&self, domain: &Domain) -> (Fr, Signature) {
+        match *self {
+            SignedTx::Transfer { from, to, amount, fee, nonce, signature } => {
+                (signed_message(domain, op_type::TRANSFER, from, Fr::from(to), amount.0, fee.0, nonce), signature.0)
+            }
+            SignedTx::Withdraw { from, to, amount, fee, nonce, signature } => (
+                signed_message(domain, op_type::WITHDRAW, from, address_to_field(&to.0), amount.0, fee.0, nonce),
+                signature.0,
+            ),
+        }
+    }
+
     /// The operation.
     pub fn operation(&self) -> Operation {
         match *self {

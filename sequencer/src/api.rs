@@ -25,9 +25,9 @@ use axum::{
 };
 use causeway_db::{batches::BatchRow, txs::TxRow};
 use causeway_protocol::{
-    Account, AccountIndex, Operation, ProtocolError, PublicKey,
+    Account, AccountIndex, ProtocolError, PublicKey,
     field::{fr_from_be_bytes, fr_to_be_bytes},
-    wire::{Amount, SignedTx},
+    wire::{Amount, Payer, SignedTx},
 };
 use serde_json::Value;
 use std::{collections::HashMap, sync::Arc, sync::atomic::Ordering};
@@ -120,12 +120,7 @@ struct Claimed {
 
 /// Rules 2 and 3 of `docs/api.md`: the fee and the payer, both before the signature.
 fn claim(shared: &Shared, tx: SignedTx) -> Result<Claimed, ApiError> {
-    let op = tx.operation();
-    let (from, fee) = match &op {
-        Operation::Transfer(t) => (t.from, t.fee),
-        Operation::Withdraw(w) => (w.from, w.fee),
-        _ => unreachable!("submissions are transfers or withdrawals"),
-    };
+    let Payer { from, fee, .. } = tx.payer();
     if fee < shared.config.min_fee {
         m::rejected("fee_too_low");
         return Err(ApiError::fee_too_low(fee, shared.config.min_fee));
@@ -139,7 +134,7 @@ fn claim(shared: &Shared, tx: SignedTx) -> Result<Claimed, ApiError> {
         }
         a.pubkey
     };
-    Ok(Claimed { tx, claim: Claim { key, op, domain: shared.params.domain } })
+    Ok(Claimed { tx, claim: Claim { key, tx, domain: shared.params.domain } })
 }
 
 /// A transaction after its signature check: new (to be enqueued) or already stored (answered
@@ -157,17 +152,22 @@ async fn verify_all(
 ) -> Result<Vec<Result<Verified, ApiError>>, ApiError> {
     let claims: Vec<Claim> = claimed.iter().filter_map(|c| c.as_ref().ok().map(|c| c.claim)).collect();
     let mut checked = shared.verifier.check(claims).await.ok_or_else(ApiError::unavailable)?.into_iter();
-    Ok(claimed
-        .into_iter()
-        .map(|c| {
-            let c = c?;
-            match checked.next() {
-                Some(Checked::Valid(hash)) => Ok(Verified::New(Prepared { tx: c.tx, hash })),
-                Some(Checked::Known(hash)) => Ok(Verified::Stored(hash)),
-                Some(Checked::BadSignature) | None => Err(reject(&ProtocolError::BadSignature)),
-            }
-        })
-        .collect())
+    Ok(claimed.into_iter().map(|c| verified(c?, checked.next())).collect())
+}
+
+/// [`verify_all`] for one transaction (checked inline: see [`crate::verify`]).
+async fn verify_one(shared: &Shared, claimed: Claimed) -> Result<Verified, ApiError> {
+    let checked = shared.verifier.check(vec![claimed.claim]).await.ok_or_else(ApiError::unavailable)?;
+    verified(claimed, checked.into_iter().next())
+}
+
+/// A claim and its check's outcome (none: no check vouched for it, so it is refused).
+fn verified(c: Claimed, checked: Option<Checked>) -> Result<Verified, ApiError> {
+    match checked {
+        Some(Checked::Valid(hash)) => Ok(Verified::New(Prepared { tx: c.tx, hash })),
+        Some(Checked::Known(hash)) => Ok(Verified::Stored(hash)),
+        Some(Checked::BadSignature) | None => Err(reject(&ProtocolError::BadSignature)),
+    }
 }
 
 fn reject(e: &ProtocolError) -> ApiError {
@@ -256,16 +256,13 @@ pub(crate) async fn submit(
             Err(e) => return ApiError::malformed(format!("invalid transaction: {e}")).into_response(),
         };
         let result = async {
-            let claimed = claim(&shared, tx)?;
-            match verify_all(&shared, vec![Ok(claimed)]).await?.pop() {
-                Some(Ok(Verified::New(p))) => {
+            match verify_one(&shared, claim(&shared, tx)?).await? {
+                Verified::New(p) => {
                     let hash = p.hash;
                     let rx = enqueue(&shared, p)?;
                     outcome(&shared, hash, rx).await
                 }
-                Some(Ok(Verified::Stored(hash))) => stored(&shared, hash).await,
-                Some(Err(e)) => Err(e),
-                None => Err(ApiError::internal("a transaction without a signature check")),
+                Verified::Stored(hash) => stored(&shared, hash).await,
             }
         }
         .await;

@@ -141,15 +141,15 @@ async fn single_writer_lock(config: &SequencerConfig) -> Result<(PgConnection, i
     let mut standing_by = false;
     loop {
         let outcome: Result<Option<i64>, causeway_db::DbError> = async {
-            if conn.is_none() {
-                let mut c = causeway_db::hosts::connect_one(&config.database_url).await?;
-                Db::migrate(&mut c).await?;
-                conn = Some(c);
-            }
-            match conn.as_mut() {
-                Some(c) => causeway_db::rollup::lock_sequencer(c).await,
-                None => Ok(None),
-            }
+            let c = match conn.as_mut() {
+                Some(c) => c,
+                None => {
+                    let mut c = causeway_db::hosts::connect_one(&config.database_url).await?;
+                    Db::migrate(&mut c).await?;
+                    conn.insert(c)
+                }
+            };
+            causeway_db::rollup::lock_sequencer(c).await
         }
         .await;
         match outcome {

@@ -19,7 +19,10 @@ use causeway_db::{
     priority::{L1Cursor, NewPriorityRequest},
     txs::NewTx,
 };
-use causeway_protocol::{Account, AccountIndex, Ledger, Operation, Signatures, wire::SignedTx};
+use causeway_protocol::{
+    Account, AccountIndex, Ledger, Operation, Signatures,
+    wire::{Payer, SignedTx},
+};
 use std::{
     sync::{Arc, atomic::Ordering},
     time::Instant,
@@ -263,11 +266,7 @@ impl Mempool {
                     let _ = self.working.commit(&checked);
                     pending += op.slots();
                     let seq = self.committed_seq + 1 + rows.len() as i64;
-                    let (kind, from, nonce) = match op {
-                        Operation::Withdraw(w) => ("withdraw", w.from, w.nonce),
-                        Operation::Transfer(t) => ("transfer", t.from, t.nonce),
-                        _ => unreachable!("submissions are transfers or withdrawals"),
-                    };
+                    let Payer { kind, from, nonce, .. } = s.tx.payer();
                     rows.push(NewTx {
                         seq,
                         hash: s.hash.to_vec(),

@@ -10,7 +10,7 @@
 //! whose hash is in [`Known`] is answered before its signature is looked at: a client
 //! resubmitting what is already stored costs a hash, not a verification.
 
-use causeway_protocol::{Domain, Fr, Operation, PublicKey, Signature, eddsa::verify, field::fr_to_be_bytes};
+use causeway_protocol::{Domain, Fr, PublicKey, Signature, eddsa::verify, field::fr_to_be_bytes, wire::SignedTx};
 use std::{
     collections::{HashSet, VecDeque},
     sync::{Arc, Mutex, mpsc},
@@ -70,20 +70,16 @@ impl Known {
 pub struct Claim {
     /// The payer's key, from the accepted state.
     pub key: PublicKey,
-    /// A transfer or a withdrawal.
-    pub op: Operation,
+    /// The transaction.
+    pub tx: SignedTx,
     /// The deployment its signature must be for.
     pub domain: Domain,
 }
 
 impl Claim {
     /// The signed message (the transaction's hash as a field element) and the signature sent.
-    fn message(&self) -> Option<(Fr, Signature)> {
-        match &self.op {
-            Operation::Transfer(t) => Some((t.message(&self.domain), t.signature)),
-            Operation::Withdraw(w) => Some((w.message(&self.domain), w.signature)),
-            _ => None,
-        }
+    fn message(&self) -> (Fr, Signature) {
+        self.tx.signed_message(&self.domain)
     }
 }
 
@@ -162,7 +158,7 @@ impl Verifier {
 }
 
 fn check_one(known: &Known, c: &Claim) -> Checked {
-    let Some((message, signature)) = c.message() else { return Checked::BadSignature };
+    let (message, signature) = c.message();
     let hash = fr_to_be_bytes(&message);
     if known.contains(&hash) {
         Checked::Known(hash)
@@ -184,11 +180,12 @@ mod tests {
         let signer = if good { key.clone() } else { PrivateKey([seed + 100; 32]) };
         let domain = Domain::default();
         let t = Transfer::signed(&signer, &domain, 1, 2, amount, 0, 0);
-        Claim { key: key.public_key(), op: Operation::Transfer(t), domain }
+        let tx = SignedTx::of(&causeway_protocol::Operation::Transfer(t)).expect("a transfer");
+        Claim { key: key.public_key(), tx, domain }
     }
 
     fn hash_of(c: &Claim) -> [u8; 32] {
-        fr_to_be_bytes(&c.message().expect("a transfer").0)
+        fr_to_be_bytes(&c.message().0)
     }
 
     /// The nice values of this process's threads whose names start with `prefix` (from /proc).

@@ -86,3 +86,22 @@ fn genesis_is_reproducible_and_validated() {
         assert_eq!(g.state(DOMAIN).err(), Some(ProtocolError::InvalidPublicKey), "{p:?}");
     }
 }
+
+#[test]
+fn a_submissions_payer_and_signed_message_are_its_operations() {
+    use causeway_protocol::{Domain, Operation, PrivateKey, Transfer, Withdraw, wire::SignedTx};
+    let key = PrivateKey([7; 32]);
+    let domain = Domain::new(31337, [0x11; 20]);
+    let t = Transfer::signed(&key, &domain, 3, 4, 500, 6, 7);
+    let w = Withdraw::signed(&key, &domain, 3, [0xab; 20], 500, 8, 9);
+    for (op, kind, fee, nonce, message, signature) in [
+        (Operation::Transfer(t), "transfer", 6, 7, t.message(&domain), t.signature),
+        (Operation::Withdraw(w), "withdraw", 8, 9, w.message(&domain), w.signature),
+    ] {
+        let tx = SignedTx::of(&op).expect("signed");
+        let p = tx.payer();
+        assert_eq!((p.kind, p.from, p.fee, p.nonce), (kind, 3, fee, nonce));
+        assert_eq!(tx.signed_message(&domain), (message, signature), "{kind}");
+        assert_ne!(tx.signed_message(&Domain::default()).0, message, "{kind}: the message names its deployment");
+    }
+}
