@@ -97,6 +97,7 @@ async fn the_explorer_carries_security_headers_and_metrics_may_have_their_own_ad
     assert_eq!(h.get("x-frame-options").and_then(|v| v.to_str().ok()), Some("DENY"));
     let r = node.http.get(format!("{}/v1/rollup", node.url)).send().await.expect("get");
     assert_eq!(r.headers().get("x-content-type-options").and_then(|v| v.to_str().ok()), Some("nosniff"));
+    causeway_testkit::api::checked("get", "/v1/rollup", None, r).await;
     // /metrics is on its own address, and only there.
     let metrics = node.seq.as_ref().and_then(|s| s.metrics_addr).expect("a metrics address");
     let r = node.http.get(format!("http://{metrics}/metrics")).send().await.expect("get");

@@ -481,6 +481,7 @@ async fn pages_from_another_origin_may_read_and_submit_and_see_retry_after() {
     assert_eq!(r.status(), 200);
     assert_eq!(r.headers()["access-control-allow-origin"], "*");
     assert!(r.headers()["access-control-expose-headers"].to_str().expect("ascii").contains("retry-after"));
+    causeway_testkit::api::checked("get", "/v1/rollup", None, r).await;
     node.stop().await;
 }
 
