@@ -24,6 +24,23 @@ mod plan {
         /// (the chord step to offset, counted from 0 since arming; which coordinate).
         static PLAN: Cell<Option<(usize, Coordinate)>> = const { Cell::new(None) };
         static SEEN: Cell<usize> = const { Cell::new(0) };
+        /// The batch slot whose `covers` claim to negate.
+        static COVERS: Cell<Option<usize>> = const { Cell::new(None) };
+        static COVERS_SEEN: Cell<usize> = const { Cell::new(0) };
+    }
+
+    /// Negates the batch circuit's claim that the balance covers a forced request's amount in
+    /// the `slot`-th slot synthesised on this thread from now on, until [`disarm`].
+    pub fn forced_covers(slot: usize) {
+        COVERS.set(Some(slot));
+        COVERS_SEEN.set(0);
+    }
+
+    pub(crate) fn covers_flipped() -> bool {
+        let Some(slot) = COVERS.get() else { return false };
+        let seen = COVERS_SEEN.get();
+        COVERS_SEEN.set(seen + 1);
+        seen == slot
     }
 
     /// Offsets coordinate `which` of the `step`-th Montgomery chord step synthesised on this
@@ -33,9 +50,10 @@ mod plan {
         SEEN.set(0);
     }
 
-    /// Stops offsetting.
+    /// Stops offsetting and negating.
     pub fn disarm() {
         PLAN.set(None);
+        COVERS.set(None);
     }
 
     pub(crate) fn chord_offsets() -> (ConstraintF, ConstraintF) {
@@ -51,10 +69,17 @@ mod plan {
 }
 
 #[cfg(feature = "testing")]
-pub use plan::{disarm, montgomery_chord};
+pub use plan::{disarm, forced_covers, montgomery_chord};
 
 #[cfg(feature = "testing")]
-pub(crate) use plan::chord_offsets;
+pub(crate) use plan::{chord_offsets, covers_flipped};
+
+/// Nothing is negated without the `testing` feature.
+#[cfg(not(feature = "testing"))]
+#[inline(always)]
+pub(crate) fn covers_flipped() -> bool {
+    false
+}
 
 /// No offsets without the `testing` feature.
 #[cfg(not(feature = "testing"))]

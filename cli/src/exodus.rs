@@ -112,6 +112,7 @@ pub(crate) fn exodus(args: ExodusArgs) -> Result<(), String> {
             }
             let deposit_fee = rollup.depositFee().call().await.map_err(|e| format!("depositFee: {e}"))?;
             let exit_fee = rollup.fullExitFee().call().await.map_err(|e| format!("fullExitFee: {e}"))?;
+            let forced_fee = rollup.forcedFee().call().await.map_err(|e| format!("forcedFee: {e}"))?;
             for r in &done {
                 match &r.request {
                     Request::Deposit { account, owner, amount, .. } => println!(
@@ -123,6 +124,12 @@ pub(crate) fn exodus(args: ExodusArgs) -> Result<(), String> {
                     Request::FullExit { account, owner } => println!(
                         "dropped full-exit request {} of account {account} (its exit covers it); its {exit_fee} wei \
                          fee is refunded to {owner}",
+                        r.serial
+                    ),
+                    Request::Forced { account, owner, to, .. } => println!(
+                        "dropped forced {} {} of account {account} (its exit covers it); its {forced_fee} wei fee is \
+                         refunded to {owner}",
+                        if to.is_some() { "transfer" } else { "withdrawal" },
                         r.serial
                     ),
                 }

@@ -71,6 +71,16 @@ enum WalletCommand {
         /// Follow it until it is finalized.
         #[arg(long)]
         wait: bool,
+        /// Queue it on the base chain instead (`forceTransfer`), signed by this wallet's
+        /// base-chain key as the account's owner: the operator must execute it in queue order,
+        /// as a deposit. It pays the contract's `forcedFee()` instead of `--fee`; any amount of
+        /// wei (no float rounding).
+        #[arg(long)]
+        via_l1: bool,
+        /// With `--via-l1`: the paying account's index, when the sequencer's API cannot be
+        /// asked [default: this wallet's account, from the API].
+        #[arg(long, requires = "via_l1")]
+        account: Option<u32>,
     },
     /// Withdraws from the rollup to a base-chain address (claim it there once finalized).
     Withdraw {
@@ -86,6 +96,14 @@ enum WalletCommand {
         /// Follow it until it is finalized.
         #[arg(long)]
         wait: bool,
+        /// Queue it on the base chain instead (`forceWithdraw`), as `transfer --via-l1` does:
+        /// paid to this wallet's base-chain address (the account's owner) only.
+        #[arg(long)]
+        via_l1: bool,
+        /// With `--via-l1`: the paying account's index, when the sequencer's API cannot be
+        /// asked [default: this wallet's account, from the API].
+        #[arg(long, requires = "via_l1")]
+        account: Option<u32>,
     },
     /// Balances and nonce: on the rollup (accepted and proved) and on the base chain.
     Balance,
@@ -344,7 +362,22 @@ async fn run(ctx: Ctx) -> Result<(), String> {
         WalletCommand::New { .. } => unreachable!("handled above"),
         WalletCommand::Show => show(&ctx, &w).await,
         WalletCommand::Deposit { amount, wait } => deposit(&ctx, &w, parse_ether(amount)?, *wait).await,
-        WalletCommand::Transfer { to, amount, fee, wait } => {
+        WalletCommand::Transfer { to, amount, wait, via_l1: true, account, .. } => {
+            forced(&ctx, &w, *account, Some(*to), parse_ether(amount)?, *wait).await
+        }
+        WalletCommand::Withdraw { to, amount, wait, via_l1: true, account, .. } => {
+            let me = causeway_l1::address_of(&w.l1_key).map_err(|e| e.to_string())?;
+            if let Some(to) = to
+                && to.parse::<Address>().map_err(|e| format!("--to {to}: {e}"))? != me
+            {
+                return Err(format!(
+                    "a withdrawal --via-l1 pays the account's owner only ({me}, this wallet's base-chain address): \
+                     leave --to out"
+                ));
+            }
+            forced(&ctx, &w, *account, None, parse_ether(amount)?, *wait).await
+        }
+        WalletCommand::Transfer { to, amount, fee, wait, .. } => {
             let (from, nonce) = ctx.index_and_nonce(&w).await?;
             let domain = ctx.domain().await?;
             let op = Operation::Transfer(Transfer::signed(
@@ -356,9 +389,9 @@ async fn run(ctx: Ctx) -> Result<(), String> {
                 parse_ether(fee)?,
                 nonce,
             ));
-            submitted(&ctx, ctx.submit(op, &domain).await?, *wait).await
+            submitted(&ctx, ctx.submit(op, &domain).await?, *wait, false).await
         }
-        WalletCommand::Withdraw { to, amount, fee, wait } => {
+        WalletCommand::Withdraw { to, amount, fee, wait, .. } => {
             let to: Address = match to {
                 Some(a) => a.parse().map_err(|e| format!("--to {a}: {e}"))?,
                 None => causeway_l1::address_of(&w.l1_key).map_err(|e| e.to_string())?,
@@ -374,10 +407,10 @@ async fn run(ctx: Ctx) -> Result<(), String> {
                 parse_ether(fee)?,
                 nonce,
             ));
-            submitted(&ctx, ctx.submit(op, &domain).await?, *wait).await
+            submitted(&ctx, ctx.submit(op, &domain).await?, *wait, false).await
         }
         WalletCommand::Balance => balance(&ctx, &w).await,
-        WalletCommand::Follow { hash: Some(hash), timeout_secs } => follow(&ctx, hash, *timeout_secs).await,
+        WalletCommand::Follow { hash: Some(hash), timeout_secs } => follow(&ctx, hash, *timeout_secs, false).await,
         WalletCommand::Follow { hash: None, timeout_secs } => {
             let unfinished = Unfinished::load(&ctx.path)?;
             if unfinished.0.is_empty() {
@@ -385,7 +418,7 @@ async fn run(ctx: Ctx) -> Result<(), String> {
             }
             for (hash, _) in unfinished.0 {
                 println!("{hash}");
-                follow(&ctx, &hash, *timeout_secs).await?;
+                follow(&ctx, &hash, *timeout_secs, false).await?;
             }
             Ok(())
         }
@@ -428,10 +461,56 @@ async fn run(ctx: Ctx) -> Result<(), String> {
     }
 }
 
-async fn submitted(ctx: &Ctx, v: Value, wait: bool) -> Result<(), String> {
+/// Queues a forced transfer (to `Some(payee)`) or withdrawal of `amount` wei from `account`
+/// (default: this wallet's) on the base chain, and with `wait` follows it by its priority hash.
+async fn forced(
+    ctx: &Ctx,
+    w: &Wallet,
+    account: Option<u32>,
+    to: Option<u32>,
+    amount: u128,
+    wait: bool,
+) -> Result<(), String> {
+    let index = match account {
+        Some(index) => index,
+        None => ctx.index_and_nonce(w).await?.0,
+    };
+    let (_, rollup) = ctx.chain(w)?;
+    let (x, y) = encode::key_words(&w.key.public_key());
+    let fee = rollup.forcedFee().call().await.map_err(|e| format!("forcedFee: {e}"))?;
+    let receipt = match to {
+        Some(to) => send_and_wait(rollup.forceTransfer(index, x, y, to, amount).value(fee)).await,
+        None => send_and_wait(rollup.forceWithdraw(index, x, y, amount).value(fee)).await,
+    }
+    .map_err(|e| e.to_string())?;
+    let logs = receipt.inner.logs();
+    let serial = logs
+        .iter()
+        .find_map(|l| l.log_decode::<Rollup::ForcedTransferRequested>().ok().map(|e| e.inner.data.serial))
+        .or_else(|| {
+            logs.iter()
+                .find_map(|l| l.log_decode::<Rollup::ForcedWithdrawRequested>().ok().map(|e| e.inner.data.serial))
+        })
+        .ok_or("the contract emitted no forced request")?;
+    let hash = format!("0x{}", hex::encode(causeway_protocol::wire::priority_request_hash(serial)));
+    let v = json!({
+        "type": if to.is_some() { "forced_transfer" } else { "forced_withdraw" },
+        "serial": serial,
+        "account": index,
+        "to": to,
+        "amount": amount.to_string(),
+        "fee": fee.to_string(),
+        "hash": hash,
+        "l1_tx": receipt.transaction_hash.to_string(),
+    });
+    submitted(ctx, v, wait, true).await
+}
+
+/// Prints what was submitted (or queued on the base chain: `queued`) and with `wait` follows it.
+async fn submitted(ctx: &Ctx, v: Value, wait: bool, queued: bool) -> Result<(), String> {
     println!("{v}");
     match v["hash"].as_str() {
-        Some(hash) if wait => follow(ctx, hash, 600).await,
+        Some(hash) if wait => follow(ctx, hash, 600, queued).await,
         Some(hash) => {
             eprintln!("follow it with: causeway wallet follow {hash}");
             Ok(())
@@ -589,7 +668,10 @@ async fn balance(ctx: &Ctx, w: &Wallet) -> Result<(), String> {
 /// Follows `hash` to `finalized`. While the sequencer answers 404 for it and the wallet holds
 /// it unfinished, the wallet's unfinished transactions the sequencer does not know are
 /// submitted again, in the order they were signed (their nonces follow each other).
-async fn follow(ctx: &Ctx, hash: &str, timeout_secs: u64) -> Result<(), String> {
+/// Follows transaction `hash` until it is finalized (or rejected). A 404 is waited out for a
+/// request `queued` on the base chain (the sequencer reads it after its confirmations) and
+/// answered by submitting again for one in this wallet's unfinished list.
+async fn follow(ctx: &Ctx, hash: &str, timeout_secs: u64, queued: bool) -> Result<(), String> {
     let hash = &hash.to_lowercase();
     let started = std::time::Instant::now();
     let mut last = String::new();
@@ -599,6 +681,8 @@ async fn follow(ctx: &Ctx, hash: &str, timeout_secs: u64) -> Result<(), String> 
         let s = if status == 404 && Unfinished::load(&ctx.path)?.0.iter().any(|(h, _)| h == hash) {
             resubmit(ctx, hash).await?;
             "submitted again".to_owned()
+        } else if status == 404 && queued {
+            "queued on the base chain".to_owned()
         } else if matches!(status, 429 | 502..=504) {
             "unavailable".to_owned() // the sequencer or its database is down: wait
         } else if status != 200 {

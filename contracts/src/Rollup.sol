@@ -4,7 +4,8 @@ pragma solidity ^0.8.28;
 import {Groth16Verifier} from "./Groth16Verifier.sol";
 import {ExitVerifier} from "./ExitVerifier.sol";
 
-/// @title Causeway's Rollup contract: the priority queue (deposits, full exits), batch
+/// @title Causeway's Rollup contract: the priority queue (deposits, full exits, forced transfers
+/// and withdrawals), batch
 /// submission checked by a Groth16 proof, withdrawals, and exodus mode (exits proved against the
 /// last accepted root, refunds of deposits no batch executed) for when the operator stops.
 /// @notice Formats are in docs/protocol.md: the 88-byte batch header, pubdata in 16-byte chunks,
@@ -20,6 +21,8 @@ contract Rollup is Groth16Verifier, ExitVerifier {
     uint8 private constant OP_TRANSFER = 2;
     uint8 private constant OP_WITHDRAW = 3;
     uint8 private constant OP_FULL_EXIT = 4;
+    uint8 private constant OP_FORCED_TRANSFER = 5;
+    uint8 private constant OP_FORCED_WITHDRAW = 6;
     /// Baby Jubjub (circomlib form): a x^2 + y^2 = 1 + d x^2 y^2 over the BN254 scalar field.
     uint256 private constant BJJ_A = 168700;
     uint256 private constant BJJ_D = 168696;
@@ -32,6 +35,10 @@ contract Rollup is Groth16Verifier, ExitVerifier {
     uint32 private constant FULL_EXIT_CHUNKS = 3;
     /// Bytes of a queued full-exit request (its amount is filled in when a batch executes it).
     uint256 private constant FULL_EXIT_PREFIX = 25;
+    /// Slots a forced transfer's or withdrawal's pubdata takes.
+    uint32 private constant FORCED_CHUNKS = 3;
+    /// Bytes of a queued forced request (the batch adds whether it was executed).
+    uint256 private constant FORCED_PREFIX = 45;
     string private constant EXODUS_NO_REQUESTS = "exodus mode: the rollup takes no new requests";
 
     /// The only address that may submit batches.
@@ -106,6 +113,10 @@ contract Rollup is Groth16Verifier, ExitVerifier {
         uint64 indexed serial, uint32 indexed account, address owner, uint128 amount, uint256 pkX, uint256 pkY, uint64 deadline
     );
     event FullExitRequested(uint64 indexed serial, uint32 indexed account, address owner, uint64 deadline);
+    event ForcedTransferRequested(
+        uint64 indexed serial, uint32 indexed account, address owner, uint32 to, uint128 amount, uint64 deadline
+    );
+    event ForcedWithdrawRequested(uint64 indexed serial, uint32 indexed account, address owner, uint128 amount, uint64 deadline);
     /// Everything a replay needs is in the event (header and pubdata included), so the history
     /// can be rebuilt however the operator sends its transactions (through another contract, a
     /// delegated account, a batch of calls): no one has to decode the transaction's input.
@@ -118,6 +129,9 @@ contract Rollup is Groth16Verifier, ExitVerifier {
     /// `amount` is what was credited: the deposit and its fee.
     event DepositRefunded(uint64 indexed serial, address owner, uint256 amount);
     event FullExitDropped(uint64 indexed serial, uint32 account, address owner, uint256 refund);
+    /// A forced transfer or withdrawal no batch executed, dropped in exodus mode (its account
+    /// exits with `exit`); its fee is credited back to its owner.
+    event ForcedRequestDropped(uint64 indexed serial, uint32 account, address owner, uint256 refund);
 
     /// A deployment's parameters (a struct: one constructor argument).
     struct Params {
@@ -250,6 +264,44 @@ contract Rollup is Groth16Verifier, ExitVerifier {
         emit FullExitRequested(serial, account, msg.sender, deadline);
     }
 
+    /// @notice The fee a forced transfer or withdrawal pays: three slots.
+    function forcedFee() public view returns (uint256) {
+        return FORCED_CHUNKS * priorityFee;
+    }
+
+    /// @notice Queues a transfer of `amount` wei from `account` to account `to`, by the account's
+    /// owner: (pkX, pkY) and msg.sender must be the key and owner the account was created with.
+    /// No signature: this transaction authenticates it. msg.value must be exactly forcedFee().
+    /// A batch must execute it in queue order, before its deadline, like any priority request;
+    /// it moves the amount if the balance then covers it and account `to` exists, and is
+    /// otherwise executed as a recorded no-op.
+    function forceTransfer(uint32 account, uint256 pkX, uint256 pkY, uint32 to, uint128 amount) external payable {
+        _checkForced(account, pkX, pkY, amount);
+        require(to < accountCapacity, "no such account: the payee is past the tree");
+        bytes memory op = abi.encodePacked(OP_FORCED_TRANSFER, account, msg.sender, amount, to);
+        (uint64 serial, uint64 deadline) = _queue(op, FORCED_CHUNKS);
+        emit ForcedTransferRequested(serial, account, msg.sender, to, amount, deadline);
+    }
+
+    /// @notice Queues a withdrawal of `amount` wei from `account` to msg.sender, its owner, as
+    /// `forceTransfer` does a transfer: executed in queue order, a no-op if the balance does not
+    /// cover it. The amount is credited to msg.sender (claimed with `withdraw`).
+    function forceWithdraw(uint32 account, uint256 pkX, uint256 pkY, uint128 amount) external payable {
+        _checkForced(account, pkX, pkY, amount);
+        bytes memory op = abi.encodePacked(OP_FORCED_WITHDRAW, account, msg.sender, amount, uint32(0));
+        (uint64 serial, uint64 deadline) = _queue(op, FORCED_CHUNKS);
+        emit ForcedWithdrawRequested(serial, account, msg.sender, amount, deadline);
+    }
+
+    function _checkForced(uint32 account, uint256 pkX, uint256 pkY, uint128 amount) private view {
+        require(!exodusMode, EXODUS_NO_REQUESTS);
+        bytes32 key = accountKeys[account];
+        require(key != bytes32(0), "unknown account: only accounts created by a deposit or the genesis can pay");
+        require(key == keccak256(abi.encode(pkX, pkY, msg.sender)), "only the account's owner may force its transactions");
+        require(msg.value == forcedFee(), "send exactly forcedFee() with a forced request");
+        require(amount > 0, "nothing to move: the amount is zero");
+    }
+
     /// Queues a request of `chunks` slots. Its deadline is `priorityExpiryBlocks` after the
     /// block by which full batches every `blocksPerBatch` blocks would have executed it and
     /// every request before it: the queue ahead pushes it back, never a flood into exodus.
@@ -323,6 +375,16 @@ contract Rollup is Groth16Verifier, ExitVerifier {
                 if (amount > 0) pendingWithdrawals[owner] += amount;
                 feeSlots += FULL_EXIT_CHUNKS;
                 pos += 3 * CHUNK;
+            } else if (kind == OP_FORCED_TRANSFER || kind == OP_FORCED_WITHDRAW) {
+                // 05/06 ‖ account u32 ‖ owner (20) ‖ amount u128 ‖ to u32 ‖ executed u8 ‖ 2 zero bytes
+                require(pos + 3 * CHUNK <= pubdata.length, "bad pubdata length");
+                _consume(serial + consumed, pubdata[pos:pos + FORCED_PREFIX]);
+                consumed++;
+                if (kind == OP_FORCED_WITHDRAW && uint8(pubdata[pos + FORCED_PREFIX]) == 1) {
+                    pendingWithdrawals[address(bytes20(pubdata[pos + 5:pos + 25]))] += uint128(bytes16(pubdata[pos + 25:pos + 41]));
+                }
+                feeSlots += FORCED_CHUNKS;
+                pos += 3 * CHUNK;
             } else if (kind == OP_DEPOSIT) {
                 require(pos + 7 * CHUNK <= pubdata.length, "bad pubdata length");
                 _consume(serial + consumed, pubdata[pos:pos + 7 * CHUNK]);
@@ -395,10 +457,10 @@ contract Rollup is Groth16Verifier, ExitVerifier {
 
     /// @notice In exodus mode, refunds queued deposits no accepted batch executed (crediting
     /// each deposit's amount and fee to the account owner it names, claimed with `withdraw`) and
-    /// drops queued full-exit requests (`exit` covers them; their fee is credited back to their
-    /// owner), in queue order from `refundHead`.
+    /// drops queued full-exit, forced transfer and forced withdrawal requests (`exit` covers
+    /// them; their fee is credited back to their owner), in queue order from `refundHead`.
     /// `requests` is the queued bytes of one or more consecutive requests, concatenated: a
-    /// deposit's 112 bytes or a full exit's 25 (docs/protocol.md); each must hash to what the
+    /// deposit's 112 bytes, a full exit's 25, a forced request's 45 (docs/protocol.md); each must hash to what the
     /// queue holds at its serial, so each is processed exactly once. Anyone may call it, a page
     /// at a time.
     /// @return processed how many requests this call refunded or dropped
@@ -410,7 +472,9 @@ contract Rollup is Groth16Verifier, ExitVerifier {
         while (pos < requests.length) {
             require(serial < priorityTail, "more requests given than the queue holds");
             uint8 kind = uint8(requests[pos]);
-            uint256 len = kind == OP_DEPOSIT ? DEPOSIT_CHUNKS * CHUNK : (kind == OP_FULL_EXIT ? FULL_EXIT_PREFIX : 0);
+            uint256 len = kind == OP_DEPOSIT
+                ? DEPOSIT_CHUNKS * CHUNK
+                : kind == OP_FULL_EXIT ? FULL_EXIT_PREFIX : (kind == OP_FORCED_TRANSFER || kind == OP_FORCED_WITHDRAW) ? FORCED_PREFIX : 0;
             require(len > 0 && pos + len <= requests.length, "malformed request bytes");
             bytes calldata op = requests[pos:pos + len];
             require(
@@ -424,12 +488,18 @@ contract Rollup is Groth16Verifier, ExitVerifier {
                 address owner = address(bytes20(op[21:41]));
                 pendingWithdrawals[owner] += amount;
                 emit DepositRefunded(serial, owner, amount);
-            } else {
+            } else if (kind == OP_FULL_EXIT) {
                 // 04 ‖ account u32 ‖ owner (20)
                 address owner = address(bytes20(op[5:25]));
                 uint256 fee = fullExitFee();
                 if (fee > 0) pendingWithdrawals[owner] += fee;
                 emit FullExitDropped(serial, uint32(bytes4(op[1:5])), owner, fee);
+            } else {
+                // 05/06 ‖ account u32 ‖ owner (20) ‖ amount u128 ‖ to u32
+                address owner = address(bytes20(op[5:25]));
+                uint256 fee = forcedFee();
+                if (fee > 0) pendingWithdrawals[owner] += fee;
+                emit ForcedRequestDropped(serial, uint32(bytes4(op[1:5])), owner, fee);
             }
             serial++;
             pos += len;

@@ -1,4 +1,5 @@
-//! `priority_requests` and `l1_cursor`: deposits and full exits read from the base chain.
+//! `priority_requests` and `l1_cursor`: deposits, full exits and forced requests read from the
+//! base chain.
 
 use crate::{Db, DbError, txs::NewTx};
 
@@ -7,7 +8,7 @@ use crate::{Db, DbError, txs::NewTx};
 pub struct NewPriorityRequest {
     /// Queue position in the Rollup.
     pub serial: i64,
-    /// `deposit` or `full_exit`.
+    /// `deposit`, `full_exit`, `forced_transfer` or `forced_withdraw`.
     pub kind: &'static str,
     /// The account.
     pub account_index: i64,
@@ -15,8 +16,10 @@ pub struct NewPriorityRequest {
     pub owner: Vec<u8>,
     /// Deposits: x ‖ y of the account's key.
     pub public_key: Option<Vec<u8>>,
-    /// Deposits: wei, decimal.
+    /// Deposits and forced requests: wei, decimal.
     pub amount: Option<String>,
+    /// Forced transfers: the payee's index.
+    pub payee: Option<i64>,
     /// The block by which the contract expects it processed.
     pub deadline_block: i64,
     /// Block it was emitted in.
@@ -111,9 +114,9 @@ pub(crate) async fn insert_request_on(e: impl sqlx::PgExecutor<'_>, r: &NewPrior
         r#"
         INSERT INTO priority_requests (
             serial, kind, account_index, owner, public_key, amount, deadline_block,
-            block_number, block_hash, tx_hash, log_index
+            block_number, block_hash, tx_hash, log_index, payee
         )
-        VALUES ($1, $2, $3, $4, $5, $6::TEXT::NUMERIC, $7, $8, $9, $10, $11)
+        VALUES ($1, $2, $3, $4, $5, $6::TEXT::NUMERIC, $7, $8, $9, $10, $11, $12)
         "#,
         r.serial,
         r.kind,
@@ -126,6 +129,7 @@ pub(crate) async fn insert_request_on(e: impl sqlx::PgExecutor<'_>, r: &NewPrior
         r.block_hash,
         r.tx_hash,
         r.log_index,
+        r.payee,
     )
     .execute(e)
     .await?;

@@ -169,6 +169,7 @@ impl Db {
             ) b ON b.first_seq <= t.seq
             LEFT JOIN tx_rejections r ON r.seq = t.seq
             WHERE t.from_index = $1 OR (t.kind = 'transfer' AND t.body->>'to' = $1::TEXT)
+                OR (t.kind = 'forced_transfer' AND t.body->'priority'->>'to' = $1::TEXT)
             ORDER BY t.seq DESC
             LIMIT $2
             "#,

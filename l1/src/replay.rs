@@ -278,11 +278,23 @@ pub enum Request {
         /// Its owner.
         owner: Address,
     },
+    /// A forced transfer (to `Some(payee)`) or withdrawal (to the owner) of `amount` wei.
+    Forced {
+        /// The paying account.
+        account: u32,
+        /// The requester.
+        owner: Address,
+        /// The payee, or `None` for a withdrawal.
+        to: Option<u32>,
+        /// Wei.
+        amount: u128,
+    },
 }
 
 impl Request {
     /// The bytes the contract hashed when it queued the request (what `refundDeposits` takes):
-    /// a deposit's 112-byte pubdata, a full exit's first 25 bytes (docs/protocol.md).
+    /// a deposit's 112-byte pubdata, a full exit's first 25 bytes, a forced request's first 45
+    /// (docs/protocol.md).
     pub fn queued_bytes(&self) -> Vec<u8> {
         match self {
             Self::Deposit { account, owner, amount, pk } => [
@@ -296,6 +308,14 @@ impl Request {
             ]
             .concat(),
             Self::FullExit { account, owner } => [&[4u8][..], &account.to_be_bytes(), owner.as_slice()].concat(),
+            Self::Forced { account, owner, to, amount } => [
+                &[if to.is_some() { 5u8 } else { 6 }][..],
+                &account.to_be_bytes(),
+                owner.as_slice(),
+                &amount.to_be_bytes(),
+                &to.unwrap_or(0).to_be_bytes(),
+            ]
+            .concat(),
         }
     }
 }
@@ -528,6 +548,7 @@ pub async fn replay(provider: &DynProvider, contract: Address, input: &ReplayInp
             match op {
                 Operation::Withdraw(w) => credited.insert(Address::from(w.to)),
                 Operation::FullExit(e) => credited.insert(Address::from(e.owner)),
+                Operation::Forced(f) => credited.insert(Address::from(f.owner)),
                 _ => false,
             };
         }
@@ -571,10 +592,16 @@ async fn solvency(
         async move { Ok(filter.query().await?) }
     })
     .await?;
+    let forced_dropped = in_ranges(provider, from_block, |from, to| {
+        let filter = rollup.ForcedRequestDropped_filter().from_block(from).to_block(to);
+        async move { Ok(filter.query().await?) }
+    })
+    .await?;
     let gone: std::collections::BTreeSet<u32> = exited.iter().map(|(e, _)| e.account).collect();
     credited.extend(exited.iter().map(|(e, _)| e.owner));
     credited.extend(refunded.iter().map(|(e, _)| e.owner));
     credited.extend(dropped.iter().map(|(e, _)| e.owner));
+    credited.extend(forced_dropped.iter().map(|(e, _)| e.owner));
     // Executed requests' fees go to the operator.
     credited.insert(rollup.operator().call().await?);
     let balances =
@@ -592,15 +619,17 @@ async fn solvency(
         .range(waiting_from..)
         .filter_map(|(_, r)| match r {
             Request::Deposit { amount, .. } => Some(U256::from(*amount)),
-            Request::FullExit { .. } => None,
+            Request::FullExit { .. } | Request::Forced { .. } => None,
         })
         .fold(U256::ZERO, |sum, a| sum + a);
-    let (deposit_fee, exit_fee) = (rollup.depositFee().call().await?, rollup.fullExitFee().call().await?);
+    let (deposit_fee, exit_fee, forced_fee) =
+        (rollup.depositFee().call().await?, rollup.fullExitFee().call().await?, rollup.forcedFee().call().await?);
     let queued_fees = requests
         .range(waiting_from..)
         .map(|(_, r)| match r {
             Request::Deposit { .. } => deposit_fee,
             Request::FullExit { .. } => exit_fee,
+            Request::Forced { .. } => forced_fee,
         })
         .fold(U256::ZERO, |sum, a| sum + a);
     let contract_balance = provider.get_balance(*rollup.address()).await?;
@@ -731,6 +760,24 @@ pub async fn priority_request_logs(
     for (e, log) in exits {
         out.insert(e.serial, queued(Request::FullExit { account: e.account, owner: e.owner }, e.deadline, &log)?);
     }
+    let transfers = in_ranges_to(from, to, |from, to| {
+        let filter = rollup.ForcedTransferRequested_filter().from_block(from).to_block(to);
+        async move { Ok(filter.query().await?) }
+    })
+    .await?;
+    for (e, log) in transfers {
+        let request = Request::Forced { account: e.account, owner: e.owner, to: Some(e.to), amount: e.amount };
+        out.insert(e.serial, queued(request, e.deadline, &log)?);
+    }
+    let withdrawals = in_ranges_to(from, to, |from, to| {
+        let filter = rollup.ForcedWithdrawRequested_filter().from_block(from).to_block(to);
+        async move { Ok(filter.query().await?) }
+    })
+    .await?;
+    for (e, log) in withdrawals {
+        let request = Request::Forced { account: e.account, owner: e.owner, to: None, amount: e.amount };
+        out.insert(e.serial, queued(request, e.deadline, &log)?);
+    }
     Ok(out)
 }
 
@@ -783,6 +830,22 @@ fn replay_ops(
                 }
                 serial += 1;
                 Operation::FullExit(FullExit { account, owner })
+            }
+            PubdataOp::Forced { request, .. } => {
+                let ok = requests.get(&serial)
+                    == Some(&Request::Forced {
+                        account: request.account,
+                        owner: Address::from(request.owner),
+                        to: request.to,
+                        amount: request.amount,
+                    });
+                if !ok {
+                    return Err(format!(
+                        "forced request at queue position {serial} is not the request the chain queued there"
+                    ));
+                }
+                serial += 1;
+                Operation::Forced(request)
             }
         });
     }

@@ -373,9 +373,23 @@ fn priority_row(serial: u64, q: &QueuedRequest) -> Result<(PriorityOp, NewPriori
         Request::FullExit { account, owner } => {
             (PriorityOp::FullExit { serial, account: *account, owner: HexAddress(owner.0.0) }, None, None)
         }
+        Request::Forced { account, owner, to: Some(to), amount } => {
+            let (account, owner, to, amount) = (*account, HexAddress(owner.0.0), *to, Amount(*amount));
+            (PriorityOp::ForcedTransfer { serial, account, owner, to, amount }, None, Some(amount.0.to_string()))
+        }
+        Request::Forced { account, owner, to: None, amount } => {
+            let (account, owner, amount) = (*account, HexAddress(owner.0.0), Amount(*amount));
+            (PriorityOp::ForcedWithdraw { serial, account, owner, amount }, None, Some(amount.0.to_string()))
+        }
     };
     let (account, owner) = match &q.request {
-        Request::Deposit { account, owner, .. } | Request::FullExit { account, owner } => (*account, *owner),
+        Request::Deposit { account, owner, .. }
+        | Request::FullExit { account, owner }
+        | Request::Forced { account, owner, .. } => (*account, *owner),
+    };
+    let payee = match q.request {
+        Request::Forced { to, .. } => to.map(i64::from),
+        _ => None,
     };
     Ok((
         op,
@@ -391,6 +405,7 @@ fn priority_row(serial: u64, q: &QueuedRequest) -> Result<(PriorityOp, NewPriori
             block_hash: q.block_hash.to_vec(),
             tx_hash: q.tx_hash.to_vec(),
             log_index: q.log_index as i64,
+            payee,
         },
     ))
 }
@@ -494,7 +509,7 @@ fn sequenced(
         Operation::Noop => Ok(None),
         Operation::Transfer(t) => signed("transfer", t.from, t.nonce),
         Operation::Withdraw(w) => signed("withdraw", w.from, w.nonce),
-        Operation::Deposit(_) | Operation::FullExit(_) => {
+        Operation::Deposit(_) | Operation::FullExit(_) | Operation::Forced(_) => {
             let s = *serial;
             *serial += 1;
             let q = requests

@@ -26,7 +26,7 @@ pub use domain::Domain;
 pub use eddsa::{Point, PrivateKey, PublicKey, Signature};
 pub use error::ProtocolError;
 pub use field::Fr;
-pub use ops::{Deposit, FullExit, Operation, Transfer, Withdraw};
+pub use ops::{Deposit, Forced, FullExit, Operation, Transfer, Withdraw};
 pub use pubdata::PubdataOp;
 pub use state::{Applied, BatchTransition, Checked, LeafUpdate, Ledger, Signatures, State};
 pub use tree::{MerkleProof, MerkleTree};

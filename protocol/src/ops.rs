@@ -20,6 +20,10 @@ pub mod op_type {
     pub const WITHDRAW: u8 = 3;
     /// Priority: the owner pulls the whole balance out.
     pub const FULL_EXIT: u8 = 4;
+    /// Priority: the owner moves value to another account through the base chain.
+    pub const FORCED_TRANSFER: u8 = 5;
+    /// Priority: the owner withdraws part of the balance to itself through the base chain.
+    pub const FORCED_WITHDRAW: u8 = 6;
 }
 
 /// A deposit from the base chain (a priority operation).
@@ -78,6 +82,22 @@ pub struct FullExit {
     pub owner: Address,
 }
 
+/// A transfer or withdrawal queued on the base chain by the account's owner (a priority
+/// operation): no signature, the owner's base-chain transaction authenticates it. A batch must
+/// execute it in queue order; it moves `amount` only if the requester owns the account, the
+/// balance covers it and (for a transfer) the payee exists, and is otherwise a recorded no-op.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Forced {
+    /// The paying account.
+    pub account: AccountIndex,
+    /// The requesting base-chain address (`msg.sender`).
+    pub owner: Address,
+    /// The payee's index, or `None` for a withdrawal to `owner`.
+    pub to: Option<AccountIndex>,
+    /// Wei.
+    pub amount: u128,
+}
+
 /// One operation of a batch.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Operation {
@@ -91,6 +111,8 @@ pub enum Operation {
     Withdraw(Withdraw),
     /// See [`FullExit`].
     FullExit(FullExit),
+    /// See [`Forced`].
+    Forced(Forced),
 }
 
 /// The first input of a signed message: `domain · 2^8 + type`, where `domain` is
@@ -179,6 +201,7 @@ impl Operation {
             Operation::Transfer(_) => op_type::TRANSFER,
             Operation::Withdraw(_) => op_type::WITHDRAW,
             Operation::FullExit(_) => op_type::FULL_EXIT,
+            Operation::Forced(f) => f.kind(),
         }
     }
 
@@ -189,6 +212,13 @@ impl Operation {
 
     /// Whether the operation comes from the base chain's priority queue.
     pub fn is_priority(&self) -> bool {
-        matches!(self, Operation::Deposit(_) | Operation::FullExit(_))
+        matches!(self, Operation::Deposit(_) | Operation::FullExit(_) | Operation::Forced(_))
+    }
+}
+
+impl Forced {
+    /// [`op_type::FORCED_TRANSFER`] or [`op_type::FORCED_WITHDRAW`].
+    pub fn kind(&self) -> u8 {
+        if self.to.is_some() { op_type::FORCED_TRANSFER } else { op_type::FORCED_WITHDRAW }
     }
 }

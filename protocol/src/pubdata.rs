@@ -11,6 +11,8 @@
 //! | Transfer 2 | 1 | type, from u32, to u32, amount float40, fee float16 |
 //! | Withdraw 3 | 2 | type, from u32, amount float40, fee float16, to address 20B |
 //! | FullExit 4 | 3 | type, account u32, owner 20B, amount u128, 7 zero bytes |
+//! | ForcedTransfer 5 | 3 | type, account u32, owner 20B, amount u128, to u32, executed u8, 2 zero bytes |
+//! | ForcedWithdraw 6 | 3 | type, account u32, owner 20B, amount u128, 4 zero bytes, executed u8, 2 zero bytes |
 
 use crate::{
     account::{AccountIndex, Address},
@@ -18,7 +20,7 @@ use crate::{
     error::ProtocolError,
     field::{fr_from_be_bytes, fr_to_be_bytes},
     float::{AMOUNT, FEE},
-    ops::{Deposit, Operation, op_type},
+    ops::{Deposit, Forced, Operation, op_type},
 };
 
 /// Bytes per chunk (per slot).
@@ -60,6 +62,18 @@ pub mod layout {
     pub const EXIT_OWNER: usize = 5;
     /// FullExit: amount paid out (u128; zero when the request was not honoured).
     pub const EXIT_AMOUNT: usize = 25;
+    /// Forced transfer and withdrawal: the paying account (as a full exit's).
+    pub const FORCED_ACCOUNT: usize = 1;
+    /// Forced: the requesting address, which must own the account.
+    pub const FORCED_OWNER: usize = 5;
+    /// Forced: the amount requested (u128).
+    pub const FORCED_AMOUNT: usize = 25;
+    /// Forced transfer: the payee's index (zero for a withdrawal).
+    pub const FORCED_TO: usize = 41;
+    /// Forced: 1 if the batch moved the amount, 0 if the request was a no-op.
+    pub const FORCED_EXECUTED: usize = 45;
+    /// Bytes of a forced request the base chain queues: everything before `FORCED_EXECUTED`.
+    pub const FORCED_PREFIX: usize = 45;
 }
 
 /// Chunks an operation of type `kind` takes, or `None` for an unknown type.
@@ -67,7 +81,7 @@ pub fn chunks_of(kind: u8) -> Option<usize> {
     match kind {
         op_type::NOOP | op_type::TRANSFER => Some(1),
         op_type::WITHDRAW => Some(2),
-        op_type::FULL_EXIT => Some(3),
+        op_type::FULL_EXIT | op_type::FORCED_TRANSFER | op_type::FORCED_WITHDRAW => Some(3),
         op_type::DEPOSIT => Some(7),
         _ => None,
     }
@@ -114,17 +128,26 @@ pub enum PubdataOp {
         /// Wei paid out (zero if the requester did not own the account).
         amount: u128,
     },
+    /// A forced transfer or withdrawal, and whether it moved its amount.
+    Forced {
+        /// The request.
+        request: Forced,
+        /// Whether it moved `request.amount` (false: a recorded no-op).
+        executed: bool,
+    },
 }
 
 impl PubdataOp {
-    /// The pubdata view of an executed operation; `exit_amount` is what a full exit paid out.
-    pub fn of(op: &Operation, exit_amount: u128) -> Self {
+    /// The pubdata view of an executed operation; `exit_amount` is what a full exit paid out,
+    /// `executed` whether a forced request moved its amount.
+    pub fn of(op: &Operation, exit_amount: u128, executed: bool) -> Self {
         match *op {
             Operation::Noop => PubdataOp::Noop,
             Operation::Deposit(d) => PubdataOp::Deposit(d),
             Operation::Transfer(t) => PubdataOp::Transfer { from: t.from, to: t.to, amount: t.amount, fee: t.fee },
             Operation::Withdraw(w) => PubdataOp::Withdraw { from: w.from, to: w.to, amount: w.amount, fee: w.fee },
             Operation::FullExit(e) => PubdataOp::FullExit { account: e.account, owner: e.owner, amount: exit_amount },
+            Operation::Forced(f) => PubdataOp::Forced { request: f, executed },
         }
     }
 
@@ -136,6 +159,7 @@ impl PubdataOp {
             PubdataOp::Transfer { .. } => op_type::TRANSFER,
             PubdataOp::Withdraw { .. } => op_type::WITHDRAW,
             PubdataOp::FullExit { .. } => op_type::FULL_EXIT,
+            PubdataOp::Forced { request, .. } => request.kind(),
         }
     }
 
@@ -172,6 +196,13 @@ impl PubdataOp {
                 put(&mut out, EXIT_ACCOUNT, &account.to_be_bytes());
                 put(&mut out, EXIT_OWNER, &owner);
                 put(&mut out, EXIT_AMOUNT, &amount.to_be_bytes());
+            }
+            PubdataOp::Forced { request, executed } => {
+                put(&mut out, FORCED_ACCOUNT, &request.account.to_be_bytes());
+                put(&mut out, FORCED_OWNER, &request.owner);
+                put(&mut out, FORCED_AMOUNT, &request.amount.to_be_bytes());
+                put(&mut out, FORCED_TO, &request.to.unwrap_or(0).to_be_bytes());
+                out[FORCED_EXECUTED] = u8::from(executed);
             }
         }
         Ok(out)
@@ -230,6 +261,15 @@ pub fn decode(pubdata: &[u8]) -> Result<Vec<PubdataOp>, ProtocolError> {
                 account: u32_at(EXIT_ACCOUNT),
                 owner: addr_at(EXIT_OWNER),
                 amount: u128_at(EXIT_AMOUNT),
+            },
+            op_type::FORCED_TRANSFER | op_type::FORCED_WITHDRAW => PubdataOp::Forced {
+                request: Forced {
+                    account: u32_at(FORCED_ACCOUNT),
+                    owner: addr_at(FORCED_OWNER),
+                    to: (kind == op_type::FORCED_TRANSFER).then(|| u32_at(FORCED_TO)),
+                    amount: u128_at(FORCED_AMOUNT),
+                },
+                executed: b[FORCED_EXECUTED] == 1,
             },
             _ => {
                 let coord = |i: usize| {

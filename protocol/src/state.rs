@@ -184,6 +184,7 @@ impl Ledger {
         let mut changes = Vec::new();
         let mut fee = 0;
         let mut exit_amount = 0;
+        let mut executed = false;
         match *op {
             Operation::Noop => {}
             Operation::Deposit(d) => {
@@ -232,8 +233,32 @@ impl Ledger {
                 }
                 changes.push((e.account, a));
             }
+            Operation::Forced(f) => {
+                // The base chain authenticated the owner; the batch must execute the request
+                // whatever the state: it moves the amount only if the requester owns the
+                // account, the balance covers it and the payee exists, else it changes nothing.
+                // A transfer's second leaf update is the payee's, even when it is a no-op.
+                self.check_index(f.account)?;
+                let mut a = self.account(f.account);
+                if let Some(to) = f.to {
+                    self.check_index(to)?;
+                }
+                let payee_exists = f.to.is_none_or(|to| to == f.account || !self.account(to).is_empty());
+                executed = !a.is_empty() && a.owner == f.owner && a.balance >= f.amount && payee_exists;
+                if executed {
+                    a.balance -= f.amount;
+                }
+                changes.push((f.account, a));
+                if let Some(to) = f.to {
+                    let mut b = if to == f.account { a } else { self.account(to) };
+                    if executed {
+                        b.balance = b.balance.checked_add(f.amount).ok_or(ProtocolError::BalanceOverflow)?;
+                    }
+                    changes.push((to, b));
+                }
+            }
         }
-        Ok(Checked { changes, fee, pubdata: PubdataOp::of(op, exit_amount) })
+        Ok(Checked { changes, fee, pubdata: PubdataOp::of(op, exit_amount, executed) })
     }
 }
 

@@ -367,6 +367,30 @@ pub enum PriorityOp {
         /// The requester.
         owner: HexAddress,
     },
+    /// `forceTransfer`.
+    ForcedTransfer {
+        /// Queue position.
+        serial: u64,
+        /// The paying account.
+        account: u32,
+        /// The requester (it moves value only if it owns the account).
+        owner: HexAddress,
+        /// The payee.
+        to: u32,
+        /// Wei.
+        amount: Amount,
+    },
+    /// `forceWithdraw`: to the requester's own address.
+    ForcedWithdraw {
+        /// Queue position.
+        serial: u64,
+        /// The paying account.
+        account: u32,
+        /// The requester, paid on the base chain (only if it owns the account).
+        owner: HexAddress,
+        /// Wei.
+        amount: Amount,
+    },
 }
 
 /// The stored body of a priority request in the sequence.
@@ -380,34 +404,58 @@ pub struct PriorityBody {
 impl PriorityOp {
     /// The rollup operation.
     pub fn operation(&self) -> Operation {
-        use crate::ops::{Deposit, FullExit};
+        use crate::ops::{Deposit, Forced, FullExit};
         match *self {
             PriorityOp::Deposit { account, public_key, owner, amount, .. } => {
                 Operation::Deposit(Deposit { account, pubkey: public_key.0, owner: owner.0, amount: amount.0 })
             }
             PriorityOp::FullExit { account, owner, .. } => Operation::FullExit(FullExit { account, owner: owner.0 }),
+            PriorityOp::ForcedTransfer { account, owner, to, amount, .. } => {
+                Operation::Forced(Forced { account, owner: owner.0, to: Some(to), amount: amount.0 })
+            }
+            PriorityOp::ForcedWithdraw { account, owner, amount, .. } => {
+                Operation::Forced(Forced { account, owner: owner.0, to: None, amount: amount.0 })
+            }
         }
     }
 
     /// Queue position.
     pub fn serial(&self) -> u64 {
         match *self {
-            PriorityOp::Deposit { serial, .. } | PriorityOp::FullExit { serial, .. } => serial,
+            PriorityOp::Deposit { serial, .. }
+            | PriorityOp::FullExit { serial, .. }
+            | PriorityOp::ForcedTransfer { serial, .. }
+            | PriorityOp::ForcedWithdraw { serial, .. } => serial,
         }
     }
 
     /// The account.
     pub fn account(&self) -> u32 {
         match *self {
-            PriorityOp::Deposit { account, .. } | PriorityOp::FullExit { account, .. } => account,
+            PriorityOp::Deposit { account, .. }
+            | PriorityOp::FullExit { account, .. }
+            | PriorityOp::ForcedTransfer { account, .. }
+            | PriorityOp::ForcedWithdraw { account, .. } => account,
         }
     }
 
-    /// `deposit` or `full_exit`.
+    /// The requesting (depositing) base-chain address.
+    pub fn owner(&self) -> HexAddress {
+        match *self {
+            PriorityOp::Deposit { owner, .. }
+            | PriorityOp::FullExit { owner, .. }
+            | PriorityOp::ForcedTransfer { owner, .. }
+            | PriorityOp::ForcedWithdraw { owner, .. } => owner,
+        }
+    }
+
+    /// `deposit`, `full_exit`, `forced_transfer` or `forced_withdraw`.
     pub fn kind(&self) -> &'static str {
         match self {
             PriorityOp::Deposit { .. } => "deposit",
             PriorityOp::FullExit { .. } => "full_exit",
+            PriorityOp::ForcedTransfer { .. } => "forced_transfer",
+            PriorityOp::ForcedWithdraw { .. } => "forced_withdraw",
         }
     }
 

@@ -3,12 +3,15 @@
 
 use causeway_circuits::CircuitParams;
 use causeway_protocol::{
-    Account, BatchTransition, Deposit, Domain, FullExit, Operation, PrivateKey, ProtocolError, State, Transfer,
+    Account, BatchTransition, Deposit, Domain, Forced, FullExit, Operation, PrivateKey, ProtocolError, State, Transfer,
     Withdraw,
 };
 
-/// Slots the every-type sample needs: deposit 7 + transfer 1 + withdraw 2 + full exit 3.
+/// Slots the sample needs: deposit 7 + transfer 1 + withdraw 2 + full exit 3.
 pub const SAMPLE_MIN_SLOTS: usize = 13;
+/// Slots the every-type sample needs: [`SAMPLE_MIN_SLOTS`] + forced transfer 3 + forced
+/// withdrawal 3 (a smaller batch leaves the forced requests out).
+pub const SAMPLE_ALL_TYPES_SLOTS: usize = SAMPLE_MIN_SLOTS + 6;
 
 /// The deterministic key of sample account `i`.
 pub fn sample_key(i: u32) -> PrivateKey {
@@ -29,7 +32,8 @@ pub fn sample_genesis(depth: u32, accounts: u32, domain: Domain) -> Result<State
     Ok(s)
 }
 
-/// A full batch for `domain`: one deposit, withdrawal and full exit, then transfers in every
+/// A full batch for `domain`: one deposit, withdrawal and full exit, a forced transfer and a
+/// forced withdrawal when there are [`SAMPLE_ALL_TYPES_SLOTS`] slots, then transfers in every
 /// other slot.
 pub fn sample_batch(params: CircuitParams, domain: Domain) -> Result<BatchTransition, ProtocolError> {
     if params.slots < SAMPLE_MIN_SLOTS {
@@ -55,6 +59,10 @@ pub fn sample_batch(params: CircuitParams, domain: Domain) -> Result<BatchTransi
         )),
         Operation::FullExit(FullExit { account: 3, owner: [4; 20] }),
     ];
+    if params.slots >= SAMPLE_ALL_TYPES_SLOTS {
+        ops.push(Operation::Forced(Forced { account: 2, owner: [3; 20], to: Some(1), amount: 10u128.pow(17) }));
+        ops.push(Operation::Forced(Forced { account: 2, owner: [3; 20], to: None, amount: 10u128.pow(17) }));
+    }
     let mut nonce = 0;
     while ops.iter().map(Operation::slots).sum::<usize>() < params.slots {
         ops.push(Operation::Transfer(Transfer::signed(

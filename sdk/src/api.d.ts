@@ -609,6 +609,45 @@ export interface components {
             serial: number;
             /** @enum {string} */
             type: "full_exit";
+        } | {
+            /**
+             * Format: int32
+             * @description The paying account.
+             */
+            account: number;
+            /** @description Wei. */
+            amount: components["schemas"]["Amount"];
+            /** @description The requester (it moves value only if it owns the account). */
+            owner: components["schemas"]["HexAddress"];
+            /**
+             * Format: int64
+             * @description Queue position.
+             */
+            serial: number;
+            /**
+             * Format: int32
+             * @description The payee.
+             */
+            to: number;
+            /** @enum {string} */
+            type: "forced_transfer";
+        } | {
+            /**
+             * Format: int32
+             * @description The paying account.
+             */
+            account: number;
+            /** @description Wei. */
+            amount: components["schemas"]["Amount"];
+            /** @description The requester, paid on the base chain (only if it owns the account). */
+            owner: components["schemas"]["HexAddress"];
+            /**
+             * Format: int64
+             * @description Queue position.
+             */
+            serial: number;
+            /** @enum {string} */
+            type: "forced_withdraw";
         };
         /** @description A batch's proof job. */
         ProofJob: {

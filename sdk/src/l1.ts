@@ -22,15 +22,20 @@ export const ROLLUP_ABI = [
   "function requestFullExit(uint32 account, uint256 pkX, uint256 pkY) payable",
   "function depositFee() view returns (uint256)",
   "function fullExitFee() view returns (uint256)",
+  "function forceTransfer(uint32 account, uint256 pkX, uint256 pkY, uint32 to, uint128 amount) payable",
+  "function forceWithdraw(uint32 account, uint256 pkX, uint256 pkY, uint128 amount) payable",
+  "function forcedFee() view returns (uint256)",
   "function withdraw(address to)",
   "function pendingWithdrawals(address) view returns (uint256)",
   "function minDeposit() view returns (uint256)",
   "event DepositRequested(uint64 indexed serial, uint32 indexed account, address owner, uint128 amount, uint256 pkX, uint256 pkY, uint64 deadline)",
   "event FullExitRequested(uint64 indexed serial, uint32 indexed account, address owner, uint64 deadline)",
+  "event ForcedTransferRequested(uint64 indexed serial, uint32 indexed account, address owner, uint32 to, uint128 amount, uint64 deadline)",
+  "event ForcedWithdrawRequested(uint64 indexed serial, uint32 indexed account, address owner, uint128 amount, uint64 deadline)",
 ];
 
 /**
- * The hash the API knows a deposit or full exit by once the sequencer has read it:
+ * The hash the API knows a priority request (deposit, full exit, forced transfer or withdrawal) by once the sequencer has read it:
  * SHA-256("causeway priority request" ‖ serial as 8 big-endian bytes).
  */
 export function priorityRequestHash(serial: bigint): string {
@@ -49,6 +54,9 @@ export interface PriorityRequest {
   hash: string;
 }
 
+/** The events that queue a priority request. */
+type PriorityEvent = "DepositRequested" | "FullExitRequested" | "ForcedTransferRequested" | "ForcedWithdrawRequested";
+
 /** The Rollup contract at `address`. */
 export class Rollup {
   readonly contract: Contract;
@@ -57,7 +65,7 @@ export class Rollup {
     this.contract = new Contract(address, ROLLUP_ABI, runner);
   }
 
-  private async request(tx: Promise<{ wait(): Promise<unknown> }>, event: "DepositRequested" | "FullExitRequested"): Promise<PriorityRequest> {
+  private async request(tx: Promise<{ wait(): Promise<unknown> }>, event: PriorityEvent): Promise<PriorityRequest> {
     const sent = await tx;
     const receipt = (await sent.wait()) as { hash: string; logs: { topics: readonly string[]; data: string }[] } | null;
     if (!receipt) throw new Error("the transaction was not mined");
@@ -107,6 +115,33 @@ export class Rollup {
     const c = this.contract.connect(signer) as Contract;
     const value = await this.fullExitFee();
     return this.request(c.getFunction("requestFullExit")(account, key.x, key.y, { value }), "FullExitRequested");
+  }
+
+  /** The priority fee a forced transfer or withdrawal pays, in wei (`forcedFee()`). */
+  async forcedFee(): Promise<bigint> {
+    return BigInt(await this.contract.getFunction("forcedFee")());
+  }
+
+  /**
+   * Queues a transfer of `amount` wei from `account` to account `to` on the base chain, with no
+   * rollup signature: the signer must be the account's owner and `key` its key. The operator
+   * must execute it in queue order; it moves the amount if the balance then covers it and `to`
+   * exists, and is otherwise a recorded no-op. Pays the forced fee.
+   */
+  async forceTransfer(signer: Signer, account: number, key: Point, to: number, amount: bigint): Promise<PriorityRequest> {
+    const c = this.contract.connect(signer) as Contract;
+    const value = await this.forcedFee();
+    return this.request(c.getFunction("forceTransfer")(account, key.x, key.y, to, amount, { value }), "ForcedTransferRequested");
+  }
+
+  /**
+   * Queues a withdrawal of `amount` wei from `account` to the signer (its owner) on the base
+   * chain, as `forceTransfer` does a transfer; claim it with `withdraw` once executed.
+   */
+  async forceWithdraw(signer: Signer, account: number, key: Point, amount: bigint): Promise<PriorityRequest> {
+    const c = this.contract.connect(signer) as Contract;
+    const value = await this.forcedFee();
+    return this.request(c.getFunction("forceWithdraw")(account, key.x, key.y, amount, { value }), "ForcedWithdrawRequested");
   }
 
   /** Wei waiting for `address` (final withdrawals and exits). */

@@ -114,6 +114,12 @@ function decodePubdata(hex) {
         ops.push({ slot, type: "full_exit", account: u32(at + 1), owner: toHex(b.subarray(at + 5, at + 25)),
           amount: uint(b.subarray(at + 25, at + 41)) });
         at += 48; break;
+      case 5:
+      case 6: // forced transfer / withdrawal: executed is 0 when the request was a recorded no-op
+        ops.push({ slot, type: b[at] === 5 ? "forced_transfer" : "forced_withdraw", account: u32(at + 1),
+          owner: toHex(b.subarray(at + 5, at + 25)), amount: uint(b.subarray(at + 25, at + 41)),
+          to: u32(at + 41), executed: b[at + 45] === 1 });
+        at += 48; break;
       default:
         ops.push({ slot, type: `unknown (0x${b[at].toString(16)})` });
         at = b.length;
@@ -129,6 +135,9 @@ function opRow(op) {
     case "withdraw": return [op.slot, op.type, acct(op.from), mono(op.to), ether(op.amount), ether(op.fee)];
     case "deposit": return [op.slot, op.type, mono(short(op.owner)), acct(op.account), ether(op.amount), "—"];
     case "full_exit": return [op.slot, op.type, acct(op.account), mono(short(op.owner)), ether(op.amount), "—"];
+    case "forced_transfer":
+    case "forced_withdraw": return [op.slot, op.executed ? op.type : `${op.type} (no-op)`, acct(op.account),
+      op.type === "forced_transfer" ? acct(op.to) : mono(short(op.owner)), ether(op.amount), "—"];
     default: return [op.slot, op.type, "—", "—", "—", "—"];
   }
 }
@@ -418,7 +427,12 @@ async function batchPage(n) {
 function txSummary(tx) {
   if (tx.priority) {
     const p = tx.priority;
-    return p.type === "deposit" ? `deposit of ${ether(p.amount)} to #${p.account} from ${p.owner}` : `full exit of #${p.account} for ${p.owner}`;
+    switch (p.type) {
+      case "deposit": return `deposit of ${ether(p.amount)} to #${p.account} from ${p.owner}`;
+      case "forced_transfer": return `forced transfer of ${ether(p.amount)} from #${p.account} to #${p.to}, queued on the base chain by ${p.owner}`;
+      case "forced_withdraw": return `forced withdrawal of ${ether(p.amount)} from #${p.account} to ${p.owner}, queued on the base chain`;
+      default: return `full exit of #${p.account} for ${p.owner}`;
+    }
   }
   return tx.type === "transfer"
     ? `transfer of ${ether(tx.amount)} from #${tx.from} to #${tx.to} (fee ${ether(tx.fee)}, nonce ${tx.nonce})`

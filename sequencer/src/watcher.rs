@@ -1,6 +1,6 @@
-//! The L1 watcher: reads the Rollup's deposit and full-exit requests once they have enough
-//! confirmations and hands them, in queue order, to the mempool, which sequences them like
-//! transactions.
+//! The L1 watcher: reads the Rollup's priority requests (deposits, full exits, forced transfers
+//! and withdrawals) once they have enough confirmations and hands them, in queue order, to the
+//! mempool, which sequences them like transactions.
 //!
 //! Only blocks at least `confirmations` deep (the including block counted) are read, so a
 //! request reorganised away before then is never seen, let alone executed. Each range of
@@ -58,13 +58,16 @@ fn u256_fr(x: alloy::primitives::U256) -> Option<causeway_protocol::Fr> {
 
 /// A request and the log it came from.
 fn request_of(op: PriorityOp, deadline: u64, log: &Log) -> Result<(PriorityOp, NewPriorityRequest), String> {
-    let (public_key, amount, owner) = match op {
-        PriorityOp::Deposit { public_key, amount, owner, .. } => {
+    let (public_key, amount, payee) = match op {
+        PriorityOp::Deposit { public_key, amount, .. } => {
             let pk = [fr_to_be_bytes(&public_key.0.x), fr_to_be_bytes(&public_key.0.y)].concat();
-            (Some(pk), Some(amount.0.to_string()), owner)
+            (Some(pk), Some(amount.0.to_string()), None)
         }
-        PriorityOp::FullExit { owner, .. } => (None, None, owner),
+        PriorityOp::FullExit { .. } => (None, None, None),
+        PriorityOp::ForcedTransfer { to, amount, .. } => (None, Some(amount.0.to_string()), Some(i64::from(to))),
+        PriorityOp::ForcedWithdraw { amount, .. } => (None, Some(amount.0.to_string()), None),
     };
+    let owner = op.owner();
     let missing = || "a log without its block or transaction".to_owned();
     Ok((
         op,
@@ -80,6 +83,7 @@ fn request_of(op: PriorityOp, deadline: u64, log: &Log) -> Result<(PriorityOp, N
             block_hash: log.block_hash.ok_or_else(missing)?.to_vec(),
             tx_hash: log.transaction_hash.ok_or_else(missing)?.to_vec(),
             log_index: log.log_index.ok_or_else(missing)? as i64,
+            payee,
         },
     ))
 }
@@ -241,6 +245,29 @@ impl Watcher {
             rollup.FullExitRequested_filter().from_block(from).to_block(to).query().await.map_err(|e| rpc(&e))?
         {
             let op = PriorityOp::FullExit { serial: e.serial, account: e.account, owner: HexAddress(e.owner.0.0) };
+            found.push(request_of(op, e.deadline, &log).map_err(Retry)?);
+        }
+        for (e, log) in
+            rollup.ForcedTransferRequested_filter().from_block(from).to_block(to).query().await.map_err(|e| rpc(&e))?
+        {
+            let op = PriorityOp::ForcedTransfer {
+                serial: e.serial,
+                account: e.account,
+                owner: HexAddress(e.owner.0.0),
+                to: e.to,
+                amount: Amount(e.amount),
+            };
+            found.push(request_of(op, e.deadline, &log).map_err(Retry)?);
+        }
+        for (e, log) in
+            rollup.ForcedWithdrawRequested_filter().from_block(from).to_block(to).query().await.map_err(|e| rpc(&e))?
+        {
+            let op = PriorityOp::ForcedWithdraw {
+                serial: e.serial,
+                account: e.account,
+                owner: HexAddress(e.owner.0.0),
+                amount: Amount(e.amount),
+            };
             found.push(request_of(op, e.deadline, &log).map_err(Retry)?);
         }
         found.sort_by_key(|(op, _)| op.serial());

@@ -8,8 +8,8 @@
 //! 2. **Each priority request executed or refunded exactly once**: the batches' priority
 //!    operations, each checked against the request the chain queued in order, number exactly
 //!    the contract's `priorityHead`; in exodus mode every request after it was refunded once
-//!    (`DepositRefunded` or `FullExitDropped`, one event per serial, up to `refundHead`), and
-//!    none before it; outside exodus mode none was refunded. The database executed the same
+//!    (`DepositRefunded`, `FullExitDropped` or `ForcedRequestDropped`, one event per serial, up
+//!    to `refundHead`), and none before it; outside exodus mode none was refunded. The database executed the same
 //!    requests.
 //! 3. **Replay = database = API**: the database's state after its last batch is the replayed
 //!    state (when the chain holds every sealed batch), and each earlier batch's root is the
@@ -196,9 +196,11 @@ async fn once(target: &Target<'_>, db: Option<&Db>, log: &Path) -> Result<Report
         let refunds = replay::in_ranges(&provider, from_block, |from, to| {
             let deposits = rollup.DepositRefunded_filter().from_block(from).to_block(to);
             let exits = rollup.FullExitDropped_filter().from_block(from).to_block(to);
+            let forced = rollup.ForcedRequestDropped_filter().from_block(from).to_block(to);
             async move {
                 let mut serials: Vec<u64> = deposits.query().await?.into_iter().map(|(e, _)| e.serial).collect();
                 serials.extend(exits.query().await?.into_iter().map(|(e, _)| e.serial));
+                serials.extend(forced.query().await?.into_iter().map(|(e, _)| e.serial));
                 Ok(serials)
             }
         })

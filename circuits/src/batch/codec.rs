@@ -2,7 +2,7 @@
 //! witness and a prover on another machine can read it back.
 //!
 //! Version byte, header (88 bytes), domain (28 bytes: chain id u64, rollup address), pubdata (u32 length, bytes), slots (u32 count; per slot:
-//! flags byte (a 6-bit mask, see `SlotFlags::mask`), signature flag and 64 packed bytes, two leaf updates), then the fee update. A leaf
+//! flags byte (an 8-bit mask, see `SlotFlags::mask`), signature flag and 64 packed bytes, two leaf updates), then the fee update. A leaf
 //! update is the index (u32), the accounts before and after (104 bytes each), the level count
 //! (u8) and three 32-byte siblings per level. Integers are big-endian.
 
@@ -104,7 +104,7 @@ impl BatchWitness {
         let count = r.u32()? as usize;
         let mut slots = Vec::with_capacity(count.min(bytes.len()));
         for _ in 0..count {
-            let flags = SlotFlags::from_mask(r.u8()?)?;
+            let flags = SlotFlags::from_mask(r.u8()?);
             let signature = match r.u8()? {
                 0 => None,
                 1 => Some(Signature::unpack(r.take(64)?.try_into().ok()?)?),

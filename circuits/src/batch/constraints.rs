@@ -257,19 +257,22 @@ impl BatchCircuit {
             let field = |start: usize, len: usize| be_field_bits(&view, start, len);
             let flags = slot.map(|s| s.flags);
             let is = |f: fn(&SlotFlags) -> bool| flag(&cs, flags.as_ref().map(f));
-            let (f_noop, f_dep, f_tr, f_wd, f_fe, f_cont) = (
+            let (f_noop, f_dep, f_tr, f_wd, f_fe, f_cont, f_ft, f_fw) = (
                 is(|f| f.noop)?,
                 is(|f| f.deposit)?,
                 is(|f| f.transfer)?,
                 is(|f| f.withdraw)?,
                 is(|f| f.full_exit)?,
                 is(|f| f.continuation)?,
+                is(|f| f.forced_transfer)?,
+                is(|f| f.forced_withdraw)?,
             );
-            let [noop, dep, tr, wd, fe, cont] =
-                [&f_noop, &f_dep, &f_tr, &f_wd, &f_fe, &f_cont].map(|b| FrVar::from((*b).clone()));
+            let [noop, dep, tr, wd, fe, cont, ft, fw] =
+                [&f_noop, &f_dep, &f_tr, &f_wd, &f_fe, &f_cont, &f_ft, &f_fw].map(|b| FrVar::from((*b).clone()));
+            let forced = &ft + &fw;
             {
                 let _rule = ns!(cs, "one_hot_flags");
-                (&noop + &dep + &tr + &wd + &fe + &cont).enforce_equal(&FrVar::one())?;
+                (&noop + &dep + &tr + &wd + &fe + &cont + &forced).enforce_equal(&FrVar::one())?;
             }
 
             // Chunk accounting: a slot continues an operation exactly while chunks remain.
@@ -281,12 +284,15 @@ impl BatchCircuit {
             remaining = &remaining - &cont
                 + &dep * extra(op_type::DEPOSIT)
                 + &wd * extra(op_type::WITHDRAW)
-                + &fe * extra(op_type::FULL_EXIT);
+                + &fe * extra(op_type::FULL_EXIT)
+                + &forced * extra(op_type::FORCED_TRANSFER);
             let code = |k: u8| ConstraintF::from(k);
             let type_code = &dep * code(op_type::DEPOSIT)
                 + &tr * code(op_type::TRANSFER)
                 + &wd * code(op_type::WITHDRAW)
-                + &fe * code(op_type::FULL_EXIT);
+                + &fe * code(op_type::FULL_EXIT)
+                + &ft * code(op_type::FORCED_TRANSFER)
+                + &fw * code(op_type::FORCED_WITHDRAW);
             {
                 let _rule = ns!(cs, "type_byte");
                 enforce_zero_if(&(FrVar::one() - &cont), &(pack_le(&field(layout::TYPE, 1)) - &type_code))?;
@@ -326,7 +332,10 @@ impl BatchCircuit {
             let (dep_x_bits, dep_y_bits) = (field(layout::DEPOSIT_PK_X, 32), field(layout::DEPOSIT_PK_Y, 32));
             let dep_pk = PointVar { x: pack_le(&dep_x_bits), y: pack_le(&dep_y_bits) };
             let exit_owner = pack_le(&field(layout::EXIT_OWNER, 20));
+            // A full exit and a forced request share the account, owner and amount offsets.
             let exit_amount = pack_le(&field(layout::EXIT_AMOUNT, 16));
+            let forced_to = pack_le(&field(layout::FORCED_TO, 4));
+            let forced_tail = pack_le(&field(layout::FORCED_EXECUTED, 3 * CHUNK_BYTES - layout::FORCED_EXECUTED));
             m.charge("pubdata");
 
             let a = UpdateVar::new_witness(&cs, depth, slot.map(|s| &s.updates[0]))?;
@@ -335,11 +344,15 @@ impl BatchCircuit {
             let empty_b = FrVar::from(b.before.is_empty()?);
             {
                 let _rule = ns!(cs, "account_index");
-                enforce_zero_if(&(&dep + &tr + &wd + &fe), &(&a.index - &account_field))?;
+                enforce_zero_if(&(&dep + &tr + &wd + &fe + &forced), &(&a.index - &account_field))?;
             }
             {
                 let _rule = ns!(cs, "payee_index");
                 enforce_zero_if(&tr, &(&b.index - &tr_to))?;
+            }
+            {
+                let _rule = ns!(cs, "forced_payee_index");
+                enforce_zero_if(&ft, &(&b.index - &forced_to))?;
             }
 
             let tr_amount = &tr * &tr_amount;
@@ -408,13 +421,39 @@ impl BatchCircuit {
                 enforce_zero_if(&dep, &(&p4.x * &p4_x_inverse - FrVar::one()))?;
             }
             // Full exits pay the whole balance to the owner, nothing to anyone else.
-            let owner_match = FrVar::from(a.before.owner.is_eq(&exit_owner)?);
-            let honoured = &fe * &(FrVar::one() - &empty_a) * &owner_match;
+            let owned = &(FrVar::one() - &empty_a) * &FrVar::from(a.before.owner.is_eq(&exit_owner)?);
+            let honoured = &fe * &owned;
             {
                 let _rule = ns!(cs, "full_exit_amount");
                 enforce_zero_if(&fe, &(&exit_amount - &honoured * &a.before.balance))?;
             }
-            let exit_amount = &fe * &exit_amount;
+            // Forced requests move their amount exactly when the requester owns the account,
+            // the balance covers the amount and (transfers) the payee exists; the pubdata's
+            // executed byte records which. `covers` is the witness's claim that balance ≥ amount,
+            // held to it by a 128-bit range check of balance − amount if so, of
+            // amount − balance − 1 if not (both are below 2^128, as every balance is).
+            let covers = FrVar::from(Bit::new_witness(cs.clone(), || {
+                let covered = a.before.balance.value()?.into_bigint() >= exit_amount.value()?.into_bigint();
+                Ok(covered != crate::tamper::covers_flipped())
+            })?);
+            {
+                let _rule = ns!(cs, "forced_covers");
+                let surplus = &a.before.balance - &exit_amount;
+                range_check(&(&(&covers + &covers - FrVar::one()) * &surplus + &covers - FrVar::one()), 128)?;
+            }
+            let payee_ok = FrVar::one() - &ft * &empty_b;
+            let executed = &forced * &(&(&owned * &covers) * &payee_ok);
+            {
+                let _rule = ns!(cs, "forced_executed");
+                enforce_zero_if(&forced, &(&forced_tail - &executed * ConstraintF::from(1u64 << 16)))?;
+            }
+            {
+                let _rule = ns!(cs, "forced_withdraw_to");
+                enforce_zero_if(&fw, &forced_to)?;
+            }
+            let moved = &executed * &exit_amount;
+            let forced_credit = &ft * &moved;
+            let exit_amount = &fe * &exit_amount + &moved;
             m.charge("operations");
 
             let after_a = AccountVar {
@@ -442,10 +481,10 @@ impl BatchCircuit {
                 let _rule = ns!(cs, "payee_exists");
                 enforce_zero_if(&tr, &empty_b)?;
             }
-            root = b.credit(&root, &tr_amount, &mut m)?;
+            root = b.credit(&root, &(&tr_amount + &forced_credit), &mut m)?;
 
             fees = fees + &tr_fee + &wd_fee;
-            priority_ops = priority_ops + &dep + &fe;
+            priority_ops = priority_ops + &dep + &fe + &forced;
             m.charge("operations");
         }
         {

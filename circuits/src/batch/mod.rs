@@ -30,11 +30,15 @@ pub enum SlotKind {
     Withdraw,
     /// The first slot of a full exit.
     FullExit,
+    /// The first slot of a forced transfer.
+    ForcedTransfer,
+    /// The first slot of a forced withdrawal.
+    ForcedWithdraw,
     /// A further chunk of the operation that started in an earlier slot.
     Continuation,
 }
 
-/// The six operation flags the circuit allocates for a slot; an honest slot has exactly one
+/// The eight operation flags the circuit allocates for a slot; an honest slot has exactly one
 /// set (see [`SlotKind`]). Kept apart from the kind so that tests can write the flag patterns a
 /// cheating prover would.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -51,6 +55,10 @@ pub struct SlotFlags {
     pub full_exit: bool,
     /// A further chunk of an earlier operation.
     pub continuation: bool,
+    /// The first slot of a forced transfer.
+    pub forced_transfer: bool,
+    /// The first slot of a forced withdrawal.
+    pub forced_withdraw: bool,
 }
 
 impl From<SlotKind> for SlotFlags {
@@ -62,25 +70,44 @@ impl From<SlotKind> for SlotFlags {
             withdraw: kind == SlotKind::Withdraw,
             full_exit: kind == SlotKind::FullExit,
             continuation: kind == SlotKind::Continuation,
+            forced_transfer: kind == SlotKind::ForcedTransfer,
+            forced_withdraw: kind == SlotKind::ForcedWithdraw,
         }
     }
 }
 
 impl SlotFlags {
-    /// The flags as a 6-bit mask (noop = bit 0 … continuation = bit 5).
+    /// The flags as an 8-bit mask (noop = bit 0, deposit, transfer, withdraw, full exit,
+    /// continuation, forced transfer, forced withdrawal = bit 7).
     pub fn mask(&self) -> u8 {
-        [self.noop, self.deposit, self.transfer, self.withdraw, self.full_exit, self.continuation]
-            .iter()
-            .enumerate()
-            .fold(0, |m, (i, f)| m | (u8::from(*f) << i))
+        [
+            self.noop,
+            self.deposit,
+            self.transfer,
+            self.withdraw,
+            self.full_exit,
+            self.continuation,
+            self.forced_transfer,
+            self.forced_withdraw,
+        ]
+        .iter()
+        .enumerate()
+        .fold(0, |m, (i, f)| m | (u8::from(*f) << i))
     }
 
-    /// Reads [`SlotFlags::mask`]; `None` for a mask past 6 bits.
-    pub fn from_mask(mask: u8) -> Option<Self> {
-        (mask < 64).then(|| {
-            let f = |i: u8| mask & (1 << i) != 0;
-            Self { noop: f(0), deposit: f(1), transfer: f(2), withdraw: f(3), full_exit: f(4), continuation: f(5) }
-        })
+    /// Reads [`SlotFlags::mask`].
+    pub fn from_mask(mask: u8) -> Self {
+        let f = |i: u8| mask & (1 << i) != 0;
+        Self {
+            noop: f(0),
+            deposit: f(1),
+            transfer: f(2),
+            withdraw: f(3),
+            full_exit: f(4),
+            continuation: f(5),
+            forced_transfer: f(6),
+            forced_withdraw: f(7),
+        }
     }
 }
 
@@ -121,6 +148,8 @@ impl BatchWitness {
                 Operation::Transfer(x) => (SlotKind::Transfer, Some(x.signature)),
                 Operation::Withdraw(x) => (SlotKind::Withdraw, Some(x.signature)),
                 Operation::FullExit(_) => (SlotKind::FullExit, None),
+                Operation::Forced(f) if f.to.is_some() => (SlotKind::ForcedTransfer, None),
+                Operation::Forced(_) => (SlotKind::ForcedWithdraw, None),
             };
             kinds.push((kind, signature));
             kinds.extend(std::iter::repeat_n((SlotKind::Continuation, None), a.op.slots() - 1));

@@ -3,7 +3,8 @@
 //! cheating prover would) is rejected **by that rule's named constraint**.
 //!
 //! Slots of the fixture batch: 0-6 deposit (account 3), 7 transfer 1→2, 8-9 withdraw from 2,
-//! 10-12 full exit of 1, 13 transfer 3→2, 14-15 noops.
+//! 10-12 full exit of 1, 13 transfer 3→2, 14-16 forced transfer 2→1, 17-19 forced withdrawal
+//! from 2, 20-21 noops.
 
 use super::{
     fixtures::{DOMAIN, PARAMS, every_op_witness, genesis, key},
@@ -13,8 +14,8 @@ use ark_ff::{BigInteger, PrimeField};
 use ark_relations::gr1cs::ConstraintSynthesizer;
 use causeway_circuits::{BatchCircuit, BatchWitness, CircuitParams, ConstraintF, SlotFlags, SlotKind};
 use causeway_protocol::{
-    Account, Deposit, Domain, Fr, FullExit, LeafUpdate, MerkleTree, Operation, Point, PubdataOp, State, Transfer,
-    Withdraw,
+    Account, Deposit, Domain, Forced, Fr, FullExit, LeafUpdate, MerkleTree, Operation, Point, PubdataOp, State,
+    Transfer, Withdraw,
     account::address_to_field,
     field::fr_to_be_bytes,
     float::AMOUNT,
@@ -25,7 +26,7 @@ use causeway_protocol::{
 const TRANSFER_SLOT: usize = 7;
 const WITHDRAW_SLOT: usize = 8;
 const EXIT_SLOT: usize = 10;
-const NOOP_SLOT: usize = 14;
+const NOOP_SLOT: usize = 20;
 
 /// The rule of the first unsatisfied constraint (`None`: the witness satisfies the circuit).
 fn broken(w: BatchWitness) -> Option<String> {
@@ -478,7 +479,8 @@ fn forged_deposit_into_alice(pubkey: Point, owner: [u8; 20]) -> BatchWitness {
     let amount = 500;
     let honest = Deposit { account: 1, pubkey: alice.pubkey, owner: alice.owner, amount };
     let mut w = native(&before, 7, &[Operation::Deposit(honest)]);
-    let bytes = PubdataOp::of(&Operation::Deposit(Deposit { pubkey, owner, ..honest }), 0).encode().expect("encode");
+    let bytes =
+        PubdataOp::of(&Operation::Deposit(Deposit { pubkey, owner, ..honest }), 0, false).encode().expect("encode");
     put(&mut w, 0, &bytes);
     let after = Account { pubkey, owner, balance: alice.balance + amount, ..alice };
     w.slots[0].updates = [LeafUpdate { index: 1, before: alice, after, proof: no_proof() }, touch(1, after)];
@@ -617,6 +619,160 @@ fn rule_full_exit_amount() {
     let mut s = genesis();
     let t = s.apply_batch(1, 0, 3, 0, &[Operation::FullExit(FullExit { account: 1, owner: [9; 20] })]).expect("batch");
     assert_holds(BatchWitness::from_transition(&t));
+}
+
+// ------------------------------------------------------------------ forced requests
+
+/// Bob's (account 2's) base-chain address: the owner a forced request must name.
+const BOB: [u8; 20] = [3; 20];
+
+/// A 3-slot batch executing one forced request from Bob's account over the genesis.
+fn forced(owner: [u8; 20], to: Option<u32>, amount: u128) -> BatchWitness {
+    native(&genesis(), 3, &[Operation::Forced(Forced { account: 2, owner, to, amount })])
+}
+
+/// Bob's forced request whose pubdata records `executed` and whose leaf updates are
+/// `a` (Bob's balance after, as a field element) and `b` (index, before, balance after),
+/// re-proved as a cheating prover would.
+fn forge_forced(mut w: BatchWitness, executed: u8, a: Fr, b: Option<(u32, Account, Fr)>) -> BatchWitness {
+    let before = genesis();
+    w.pubdata[layout::FORCED_EXECUTED] = executed;
+    let bob = before.account(2);
+    let b = b.map(|(index, account, balance)| {
+        w.slots[0].updates[1] = touch(index, account);
+        (account, balance)
+    });
+    reprove(&mut w, &before, |j, k| match (j, k) {
+        (0, 0) => Some(leaf_with(&bob, a, 0)),
+        (0, 1) => b.map(|(account, balance)| leaf_with(&account, balance, account.nonce.into())),
+        _ => None,
+    });
+    w
+}
+
+#[test]
+fn forced_requests_execute_or_are_recorded_no_ops_and_satisfy_the_circuit() {
+    let bob = genesis().account(2).balance;
+    // (case, requester, payee, amount, executed)
+    type Case = (&'static str, [u8; 20], Option<u32>, u128, bool);
+    let cases: [Case; 8] = [
+        ("transfer by the owner", BOB, Some(1), 1_000, true),
+        ("withdrawal by the owner", BOB, None, 1_000, true),
+        ("the whole balance", BOB, Some(1), bob, true),
+        ("to the payer itself", BOB, Some(2), 1_000, true),
+        ("one wei more than the balance", BOB, Some(1), bob + 1, false),
+        ("withdrawal beyond the balance", BOB, None, u128::MAX, false),
+        ("by a stranger", [9; 20], Some(1), 1_000, false),
+        ("to an empty account", BOB, Some(5), 1_000, false),
+    ];
+    for (case, owner, to, amount, executed) in cases {
+        let w = forced(owner, to, amount);
+        assert_eq!(w.pubdata[layout::FORCED_EXECUTED], u8::from(executed), "{case}");
+        let moved = if executed { amount } else { 0 };
+        let payer = &w.slots[0].updates[0];
+        assert_eq!(payer.after.balance, bob - moved, "{case}");
+        assert_eq!(payer.after.nonce, 0, "{case}: a forced request leaves the nonce alone");
+        assert_eq!(broken(w), None, "{case}");
+    }
+}
+
+#[test]
+fn rule_forced_executed() {
+    let bob = genesis().account(2);
+    let alice = genesis().account(1);
+    let amount = 1_000;
+    let moved = |w: BatchWitness| {
+        forge_forced(
+            w,
+            1,
+            Fr::from(bob.balance) - Fr::from(amount),
+            Some((1, alice, Fr::from(alice.balance) + Fr::from(amount))),
+        )
+    };
+    let unchanged = |w: BatchWitness, index: u32, account: Account| {
+        forge_forced(w, 0, Fr::from(bob.balance), Some((index, account, Fr::from(account.balance))))
+    };
+    // Controls: the forging reproduces the honest witnesses.
+    assert_holds(moved(forced(BOB, Some(1), amount)));
+    assert_holds(unchanged(forced([9; 20], Some(1), amount), 1, alice));
+    // The owner's covered request skipped: recorded as a no-op, nothing moved.
+    assert_breaks("forced_executed", unchanged(forced(BOB, Some(1), amount), 1, alice));
+    // A stranger's request carried out: Bob's money moved on someone else's word.
+    assert_breaks("forced_executed", moved(forced([9; 20], Some(1), amount)));
+    // A request to an empty payee carried out (value credited to a leaf no key controls).
+    let empty = forge_forced(
+        forced(BOB, Some(5), amount),
+        1,
+        Fr::from(bob.balance) - Fr::from(amount),
+        Some((5, Account::EMPTY, Fr::from(amount))),
+    );
+    assert_breaks("forced_executed", empty);
+    // The owner's withdrawal skipped by pointing its unused second update at an empty leaf:
+    // only a transfer's payee may be missing.
+    let skipped =
+        forge_forced(forced(BOB, None, amount), 0, Fr::from(bob.balance), Some((5, Account::EMPTY, Fr::from(0u64))));
+    assert_breaks("forced_executed", skipped);
+    // The two bytes after the executed byte are zero.
+    let mut w = forced(BOB, Some(1), amount);
+    w.pubdata[layout::FORCED_EXECUTED + 2] = 1;
+    assert_breaks("forced_executed", w);
+}
+
+#[test]
+fn rule_forced_covers() {
+    use causeway_circuits::tamper;
+    let bob = genesis().account(2);
+    let alice = genesis().account(1);
+    let amount = 1_000;
+    // The prover claims the balance does not cover a covered request, and records a no-op.
+    let skipped =
+        forge_forced(forced(BOB, Some(1), amount), 0, Fr::from(bob.balance), Some((1, alice, Fr::from(alice.balance))));
+    tamper::forced_covers(0);
+    let rule = broken(skipped);
+    tamper::disarm();
+    assert_eq!(rule.as_deref(), Some("forced_covers"));
+    // And the other way: an uncovered request carried out, overdrawing the payer.
+    let over = bob.balance + 1;
+    let overdrawn = forge_forced(
+        forced(BOB, Some(1), over),
+        1,
+        Fr::from(bob.balance) - Fr::from(over),
+        Some((1, alice, Fr::from(alice.balance) + Fr::from(over))),
+    );
+    tamper::forced_covers(0);
+    let rule = broken(overdrawn);
+    tamper::disarm();
+    assert_eq!(rule.as_deref(), Some("forced_covers"));
+}
+
+#[test]
+fn rule_forced_payee_index() {
+    // Bob's forced transfer to Alice credits the operator's account 0 instead.
+    let before = genesis();
+    let amount = 1_000;
+    let mut w = forced(BOB, Some(1), amount);
+    let operator = before.account(0);
+    let credited = Account { balance: operator.balance + amount, ..operator };
+    w.slots[0].updates[1] = LeafUpdate { index: 0, before: operator, after: credited, proof: no_proof() };
+    w.fee_update = touch(0, credited);
+    reprove(&mut w, &before, |_, _| None);
+    assert_breaks("forced_payee_index", w);
+}
+
+#[test]
+fn rule_forced_withdraw_to() {
+    // A forced withdrawal names no payee: its `to` bytes are zero.
+    let mut w = forced(BOB, None, 1_000);
+    put(&mut w, layout::FORCED_TO, &1u32.to_be_bytes());
+    assert_breaks("forced_withdraw_to", w);
+}
+
+#[test]
+fn rule_account_index_binds_forced_requests() {
+    // Bob's account pays a forced withdrawal the pubdata says Alice's account made.
+    let mut w = forced(BOB, None, 1_000);
+    put(&mut w, layout::FORCED_ACCOUNT, &1u32.to_be_bytes());
+    assert_breaks("account_index", w);
 }
 
 // ------------------------------------------------------------------ header

@@ -2,10 +2,10 @@
 
 use causeway_circuits::{BatchWitness, CircuitParams};
 use causeway_protocol::{
-    Account, BatchTransition, Deposit, FullExit, Operation, PrivateKey, State, Transfer, Withdraw,
+    Account, BatchTransition, Deposit, Forced, FullExit, Operation, PrivateKey, State, Transfer, Withdraw,
 };
 
-pub(crate) const PARAMS: CircuitParams = CircuitParams { depth: 4, slots: 16 };
+pub(crate) const PARAMS: CircuitParams = CircuitParams { depth: 4, slots: 22 };
 /// The deployment the fixtures sign for.
 pub(crate) const DOMAIN: causeway_protocol::Domain = causeway_protocol::Domain::new(31337, [0x5a; 20]);
 
@@ -23,7 +23,8 @@ pub(crate) fn genesis() -> State {
     s
 }
 
-/// A batch with a deposit creating account 3, transfers, a withdrawal and a full exit.
+/// A batch with a deposit creating account 3, transfers, a withdrawal, a full exit and Bob's
+/// forced transfer to Alice and forced withdrawal.
 pub(crate) fn every_op_batch() -> (State, BatchTransition) {
     let mut s = genesis();
     let ops = [
@@ -32,6 +33,8 @@ pub(crate) fn every_op_batch() -> (State, BatchTransition) {
         Operation::Withdraw(Withdraw::signed(&key(3), &DOMAIN, 2, [0xee; 20], 5_000, 20, 0)),
         Operation::FullExit(FullExit { account: 1, owner: [2; 20] }),
         Operation::Transfer(Transfer::signed(&key(4), &DOMAIN, 3, 2, 700, 7, 0)),
+        Operation::Forced(Forced { account: 2, owner: [3; 20], to: Some(1), amount: 1_234 }),
+        Operation::Forced(Forced { account: 2, owner: [3; 20], to: None, amount: 4_321 }),
     ];
     let t = s.apply_batch(1, 0, PARAMS.slots, 0, &ops).expect("valid batch");
     (s, t)

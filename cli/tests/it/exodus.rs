@@ -22,20 +22,20 @@ const ETHER: u128 = 1_000_000_000_000_000_000;
 /// The deployment's priority deadline, in blocks.
 const EXPIRY: u64 = 20;
 
-fn run_ok(args: &[&str]) -> String {
+pub(super) fn run_ok(args: &[&str]) -> String {
     let out = super::causeway(args);
     let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
     assert!(out.status.success(), "{args:?}: {stdout}{}", String::from_utf8_lossy(&out.stderr));
     stdout
 }
 
-fn run_err(args: &[&str]) -> String {
+pub(super) fn run_err(args: &[&str]) -> String {
     let out = super::causeway(args);
     assert!(!out.status.success(), "{args:?} succeeded: {}", String::from_utf8_lossy(&out.stdout));
     String::from_utf8_lossy(&out.stderr).into_owned()
 }
 
-fn wallet_file(dir: &Path, name: &str, key: u32, l1_key: &str) -> String {
+pub(super) fn wallet_file(dir: &Path, name: &str, key: u32, l1_key: &str) -> String {
     let path = dir.join(name);
     let body = serde_json::json!({ "rollup_key": format!("0x{}", hex::encode(sample_key(key).0)), "l1_key": l1_key });
     std::fs::write(&path, body.to_string()).expect("wallet file");

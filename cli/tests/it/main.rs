@@ -7,6 +7,7 @@ mod deploy;
 mod e2e;
 mod exodus;
 mod explorer;
+mod forced;
 mod harness;
 mod procs;
 mod provers;
