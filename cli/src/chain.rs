@@ -58,6 +58,11 @@ pub(crate) struct QueueArgs {
     /// keeps it overdue.
     #[arg(long, default_value_t = DEFAULT_BLOCKS_PER_BATCH)]
     pub(crate) blocks_per_batch: u64,
+    /// Blocks a priority request may wait (counted as --expiry-blocks is) before anyone may turn
+    /// open mode on, after which any party may submit proved batches [default: half of
+    /// --expiry-blocks].
+    #[arg(long)]
+    pub(crate) open_delay_blocks: Option<u64>,
     /// The priority fee in wei per slot, paid with each request and credited to the operator
     /// when a batch executes it: a deposit pays 7 slots on top of its amount, a full exit 3.
     #[arg(long, default_value_t = DEFAULT_PRIORITY_FEE)]
@@ -65,6 +70,13 @@ pub(crate) struct QueueArgs {
     /// The smallest deposit, in wei (the fee not included).
     #[arg(long, default_value_t = DEFAULT_MIN_DEPOSIT)]
     pub(crate) min_deposit: u128,
+}
+
+impl QueueArgs {
+    /// `--open-delay-blocks`, or half the expiry.
+    pub(crate) fn open_delay(&self) -> u64 {
+        self.open_delay_blocks.unwrap_or(self.expiry_blocks / 2)
+    }
 }
 
 pub(crate) fn runtime() -> Result<tokio::runtime::Runtime, String> {
@@ -121,6 +133,7 @@ pub(crate) fn rollup_params(
         slots: meta.params.slots as u32,
         expiry_blocks: queue.expiry_blocks,
         blocks_per_batch: queue.blocks_per_batch,
+        open_delay_blocks: queue.open_delay(),
         priority_fee: queue.priority_fee,
         min_deposit: queue.min_deposit,
         genesis_balance: causeway_l1::replay::genesis_total(genesis),
@@ -267,6 +280,7 @@ pub(crate) fn deployment_json(
         "slots": params.slots,
         "expiry_blocks": params.expiry_blocks,
         "blocks_per_batch": params.blocks_per_batch,
+        "open_delay_blocks": params.open_delay_blocks,
         "priority_fee": params.priority_fee.to_string(),
         "min_deposit": params.min_deposit.to_string(),
         "first_free_index": params.first_free_index,
@@ -289,6 +303,7 @@ pub(crate) struct L1Args {
 const BENCH_QUEUE: QueueArgs = QueueArgs {
     expiry_blocks: 10,
     blocks_per_batch: 1,
+    open_delay_blocks: None,
     priority_fee: DEFAULT_PRIORITY_FEE,
     min_deposit: DEFAULT_MIN_DEPOSIT,
 };

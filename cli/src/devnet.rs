@@ -60,6 +60,9 @@ pub(crate) struct DevnetArgs {
 const DEMO_USERS: [&str; 2] = ["alice", "bob"];
 /// The devnet's priority deadline: an hour of its 1-second blocks.
 const DEVNET_EXPIRY_BLOCKS: u64 = 3_600;
+/// The devnet's open-mode delay: a minute of its 1-second blocks, so that the README's
+/// takeover walkthrough does not wait long.
+const DEVNET_OPEN_DELAY_BLOCKS: u64 = 60;
 /// The devnet's capacity: a full batch every 5 of its 1-second blocks.
 const DEVNET_BLOCKS_PER_BATCH: u64 = 5;
 
@@ -167,6 +170,7 @@ pub(crate) fn devnet(args: DevnetArgs) -> Result<(), String> {
         let queue = crate::chain::QueueArgs {
             expiry_blocks: DEVNET_EXPIRY_BLOCKS,
             blocks_per_batch: DEVNET_BLOCKS_PER_BATCH,
+            open_delay_blocks: Some(DEVNET_OPEN_DELAY_BLOCKS),
             priority_fee: causeway_l1::DEFAULT_PRIORITY_FEE,
             min_deposit: causeway_l1::DEFAULT_MIN_DEPOSIT,
         };

@@ -11,6 +11,7 @@ mod devnet;
 mod exodus;
 mod load;
 mod node;
+mod open;
 mod restore;
 mod verify;
 mod wallet;
@@ -110,6 +111,9 @@ enum Command {
     /// Exodus mode, from the base chain alone: activates it once a priority request is overdue,
     /// proves and submits an account's exit, refunds queued deposits.
     Exodus(exodus::ExodusArgs),
+    /// Turns the Rollup's open mode on (anyone may then submit proved batches) once the
+    /// operator has let the oldest waiting priority request wait the deployment's open delay.
+    OpenMode(open::OpenModeArgs),
     /// A multi-party trusted setup with snarkjs: exports the circuits (`.r1cs`, `.wtns`) and
     /// imports the ceremony's final zkey as keys.
     Ceremony(ceremony::CeremonyArgs),
@@ -258,6 +262,7 @@ fn run(cli: Cli) -> Result<(), String> {
         Command::Devnet(args) => devnet::devnet(args),
         Command::Wallet(args) => wallet::wallet(args),
         Command::Exodus(args) => exodus::exodus(args),
+        Command::OpenMode(args) => open::open_mode(args),
         Command::Genesis(args) => node::genesis(args),
         Command::Ceremony(args) => ceremony::ceremony(args),
         Command::Openapi => serde_json::to_string_pretty(&causeway_sequencer::openapi::document())

@@ -161,6 +161,7 @@ pub(crate) fn bench(depth: u32, slots: usize, batches: u64, database_url: Option
         let t = sealer.apply_batch_with(n, 0, slots, 0, chunk, Signatures::Verified).map_err(|e| e.to_string())?;
         events.push(Rollup::BatchSubmitted {
             number: n,
+            submitter: alloy::primitives::Address::ZERO,
             newRoot: B256::from(fr_to_be_bytes(&t.header.new_root)),
             commitment: U256::from_be_bytes(fr_to_be_bytes(&t.commitment())),
             priorityHead: 0,

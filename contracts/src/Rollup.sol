@@ -5,9 +5,10 @@ import {Groth16Verifier} from "./Groth16Verifier.sol";
 import {ExitVerifier} from "./ExitVerifier.sol";
 
 /// @title Causeway's Rollup contract: the priority queue (deposits, full exits, forced transfers
-/// and withdrawals), batch
-/// submission checked by a Groth16 proof, withdrawals, and exodus mode (exits proved against the
-/// last accepted root, refunds of deposits no batch executed) for when the operator stops.
+/// and withdrawals), batch submission checked by a Groth16 proof, withdrawals, open mode (anyone
+/// may submit proved batches once the queue waits too long), an operator handover, and exodus
+/// mode (exits proved against the last accepted root, refunds of deposits no batch executed)
+/// for when nobody carries the rollup on.
 /// @notice Formats are in docs/protocol.md: the 88-byte batch header, pubdata in 16-byte chunks,
 /// and the commitment SHA-256(header ‖ chain id (8 bytes) ‖ this contract's address ‖ pubdata)
 /// with its top three bits cleared, the proof's only public input. The chain id and address come
@@ -41,8 +42,15 @@ contract Rollup is Groth16Verifier, ExitVerifier {
     uint256 private constant FORCED_PREFIX = 45;
     string private constant EXODUS_NO_REQUESTS = "exodus mode: the rollup takes no new requests";
 
-    /// The only address that may submit batches.
-    address public immutable operator;
+    /// The address that submits batches (until open mode, the only one). It hands the role on
+    /// in two steps: `proposeOperator`, then `acceptOperator` from the new address.
+    address public operator;
+    /// The address `proposeOperator` named, until it accepts (zero: none).
+    address public pendingOperator;
+    /// Blocks a priority request may wait, once every request queued before it has had the
+    /// time full batches need to execute it, before anyone may turn open mode on: its deadline
+    /// less `priorityExpiryBlocks` plus this (shorter than the exodus deadline).
+    uint64 public immutable openDelayBlocks;
     /// Pubdata bytes of every batch: slots × 16.
     uint256 public immutable pubdataBytes;
     /// Accounts the tree holds: 2^depth.
@@ -79,6 +87,10 @@ contract Rollup is Groth16Verifier, ExitVerifier {
     uint64 public priorityTail;
     /// The index the next new account gets.
     uint32 public nextAccountIndex;
+    /// Whether open mode is on: `submitBatch` accepts a proved batch from any address. Turned on
+    /// by `activateOpenMode` when the operator lets the queue wait too long; nothing turns it
+    /// off.
+    bool public openMode;
     /// Whether exodus mode is on: no batch is accepted any more, accounts exit with proofs
     /// against `stateRoot`, queued deposits are refunded. Nothing turns it off.
     bool public exodusMode;
@@ -120,9 +132,20 @@ contract Rollup is Groth16Verifier, ExitVerifier {
     /// Everything a replay needs is in the event (header and pubdata included), so the history
     /// can be rebuilt however the operator sends its transactions (through another contract, a
     /// delegated account, a batch of calls): no one has to decode the transaction's input.
+    /// `submitter` is the address that sent it (the operator, or anyone in open mode), credited
+    /// with the executed requests' priority fees.
     event BatchSubmitted(
-        uint64 indexed number, bytes32 newRoot, uint256 commitment, uint64 priorityHead, bytes header, bytes pubdata
+        uint64 indexed number,
+        address indexed submitter,
+        bytes32 newRoot,
+        uint256 commitment,
+        uint64 priorityHead,
+        bytes header,
+        bytes pubdata
     );
+    event OpenModeActivated(uint64 blockNumber, uint64 oldestUnexecuted, address by);
+    event OperatorProposed(address indexed operator, address indexed proposed);
+    event OperatorChanged(address indexed previous, address indexed operator);
     event Withdrawn(address indexed to, uint256 amount);
     event ExodusActivated(uint64 blockNumber, uint64 oldestUnexecuted);
     event Exited(uint32 indexed account, address owner, uint128 amount);
@@ -145,6 +168,8 @@ contract Rollup is Groth16Verifier, ExitVerifier {
         uint64 expiryBlocks;
         /// The deployment's capacity: a full batch every this many blocks (at least 1).
         uint64 blocksPerBatch;
+        /// See `openDelayBlocks` (at least 1, below expiryBlocks).
+        uint64 openDelayBlocks;
         /// The priority fee, wei per slot (below 2^96; see `priorityFee`).
         uint256 priorityFee;
         /// The smallest deposit in wei (1 to 2^128 − 1), the fee not included.
@@ -180,11 +205,15 @@ contract Rollup is Groth16Verifier, ExitVerifier {
         require(p.blocksPerBatch > 0, "blocks per batch must be at least 1");
         require(p.expiryBlocks >= 2 * uint256(p.blocksPerBatch), "expiry must be at least two batches' blocks");
         require(p.priorityFee < 2 ** 96, "priority fee too large");
+        require(
+            p.openDelayBlocks > 0 && p.openDelayBlocks < p.expiryBlocks, "open delay must be at least 1 block and below the expiry"
+        );
         operator = msg.sender;
         pubdataBytes = uint256(p.slots) * CHUNK;
         accountCapacity = uint256(1) << p.depth;
         priorityExpiryBlocks = p.expiryBlocks;
         blocksPerBatch = p.blocksPerBatch;
+        openDelayBlocks = p.openDelayBlocks;
         priorityFee = p.priorityFee;
         queueSlotsPerBatch = p.slots - (DEPOSIT_CHUNKS - 1);
         minDeposit = p.minimumDeposit;
@@ -322,11 +351,12 @@ contract Rollup is Groth16Verifier, ExitVerifier {
     /// @notice Accepts batch `header` with `pubdata`, proved by `proof`.
     function submitBatch(bytes calldata header, bytes calldata pubdata, uint256[8] calldata proof) external {
         require(!exodusMode, "exodus mode: no batch is accepted any more");
-        require(msg.sender == operator, "only the operator submits batches");
+        require(openMode || msg.sender == operator, "only the operator submits batches (anyone in open mode)");
         require(header.length == HEADER_BYTES, "bad header length");
         require(pubdata.length == pubdataBytes, "bad pubdata length");
         uint64 number = uint64(bytes8(header[64:72]));
-        require(number > batchCount, "batch already submitted");
+        // A competing submission of the same batch number reverts here, before the proof.
+        require(number > batchCount, "stale root: batch already submitted");
         require(number == batchCount + 1, "batch out of order");
         require(bytes32(header[0:32]) == stateRoot, "wrong previous root");
         uint64 priorityStart = uint64(bytes8(header[72:80]));
@@ -341,15 +371,18 @@ contract Rollup is Groth16Verifier, ExitVerifier {
         uint64 consumed = _execute(pubdata, priorityStart);
         require(consumed == priorityCount, "priority operations do not match the header's count");
 
-        bytes32 newRoot = bytes32(header[32:64]);
-        stateRoot = newRoot;
+        stateRoot = bytes32(header[32:64]);
         batchCount = number;
         priorityHead = priorityStart + consumed;
-        emit BatchSubmitted(number, newRoot, commitment, priorityStart + consumed, header, pubdata);
+        _emitSubmitted(number, commitment, header, pubdata);
+    }
+
+    function _emitSubmitted(uint64 number, uint256 commitment, bytes calldata header, bytes calldata pubdata) private {
+        emit BatchSubmitted(number, msg.sender, bytes32(header[32:64]), commitment, priorityHead, header, pubdata);
     }
 
     /// Walks the pubdata: checks priority operations against the queue, in order, and credits
-    /// withdrawals, and the priority fees of the requests executed to the operator. Returns how
+    /// withdrawals, and the priority fees of the requests executed to the submitter. Returns how
     /// many priority requests it consumed.
     function _execute(bytes calldata pubdata, uint64 serial) private returns (uint64 consumed) {
         uint256 pos = 0;
@@ -395,7 +428,7 @@ contract Rollup is Groth16Verifier, ExitVerifier {
                 revert("unknown operation in pubdata");
             }
         }
-        if (feeSlots > 0 && priorityFee > 0) pendingWithdrawals[operator] += feeSlots * priorityFee;
+        if (feeSlots > 0 && priorityFee > 0) pendingWithdrawals[msg.sender] += feeSlots * priorityFee;
     }
 
     function _consume(uint64 serial, bytes calldata op) private view {
@@ -406,6 +439,46 @@ contract Rollup is Groth16Verifier, ExitVerifier {
     /// float40: exponent (5 bits) << 35 | mantissa (35 bits), value mantissa · 10^exponent.
     function _float40(uint40 packed) private pure returns (uint256) {
         return uint256(packed & ((uint40(1) << 35) - 1)) * 10 ** uint256(packed >> 35);
+    }
+
+    // ---------------------------------------------------------------- open mode and handover
+
+    /// @notice The first block in which `activateOpenMode` succeeds, given the oldest waiting
+    /// request (0 when nothing waits).
+    function openModeAllowedFrom() public view returns (uint64) {
+        if (priorityHead >= priorityTail) return 0;
+        return priorityRequests[priorityHead].deadline - priorityExpiryBlocks + openDelayBlocks + 1;
+    }
+
+    /// @notice Turns open mode on, for good: from then on `submitBatch` accepts a proved batch
+    /// from any address. Anyone may call it once the oldest priority request no accepted batch
+    /// has executed has waited `openDelayBlocks` past the time full batches would have
+    /// executed it (whether the operator stopped or keeps skipping the queue), well before its
+    /// exodus deadline.
+    function activateOpenMode() external {
+        require(!exodusMode, "exodus mode is active: no batch is accepted any more");
+        require(!openMode, "open mode is already on");
+        uint64 head = priorityHead;
+        require(head < priorityTail, "no priority request is waiting: open mode needs an overdue one");
+        require(block.number >= openModeAllowedFrom(), "the oldest waiting priority request has not waited long enough");
+        openMode = true;
+        emit OpenModeActivated(uint64(block.number), head, msg.sender);
+    }
+
+    /// @notice The operator names `next` to take over its role (zero cancels); `next` takes it
+    /// with `acceptOperator`.
+    function proposeOperator(address next) external {
+        require(msg.sender == operator, "only the operator proposes its successor");
+        pendingOperator = next;
+        emit OperatorProposed(msg.sender, next);
+    }
+
+    /// @notice The proposed address takes over as operator.
+    function acceptOperator() external {
+        require(pendingOperator != address(0) && msg.sender == pendingOperator, "only the proposed operator accepts");
+        emit OperatorChanged(operator, msg.sender);
+        operator = msg.sender;
+        pendingOperator = address(0);
     }
 
     // ---------------------------------------------------------------- withdrawals

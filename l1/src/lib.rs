@@ -141,6 +141,9 @@ pub struct RollupParams {
     /// The deployment's capacity: a full batch every this many blocks. Priority deadlines grow
     /// with the queue at this pace.
     pub blocks_per_batch: u64,
+    /// Blocks a priority request may wait (counted as `expiry_blocks` is) before anyone may turn
+    /// open mode on: at least 1, below `expiry_blocks`.
+    pub open_delay_blocks: u64,
     /// The priority fee, wei per slot: a deposit pays 7 slots on top of its amount, a full exit 3.
     pub priority_fee: u128,
     /// The smallest deposit, in wei.
@@ -212,6 +215,12 @@ pub async fn deploy(provider: &DynProvider, p: &RollupParams) -> Result<Deployed
             p.expiry_blocks, p.blocks_per_batch
         )));
     }
+    if p.open_delay_blocks == 0 || p.open_delay_blocks >= p.expiry_blocks {
+        return Err(L1Error::Invalid(format!(
+            "the open-mode delay ({} blocks) must be at least 1 block and below the expiry ({} blocks)",
+            p.open_delay_blocks, p.expiry_blocks
+        )));
+    }
     let chain_id = provider.get_chain_id().await?;
     let call = provider.transaction_request().with_deploy_code(deploy_code(provider, p)).with_value(p.genesis_balance);
     let call = provider.send_transaction(call).await?;
@@ -244,6 +253,7 @@ pub fn constructor_params(p: &RollupParams) -> Rollup::Params {
         slots: p.slots,
         expiryBlocks: p.expiry_blocks,
         blocksPerBatch: p.blocks_per_batch,
+        openDelayBlocks: p.open_delay_blocks,
         priorityFee: U256::from(p.priority_fee),
         minimumDeposit: U256::from(p.min_deposit),
         firstFreeIndex: p.first_free_index,

@@ -544,6 +544,8 @@ pub async fn replay(provider: &DynProvider, contract: Address, input: &ReplayInp
             });
             proof_rechecked = true;
         }
+        // Executed requests' fees go to whoever submitted the batch.
+        credited.insert(s.event.submitter);
         for op in &b.ops {
             match op {
                 Operation::Withdraw(w) => credited.insert(Address::from(w.to)),
@@ -602,8 +604,6 @@ async fn solvency(
     credited.extend(refunded.iter().map(|(e, _)| e.owner));
     credited.extend(dropped.iter().map(|(e, _)| e.owner));
     credited.extend(forced_dropped.iter().map(|(e, _)| e.owner));
-    // Executed requests' fees go to the operator.
-    credited.insert(rollup.operator().call().await?);
     let balances =
         state.accounts().filter(|(i, _)| !gone.contains(i)).fold(U256::ZERO, |sum, (_, a)| sum + U256::from(a.balance));
     let mut unclaimed = U256::ZERO;

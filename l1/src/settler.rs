@@ -156,6 +156,10 @@ fn bumped(old: u128) -> u128 {
     old.saturating_mul(1000 + FEE_BUMP_PER_MILLE as u128) / 1000 + 1
 }
 
+/// What an operator whose database the chain has left behind does.
+const RESTORE_HINT: &str =
+    "rebuild the database from the chain with `causeway restore` into an empty database (docs/operations.md)";
+
 impl Settler {
     /// Connects to the chain and checks that the contract is one this database can settle to:
     /// this key is its operator and its root is one of this database's batch roots.
@@ -212,9 +216,10 @@ impl Settler {
             )));
         }
         let operator = self.rollup.operator().call().await.map_err(L1Error::from)?;
-        if operator != self.operator {
+        if operator != self.operator && !self.rollup.openMode().call().await.map_err(L1Error::from)? {
             return Err(SettlerError::Mismatch(format!(
-                "the Rollup's operator is {operator}, not this key's address {}",
+                "the Rollup's operator is {operator}, not this key's address {}, and it is not in open mode (where \
+                 anyone may submit)",
                 self.operator
             )));
         }
@@ -229,14 +234,18 @@ impl Settler {
             Some(r) if r.as_slice() == root.as_slice() => {}
             Some(r) => {
                 return Err(SettlerError::Mismatch(format!(
-                    "the Rollup's root after batch {count} is {root}, this database's is 0x{}: wrong contract or database",
+                    "the Rollup's root after batch {count} is {root}, this database's is 0x{}: another party advanced \
+                     the rollup (open mode), or wrong contract or database; {RESTORE_HINT}",
                     hex::encode(r)
                 )));
             }
+            None if count == 0 => {
+                return Err(SettlerError::Mismatch("this database is not initialised".into()));
+            }
             None => {
                 return Err(SettlerError::Mismatch(format!(
-                    "the Rollup has {count} batches but this database {}",
-                    if count == 0 { "is not initialised" } else { "does not have that many" }
+                    "the Rollup has {count} batches but this database does not have that many: another party \
+                     advanced the rollup (open mode), or wrong database; {RESTORE_HINT}"
                 )));
             }
         }

@@ -158,7 +158,7 @@ const settings = (() => {
 // The Rollup's ABI, as selectors and the event's topic (keccak-256 of the signatures; a test
 // holds them to the compiled contract).
 const SELECTOR = { verifyingKey: "0x7950c5f8", stateRoot: "0x9588eca2", batchCount: "0x06f13056" };
-const BATCH_SUBMITTED = "0xcdd90db8d17d4f2b27e812abcb61318ff87df3559eb2bf1486cd2d7e4be3f16b";
+const BATCH_SUBMITTED = "0xa96318f85856489931c3c386713cae9448701e7a17b07c4c8266b7fc78d90c46";
 
 let rpcId = 0;
 async function rpc(method, params) {

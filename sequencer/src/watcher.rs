@@ -145,7 +145,46 @@ impl Watcher {
             )));
         }
         tracing::info!(contract = %self.config.contract, next_serial, "L1 watcher started");
-        Ok(Position { next_serial, cursor, warned: None, expiry_blocks: None, deadline_checked_at: None })
+        Ok(Position {
+            next_serial,
+            cursor,
+            warned: None,
+            expiry_blocks: None,
+            deadline_checked_at: None,
+            root_checked_at: None,
+        })
+    }
+
+    /// Refuses to go on when the Rollup's root is not one this database sealed: another party
+    /// advanced the rollup (open mode, or a taker after this operator stopped), so this
+    /// database's state is not the chain's and whatever it seals would be refused. Checked once
+    /// per base-chain block.
+    async fn check_root(
+        &self,
+        rollup: &Rollup::RollupInstance<DynProvider>,
+        block: u64,
+        at: &mut Position,
+    ) -> Result<(), WatchError> {
+        if at.root_checked_at == Some(block) {
+            return Ok(());
+        }
+        let rpc = |e: &dyn std::fmt::Display| Retry(format!("{}: {e}", self.config.rpc));
+        let count = rollup.batchCount().call().await.map_err(|e| rpc(&e))?;
+        if count > 0 {
+            let root = rollup.stateRoot().call().await.map_err(|e| rpc(&e))?;
+            let ours = self.shared.db.batch(count as i64).await.map_err(|e| Retry(e.to_string()))?;
+            if ours.is_none_or(|b| b.new_root.as_slice() != root.as_slice()) {
+                return Err(Fatal(format!(
+                    "the Rollup's root after batch {count} is {root}, which this database never sealed: another party \
+                     advanced the rollup (open mode, or a taker while this operator was away), so this database's \
+                     state is not the chain's and nothing it seals would be accepted. Refusing to go on: rebuild the \
+                     database from the chain with `causeway restore` into an empty database (docs/operations.md), \
+                     then start again"
+                )));
+            }
+        }
+        at.root_checked_at = Some(block);
+        Ok(())
     }
 
     /// Publishes how many blocks the oldest request no accepted batch has executed has left
@@ -203,6 +242,7 @@ impl Watcher {
     ) -> Result<bool, WatchError> {
         let rpc = |e: &dyn std::fmt::Display| Retry(format!("{}: {e}", self.config.rpc));
         let head = provider.get_block_number().await.map_err(|e| rpc(&e))?;
+        self.check_root(rollup, head, at).await?;
         if let Err(e) = self.check_deadline(rollup, head, at).await {
             tracing::warn!("L1 watcher: could not read the priority queue's deadline: {e}");
         }
@@ -323,6 +363,8 @@ struct Position {
     /// The head block the deadline was last checked at: the queue cannot change without a
     /// new block, so polls within one block check it once.
     deadline_checked_at: Option<u64>,
+    /// The head block the Rollup's root was last checked against this database at.
+    root_checked_at: Option<u64>,
 }
 
 enum WatchError {

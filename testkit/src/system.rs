@@ -57,6 +57,8 @@ pub struct Options {
     /// Deploy the contract with another setup's verifying key: it refuses every proof the
     /// prover makes.
     pub foreign_verifying_key: bool,
+    /// More arguments for `causeway deploy` (`--expiry-blocks`, `--open-delay-blocks`, …).
+    pub deploy: Vec<String>,
 }
 
 impl Default for Options {
@@ -70,6 +72,7 @@ impl Default for Options {
             start: vec![Role::Sequencer, Role::Prover, Role::Settler],
             extra: BTreeMap::new(),
             foreign_verifying_key: false,
+            deploy: Vec::new(),
         }
     }
 }
@@ -137,6 +140,7 @@ impl System {
             .arg(&genesis)
             .arg("--out")
             .arg(&deployment)
+            .args(&options.deploy)
             .output()
             .expect("run causeway deploy");
         assert!(out.status.success(), "deploy: {}", String::from_utf8_lossy(&out.stderr));
@@ -342,6 +346,22 @@ impl System {
         let k = causeway_prover::sample::sample_key(key);
         let op = Operation::Transfer(Transfer::signed(&k, &self.domain, from, to, amount, fee, nonce));
         serde_json::to_string(&SignedTx::of(&op).expect("signed")).expect("json")
+    }
+
+    /// Runs `causeway restore` into this system's (empty) database from its chain, genesis and
+    /// keys; returns the finished process.
+    pub fn restore(&self) -> std::process::Output {
+        std::process::Command::new(&self.bin)
+            .arg("restore")
+            .args(["--database-url", &self.db.url, "--rpc", &self.anvil.url(), "--confirmations", "1"])
+            .arg("--deployment")
+            .arg(&self.deployment)
+            .arg("--genesis")
+            .arg(&self.genesis)
+            .arg("--keys")
+            .arg(&self.keys)
+            .output()
+            .expect("run causeway restore")
     }
 
     /// The chain part of the invariants' target.

@@ -121,6 +121,7 @@ fn unproved_params(genesis: &Path) -> causeway_l1::RollupParams {
         slots: SLOTS as u32,
         expiry_blocks: 100,
         blocks_per_batch: 1,
+        open_delay_blocks: 50,
         priority_fee: 0,
         min_deposit: causeway_l1::DEFAULT_MIN_DEPOSIT,
         genesis_accounts: vec![],

@@ -6,7 +6,7 @@
 
 use super::exodus::{run_err, run_ok, wallet_file};
 use causeway_l1::DEV_USER_KEYS;
-use causeway_testkit::system::{Options, System};
+use causeway_testkit::system::{Options, Role, System};
 use serde_json::Value;
 
 const ETHER: u128 = 1_000_000_000_000_000_000;
@@ -84,4 +84,55 @@ async fn forced_requests_execute_in_queue_order_or_as_recorded_no_ops_and_only_f
 
     let report = sys.check_invariants().await;
     assert_eq!(report.executed, 5, "two deposits and three forced requests: {report:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn open_mode_waits_until_an_ignored_forced_request_has_waited_then_any_stranger_turns_it_on() {
+    let deploy = ["--expiry-blocks", "40", "--open-delay-blocks", "10", "--blocks-per-batch", "1"];
+    let options = Options { deploy: deploy.map(str::to_owned).to_vec(), ..Options::default() };
+    let mut sys = System::start(env!("CARGO_BIN_EXE_causeway"), options).await;
+    sys.deposit(0, 11, ETHER).await;
+    let api = sys.api.clone();
+    sys.wait_for("the deposit finalized", 60, async || {
+        let (s, a) = api.get("/v1/accounts/1").await;
+        (s == 200 && a["proved"]["balance"] == ETHER.to_string()).then_some(())
+    })
+    .await;
+    let report = sys.check_invariants().await;
+    assert_eq!(report.executed, 1, "{report:?}");
+
+    // The operator goes away; Alice forces a transfer to the operator's account 0 (without the
+    // API: it is down).
+    for role in [Role::Settler, Role::Prover, Role::Sequencer] {
+        sys.kill9(role).await;
+    }
+    let dir = sys.dir.0.clone();
+    let alice = wallet_file(&dir, "alice.json", 11, DEV_USER_KEYS[0]);
+    let (rpc, deployment) = (sys.anvil.url(), sys.deployment.to_str().expect("utf8").to_owned());
+    let common = ["--rpc", rpc.as_str(), "--deployment", deployment.as_str()];
+    let forced = [
+        &["wallet", "--wallet", &alice][..],
+        &common,
+        &["transfer", "--via-l1", "--account", "1", "--to", "0", "--amount", "0.1"],
+    ]
+    .concat();
+    let out = run_ok(&forced);
+    assert!(out.contains("\"forced_transfer\""), "{out}");
+
+    // A stranger with only a base-chain key: refused until the request has waited, then not.
+    let stranger = "0x47e179ec197488593b187f80a00eb0da91f1b9d0b13f8733639f19c30a34926a";
+    let open = [&["open-mode", "--l1-key", stranger][..], &common].concat();
+    let e = run_err(&open);
+    assert!(e.contains("has not waited long enough") && e.contains("blocks from now"), "{e}");
+    let rollup = causeway_l1::rollup(&causeway_l1::reading_provider(&rpc).expect("provider"), sys.contract);
+    let from = rollup.openModeAllowedFrom().call().await.expect("allowed from");
+    let now = sys.anvil_rpc("eth_blockNumber", serde_json::json!([])).await;
+    let now = u64::from_str_radix(now.as_str().expect("hex").trim_start_matches("0x"), 16).expect("number");
+    sys.anvil_rpc("anvil_mine", serde_json::json!([format!("{:#x}", from - now - 1)])).await;
+    let out = run_ok(&open);
+    assert!(out.contains("turned open mode on"), "{out}");
+    assert!(rollup.openMode().call().await.expect("open mode"));
+    assert!(run_ok(&open).contains("already on"));
+    assert!(!rollup.exodusMode().call().await.expect("exodus mode"), "exodus never happens");
+    sys.check_invariants().await;
 }

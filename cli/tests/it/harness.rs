@@ -35,22 +35,7 @@ async fn the_invariants_hold_through_kills_and_a_wiped_database_and_catch_what_d
 
     // The database lost, rebuilt from the chain, and the services carry on from it.
     sys.wipe_database().await;
-    let s = |p: &std::path::Path| p.to_str().expect("utf8").to_owned();
-    let out = super::causeway(&[
-        "restore",
-        "--database-url",
-        &sys.db.url,
-        "--rpc",
-        &sys.anvil.url(),
-        "--deployment",
-        &s(&sys.deployment),
-        "--genesis",
-        &s(&sys.genesis),
-        "--keys",
-        &s(&sys.keys),
-        "--confirmations",
-        "1",
-    ]);
+    let out = sys.restore();
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     for role in [Role::Sequencer, Role::Prover, Role::Settler] {
         sys.spawn(role).await;

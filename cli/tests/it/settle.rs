@@ -294,6 +294,52 @@ async fn a_batch_submitted_by_someone_else_stops_the_settler() {
     assert_eq!(report.chain_batches, 1);
 }
 
+/// A batch 1 this system's database never sealed (a transfer of 5 wei from account 1 to 2),
+/// proved with the deployment's keys and submitted with the operator's key: what another party
+/// does in open mode, or a taker with the operator's key.
+async fn someone_elses_batch_1(sys: &System) {
+    use causeway_protocol::{Operation, Transfer, wire::Genesis};
+    use rand_core::SeedableRng;
+    let genesis: Genesis =
+        serde_json::from_str(&std::fs::read_to_string(&sys.genesis).expect("genesis")).expect("json");
+    let mut state = genesis.state(sys.domain).expect("state");
+    let k1 = causeway_prover::sample::sample_key(1);
+    let ops = [Operation::Transfer(Transfer::signed(&k1, &sys.domain, 1, 2, 5, 0, 0))];
+    let t = state.apply_batch(1, 0, sys.options.slots, 0, &ops).expect("batch");
+    let keys = causeway_prover::Keys::load(&sys.keys, None).expect("keys");
+    let mut rng = rand_chacha::ChaCha20Rng::seed_from_u64(5);
+    let proof =
+        causeway_prover::prove(&keys, causeway_circuits::BatchWitness::from_transition(&t), &mut rng).expect("prove");
+    let provider = wallet_provider(&sys.anvil.url(), DEV_OPERATOR_KEY).expect("provider");
+    let call = causeway_l1::BatchCall::new(&t, &proof).expect("encode");
+    causeway_l1::submit_batch(&rollup(&provider, sys.contract), &call).await.expect("someone else's batch 1");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_root_the_database_never_sealed_stops_the_sequencer_and_the_settler_until_restored() {
+    let (mut sys, _db, _) = proved(1, false).await;
+    sys.kill9(Role::Sequencer).await;
+    someone_elses_batch_1(&sys).await;
+    // The settler refuses to start, and so does the sequencer (its watcher checks the root).
+    let (ok, stderr) = run(&sys.args(Role::Settler));
+    assert!(!ok && stderr.contains("another party advanced the rollup"), "{stderr}");
+    assert!(stderr.contains("causeway restore"), "{stderr}");
+    let (ok, stderr) = run(&sys.args(Role::Sequencer));
+    assert!(!ok, "{stderr}");
+    assert!(stderr.contains("which this database never sealed") && stderr.contains("causeway restore"), "{stderr}");
+    // Rebuilt from the chain, the services carry on from the other party's batch.
+    sys.wipe_database().await;
+    let out = sys.restore();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    for role in [Role::Sequencer, Role::Prover, Role::Settler] {
+        sys.spawn(role).await;
+    }
+    let (status, paid) = sys.api.post("/v1/txs", sys.transfer(1, 1, 0, 10, 1, 1)).await;
+    assert_eq!(status, 200, "{paid}");
+    let report = sys.check_invariants().await;
+    assert!(report.chain_batches >= 2, "{report:?}");
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_attempt_recorded_but_never_sent_and_submissions_reorganised_away_are_resent_in_order() {
     let (mut sys, db, batches) = proved(10, false).await;

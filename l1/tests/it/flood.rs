@@ -63,6 +63,7 @@ async fn a_flood_beyond_capacity_never_makes_exodus_reachable_while_full_batches
         depth: PARAMS.depth as u8,
         slots: PARAMS.slots as u32,
         expiry_blocks: EXPIRY,
+        open_delay_blocks: EXPIRY / 2,
         blocks_per_batch: BLOCKS_PER_BATCH,
         priority_fee: FEE,
         min_deposit: MIN_DEPOSIT,

@@ -58,6 +58,7 @@ async fn batches_sent_through_a_forwarding_contract_are_replayed_verified_and_ex
         depth: PARAMS.depth as u8,
         slots: PARAMS.slots as u32,
         expiry_blocks: EXPIRY,
+        open_delay_blocks: EXPIRY / 2,
         blocks_per_batch: 1,
         priority_fee: 0,
         min_deposit: 1_000,

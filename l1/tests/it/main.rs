@@ -45,6 +45,7 @@ const MIN_DEPOSIT: u128 = 1_000;
 mod exodus;
 mod flood;
 mod forwarded;
+mod open;
 
 async fn deploy(keys: &Keys, state: &State) -> Chain {
     deploy_with(keys, [U256::from(1); 26], 100, state).await
@@ -65,6 +66,7 @@ async fn deploy_with(keys: &Keys, exit_vk: [U256; 26], expiry_blocks: u64, state
         depth: PARAMS.depth as u8,
         slots: PARAMS.slots as u32,
         expiry_blocks,
+        open_delay_blocks: expiry_blocks / 2,
         blocks_per_batch: 1,
         priority_fee: 0,
         min_deposit: MIN_DEPOSIT,
@@ -218,6 +220,7 @@ async fn priority_requests_the_circuit_could_not_execute_are_refused() {
         depth: PARAMS.depth as u8,
         slots: PARAMS.slots as u32,
         expiry_blocks: 100,
+        open_delay_blocks: 50,
         blocks_per_batch: 1,
         priority_fee: 0,
         min_deposit: MIN_DEPOSIT,
@@ -282,6 +285,7 @@ async fn deployments_the_circuit_could_not_serve_are_refused() {
         depth: PARAMS.depth as u8,
         slots: 6,
         expiry_blocks: 100,
+        open_delay_blocks: 50,
         blocks_per_batch: 1,
         priority_fee: 0,
         min_deposit: MIN_DEPOSIT,
@@ -332,6 +336,7 @@ async fn an_unbacked_genesis_is_refused_and_the_replay_flags_an_insolvent_deploy
         depth: PARAMS.depth as u8,
         slots: PARAMS.slots as u32,
         expiry_blocks: 100,
+        open_delay_blocks: 50,
         blocks_per_batch: 1,
         priority_fee: 0,
         min_deposit: MIN_DEPOSIT,
