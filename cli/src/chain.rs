@@ -358,6 +358,81 @@ async fn bench_exodus(
     Ok((exit_gas, refund.gas_used as f64 / BENCH_REFUNDS as f64, deposit_gas))
 }
 
+/// Gas of open mode on a second deployment: the operator's batches 1 and 2 of transfers, then
+/// a deposit by a user (its account, `first_free`), that account's forced transfer and full exit
+/// queued and never executed, open mode turned on by a stranger once allowed, and batch 3 of
+/// transfers submitted by that stranger. Returns (forced transfer, full exit, activateOpenMode,
+/// the operator's batch 2, the stranger's batch 3).
+#[allow(clippy::too_many_arguments)]
+async fn bench_open(
+    anvil: &Anvil,
+    provider: &alloy::providers::DynProvider,
+    rollup_params: &RollupParams,
+    genesis: &Genesis,
+    first_free: u32,
+    params: CircuitParams,
+    keys: &causeway_prover::Keys,
+    rng: &mut ChaCha20Rng,
+) -> Result<(u64, u64, u64, u64, u64), String> {
+    use causeway_l1::{DEV_USER_KEYS, send_and_wait};
+    let deployed = causeway_l1::deploy(provider, rollup_params).await.map_err(|e| e.to_string())?;
+    let domain = deployed.domain();
+    let mut state = genesis.state(domain).map_err(|e| e.to_string())?;
+    let rollup = causeway_l1::rollup(provider, deployed.address);
+    let stranger = causeway_l1::rollup(
+        &causeway_l1::wallet_provider(&anvil.url(), DEV_USER_KEYS[1]).map_err(|e| e.to_string())?,
+        deployed.address,
+    );
+    let mut nonce = 0;
+    let mut batch = |state: &mut causeway_protocol::State, number: u64| {
+        let ops: Vec<Operation> = (0..params.slots as u32)
+            .map(|n| Operation::Transfer(Transfer::signed(&sample_key(1), &domain, 1, 2, 1_000, 10, nonce + n)))
+            .collect();
+        nonce += params.slots as u32;
+        let t = state.apply_batch(number, 0, params.slots, 0, &ops).map_err(|e| e.to_string())?;
+        eprintln!("proving batch {number} of the open-mode deployment ...");
+        let proof = tokio::task::block_in_place(|| {
+            causeway_prover::prove(keys, BatchWitness::from_transition(&t), rng).map_err(|e| e.to_string())
+        })?;
+        BatchCall::new(&t, &proof).map_err(|e| e.to_string())
+    };
+    for number in 1..=2 {
+        let call = batch(&mut state, number)?;
+        let receipt = causeway_l1::submit_batch(&rollup, &call).await.map_err(|e| e.to_string())?;
+        if number == 2 {
+            // The user's requests, then the stranger's batch once open mode is on.
+            let user = causeway_l1::rollup(
+                &causeway_l1::wallet_provider(&anvil.url(), DEV_USER_KEYS[0]).map_err(|e| e.to_string())?,
+                deployed.address,
+            );
+            let (x, y) = encode::key_words(&sample_key(first_free).public_key());
+            let fee = user.depositFee().call().await.map_err(|e| format!("depositFee: {e}"))?;
+            let value = alloy::primitives::U256::from(DEFAULT_MIN_DEPOSIT * 1_000) + fee;
+            send_and_wait(user.deposit(x, y).value(value)).await.map_err(|e| format!("deposit: {e}"))?;
+            let fee = user.forcedFee().call().await.map_err(|e| format!("forcedFee: {e}"))?;
+            let forced = send_and_wait(user.forceTransfer(first_free, x, y, 1, DEFAULT_MIN_DEPOSIT).value(fee))
+                .await
+                .map_err(|e| format!("forceTransfer: {e}"))?;
+            let fee = user.fullExitFee().call().await.map_err(|e| format!("fullExitFee: {e}"))?;
+            let exit = send_and_wait(user.requestFullExit(first_free, x, y).value(fee))
+                .await
+                .map_err(|e| format!("requestFullExit: {e}"))?;
+            let from = rollup.openModeAllowedFrom().call().await.map_err(|e| e.to_string())?;
+            let now = rollup.provider().get_block_number().await.map_err(|e| e.to_string())?;
+            let _: serde_json::Value = rollup
+                .provider()
+                .raw_request("anvil_mine".into(), [format!("{:#x}", from.saturating_sub(now + 1))])
+                .await
+                .map_err(|e| format!("anvil_mine: {e}"))?;
+            let open = send_and_wait(stranger.activateOpenMode()).await.map_err(|e| format!("open mode: {e}"))?;
+            let call = batch(&mut state, 3)?;
+            let third = causeway_l1::submit_batch(&stranger, &call).await.map_err(|e| e.to_string())?;
+            return Ok((forced.gas_used, exit.gas_used, open.gas_used, receipt.gas_used, third.gas_used));
+        }
+    }
+    unreachable!("returns after batch 2")
+}
+
 /// Deploys on a fresh anvil, proves a full batch of transfers and submits it; reports the gas.
 pub(crate) fn bench_l1(args: L1Args) -> Result<(), String> {
     causeway_protocol::tree::check_depth(args.depth).map_err(|e| format!("--depth: {e}"))?;
@@ -402,6 +477,9 @@ pub(crate) fn bench_l1(args: L1Args) -> Result<(), String> {
         let call = rollup.verifyProof(batch.proof, commitment);
         let intrinsic: u64 = 21_000 + call.calldata().iter().map(|b| if *b == 0 { 4 } else { 16 }).sum::<u64>();
         let verify_gas = call.estimate_gas().await.map_err(|e| e.to_string())?.saturating_sub(intrinsic);
+        let first_free = genesis.accounts.iter().map(|a| a.index + 1).max().unwrap_or(0);
+        let (forced_gas, full_exit_gas, open_gas, operator_batch_gas, open_batch_gas) =
+            bench_open(&anvil, &provider, &rollup_params, &genesis, first_free, params, &keys, &mut rng).await?;
         let (exit_gas, refund_gas_per_deposit, deposit_gas) =
             bench_exodus(&anvil, &rollup, deployed.block, &state, &exit_keys, &mut rng).await?;
         let submit = receipt.gas_used;
@@ -421,6 +499,12 @@ pub(crate) fn bench_l1(args: L1Args) -> Result<(), String> {
                 "deposit_gas": deposit_gas,
                 "refund_deposits": BENCH_REFUNDS,
                 "refund_gas_per_deposit": refund_gas_per_deposit,
+                "forced_transfer_gas": forced_gas,
+                "full_exit_request_gas": full_exit_gas,
+                "activate_open_mode_gas": open_gas,
+                "operator_batch_gas": operator_batch_gas,
+                "open_mode_batch_gas": open_batch_gas,
+                "open_mode_batch_vs_operator": open_batch_gas as f64 / operator_batch_gas as f64,
             })
         );
         Ok(())

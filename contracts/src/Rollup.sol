@@ -42,9 +42,11 @@ contract Rollup is Groth16Verifier, ExitVerifier {
     uint256 private constant FORCED_PREFIX = 45;
     string private constant EXODUS_NO_REQUESTS = "exodus mode: the rollup takes no new requests";
 
-    /// The address that submits batches (until open mode, the only one). It hands the role on
-    /// in two steps: `proposeOperator`, then `acceptOperator` from the new address.
-    address public operator;
+    /// The deployer: the operator until a handover (`operator()`). An immutable, so that an
+    /// operator that never handed over pays no storage read per batch.
+    address private immutable firstOperator;
+    /// The operator after a handover (see `operator()`).
+    address private successor;
     /// The address `proposeOperator` named, until it accepts (zero: none).
     address public pendingOperator;
     /// Blocks a priority request may wait, once every request queued before it has had the
@@ -91,6 +93,9 @@ contract Rollup is Groth16Verifier, ExitVerifier {
     /// by `activateOpenMode` when the operator lets the queue wait too long; nothing turns it
     /// off.
     bool public openMode;
+    /// Whether the operator role was handed over (`successor` holds it): packed with the
+    /// fields every batch reads anyway.
+    bool private handedOver;
     /// Whether exodus mode is on: no batch is accepted any more, accounts exit with proofs
     /// against `stateRoot`, queued deposits are refunded. Nothing turns it off.
     bool public exodusMode;
@@ -208,7 +213,7 @@ contract Rollup is Groth16Verifier, ExitVerifier {
         require(
             p.openDelayBlocks > 0 && p.openDelayBlocks < p.expiryBlocks, "open delay must be at least 1 block and below the expiry"
         );
-        operator = msg.sender;
+        firstOperator = msg.sender;
         pubdataBytes = uint256(p.slots) * CHUNK;
         accountCapacity = uint256(1) << p.depth;
         priorityExpiryBlocks = p.expiryBlocks;
@@ -351,7 +356,7 @@ contract Rollup is Groth16Verifier, ExitVerifier {
     /// @notice Accepts batch `header` with `pubdata`, proved by `proof`.
     function submitBatch(bytes calldata header, bytes calldata pubdata, uint256[8] calldata proof) external {
         require(!exodusMode, "exodus mode: no batch is accepted any more");
-        require(openMode || msg.sender == operator, "only the operator submits batches (anyone in open mode)");
+        require(openMode || msg.sender == operator(), "only the operator submits batches (anyone in open mode)");
         require(header.length == HEADER_BYTES, "bad header length");
         require(pubdata.length == pubdataBytes, "bad pubdata length");
         uint64 number = uint64(bytes8(header[64:72]));
@@ -465,10 +470,17 @@ contract Rollup is Groth16Verifier, ExitVerifier {
         emit OpenModeActivated(uint64(block.number), head, msg.sender);
     }
 
+    /// @notice The address that submits batches (until open mode, the only one): the deployer,
+    /// until it hands the role on in two steps, `proposeOperator`, then `acceptOperator` from
+    /// the new address.
+    function operator() public view returns (address) {
+        return handedOver ? successor : firstOperator;
+    }
+
     /// @notice The operator names `next` to take over its role (zero cancels); `next` takes it
     /// with `acceptOperator`.
     function proposeOperator(address next) external {
-        require(msg.sender == operator, "only the operator proposes its successor");
+        require(msg.sender == operator(), "only the operator proposes its successor");
         pendingOperator = next;
         emit OperatorProposed(msg.sender, next);
     }
@@ -476,8 +488,9 @@ contract Rollup is Groth16Verifier, ExitVerifier {
     /// @notice The proposed address takes over as operator.
     function acceptOperator() external {
         require(pendingOperator != address(0) && msg.sender == pendingOperator, "only the proposed operator accepts");
-        emit OperatorChanged(operator, msg.sender);
-        operator = msg.sender;
+        emit OperatorChanged(operator(), msg.sender);
+        successor = msg.sender;
+        handedOver = true;
         pendingOperator = address(0);
     }
 
