@@ -35,6 +35,10 @@ pub(crate) struct SequencerArgs {
     /// Largest request body in bytes.
     #[arg(long, env = "CAUSEWAY_MAX_BODY_BYTES", default_value_t = sc::DEFAULT_MAX_BODY_BYTES)]
     max_body_bytes: usize,
+    /// The existing account the batches' fees go to [default: the genesis file's fee
+    /// account]. A party taking the rollup over in open mode names its own.
+    #[arg(long, env = "CAUSEWAY_FEE_ACCOUNT")]
+    fee_account: Option<u32>,
     /// Attempts a prover gets per batch.
     #[arg(long, env = "CAUSEWAY_MAX_PROVE_ATTEMPTS", default_value_t = sc::DEFAULT_MAX_PROVE_ATTEMPTS)]
     max_prove_attempts: i32,
@@ -248,6 +252,7 @@ pub(crate) fn sequencer(args: SequencerArgs) -> Result<(), String> {
         max_connections: args.max_connections.max(1),
         verify_threads: args.verify_threads.unwrap_or_else(sc::default_verify_threads).max(1),
         metrics_listen: args.metrics_listen,
+        fee_account: args.fee_account,
         ..SequencerConfig::new(args.database_url)
     };
     runtime()?.block_on(async {

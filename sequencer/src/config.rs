@@ -79,6 +79,9 @@ pub struct SequencerConfig {
     pub min_fee: u128,
     /// The base chain to read deposits and full exits from (none: no L1 watcher).
     pub l1: Option<crate::watcher::L1Config>,
+    /// The existing account the batches' fees go to (none: the genesis file's fee account).
+    /// A party that takes the rollup over in open mode names its own.
+    pub fee_account: Option<causeway_protocol::AccountIndex>,
     /// The deployment (chain id, Rollup address) whose signatures the rollup takes; fixed when
     /// the database is initialised, checked against it later. A rollup without a base chain
     /// uses the default (chain 0, the zero address).
@@ -108,6 +111,7 @@ impl SequencerConfig {
             verify_threads: default_verify_threads(),
             metrics_listen: None,
             l1: None,
+            fee_account: None,
             domain: causeway_protocol::Domain::default(),
         }
     }

@@ -306,7 +306,7 @@ impl Sequencer {
         db.check_not_restoring().await?;
         let row = rollup_row(&db, &config).await?;
         let depth = u32::try_from(row.depth).map_err(|_| SequencerError::Inconsistent("depth".into()))?;
-        let params = Params {
+        let mut params = Params {
             depth,
             slots: usize::try_from(row.slots).map_err(|_| SequencerError::Inconsistent("slots".into()))?,
             fee_account: AccountIndex::try_from(row.fee_account)
@@ -315,6 +315,15 @@ impl Sequencer {
         };
         let (sealed, sealed_number, last_seq) = sealed_state(&db, &row, depth).await?;
         let proved = ProvedState::recover(&db, &sealed).await?;
+        if let Some(index) = config.fee_account {
+            if sealed.ledger().check_index(index).is_err() || sealed.account(index).is_empty() {
+                return Err(SequencerError::Genesis(format!(
+                    "--fee-account {index} is not an account of the sealed state: a batch's fees go to an existing \
+                     account (deposit into one first)"
+                )));
+            }
+            params.fee_account = index;
+        }
 
         if shared_l1_needs_slots(&config, params.slots) {
             return Err(SequencerError::Genesis(format!(

@@ -139,6 +139,35 @@ async fn a_transfer_is_accepted_sealed_and_visible_everywhere() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn batch_fees_go_to_the_fee_account_the_sequencer_is_started_with_which_must_exist() {
+    // A party taking the rollup over names its own fee account (here 3, not the genesis's 0).
+    let node = Node::start(|c| c.fee_account = Some(3)).await;
+    let (status, v) = node.post("/v1/txs", transfer(1, 2, 1_000, 10, 0)).await;
+    assert_eq!(status, 200, "{v}");
+    node.wait_status(v["hash"].as_str().expect("hash"), "included").await;
+    let (_, b) = node.get("/v1/batches/1").await;
+    assert_eq!(b["fee_account"], 3, "{b}");
+    let (_, three) = node.get("/v1/accounts/3").await;
+    assert_eq!(balance(&three, "accepted"), GENESIS_BALANCE + 10);
+    let (_, zero) = node.get("/v1/accounts/0").await;
+    assert_eq!(balance(&zero, "accepted"), GENESIS_BALANCE);
+    node.stop().await;
+
+    // An account nobody holds is refused before anything starts.
+    let db = causeway_db::testing::TestDb::create().await.expect("test database");
+    let dir = std::env::temp_dir().join(format!("causeway-fee-account-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("dir");
+    let mut config = causeway_sequencer::SequencerConfig::new(db.url.clone());
+    config.listen = "127.0.0.1:0".parse().expect("addr");
+    config.genesis = Some(super::node::genesis_file(&dir));
+    config.slots = Some(super::node::SLOTS);
+    config.fee_account = Some(super::node::ACCOUNTS);
+    let e = causeway_sequencer::Sequencer::start(config).await.err().expect("refused");
+    assert!(e.to_string().contains("is not an account of the sealed state"), "{e}");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn submission_errors_have_the_right_status_and_code() {
     let node = Node::start(|c| c.max_body_bytes = 4096).await;
     let cases: Vec<(&str, String, u16, &str)> = vec![
