@@ -14,6 +14,7 @@ mod provers;
 mod sample;
 mod sdk;
 mod settle;
+mod takeover;
 
 fn causeway(args: &[&str]) -> std::process::Output {
     std::process::Command::new(env!("CARGO_BIN_EXE_causeway")).args(args).output().expect("run causeway")
