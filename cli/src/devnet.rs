@@ -284,6 +284,28 @@ pub(crate) fn devnet(args: DevnetArgs) -> Result<(), String> {
         );
         println!();
         println!("Ctrl-C stops everything.");
+        // Until a batch executing the demo deposits is accepted on the base chain, the last
+        // accepted root does not hold alice's and bob's accounts: an exit (README, "If the
+        // operator disappears") would find nothing, and only refunds would work.
+        let deposits_accepted = {
+            let reader = causeway_l1::reading_provider(&rpc).map_err(|e| e.to_string())?;
+            let rollup = causeway_l1::rollup(&reader, contract);
+            let demo = accounts.len() as u64;
+            tokio::spawn(async move {
+                loop {
+                    if let Ok(head) = rollup.priorityHead().call().await
+                        && head >= demo
+                    {
+                        println!(
+                            "The demo deposits are in an accepted batch on the base chain: alice and bob can now leave \
+                             without the operator."
+                        );
+                        return;
+                    }
+                    tokio::time::sleep(Duration::from_secs(1)).await;
+                }
+            })
+        };
 
         // Runs until Ctrl-C, until the settler stops on a refused batch, or until a core task
         // of the sequencer ends.
@@ -307,6 +329,7 @@ pub(crate) fn devnet(args: DevnetArgs) -> Result<(), String> {
             }
         };
         drop(settler_stopped);
+        deposits_accepted.abort();
         step("stopping");
         let _ = stop.send(true);
         seq.shutdown(Duration::from_secs(5)).await;
