@@ -104,12 +104,19 @@ fn cached_keys(args: &DevnetArgs, circuit: Circuit) -> Result<PathBuf, String> {
         Circuit::Exit => args.keys_dir.join(format!("devnet-d{}-exit", args.depth)),
     };
     let params = circuit.params(args.depth, args.slots);
-    let cached = causeway_prover::keys::load_metadata(&dir).is_ok_and(|m| m.circuit == circuit && m.params == params)
+    // Keys cached by an older build whose circuit differs (another circuit id) are made again:
+    // the prover would refuse them.
+    let (_, id) = causeway_prover::keys::circuit_id(circuit, params).map_err(|e| e.to_string())?;
+    let meta = causeway_prover::keys::load_metadata_for(&dir, circuit).ok();
+    let cached = meta.as_ref().is_some_and(|m| m.circuit == circuit && m.params == params && m.circuit_id == id)
         && dir.join("proving.key").exists()
         && dir.join("verifying.key").exists();
     if cached {
         step(&format!("development {circuit}-circuit keys: {} (cached)", dir.display()));
         return Ok(dir);
+    }
+    if meta.is_some_and(|m| m.circuit_id != id) {
+        step(&format!("the cached {circuit}-circuit keys in {} are for an older circuit", dir.display()));
     }
     step(&format!(
         "generating development {circuit}-circuit keys for depth {} (once; cached in {})",
