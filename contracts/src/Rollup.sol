@@ -45,10 +45,6 @@ contract Rollup is Groth16Verifier, ExitVerifier {
     /// The deployer: the operator until a handover (`operator()`). An immutable, so that an
     /// operator that never handed over pays no storage read per batch.
     address private immutable firstOperator;
-    /// The operator after a handover (see `operator()`).
-    address private successor;
-    /// The address `proposeOperator` named, until it accepts (zero: none).
-    address public pendingOperator;
     /// Blocks a priority request may wait, once every request queued before it has had the
     /// time full batches need to execute it, before anyone may turn open mode on: its deadline
     /// less `priorityExpiryBlocks` plus this (shorter than the exodus deadline).
@@ -125,6 +121,11 @@ contract Rollup is Groth16Verifier, ExitVerifier {
     /// Account => 1 + the serial of its latest full-exit request: an account has at most one
     /// waiting at a time (a second adds nothing, the first pays out the whole balance).
     mapping(uint32 => uint64) public fullExitSerial;
+    /// The operator after a handover (see `operator()`). Declared after the rest so that the
+    /// storage layout before it is what it was before the handover existed.
+    address private successor;
+    /// The address `proposeOperator` named, until it accepts (zero: none).
+    address public pendingOperator;
 
     event DepositRequested(
         uint64 indexed serial, uint32 indexed account, address owner, uint128 amount, uint256 pkX, uint256 pkY, uint64 deadline
