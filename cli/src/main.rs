@@ -13,6 +13,7 @@ mod load;
 mod node;
 mod open;
 mod restore;
+mod takeover;
 mod verify;
 mod wallet;
 use std::{path::PathBuf, process::ExitCode, time::Instant};
@@ -114,6 +115,11 @@ enum Command {
     /// Turns the Rollup's open mode on (anyone may then submit proved batches) once the
     /// operator has let the oldest waiting priority request wait the deployment's open delay.
     OpenMode(open::OpenModeArgs),
+    /// Takes a rollup over when its operator has stopped: with your own base-chain key and
+    /// database, turns open mode on (--open-mode), rebuilds the database from the chain and runs
+    /// a sequencer, prover and settler; prints the takeover time; rebuilds and carries on when
+    /// another party's batch is accepted in place of its own.
+    Takeover(takeover::TakeoverArgs),
     /// A multi-party trusted setup with snarkjs: exports the circuits (`.r1cs`, `.wtns`) and
     /// imports the ceremony's final zkey as keys.
     Ceremony(ceremony::CeremonyArgs),
@@ -263,6 +269,7 @@ fn run(cli: Cli) -> Result<(), String> {
         Command::Wallet(args) => wallet::wallet(args),
         Command::Exodus(args) => exodus::exodus(args),
         Command::OpenMode(args) => open::open_mode(args),
+        Command::Takeover(args) => takeover::run(args),
         Command::Genesis(args) => node::genesis(args),
         Command::Ceremony(args) => ceremony::ceremony(args),
         Command::Openapi => serde_json::to_string_pretty(&causeway_sequencer::openapi::document())

@@ -23,39 +23,51 @@ pub(crate) fn open_mode(args: OpenModeArgs) -> Result<(), String> {
     crate::chain::runtime()?.block_on(async {
         let provider = causeway_l1::wallet_provider(&args.rpc, &args.l1_key).map_err(|e| e.to_string())?;
         args.rollup.domain(&args.rpc).await?;
-        let rollup = causeway_l1::rollup(&provider, contract);
-        let read = |e: alloy::contract::Error| format!("{}: {e}", args.rpc);
-        if rollup.exodusMode().call().await.map_err(read)? {
-            return Err("the Rollup is in exodus mode: no batch is accepted any more, open mode cannot help".into());
+        match activate(&provider, contract, &args.rpc).await? {
+            None => println!("open mode is already on: anyone may submit proved batches"),
+            Some((block, tx)) => println!(
+                "turned open mode on in block {block} (transaction {tx}): anyone may now submit proved batches \
+                 (`causeway takeover`, or `causeway restore` a database and run a sequencer, prover and settler \
+                 with your own key)"
+            ),
         }
-        if rollup.openMode().call().await.map_err(read)? {
-            println!("open mode is already on: anyone may submit proved batches");
-            return Ok(());
-        }
-        let from = rollup.openModeAllowedFrom().call().await.map_err(read)?;
-        if from == 0 {
-            return Err("no priority request is waiting: open mode needs one the operator has let wait too long \
-                        (queue a forced transfer with `causeway wallet transfer --via-l1` if the operator ignores \
-                        yours)"
-                .into());
-        }
-        let next = alloy::providers::Provider::get_block_number(&provider).await.map_err(|e| e.to_string())? + 1;
-        if next < from {
-            return Err(format!(
-                "the oldest waiting priority request has not waited long enough: open mode is allowed from block \
-                 {from}, {} blocks from now",
-                from - next
-            ));
-        }
-        let receipt = causeway_l1::send_and_wait(rollup.activateOpenMode())
-            .await
-            .map_err(|e| format!("cannot turn open mode on: {e}"))?;
-        println!(
-            "turned open mode on in block {} (transaction {}): anyone may now submit proved batches \
-             (`causeway restore` a database, then run a sequencer, prover and settler with your own key)",
-            receipt.block_number.unwrap_or_default(),
-            receipt.transaction_hash
-        );
         Ok(())
     })
+}
+
+/// Turns the Rollup's open mode on with `provider`'s key: the block and transaction that did,
+/// or `None` when it already was on. Refused, with the reason, in exodus mode, with no priority
+/// request waiting, and before the oldest has waited the open delay.
+pub(crate) async fn activate(
+    provider: &alloy::providers::DynProvider,
+    contract: alloy::primitives::Address,
+    rpc: &str,
+) -> Result<Option<(u64, alloy::primitives::B256)>, String> {
+    let rollup = causeway_l1::rollup(provider, contract);
+    let read = |e: alloy::contract::Error| format!("{rpc}: {e}");
+    if rollup.exodusMode().call().await.map_err(read)? {
+        return Err("the Rollup is in exodus mode: no batch is accepted any more, open mode cannot help".into());
+    }
+    if rollup.openMode().call().await.map_err(read)? {
+        return Ok(None);
+    }
+    let from = rollup.openModeAllowedFrom().call().await.map_err(read)?;
+    if from == 0 {
+        return Err("no priority request is waiting: open mode needs one the operator has let wait too long \
+                    (queue a forced transfer with `causeway wallet transfer --via-l1` if the operator ignores \
+                    yours)"
+            .into());
+    }
+    let next = alloy::providers::Provider::get_block_number(provider).await.map_err(|e| e.to_string())? + 1;
+    if next < from {
+        return Err(format!(
+            "the oldest waiting priority request has not waited long enough: open mode is allowed from block \
+             {from}, {} blocks from now",
+            from - next
+        ));
+    }
+    let receipt = causeway_l1::send_and_wait(rollup.activateOpenMode())
+        .await
+        .map_err(|e| format!("cannot turn open mode on: {e}"))?;
+    Ok(Some((receipt.block_number.unwrap_or_default(), receipt.transaction_hash)))
 }

@@ -2,7 +2,7 @@
 //! [`causeway_l1::restore`]; this reads the flags, shows progress and prints the outcome.
 
 use alloy::providers::Provider;
-use causeway_l1::restore::{Progress, RestoreError, RestoreInput, restore};
+use causeway_l1::restore::{Progress, RestoreError, RestoreInput, Restored, restore};
 use causeway_protocol::wire::Genesis;
 use clap::Args;
 use std::{
@@ -64,9 +64,26 @@ pub(crate) fn run(args: RestoreArgs) -> Result<(), String> {
     let input =
         RestoreInput { genesis: &genesis, vk: vk.as_ref(), from_block, confirmations: args.confirmations.max(1) };
     let started = Instant::now();
+    let r = crate::chain::runtime()?.block_on(async {
+        provider.get_chain_id().await.map_err(|e| format!("{}: {e}", args.rpc))?;
+        let db = causeway_db::Db::connect_with(&args.database_url, 2).await.map_err(|e| format!("database: {e}"))?;
+        restore_showing_progress(&provider, contract, &db, &input, &args.rpc).await
+    })?;
+    print_restored(&r, contract, started.elapsed(), vk.is_some());
+    Ok(())
+}
+
+/// Restores (as [`restore`]) and shows progress on standard error: at most a line a second,
+/// and the last.
+pub(crate) async fn restore_showing_progress(
+    provider: &alloy::providers::DynProvider,
+    contract: alloy::primitives::Address,
+    db: &causeway_db::Db,
+    input: &RestoreInput<'_>,
+    rpc: &str,
+) -> Result<Restored, String> {
     let mut shown = Instant::now() - Duration::from_secs(1);
     let mut show = |p: &Progress| {
-        // At most one line a second, and the last.
         if shown.elapsed() >= Duration::from_secs(1) || p.batch == p.total {
             shown = Instant::now();
             eprintln!(
@@ -80,15 +97,20 @@ pub(crate) fn run(args: RestoreArgs) -> Result<(), String> {
             );
         }
     };
-    let r = crate::chain::runtime()?.block_on(async {
-        provider.get_chain_id().await.map_err(|e| format!("{}: {e}", args.rpc))?;
-        let db = causeway_db::Db::connect_with(&args.database_url, 2).await.map_err(|e| format!("database: {e}"))?;
-        restore(&provider, contract, &db, &input, &mut show).await.map_err(|e| match e {
-            RestoreError::NotEmpty(m) => format!("refused: {m}"),
-            RestoreError::Chain(e) => format!("{}: {e} (rerun to continue: every stored batch is kept)", args.rpc),
-            e => e.to_string(),
-        })
-    })?;
+    restore(provider, contract, db, input, &mut show).await.map_err(|e| match e {
+        RestoreError::NotEmpty(m) => format!("refused: {m}"),
+        RestoreError::Chain(e) => format!("{rpc}: {e} (rerun to continue: every stored batch is kept)"),
+        e => e.to_string(),
+    })
+}
+
+/// Prints what a restore did.
+pub(crate) fn print_restored(
+    r: &Restored,
+    contract: alloy::primitives::Address,
+    elapsed: Duration,
+    proofs_checked_with_key: bool,
+) {
     if r.resumed_after > 0 {
         println!("continued an interrupted restore after batch {}", r.resumed_after);
     }
@@ -100,12 +122,12 @@ pub(crate) fn run(args: RestoreArgs) -> Result<(), String> {
         r.batches - r.finalized,
         r.operations,
         r.block,
-        started.elapsed().as_secs_f64()
+        elapsed.as_secs_f64()
     );
     println!(
         "proofs: {} checked with the verifying key{}{}",
         r.proofs_checked,
-        if vk.is_none() { " (--no-proof-check)" } else { "" },
+        if proofs_checked_with_key { "" } else { " (--no-proof-check)" },
         if r.proofs_missing > 0 {
             format!(
                 "; {} batches were not submitted by a direct submitBatch call: their proofs are not stored",
@@ -119,7 +141,6 @@ pub(crate) fn run(args: RestoreArgs) -> Result<(), String> {
         "priority queue: {} requests waiting for a batch; the sequencer, provers and settler can start",
         r.waiting_requests
     );
-    Ok(())
 }
 
 /// `causeway bench restore`: the restore's work per batch once the chain is read (replaying and

@@ -294,6 +294,48 @@ impl Db {
         Ok(())
     }
 
+    /// The signed transactions (`transfer`, `withdraw`) accepted after the newest finalized
+    /// batch and not refused by the sealer, in acceptance order: what a database the chain left
+    /// behind holds that the chain may not (`causeway takeover` submits them again after
+    /// rebuilding; those the chain already has are refused then).
+    pub async fn signed_txs_after_finalized(&self) -> Result<Vec<serde_json::Value>, DbError> {
+        Ok(sqlx::query_scalar!(
+            r#"
+            SELECT t.body FROM txs t
+            WHERE t.kind IN ('transfer', 'withdraw')
+                AND t.seq > COALESCE((SELECT MAX(last_seq) FROM batches WHERE status = 'finalized'), 0)
+                AND NOT EXISTS (SELECT 1 FROM tx_rejections r WHERE r.seq = t.seq)
+            ORDER BY t.seq
+            "#
+        )
+        .fetch_all(&self.pool)
+        .await?)
+    }
+
+    /// Empties every table but the migrations' and the writer fence's (identities restarted; the
+    /// epoch goes on, so a stale sequencer stays fenced out), in one transaction, so
+    /// that a restore can rebuild the database from the chain. Only for a database whose
+    /// services are stopped: `causeway takeover` calls it when another party's batch was
+    /// accepted in place of its own.
+    pub async fn wipe(&self) -> Result<(), DbError> {
+        let mut tx = self.pool.begin().await?;
+        let tables = sqlx::query_scalar!(
+            r#"
+            SELECT quote_ident(tablename) AS "name!" FROM pg_tables
+            WHERE schemaname = current_schema() AND tablename NOT IN ('_sqlx_migrations', 'writer_epochs')
+            ORDER BY tablename
+            "#
+        )
+        .fetch_all(&mut *tx)
+        .await?;
+        if !tables.is_empty() {
+            let sql = format!("TRUNCATE {} RESTART IDENTITY CASCADE", tables.join(", "));
+            sqlx::raw_sql(sqlx::AssertSqlSafe(sql)).execute(&mut *tx).await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
     /// Refuses a database whose restore is unfinished: its state stops at some batch, and
     /// serving or settling from it would fork from the chain.
     pub async fn check_not_restoring(&self) -> Result<(), DbError> {

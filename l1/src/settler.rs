@@ -143,6 +143,8 @@ pub struct Settler {
     /// The attempt (id) last found with its nonce spent and no receipt, and the block then:
     /// it is taken for replaced only if a pass at a later block finds the same.
     spent_unseen: std::sync::Mutex<Option<(i64, u64)>>,
+    /// The batch last found stale in the pending state (logged once).
+    stale_logged: std::sync::Mutex<Option<i64>>,
     /// The connection holding the settler's advisory lock.
     /// The connection holding the settler lock, checked before every pass.
     lock: tokio::sync::Mutex<causeway_db::PgConnection>,
@@ -155,6 +157,10 @@ fn u128_of(decimal: &str) -> Result<u128, SettlerError> {
 fn bumped(old: u128) -> u128 {
     old.saturating_mul(1000 + FEE_BUMP_PER_MILLE as u128) / 1000 + 1
 }
+
+/// How the Rollup's revert reason for a batch whose old root is no longer the current one
+/// begins (another submitter's batch for that root came first).
+const STALE_ROOT: &str = "stale root";
 
 /// What an operator whose database the chain has left behind does.
 const RESTORE_HINT: &str =
@@ -196,6 +202,7 @@ impl Settler {
             rollup,
             config,
             spent_unseen: std::sync::Mutex::new(None),
+            stale_logged: std::sync::Mutex::new(None),
             lock: tokio::sync::Mutex::new(lock),
         };
         settler.check_contract().await?;
@@ -468,15 +475,23 @@ impl Settler {
             .into_transaction_request())
     }
 
+    /// Why the submission of `batch` reverted in `block`: the same call replayed on the state
+    /// after that block (a batch another submitter got in first in that block makes it `stale
+    /// root`), else before it.
     async fn revert_reason(&self, batch: i64, block: u64) -> String {
         let Ok(tx) = self.call_for(batch).await else { return format!("reverted in block {block}") };
-        match self.provider.call(tx).block(block.saturating_sub(1).into()).await {
-            Err(e) => match e.as_error_resp().and_then(|r| r.as_revert_data()) {
-                Some(data) => crate::revert_reason(&data),
-                None => format!("reverted in block {block} ({e})"),
-            },
-            Ok(_) => format!("reverted in block {block} (the same call succeeds before it: out of gas?)"),
+        let mut unexplained = None;
+        for at in [block, block.saturating_sub(1)] {
+            if let Err(e) = self.provider.call(tx.clone()).block(at.into()).await {
+                match e.as_error_resp().and_then(|r| r.as_revert_data()) {
+                    Some(data) => return crate::revert_reason(&data),
+                    None => unexplained = Some(format!("reverted in block {block} ({e})")),
+                }
+            }
         }
+        unexplained.unwrap_or_else(|| {
+            format!("reverted in block {block} (the same call succeeds before and after it: out of gas?)")
+        })
     }
 
     async fn send_next(&self) -> Result<Pass, SettlerError> {
@@ -492,10 +507,26 @@ impl Settler {
         let gas = match self.provider.estimate_gas(tx.clone()).await {
             Ok(g) => g,
             Err(e) => {
-                return Err(match e.as_error_resp().and_then(|r| r.as_revert_data()) {
-                    Some(data) => SettlerError::Refused { batch: batch.number, reason: crate::revert_reason(&data) },
-                    None => L1Error::from(e).into(),
-                });
+                let Some(data) = e.as_error_resp().and_then(|r| r.as_revert_data()) else {
+                    return Err(L1Error::from(e).into());
+                };
+                let reason = crate::revert_reason(&data);
+                if reason.starts_with(STALE_ROOT) {
+                    // The batch count read above was short of this batch, so the root moved in
+                    // the pending state the node estimates on: another submitter's batch for
+                    // this root waits to be mined (open mode). Once it is, the count check
+                    // above stops this settler; if it is dropped, the next pass sends.
+                    let mut logged = self.stale_logged.lock().unwrap_or_else(|e| e.into_inner());
+                    if *logged != Some(batch.number) {
+                        *logged = Some(batch.number);
+                        tracing::warn!(
+                            batch = batch.number,
+                            "{reason}: another submission for this root is pending; waiting"
+                        );
+                    }
+                    return Ok(Pass::Waiting);
+                }
+                return Err(SettlerError::Refused { batch: batch.number, reason });
             }
         };
         let fees = self.provider.estimate_eip1559_fees().await.map_err(L1Error::from)?;

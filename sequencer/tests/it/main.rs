@@ -6,3 +6,4 @@ mod api;
 mod node;
 mod outage;
 mod stall;
+mod wipe;
