@@ -120,6 +120,7 @@ pub(crate) fn run(args: TakeoverArgs) -> Result<(), String> {
                 println!("turned open mode on in block {block} (transaction {tx})");
             }
         }
+        let opening = started.elapsed();
         let db = Db::connect_with(&args.database_url, 2).await.map_err(|e| format!("database: {e}"))?;
         let reader = causeway_l1::reading_provider(&args.rpc).map_err(|e| format!("--rpc: {e}"))?;
         let chain = Chain { reader: &reader, contract, rpc: &args.rpc };
@@ -151,12 +152,12 @@ pub(crate) fn run(args: TakeoverArgs) -> Result<(), String> {
                             && let Some(n) = s.last_submitted.filter(|n| *n as u64 > count)
                         {
                             let total = started.elapsed().as_secs_f64();
-                            let restore = restore_time.as_secs_f64();
+                            let (opening, restore) = (opening.as_secs_f64(), restore_time.as_secs_f64());
                             println!(
                                 "takeover: batch {n}, the first of ours, was accepted by the Rollup {total:.1} s after \
-                                 this command started (restore {restore:.1} s, then {:.1} s to seal, prove and submit \
-                                 it)",
-                                total - restore
+                                 this command started (checks and opening {opening:.1} s, restore {restore:.1} s, then \
+                                 {:.1} s to seal, prove and submit it)",
+                                total - opening - restore
                             );
                             return;
                         }
@@ -170,7 +171,10 @@ pub(crate) fn run(args: TakeoverArgs) -> Result<(), String> {
                 t.abort();
             }
             match ended {
-                Ended::Asked => return Ok(()),
+                Ended::Asked => {
+                    println!("stopped");
+                    return Ok(());
+                }
                 Ended::Failed(reason) if chain.left_behind(&db).await? => {
                     eprintln!(
                         "another party's batch was accepted in place of ours ({reason}): rebuilding the database \
@@ -345,7 +349,10 @@ impl Services {
     async fn run(self) -> Ended {
         let Self { mut seq, stop, mut prover, mut settler } = self;
         let ended = tokio::select! {
-            _ = crate::node::shutdown_signal() => Ended::Asked,
+            _ = crate::node::shutdown_signal() => {
+                tracing::info!("stopping the sequencer, prover and settler");
+                Ended::Asked
+            }
             r = &mut settler => Ended::Failed(match r {
                 Ok(Ok(())) => "the settler stopped".into(),
                 Ok(Err(e)) => format!("settler: {e}"),

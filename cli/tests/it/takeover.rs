@@ -271,6 +271,8 @@ async fn two_takers_race_for_the_same_root_one_is_accepted_the_other_reverts_sta
     let winner_address = outcomes.iter().find(|o| o.1).expect("one succeeded").0.clone();
     let (winner, loser) = if winner_address == format!("{:#x}", a.address) { (&a, &b) } else { (&b, &a) };
     assert_eq!(winner_address, format!("{:#x}", winner.address));
+    let first = format!("takeover: batch {}, the first of ours, was accepted by the Rollup", count_before + 1);
+    winner.wait_output(&first, 1, 60).await;
 
     // The loser's settler saw its batch revert as stale; the loser rebuilds from the chain and
     // carries on: it serves the winner's batch, and settles the next one itself.
