@@ -24,32 +24,51 @@ pub(crate) fn open_mode(args: OpenModeArgs) -> Result<(), String> {
         let provider = causeway_l1::wallet_provider(&args.rpc, &args.l1_key).map_err(|e| e.to_string())?;
         args.rollup.domain(&args.rpc).await?;
         match activate(&provider, contract, &args.rpc).await? {
-            None => println!("open mode is already on: anyone may submit proved batches"),
-            Some((block, tx)) => println!(
+            Opening::AlreadyOn => println!("open mode is already on: anyone may submit proved batches"),
+            Opening::TurnedOn { block, tx } => println!(
                 "turned open mode on in block {block} (transaction {tx}): anyone may now submit proved batches \
                  (`causeway takeover`, or `causeway restore` a database and run a sequencer, prover and settler \
                  with your own key)"
             ),
+            Opening::NotYet { from, left } => return Err(not_yet(from, left)),
         }
         Ok(())
     })
 }
 
-/// Turns the Rollup's open mode on with `provider`'s key: the block and transaction that did,
-/// or `None` when it already was on. Refused, with the reason, in exodus mode, with no priority
-/// request waiting, and before the oldest has waited the open delay.
+/// What [`activate`] did.
+pub(crate) enum Opening {
+    /// Open mode already was on.
+    AlreadyOn,
+    /// Turned on by this block's transaction.
+    TurnedOn { block: u64, tx: alloy::primitives::B256 },
+    /// The oldest waiting request has not waited the open delay: allowed from block `from`,
+    /// `left` blocks after the next.
+    NotYet { from: u64, left: u64 },
+}
+
+/// The refusal of an opening asked for too early.
+pub(crate) fn not_yet(from: u64, left: u64) -> String {
+    format!(
+        "the oldest waiting priority request has not waited long enough: open mode is allowed from block {from}, \
+         {left} blocks from now"
+    )
+}
+
+/// Turns the Rollup's open mode on with `provider`'s key, unless it is on already or not allowed
+/// yet. Refused, with the reason, in exodus mode and with no priority request waiting.
 pub(crate) async fn activate(
     provider: &alloy::providers::DynProvider,
     contract: alloy::primitives::Address,
     rpc: &str,
-) -> Result<Option<(u64, alloy::primitives::B256)>, String> {
+) -> Result<Opening, String> {
     let rollup = causeway_l1::rollup(provider, contract);
     let read = |e: alloy::contract::Error| format!("{rpc}: {e}");
     if rollup.exodusMode().call().await.map_err(read)? {
         return Err("the Rollup is in exodus mode: no batch is accepted any more, open mode cannot help".into());
     }
     if rollup.openMode().call().await.map_err(read)? {
-        return Ok(None);
+        return Ok(Opening::AlreadyOn);
     }
     let from = rollup.openModeAllowedFrom().call().await.map_err(read)?;
     if from == 0 {
@@ -60,14 +79,10 @@ pub(crate) async fn activate(
     }
     let next = alloy::providers::Provider::get_block_number(provider).await.map_err(|e| e.to_string())? + 1;
     if next < from {
-        return Err(format!(
-            "the oldest waiting priority request has not waited long enough: open mode is allowed from block \
-             {from}, {} blocks from now",
-            from - next
-        ));
+        return Ok(Opening::NotYet { from, left: from - next });
     }
     let receipt = causeway_l1::send_and_wait(rollup.activateOpenMode())
         .await
         .map_err(|e| format!("cannot turn open mode on: {e}"))?;
-    Ok(Some((receipt.block_number.unwrap_or_default(), receipt.transaction_hash)))
+    Ok(Opening::TurnedOn { block: receipt.block_number.unwrap_or_default(), tx: receipt.transaction_hash })
 }

@@ -10,6 +10,7 @@
 //! the chain, the signed transactions it held that were not final are submitted again (those
 //! the chain already has are refused), and the services start anew: the loser carries on.
 
+use crate::open::Opening;
 use alloy::{primitives::Address, providers::DynProvider};
 use causeway_db::Db;
 use causeway_l1::{
@@ -57,8 +58,8 @@ pub(crate) struct TakeoverArgs {
     /// The taker's own rollup account, which the fees of its batches go to.
     #[arg(long, env = "CAUSEWAY_FEE_ACCOUNT")]
     fee_account: u32,
-    /// Turn open mode on first if it is off (as `causeway open-mode`; refused before the oldest
-    /// waiting priority request has waited the open delay).
+    /// Turn open mode on first if it is off (as `causeway open-mode`), waiting until the oldest
+    /// waiting priority request has waited the open delay.
     #[arg(long)]
     open_mode: bool,
     /// The API's listen address.
@@ -116,8 +117,25 @@ pub(crate) fn run(args: TakeoverArgs) -> Result<(), String> {
                      on first (`causeway open-mode`, or --open-mode here)"
                 ));
             }
-            if let Some((block, tx)) = crate::open::activate(&provider, contract, &args.rpc).await? {
-                println!("turned open mode on in block {block} (transaction {tx})");
+            let mut told = false;
+            loop {
+                match crate::open::activate(&provider, contract, &args.rpc).await? {
+                    Opening::AlreadyOn => break,
+                    Opening::TurnedOn { block, tx } => {
+                        println!("turned open mode on in block {block} (transaction {tx})");
+                        break;
+                    }
+                    Opening::NotYet { from, left } => {
+                        if !told {
+                            told = true;
+                            println!("{}: waiting for it", crate::open::not_yet(from, left));
+                        }
+                        tokio::select! {
+                            _ = tokio::time::sleep(Duration::from_secs(1)) => {}
+                            _ = crate::node::shutdown_signal() => return Ok(()),
+                        }
+                    }
+                }
             }
         }
         let opening = started.elapsed();
