@@ -23,20 +23,7 @@ const STRANGER: &str = "0x47e179ec197488593b187f80a00eb0da91f1b9d0b13f8733639f19
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_stranger_opens_the_rollup_and_another_party_takes_it_over_when_the_operator_is_gone() {
-    let deploy = ["--expiry-blocks", "400", "--open-delay-blocks", "10", "--blocks-per-batch", "1"];
-    let options = Options { deploy: deploy.map(str::to_owned).to_vec(), ..Options::default() };
-    let mut sys = System::start(env!("CARGO_BIN_EXE_causeway"), options).await;
-    // Alice (account 1), Bob (2) and the taker's own account (3), from three base-chain keys.
-    sys.deposit(0, 11, ETHER).await;
-    sys.deposit(1, 12, ETHER).await;
-    sys.deposit(2, 13, ETHER / 10).await;
-    let api = sys.api.clone();
-    sys.wait_for("the three deposits on the rollup", 60, async || {
-        let (s, _) = api.get("/v1/accounts/3").await;
-        (s == 200).then_some(())
-    })
-    .await;
-    let before = sys.check_invariants().await;
+    let (mut sys, before) = running_with_three_accounts().await;
     assert_eq!(before.executed, 3, "{before:?}");
 
     // The operator's services die and its database is deleted.
@@ -105,6 +92,26 @@ async fn a_stranger_opens_the_rollup_and_another_party_takes_it_over_when_the_op
     let e = run_err(&args.iter().map(String::as_str).collect::<Vec<_>>());
     assert!(e.contains("which this database never sealed") && e.contains("causeway restore"), "{e}");
     assert!(!c.exodusMode().call().await.expect("exodus mode"), "exodus never happened");
+}
+
+/// A system whose open delay is 10 blocks (a batch a block, 400 blocks of grace), with alice
+/// (account 1), bob (2) and a taker's own account (3) deposited from three base-chain keys and
+/// accepted on chain; the invariants' report then.
+async fn running_with_three_accounts() -> (System, causeway_testkit::invariants::Report) {
+    let deploy = ["--expiry-blocks", "400", "--open-delay-blocks", "10", "--blocks-per-batch", "1"];
+    let options = Options { deploy: deploy.map(str::to_owned).to_vec(), ..Options::default() };
+    let mut sys = System::start(env!("CARGO_BIN_EXE_causeway"), options).await;
+    sys.deposit(0, 11, ETHER).await;
+    sys.deposit(1, 12, ETHER).await;
+    sys.deposit(2, 13, ETHER / 10).await;
+    let api = sys.api.clone();
+    sys.wait_for("the three deposits on the rollup", 60, async || {
+        let (s, _) = api.get("/v1/accounts/3").await;
+        (s == 200).then_some(())
+    })
+    .await;
+    let before = sys.check_invariants().await;
+    (sys, before)
 }
 
 /// Alice (account 1, sample key 11, the first development key) forces a transfer of `ether` to
@@ -199,19 +206,7 @@ async fn wait_takers<T>(what: &str, secs: u64, takers: &[&Taker], mut probe: imp
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn two_takers_race_for_the_same_root_one_is_accepted_the_other_reverts_stale_and_the_loser_carries_on() {
-    let deploy = ["--expiry-blocks", "400", "--open-delay-blocks", "10", "--blocks-per-batch", "1"];
-    let options = Options { deploy: deploy.map(str::to_owned).to_vec(), ..Options::default() };
-    let mut sys = System::start(env!("CARGO_BIN_EXE_causeway"), options).await;
-    sys.deposit(0, 11, ETHER).await;
-    sys.deposit(1, 12, ETHER).await;
-    sys.deposit(2, 13, ETHER / 10).await;
-    let api = sys.api.clone();
-    sys.wait_for("the three deposits on the rollup", 60, async || {
-        let (s, _) = api.get("/v1/accounts/3").await;
-        (s == 200).then_some(())
-    })
-    .await;
-    let before = sys.check_invariants().await;
+    let (mut sys, before) = running_with_three_accounts().await;
     sys.wipe_database().await;
     let forced = force_transfer(&sys, "0.25");
     mine_until_open_mode_allowed(&sys).await;
