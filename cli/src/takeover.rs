@@ -149,11 +149,14 @@ pub(crate) fn run(args: TakeoverArgs) -> Result<(), String> {
             confirmations: args.confirmations.max(1),
         };
         let mut requeue = Vec::new();
-        let mut first_round = true;
+        // Set once the takeover time is printed: a taker that lost its first race prints it at its
+        // first batch accepted after rebuilding, its restores all counted.
+        let printed = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let mut restore_time = Duration::ZERO;
         loop {
             let restore_started = Instant::now();
             let count = prepare(&db, &chain, &input, &mut requeue).await?;
-            let restore_time = restore_started.elapsed();
+            restore_time += restore_started.elapsed();
             let services = Services::start(&args, domain, taker).await?;
             println!(
                 "taking the rollup over from batch {count}: API on http://{}, submitting as {taker}, fees to account {}",
@@ -162,8 +165,8 @@ pub(crate) fn run(args: TakeoverArgs) -> Result<(), String> {
             if !requeue.is_empty() {
                 resubmit(services.seq.addr, std::mem::take(&mut requeue)).await;
             }
-            let first_accepted = first_round.then(|| {
-                let db = db.clone();
+            let first_accepted = (!printed.load(std::sync::atomic::Ordering::SeqCst)).then(|| {
+                let (db, printed) = (db.clone(), printed.clone());
                 tokio::spawn(async move {
                     loop {
                         if let Ok(s) = db.settlement_summary().await
@@ -177,13 +180,13 @@ pub(crate) fn run(args: TakeoverArgs) -> Result<(), String> {
                                  {:.1} s to seal, prove and submit it)",
                                 total - opening - restore
                             );
+                            printed.store(true, std::sync::atomic::Ordering::SeqCst);
                             return;
                         }
                         tokio::time::sleep(Duration::from_millis(250)).await;
                     }
                 })
             });
-            first_round = false;
             let ended = services.run().await;
             if let Some(t) = first_accepted {
                 t.abort();

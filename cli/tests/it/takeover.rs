@@ -290,6 +290,8 @@ async fn two_takers_race_for_the_same_root_one_is_accepted_the_other_reverts_sta
     let submitted = c.BatchSubmitted_filter().from_block(0).query().await.expect("events");
     let (last, _) = submitted.last().expect("an event");
     assert_eq!(last.submitter, loser.address, "the loser submitted the next batch");
+    let first = format!("takeover: batch {}, the first of ours, was accepted by the Rollup", count_before + 2);
+    loser.wait_output(&first, 1, 60).await;
 
     // The winner, left behind in turn, rebuilds too; both serve the same state, each transfer
     // executed once.
@@ -308,6 +310,9 @@ async fn two_takers_race_for_the_same_root_one_is_accepted_the_other_reverts_sta
             |a: &serde_json::Value| a["proved"]["balance"].as_str().expect("balance").parse::<u128>().expect("u128");
         assert_eq!(balance(&state.0), ETHER - ETHER / 4 + ETHER / 10, "{}", t.name);
         assert_eq!(balance(&state.1), ETHER + ETHER / 4 - ETHER / 10 - 1_000, "{}", t.name);
+    }
+    for t in [&a, &b] {
+        assert_eq!(t.output().matches("the first of ours").count(), 1, "the takeover time once: {}", t.output());
     }
     let s = |p: &std::path::Path| p.to_str().expect("utf8").to_owned();
     let verify = ["verify", "--rpc", &rpc, "--deployment", &deployment, "--genesis", &s(&sys.genesis)];
