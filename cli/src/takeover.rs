@@ -157,7 +157,7 @@ pub(crate) fn run(args: TakeoverArgs) -> Result<(), String> {
             let restore_started = Instant::now();
             let count = prepare(&db, &chain, &input, &mut requeue).await?;
             restore_time += restore_started.elapsed();
-            let services = Services::start(&args, domain, taker).await?;
+            let services = Services::start(&args, domain, contract, taker).await?;
             println!(
                 "taking the rollup over from batch {count}: API on http://{}, submitting as {taker}, fees to account {}",
                 services.seq.addr, args.fee_account
@@ -196,7 +196,7 @@ pub(crate) fn run(args: TakeoverArgs) -> Result<(), String> {
                     println!("stopped");
                     return Ok(());
                 }
-                Ended::Failed(reason) if chain.left_behind(&db).await? => {
+                Ended::Failed(reason) if chain.left_behind(&db).await?.1 => {
                     eprintln!(
                         "another party's batch was accepted in place of ours ({reason}): rebuilding the database \
                          from the chain and carrying on"
@@ -216,11 +216,12 @@ struct Chain<'a> {
 }
 
 impl Chain<'_> {
-    /// Whether the chain has moved where this database cannot follow: the Rollup's root after
-    /// its batch count is not the root this database holds for that batch, or this database
-    /// does not hold that batch as accepted (another submitter's batch was accepted in place of
-    /// its own, with the same root when both executed the same requests and nothing else).
-    async fn left_behind(&self, db: &Db) -> Result<bool, String> {
+    /// The Rollup's batch count, and whether the chain has moved where this database cannot
+    /// follow: the Rollup's root after that count is not the root this database holds for that
+    /// batch, or this database does not hold that batch as accepted (another submitter's batch
+    /// was accepted in place of its own, with the same root when both executed the same
+    /// requests and nothing else).
+    async fn left_behind(&self, db: &Db) -> Result<(u64, bool), String> {
         let rollup = Rollup::new(self.contract, self.reader.clone());
         let read = |e: alloy::contract::Error| format!("{}: {e}", self.rpc);
         let count = rollup.batchCount().call().await.map_err(read)?;
@@ -228,14 +229,15 @@ impl Chain<'_> {
         let database = |e: causeway_db::DbError| format!("database: {e}");
         if count == 0 {
             let genesis = db.rollup().await.map_err(database)?.map(|r| r.genesis_root);
-            return Ok(genesis.as_deref() != Some(root.as_slice()));
+            return Ok((count, genesis.as_deref() != Some(root.as_slice())));
         }
-        Ok(match db.batch(count as i64).await.map_err(database)? {
+        let behind = match db.batch(count as i64).await.map_err(database)? {
             Some(b) => {
                 b.new_root.as_slice() != root.as_slice() || !matches!(b.status.as_str(), "submitted" | "finalized")
             }
             None => true,
-        })
+        };
+        Ok((count, behind))
     }
 }
 
@@ -261,9 +263,8 @@ async fn prepare(
                 chain.contract
             ));
         }
-        if !chain.left_behind(db).await? {
-            let rollup = Rollup::new(chain.contract, chain.reader.clone());
-            let count = rollup.batchCount().call().await.map_err(|e| format!("{}: {e}", chain.rpc))?;
+        let (count, behind) = chain.left_behind(db).await?;
+        if !behind {
             println!("the database follows the chain (batch {count}): starting from it");
             return Ok(count);
         }
@@ -318,9 +319,13 @@ struct Services {
 }
 
 impl Services {
-    async fn start(args: &TakeoverArgs, domain: causeway_protocol::Domain, taker: Address) -> Result<Self, String> {
+    async fn start(
+        args: &TakeoverArgs,
+        domain: causeway_protocol::Domain,
+        contract: Address,
+        taker: Address,
+    ) -> Result<Self, String> {
         let poll = Duration::from_millis(args.l1_poll_ms.max(10));
-        let contract = args.rollup.address()?;
         let mut config = SequencerConfig::new(args.database_url.clone());
         config.listen = args.listen;
         config.batch_timeout = Duration::from_millis(args.batch_timeout_ms);
