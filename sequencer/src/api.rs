@@ -746,12 +746,15 @@ pub(crate) async fn health(State(shared): State<Arc<Shared>>) -> Result<Json<Hea
         return Err(ApiError::stale(task, *silent));
     }
     let proved = shared.proved.read().unwrap_or_else(|e| e.into_inner()).through;
+    // The slots before the batch number (the sealer writes them the other way round): slots
+    // seen gone come with the batch that took them.
+    let mempool_slots = shared.pending.load(Ordering::Acquire);
     Ok(Json(Health {
         status: "ok".into(),
         database: "ok".into(),
-        sealed: shared.sealed_through.load(Ordering::Relaxed),
+        sealed: shared.sealed_through.load(Ordering::Acquire),
         proved_through: proved,
-        mempool_slots: shared.pending.load(Ordering::Relaxed),
+        mempool_slots,
         tasks: ages.into_iter().map(|(t, age)| (t.to_owned(), age.as_millis() as u64)).collect(),
     }))
 }

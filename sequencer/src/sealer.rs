@@ -256,9 +256,10 @@ impl Sealer {
         for q in queue.drain(..built.included) {
             slots += q.op.slots();
         }
-        self.shared.pending.fetch_sub(slots, Ordering::Relaxed);
+        // The new batch number first: `/health` never shows the slots gone with the old one.
+        self.shared.sealed_through.store(batch.number, Ordering::Release);
+        self.shared.pending.fetch_sub(slots, Ordering::Release);
         self.last_seq = batch.last_seq;
-        self.shared.sealed_through.store(batch.number, Ordering::Relaxed);
         self.next_number += 1;
         self.priority_head += u64::from(t.header.priority_count);
         m::batch_sealed(criterion.label(), oldest.map(|o| o.elapsed()), started.elapsed(), batch.op_count);
