@@ -4,11 +4,11 @@ pragma solidity ^0.8.28;
 import {Groth16Verifier} from "./Groth16Verifier.sol";
 import {ExitVerifier} from "./ExitVerifier.sol";
 
-/// @title Causeway's Rollup contract: the priority queue (deposits, full exits, forced transfers
-/// and withdrawals), batch submission checked by a Groth16 proof, withdrawals, open mode (anyone
-/// may submit proved batches once the queue waits too long), an operator handover, and exodus
-/// mode (exits proved against the last accepted root, refunds of deposits no batch executed)
-/// for when nobody carries the rollup on.
+/// @title Causeway's Rollup contract: the token registry, the priority queue (deposits, full
+/// exits, forced transfers and withdrawals), batch submission checked by a Groth16 proof,
+/// withdrawals, open mode (anyone may submit proved batches once the queue waits too long), an
+/// operator handover, and exodus mode (exits proved against the last accepted root, refunds of
+/// deposits no batch executed) for when nobody carries the rollup on.
 /// @notice Formats are in docs/protocol.md: the 88-byte batch header, pubdata in 16-byte chunks,
 /// and the commitment SHA-256(header ‖ chain id (8 bytes) ‖ this contract's address ‖ pubdata)
 /// with its top three bits cleared, the proof's only public input. The chain id and address come
@@ -126,6 +126,12 @@ contract Rollup is Groth16Verifier, ExitVerifier {
     address private successor;
     /// The address `proposeOperator` named, until it accepts (zero: none).
     address public pendingOperator;
+    /// How many ERC-20 tokens are listed: their ids are 1 to tokenCount (ether is token 0).
+    uint16 public tokenCount;
+    /// Token id => its ERC-20 contract (zero for ether and for ids not listed).
+    mapping(uint16 => address) public tokenAddress;
+    /// ERC-20 contract => its token id (zero: not listed).
+    mapping(address => uint16) public tokenId;
 
     event DepositRequested(
         uint64 indexed serial, uint32 indexed account, address owner, uint128 amount, uint256 pkX, uint256 pkY, uint64 deadline
@@ -149,6 +155,7 @@ contract Rollup is Groth16Verifier, ExitVerifier {
         bytes header,
         bytes pubdata
     );
+    event TokenListed(uint16 indexed id, address indexed token, address by);
     event OpenModeActivated(uint64 blockNumber, uint64 oldestUnexecuted, address by);
     event OperatorProposed(address indexed operator, address indexed proposed);
     event OperatorChanged(address indexed previous, address indexed operator);
@@ -493,6 +500,25 @@ contract Rollup is Groth16Verifier, ExitVerifier {
         successor = msg.sender;
         handedOver = true;
         pendingOperator = address(0);
+    }
+
+    // ---------------------------------------------------------------- tokens
+
+    /// @notice Lists the ERC-20 contract `token`, giving it the next token id (1, 2, ...; ether
+    /// is token 0). Anyone may list any contract, once, for no fee; at most 65,535 tokens.
+    /// Listing says nothing of a token's worth: wallets show each token's address with its
+    /// symbol.
+    /// @return id the token's id
+    function listToken(address token) external returns (uint16 id) {
+        require(!exodusMode, "exodus mode: no token is listed any more");
+        require(token.code.length > 0, "not a contract: only ERC-20 contracts are listed");
+        require(tokenId[token] == 0, "token already listed");
+        require(tokenCount < type(uint16).max, "the token registry is full (65,535 tokens)");
+        id = tokenCount + 1;
+        tokenCount = id;
+        tokenAddress[id] = token;
+        tokenId[token] = id;
+        emit TokenListed(id, token, msg.sender);
     }
 
     // ---------------------------------------------------------------- withdrawals

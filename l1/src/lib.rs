@@ -9,6 +9,7 @@ pub mod exodus;
 pub mod replay;
 pub mod restore;
 pub mod settler;
+pub mod tokens;
 
 use alloy::{
     network::{EthereumWallet, TransactionBuilder},

@@ -231,6 +231,28 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/tokens": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Every token the Rollup lists, ether (id 0) first: id, contract, and the symbol and decimals
+         *     its contract answers. Read from the contract at the block `confirmations` deep (so a
+         *     listing a reorganisation could undo is not shown), at most once a second; a token once shown
+         *     keeps its id. Without a base chain, ether alone.
+         */
+        get: operations["tokens"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/txs": {
         parameters: {
             query?: never;
@@ -840,6 +862,32 @@ export interface components {
             /** @description `accepted` for a new transaction; a resubmission gets its current status. */
             status: components["schemas"]["TxState"];
         };
+        /** @description One token. */
+        TokenView: {
+            /** @description Its ERC-20 contract (0x, 40 hex digits); the zero address for ether. */
+            address: string;
+            /**
+             * Format: int32
+             * @description What the contract's `decimals()` answers; `null` when it answers none.
+             */
+            decimals?: number | null;
+            /**
+             * Format: int32
+             * @description Its id in the Rollup's registry: 0 for ether, 1 and up for ERC-20 tokens in listing
+             *     order.
+             */
+            id: number;
+            /**
+             * @description What the contract's `symbol()` answers, when it answers a string of 1 to 32 bytes
+             *     without control characters; `null` otherwise (show the address).
+             */
+            symbol?: string | null;
+        };
+        /** @description `GET /v1/tokens`: every token the Rollup lists, ether first. */
+        Tokens: {
+            /** @description In id order: ether (id 0), then each listed ERC-20 token. */
+            tokens: components["schemas"]["TokenView"][];
+        };
         /**
          * @description Where a transaction is in its life.
          * @enum {string}
@@ -1354,6 +1402,35 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["RollupInfo"];
+                };
+            };
+        };
+    };
+    tokens: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description the tokens */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Tokens"];
+                };
+            };
+            /** @description the base chain is unreachable (Retry-After) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
         };

@@ -12,6 +12,7 @@ export type TxState = Schemas["TxState"];
 export type Batch = Schemas["BatchDetail"];
 export type BatchProof = Schemas["BatchProof"];
 export type VerifyingKeys = Schemas["VerifyingKeys"];
+export type Token = Schemas["TokenView"];
 export type RollupInfo = Schemas["RollupInfo"];
 export type Submitted = Schemas["Submitted"];
 
@@ -229,6 +230,11 @@ export class Client {
   /** A batch's proof. */
   async proof(n: number): Promise<BatchProof> {
     return this.unwrap(await this.api.GET("/v1/batches/{number}/proof", { params: { path: { number: n } } }));
+  }
+
+  /** Every token the Rollup lists, ether (id 0) first, with its symbol and decimals. */
+  async tokens(): Promise<Token[]> {
+    return this.unwrap(await this.api.GET("/v1/tokens")).tokens;
   }
 
   /** The verifying keys the Rollup contract holds. */

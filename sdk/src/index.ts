@@ -9,7 +9,7 @@ export {
 } from "./tx.js";
 export {
   type Account, type Batch, type BatchProof, CausewayError, Client, type FollowOptions, type RollupInfo, type Schemas,
-  type SubmitOptions, type Submitted, type SubmittedTx, type Transaction, type TxState, type VerifyingKeys, retryAfterMs,
+  type SubmitOptions, type Submitted, type SubmittedTx, type Token, type Transaction, type TxState, type VerifyingKeys, retryAfterMs,
 } from "./client.js";
 export { type PriorityRequest, ROLLUP_ABI, Rollup, domainFromChain, priorityRequestHash } from "./l1.js";
 export type { components, paths } from "./api.js";

@@ -25,6 +25,8 @@ test("keys, deposits, a transfer, a withdrawal, a claim and a full exit, each fo
   assert.equal(domain.chainId, (await provider.getNetwork()).chainId);
   const client = new Client(env("CAUSEWAY_API"), domain);
   await client.checkDomain();
+  // No token listed: ether alone.
+  assert.deepEqual(await client.tokens(), [{ id: 0, address: "0x" + "0".repeat(40), symbol: "ETH", decimals: 18 }]);
   const elsewhere = new Client(env("CAUSEWAY_API"), { chainId: domain.chainId, rollup: "0x" + "99".repeat(20) });
   await assert.rejects(elsewhere.checkDomain(), /not 0x9999/);
 

@@ -12,7 +12,7 @@ use crate::{
         AcceptedAccount, AccountTxs, AccountView, AccountsByKey, BatchDetail, BatchList, BatchProof, BatchResponse,
         BatchState, BatchSummary, BatchTx, CircuitKey, ErrorBody, Failed, Health, OpenBatch, OpenState, ProofJob,
         ProvedAccount, Rejection, RollupInfo, SnarkjsProofAndPublic, SubmitItem, SubmitResponse, SubmitResults,
-        Submitted, TxState, TxView, VerifyingKeys,
+        Submitted, TokenView, Tokens, TxState, TxView, VerifyingKeys,
     },
 };
 use axum::{
@@ -48,6 +48,7 @@ pub fn router(shared: Arc<Shared>) -> Router {
         .route("/v1/accounts/{index}/txs", get(account_txs))
         .route("/v1/batches/{number}/proof", get(batch_proof))
         .route("/v1/verifying-key", get(verifying_key))
+        .route("/v1/tokens", get(tokens))
         .route("/health", get(health))
         .route("/v1/openapi.json", get(|| async { Json(openapi::document()) }));
     let routes = if metrics_here { routes.route("/metrics", get(metrics)) } else { routes };
@@ -701,16 +702,9 @@ pub(crate) async fn verifying_key(State(shared): State<Arc<Shared>>) -> Result<J
     let keys = shared
         .verifying_keys
         .get_or_try_init(|| async {
-            let url = l1.rpc.parse().map_err(|e| ApiError::internal(format!("rpc url: {e}")))?;
-            let provider = alloy::providers::ProviderBuilder::new().disable_recommended_fillers().connect_http(url);
-            let provider = alloy::providers::Provider::erased(provider);
-            let (batch, exit) = causeway_l1::verifying_keys(&provider, l1.contract).await.map_err(|e| match e {
-                causeway_l1::L1Error::Rpc(detail) => {
-                    tracing::warn!(%detail, "verifying key: base chain");
-                    ApiError::base_chain_unavailable()
-                }
-                other => ApiError::internal(other),
-            })?;
+            let provider = l1_provider(l1)?;
+            let (batch, exit) =
+                causeway_l1::verifying_keys(&provider, l1.contract).await.map_err(|e| l1_error("verifying key", e))?;
             let key = |vk: &ark_groth16::VerifyingKey<ark_bn254::Bn254>| CircuitKey {
                 snarkjs: causeway_prover::export::vk_snarkjs(vk),
                 ethereum: hex0x(&causeway_prover::export::vk_eth(vk)),
@@ -724,6 +718,84 @@ pub(crate) async fn verifying_key(State(shared): State<Arc<Shared>>) -> Result<J
         })
         .await?;
     Ok(Json(keys.clone()))
+}
+
+/// A provider for the base chain's RPC.
+fn l1_provider(l1: &crate::watcher::L1Config) -> Result<alloy::providers::DynProvider, ApiError> {
+    let url = l1.rpc.parse().map_err(|e| ApiError::internal(format!("rpc url: {e}")))?;
+    let provider = alloy::providers::ProviderBuilder::new().disable_recommended_fillers().connect_http(url);
+    Ok(alloy::providers::Provider::erased(provider))
+}
+
+/// A failed base-chain read as answered: 503 when the RPC did not answer, 500 otherwise.
+fn l1_error(what: &str, e: causeway_l1::L1Error) -> ApiError {
+    match e {
+        causeway_l1::L1Error::Rpc(detail) => {
+            tracing::warn!(%detail, "{what}: base chain");
+            ApiError::base_chain_unavailable()
+        }
+        other => ApiError::internal(other),
+    }
+}
+
+/// The listed tokens as last read, and when the registry was last read.
+#[derive(Default)]
+pub(crate) struct TokenCache {
+    tokens: Vec<causeway_l1::tokens::TokenInfo>,
+    read_at: Option<std::time::Instant>,
+}
+
+/// The registry is read again at most this often, however many clients ask.
+const TOKENS_FRESH: std::time::Duration = std::time::Duration::from_secs(1);
+
+/// Every token the Rollup lists, ether (id 0) first: id, contract, and the symbol and decimals
+/// its contract answers. Read from the contract at the block `confirmations` deep (so a
+/// listing a reorganisation could undo is not shown), at most once a second; a token once shown
+/// keeps its id. Without a base chain, ether alone.
+#[utoipa::path(
+    get,
+    path = "/v1/tokens",
+    responses(
+        (status = 200, description = "the tokens", body = Tokens),
+        (status = 503, description = "the base chain is unreachable (Retry-After)", body = ErrorBody),
+    )
+)]
+pub(crate) async fn tokens(State(shared): State<Arc<Shared>>) -> Result<Json<Tokens>, ApiError> {
+    let view = |t: &causeway_l1::tokens::TokenInfo| TokenView {
+        id: t.id,
+        address: hex0x(t.address.as_slice()),
+        symbol: t.symbol.clone(),
+        decimals: t.decimals,
+    };
+    let Some(l1) = &shared.config.l1 else {
+        return Ok(Json(Tokens { tokens: vec![view(&causeway_l1::tokens::TokenInfo::ether())] }));
+    };
+    let mut cache = shared.tokens.lock().await;
+    // After token 65,535 nothing more can be listed.
+    let next = cache.tokens.last().map_or(Some(1), |t| t.id.checked_add(1));
+    if let Some(next) = next
+        && cache.read_at.is_none_or(|at| at.elapsed() >= TOKENS_FRESH)
+    {
+        let provider = l1_provider(l1)?;
+        let head = alloy::providers::Provider::get_block_number(&provider)
+            .await
+            .map_err(|e| l1_error("tokens", causeway_l1::L1Error::Rpc(e.to_string())))?;
+        let block = (head + 1).saturating_sub(l1.confirmations.max(1));
+        // Before the deployment is that deep, it lists nothing.
+        let new = if block < l1.from_block {
+            Vec::new()
+        } else {
+            causeway_l1::tokens::listed_from(&provider, l1.contract, next, Some(block))
+                .await
+                .map_err(|e| l1_error("tokens", e))?
+        };
+        if cache.tokens.is_empty() {
+            cache.tokens.push(causeway_l1::tokens::TokenInfo::ether());
+        }
+        cache.tokens.extend(new);
+        cache.read_at = Some(std::time::Instant::now());
+    }
+    Ok(Json(Tokens { tokens: cache.tokens.iter().map(view).collect() }))
 }
 
 /// Liveness with a database check.

@@ -110,6 +110,8 @@ pub struct Shared {
     metrics: Option<metrics_exporter_prometheus::PrometheusHandle>,
     /// The contract's verifying keys, read on the first `GET /v1/verifying-key`.
     verifying_keys: tokio::sync::OnceCell<views::VerifyingKeys>,
+    /// The listed tokens read so far, and when the registry was last read.
+    tokens: tokio::sync::Mutex<api::TokenCache>,
     /// The core tasks' heartbeats.
     beats: tasks::Beats,
     /// Signature checks, off the async workers.
@@ -346,6 +348,7 @@ impl Sequencer {
             sealed_through: AtomicI64::new(sealed_number),
             metrics: metrics::install(),
             verifying_keys: tokio::sync::OnceCell::new(),
+            tokens: tokio::sync::Mutex::new(api::TokenCache::default()),
             verifier: verify::Verifier::new(
                 config.verify_threads,
                 Arc::new(verify::Known::new(verify::KNOWN_CAPACITY)),

@@ -26,6 +26,7 @@ use utoipa::OpenApi;
         api::batch,
         api::batch_proof,
         api::verifying_key,
+        api::tokens,
         api::health,
         api::metrics,
         openapi_json,

@@ -502,6 +502,30 @@ pub struct CircuitKey {
     pub ethereum: String,
 }
 
+/// `GET /v1/tokens`: every token the Rollup lists, ether first.
+#[derive(Clone, Debug, Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Tokens {
+    /// In id order: ether (id 0), then each listed ERC-20 token.
+    pub tokens: Vec<TokenView>,
+}
+
+/// One token.
+#[derive(Clone, Debug, Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct TokenView {
+    /// Its id in the Rollup's registry: 0 for ether, 1 and up for ERC-20 tokens in listing
+    /// order.
+    pub id: u16,
+    /// Its ERC-20 contract (0x, 40 hex digits); the zero address for ether.
+    pub address: String,
+    /// What the contract's `symbol()` answers, when it answers a string of 1 to 32 bytes
+    /// without control characters; `null` otherwise (show the address).
+    pub symbol: Option<String>,
+    /// What the contract's `decimals()` answers; `null` when it answers none.
+    pub decimals: Option<u8>,
+}
+
 /// The verifying keys the Rollup contract checks proofs with, read from the contract.
 #[derive(Clone, Debug, Serialize, ToSchema)]
 #[serde(deny_unknown_fields)]

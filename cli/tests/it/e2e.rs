@@ -857,3 +857,40 @@ async fn a_priority_range_whose_commit_answer_was_lost_is_found_and_the_watcher_
     assert_eq!(proxy.commits_cut(), 1);
     sys.check_invariants().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn listed_tokens_are_served_with_their_symbol_and_decimals_once_confirmed() {
+    let (sys, _db) = watching(2).await;
+    let lister = wallet_provider(&sys.anvil.url(), DEV_USER_KEYS[0]).expect("provider");
+    let ether = serde_json::json!({
+        "id": 0, "address": format!("0x{}", "0".repeat(40)), "symbol": "ETH", "decimals": 18
+    });
+    let (s, v) = sys.api.get("/v1/tokens").await;
+    assert_eq!((s, v), (200, serde_json::json!({ "tokens": [ether] })));
+    let asked = std::time::Instant::now();
+
+    let usd = *causeway_l1::tokens::TestToken::deploy(lister.clone(), "Test Dollar".into(), "TUSD".into(), 6)
+        .await
+        .expect("token")
+        .address();
+    causeway_l1::send_and_wait(rollup(&lister, sys.contract).listToken(usd)).await.expect("list");
+
+    // One block deep, with two confirmations asked for: not shown, also once the registry was
+    // read again (at most once a second; no block is mined meanwhile).
+    while asked.elapsed() < Duration::from_millis(1500) {
+        let (_, v) = sys.api.get("/v1/tokens").await;
+        assert_eq!(v["tokens"].as_array().expect("tokens").len(), 1, "{v}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    sys.anvil_rpc("anvil_mine", serde_json::json!([1])).await;
+    let shown = sys
+        .wait_for("the token shown", 30, async || {
+            let (_, v) = sys.api.get("/v1/tokens").await;
+            (v["tokens"].as_array()?.len() == 2).then_some(v)
+        })
+        .await;
+    let token = serde_json::json!({
+        "id": 1, "address": format!("{usd:#x}"), "symbol": "TUSD", "decimals": 6
+    });
+    assert_eq!(shown, serde_json::json!({ "tokens": [ether, token] }));
+}

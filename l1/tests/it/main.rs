@@ -46,6 +46,7 @@ mod exodus;
 mod flood;
 mod forwarded;
 mod open;
+mod tokens;
 
 async fn deploy(keys: &Keys, state: &State) -> Chain {
     deploy_with(keys, [U256::from(1); 26], 100, state).await
@@ -54,13 +55,23 @@ async fn deploy(keys: &Keys, state: &State) -> Chain {
 /// Deploys with the batch keys `keys`, the exit circuit's key words `exit_vk` and a priority
 /// deadline of `expiry_blocks`.
 async fn deploy_with(keys: &Keys, exit_vk: [U256; 26], expiry_blocks: u64, state: &State) -> Chain {
+    deploy_keyed(encode::vk_of(&keys.vk).expect("vk"), exit_vk, expiry_blocks, state).await
+}
+
+/// A deployment no batch or exit will be proved for (placeholder verifying keys): for what the
+/// contract does before any proof.
+async fn deploy_unproved(state: &State) -> Chain {
+    deploy_keyed([U256::from(1); 18], [U256::from(1); 26], 100, state).await
+}
+
+async fn deploy_keyed(vk: [U256; 18], exit_vk: [U256; 26], expiry_blocks: u64, state: &State) -> Chain {
     let anvil = Anvil::start(&[]).await.expect("anvil");
     let url = anvil.url();
     let operator = wallet_provider(&url, DEV_OPERATOR_KEY).expect("provider");
     let genesis_accounts =
         state.accounts().map(|(i, a)| (i, encode::account_key_hash(&a.pubkey, &a.owner))).collect::<Vec<_>>();
     let params = RollupParams {
-        vk: encode::vk_of(&keys.vk).expect("vk"),
+        vk,
         exit_vk,
         genesis_root: encode::root_word(&state.root()),
         depth: PARAMS.depth as u8,
