@@ -35,7 +35,7 @@ pub(crate) enum CeremonyCommand {
         /// PostgreSQL URL (with --batch).
         #[arg(long, env = "DATABASE_URL")]
         database_url: Option<String>,
-        /// A sample instead: the every-operation sample batch (at least 13 slots), or for the exit
+        /// A sample instead: the every-operation sample batch (at least 14 slots), or for the exit
         /// circuit the exit of account 1 of the sample genesis.
         #[arg(long)]
         sample: bool,

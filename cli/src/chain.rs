@@ -140,7 +140,9 @@ pub(crate) fn rollup_params(
         genesis_accounts: genesis
             .accounts
             .iter()
-            .map(|a| (a.index, encode::account_key_hash(&a.public_key.0, &a.owner.0)))
+            .map(|a| {
+                (a.index, encode::account_key_hash(&a.public_key.0, &a.owner.0, causeway_protocol::account::ETHER))
+            })
             .collect(),
         first_free_index: genesis.accounts.iter().map(|a| a.index + 1).max().unwrap_or(0),
     })
@@ -410,11 +412,11 @@ async fn bench_open(
             let value = alloy::primitives::U256::from(DEFAULT_MIN_DEPOSIT * 1_000) + fee;
             send_and_wait(user.deposit(x, y).value(value)).await.map_err(|e| format!("deposit: {e}"))?;
             let fee = user.forcedFee().call().await.map_err(|e| format!("forcedFee: {e}"))?;
-            let forced = send_and_wait(user.forceTransfer(first_free, x, y, 1, DEFAULT_MIN_DEPOSIT).value(fee))
+            let forced = send_and_wait(user.forceTransfer(first_free, x, y, 0, 1, DEFAULT_MIN_DEPOSIT).value(fee))
                 .await
                 .map_err(|e| format!("forceTransfer: {e}"))?;
             let fee = user.fullExitFee().call().await.map_err(|e| format!("fullExitFee: {e}"))?;
-            let exit = send_and_wait(user.requestFullExit(first_free, x, y).value(fee))
+            let exit = send_and_wait(user.requestFullExit(first_free, x, y, 0).value(fee))
                 .await
                 .map_err(|e| format!("requestFullExit: {e}"))?;
             let from = rollup.openModeAllowedFrom().call().await.map_err(|e| e.to_string())?;

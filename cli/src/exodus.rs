@@ -121,7 +121,7 @@ pub(crate) fn exodus(args: ExodusArgs) -> Result<(), String> {
                         r.serial,
                         format_ether(*amount)
                     ),
-                    Request::FullExit { account, owner } => println!(
+                    Request::FullExit { account, owner, .. } => println!(
                         "dropped full-exit request {} of account {account} (its exit covers it); its {exit_fee} wei \
                          fee is refunded to {owner}",
                         r.serial

@@ -11,6 +11,7 @@ use alloy::{
     providers::{DynProvider, Provider},
 };
 use causeway_l1::{Rollup, encode, send_and_wait, wallet_provider};
+use causeway_protocol::account::ETHER;
 use causeway_protocol::{Domain, Operation, PrivateKey, Transfer, Withdraw, wire::SignedTx};
 use clap::{Args, Subcommand};
 use serde::{Deserialize, Serialize};
@@ -225,8 +226,10 @@ impl Ctx {
                 (s, e) => return Err(api_error(s, &e)),
             };
             let accounts = list["accounts"].as_array().ok_or("the API answered without an account list")?;
-            let mine =
-                accounts.iter().find(|a| a["owner"].as_str().and_then(|o| o.parse::<Address>().ok()) == Some(me));
+            let mine = accounts.iter().find(|a| {
+                a["owner"].as_str().and_then(|o| o.parse::<Address>().ok()) == Some(me)
+                    && a["token"].as_u64() == Some(u64::from(ETHER))
+            });
             match (mine, list["next_after"].as_i64()) {
                 (Some(a), _) => return Ok(Some(a.clone())),
                 (None, Some(next)) if next > last => {
@@ -426,7 +429,7 @@ async fn run(ctx: Ctx) -> Result<(), String> {
             let (provider, rollup) = ctx.chain(&w)?;
             let me = causeway_l1::address_of(&w.l1_key).map_err(|e| e.to_string())?;
             let before = provider.get_balance(me).await.map_err(|e| format!("{}: {e}", ctx.args.rpc))?;
-            let receipt = send_and_wait(rollup.withdraw(me)).await.map_err(|e| e.to_string())?;
+            let receipt = send_and_wait(rollup.withdraw(me, ETHER)).await.map_err(|e| e.to_string())?;
             let after = provider.get_balance(me).await.map_err(|e| format!("{}: {e}", ctx.args.rpc))?;
             let paid = receipt
                 .inner
@@ -449,8 +452,9 @@ async fn run(ctx: Ctx) -> Result<(), String> {
             let (_, rollup) = ctx.chain(&w)?;
             let (x, y) = encode::key_words(&w.key.public_key());
             let fee = rollup.fullExitFee().call().await.map_err(|e| format!("fullExitFee: {e}"))?;
-            let receipt =
-                send_and_wait(rollup.requestFullExit(index, x, y).value(fee)).await.map_err(|e| e.to_string())?;
+            let receipt = send_and_wait(rollup.requestFullExit(index, x, y, ETHER).value(fee))
+                .await
+                .map_err(|e| e.to_string())?;
             println!(
                 "{}",
                 json!({ "full_exit_requested": index, "fee": fee.to_string(),
@@ -479,8 +483,8 @@ async fn forced(
     let (x, y) = encode::key_words(&w.key.public_key());
     let fee = rollup.forcedFee().call().await.map_err(|e| format!("forcedFee: {e}"))?;
     let receipt = match to {
-        Some(to) => send_and_wait(rollup.forceTransfer(index, x, y, to, amount).value(fee)).await,
-        None => send_and_wait(rollup.forceWithdraw(index, x, y, amount).value(fee)).await,
+        Some(to) => send_and_wait(rollup.forceTransfer(index, x, y, ETHER, to, amount).value(fee)).await,
+        None => send_and_wait(rollup.forceWithdraw(index, x, y, ETHER, amount).value(fee)).await,
     }
     .map_err(|e| e.to_string())?;
     let logs = receipt.inner.logs();
@@ -578,7 +582,10 @@ async fn account_on_chain(
     })
     .await
     .map_err(|e| e.to_string())?;
-    Ok(events.iter().find(|(e, _)| e.pkX == x && e.pkY == y && e.owner == owner).map(|(e, _)| u64::from(e.account)))
+    Ok(events
+        .iter()
+        .find(|(e, _)| e.pkX == x && e.pkY == y && e.owner == owner && e.token == ETHER)
+        .map(|(e, _)| u64::from(e.account)))
 }
 
 async fn deposit(ctx: &Ctx, w: &Wallet, amount: u128, wait: bool) -> Result<(), String> {
@@ -651,7 +658,8 @@ async fn balance(ctx: &Ctx, w: &Wallet) -> Result<(), String> {
     if let Ok((provider, rollup)) = ctx.chain(w) {
         let me = causeway_l1::address_of(&w.l1_key).map_err(|e| e.to_string())?;
         let l1 = provider.get_balance(me).await.map_err(|e| format!("{}: {e}", ctx.args.rpc))?;
-        let claimable = rollup.pendingWithdrawals(me).call().await.map_err(|e| format!("{}: {e}", ctx.args.rpc))?;
+        let claimable =
+            rollup.pendingWithdrawals(me, ETHER).call().await.map_err(|e| format!("{}: {e}", ctx.args.rpc))?;
         out["l1"] = json!({ "address": me.to_string(), "balance": l1.to_string(), "claimable": claimable.to_string() });
     }
     let ether = |v: &Value| v.as_str().and_then(|s| s.parse::<u128>().ok()).map(format_ether);

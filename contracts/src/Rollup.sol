@@ -35,11 +35,13 @@ contract Rollup is Groth16Verifier, ExitVerifier {
     /// Slots a full exit's pubdata takes.
     uint32 private constant FULL_EXIT_CHUNKS = 3;
     /// Bytes of a queued full-exit request (its amount is filled in when a batch executes it).
-    uint256 private constant FULL_EXIT_PREFIX = 25;
+    uint256 private constant FULL_EXIT_PREFIX = 27;
+    /// Ether's token id.
+    uint16 private constant ETHER = 0;
     /// Slots a forced transfer's or withdrawal's pubdata takes.
     uint32 private constant FORCED_CHUNKS = 3;
     /// Bytes of a queued forced request (the batch adds whether it was executed).
-    uint256 private constant FORCED_PREFIX = 45;
+    uint256 private constant FORCED_PREFIX = 47;
     string private constant EXODUS_NO_REQUESTS = "exodus mode: the rollup takes no new requests";
 
     /// The deployer: the operator until a handover (`operator()`). An immutable, so that an
@@ -111,11 +113,13 @@ contract Rollup is Groth16Verifier, ExitVerifier {
 
     /// Serial number => request.
     mapping(uint64 => PriorityRequest) public priorityRequests;
-    /// keccak256(pkX, pkY, owner) of each account a deposit (or the genesis) created, so that a
-    /// later deposit to it can only carry the key and owner its leaf holds.
+    /// keccak256(abi.encode(pkX, pkY, owner, token)) of each account a deposit (or the genesis,
+    /// whose accounts hold ether) created, so that a later deposit to it, and its owner's
+    /// requests, can only carry the key, owner and token its leaf holds.
     mapping(uint32 => bytes32) public accountKeys;
-    /// Wei each base-chain address may withdraw, credited by accepted batches, exits and refunds.
-    mapping(address => uint256) public pendingWithdrawals;
+    /// What each base-chain address may withdraw, per token (0: ether, in wei), credited by
+    /// accepted batches, exits and refunds.
+    mapping(address => mapping(uint16 => uint256)) public pendingWithdrawals;
     /// Accounts that exited in exodus mode (each exits once).
     mapping(uint32 => bool) public exited;
     /// Account => 1 + the serial of its latest full-exit request: an account has at most one
@@ -134,13 +138,22 @@ contract Rollup is Groth16Verifier, ExitVerifier {
     mapping(address => uint16) public tokenId;
 
     event DepositRequested(
-        uint64 indexed serial, uint32 indexed account, address owner, uint128 amount, uint256 pkX, uint256 pkY, uint64 deadline
+        uint64 indexed serial,
+        uint32 indexed account,
+        address owner,
+        uint16 token,
+        uint128 amount,
+        uint256 pkX,
+        uint256 pkY,
+        uint64 deadline
     );
-    event FullExitRequested(uint64 indexed serial, uint32 indexed account, address owner, uint64 deadline);
+    event FullExitRequested(uint64 indexed serial, uint32 indexed account, address owner, uint16 token, uint64 deadline);
     event ForcedTransferRequested(
-        uint64 indexed serial, uint32 indexed account, address owner, uint32 to, uint128 amount, uint64 deadline
+        uint64 indexed serial, uint32 indexed account, address owner, uint16 token, uint32 to, uint128 amount, uint64 deadline
     );
-    event ForcedWithdrawRequested(uint64 indexed serial, uint32 indexed account, address owner, uint128 amount, uint64 deadline);
+    event ForcedWithdrawRequested(
+        uint64 indexed serial, uint32 indexed account, address owner, uint16 token, uint128 amount, uint64 deadline
+    );
     /// Everything a replay needs is in the event (header and pubdata included), so the history
     /// can be rebuilt however the operator sends its transactions (through another contract, a
     /// delegated account, a batch of calls): no one has to decode the transaction's input.
@@ -159,11 +172,11 @@ contract Rollup is Groth16Verifier, ExitVerifier {
     event OpenModeActivated(uint64 blockNumber, uint64 oldestUnexecuted, address by);
     event OperatorProposed(address indexed operator, address indexed proposed);
     event OperatorChanged(address indexed previous, address indexed operator);
-    event Withdrawn(address indexed to, uint256 amount);
+    event Withdrawn(address indexed to, uint16 indexed token, uint256 amount);
     event ExodusActivated(uint64 blockNumber, uint64 oldestUnexecuted);
-    event Exited(uint32 indexed account, address owner, uint128 amount);
+    event Exited(uint32 indexed account, address owner, uint16 token, uint128 amount);
     /// `amount` is what was credited: the deposit and its fee.
-    event DepositRefunded(uint64 indexed serial, address owner, uint256 amount);
+    event DepositRefunded(uint64 indexed serial, address owner, uint16 token, uint256 amount, uint256 fee);
     event FullExitDropped(uint64 indexed serial, uint32 account, address owner, uint256 refund);
     /// A forced transfer or withdrawal no batch executed, dropped in exodus mode (its account
     /// exits with `exit`); its fee is credited back to its owner.
@@ -261,7 +274,7 @@ contract Rollup is Groth16Verifier, ExitVerifier {
         require(nextAccountIndex < accountCapacity, "the account tree is full");
         account = nextAccountIndex;
         nextAccountIndex = account + 1;
-        accountKeys[account] = keccak256(abi.encode(pkX, pkY, msg.sender));
+        accountKeys[account] = keccak256(abi.encode(pkX, pkY, msg.sender, ETHER));
         _queueDeposit(account, msg.sender, pkX, pkY);
     }
 
@@ -271,7 +284,7 @@ contract Rollup is Groth16Verifier, ExitVerifier {
         require(!exodusMode, EXODUS_NO_REQUESTS);
         bytes32 key = accountKeys[account];
         require(key != bytes32(0), "unknown account: only accounts created by a deposit or the genesis take deposits");
-        require(key == keccak256(abi.encode(pkX, pkY, owner)), "key or owner does not match the account");
+        require(key == keccak256(abi.encode(pkX, pkY, owner, ETHER)), "key, owner or token does not match the account");
         _queueDeposit(account, owner, pkX, pkY);
     }
 
@@ -280,30 +293,33 @@ contract Rollup is Groth16Verifier, ExitVerifier {
         require(msg.value >= fee + minDeposit, "deposit below the minimum (the fee, depositFee(), comes on top)");
         require(msg.value - fee < 2 ** 128, "deposit too large");
         uint128 amount = uint128(msg.value - fee);
-        bytes memory op = abi.encodePacked(OP_DEPOSIT, account, amount, owner, pkX, pkY, bytes7(0));
+        bytes memory op = abi.encodePacked(OP_DEPOSIT, account, amount, owner, pkX, pkY, ETHER, bytes5(0));
         (uint64 serial, uint64 deadline) = _queue(op, DEPOSIT_CHUNKS);
-        emit DepositRequested(serial, account, owner, amount, pkX, pkY, deadline);
+        emit DepositRequested(serial, account, owner, ETHER, amount, pkX, pkY, deadline);
     }
 
     /// @notice Asks for the whole balance of `account` to be paid to msg.sender, its owner (the
-    /// address that made its first deposit, or the genesis owner). (pkX, pkY) is the account's
-    /// key: with msg.sender it must match what the account was created with, so only the owner
-    /// can queue an exit. msg.value must be exactly fullExitFee(). An account has at most one
-    /// full exit waiting.
-    function requestFullExit(uint32 account, uint256 pkX, uint256 pkY) external payable {
+    /// address that made its first deposit, or the genesis owner), in `token`, the one it holds.
+    /// (pkX, pkY) and `token` are the account's key and token: with msg.sender they must match
+    /// what the account was created with, so only the owner can queue an exit. msg.value must be
+    /// exactly fullExitFee(). An account has at most one full exit waiting.
+    function requestFullExit(uint32 account, uint256 pkX, uint256 pkY, uint16 token) external payable {
         require(!exodusMode, EXODUS_NO_REQUESTS);
         bytes32 key = accountKeys[account];
         require(key != bytes32(0), "unknown account: only accounts created by a deposit or the genesis can exit");
-        require(key == keccak256(abi.encode(pkX, pkY, msg.sender)), "only the account's owner may request its exit");
+        require(
+            key == keccak256(abi.encode(pkX, pkY, msg.sender, token)),
+            "only the account's owner may request its exit (with its key and token)"
+        );
         require(msg.value == fullExitFee(), "send exactly fullExitFee() with a full-exit request");
         uint64 previous = fullExitSerial[account];
         require(previous == 0 || previous - 1 < priorityHead, "a full exit of this account is already waiting");
-        // The amount is the balance when the request is executed: only the first 25 bytes are
+        // The amount is the balance when the request is executed: only the first 27 bytes are
         // fixed now.
-        bytes memory op = abi.encodePacked(OP_FULL_EXIT, account, msg.sender);
+        bytes memory op = abi.encodePacked(OP_FULL_EXIT, account, msg.sender, token);
         (uint64 serial, uint64 deadline) = _queue(op, FULL_EXIT_CHUNKS);
         fullExitSerial[account] = serial + 1;
-        emit FullExitRequested(serial, account, msg.sender, deadline);
+        emit FullExitRequested(serial, account, msg.sender, token, deadline);
     }
 
     /// @notice The fee a forced transfer or withdrawal pays: three slots.
@@ -311,35 +327,42 @@ contract Rollup is Groth16Verifier, ExitVerifier {
         return FORCED_CHUNKS * priorityFee;
     }
 
-    /// @notice Queues a transfer of `amount` wei from `account` to account `to`, by the account's
-    /// owner: (pkX, pkY) and msg.sender must be the key and owner the account was created with.
+    /// @notice Queues a transfer of `amount` of `token` from `account` to account `to`, by the
+    /// account's owner: (pkX, pkY), msg.sender and `token` must be the key, owner and token the
+    /// account was created with.
     /// No signature: this transaction authenticates it. msg.value must be exactly forcedFee().
     /// A batch must execute it in queue order, before its deadline, like any priority request;
-    /// it moves the amount if the balance then covers it and account `to` exists, and is
-    /// otherwise executed as a recorded no-op.
-    function forceTransfer(uint32 account, uint256 pkX, uint256 pkY, uint32 to, uint128 amount) external payable {
-        _checkForced(account, pkX, pkY, amount);
+    /// it moves the amount if the balance then covers it and account `to` exists and holds
+    /// `token`, and is otherwise executed as a recorded no-op.
+    function forceTransfer(uint32 account, uint256 pkX, uint256 pkY, uint16 token, uint32 to, uint128 amount)
+        external
+        payable
+    {
+        _checkForced(account, pkX, pkY, token, amount);
         require(to < accountCapacity, "no such account: the payee is past the tree");
-        bytes memory op = abi.encodePacked(OP_FORCED_TRANSFER, account, msg.sender, amount, to);
+        bytes memory op = abi.encodePacked(OP_FORCED_TRANSFER, account, msg.sender, amount, to, token);
         (uint64 serial, uint64 deadline) = _queue(op, FORCED_CHUNKS);
-        emit ForcedTransferRequested(serial, account, msg.sender, to, amount, deadline);
+        emit ForcedTransferRequested(serial, account, msg.sender, token, to, amount, deadline);
     }
 
     /// @notice Queues a withdrawal of `amount` wei from `account` to msg.sender, its owner, as
     /// `forceTransfer` does a transfer: executed in queue order, a no-op if the balance does not
     /// cover it. The amount is credited to msg.sender (claimed with `withdraw`).
-    function forceWithdraw(uint32 account, uint256 pkX, uint256 pkY, uint128 amount) external payable {
-        _checkForced(account, pkX, pkY, amount);
-        bytes memory op = abi.encodePacked(OP_FORCED_WITHDRAW, account, msg.sender, amount, uint32(0));
+    function forceWithdraw(uint32 account, uint256 pkX, uint256 pkY, uint16 token, uint128 amount) external payable {
+        _checkForced(account, pkX, pkY, token, amount);
+        bytes memory op = abi.encodePacked(OP_FORCED_WITHDRAW, account, msg.sender, amount, uint32(0), token);
         (uint64 serial, uint64 deadline) = _queue(op, FORCED_CHUNKS);
-        emit ForcedWithdrawRequested(serial, account, msg.sender, amount, deadline);
+        emit ForcedWithdrawRequested(serial, account, msg.sender, token, amount, deadline);
     }
 
-    function _checkForced(uint32 account, uint256 pkX, uint256 pkY, uint128 amount) private view {
+    function _checkForced(uint32 account, uint256 pkX, uint256 pkY, uint16 token, uint128 amount) private view {
         require(!exodusMode, EXODUS_NO_REQUESTS);
         bytes32 key = accountKeys[account];
         require(key != bytes32(0), "unknown account: only accounts created by a deposit or the genesis can pay");
-        require(key == keccak256(abi.encode(pkX, pkY, msg.sender)), "only the account's owner may force its transactions");
+        require(
+            key == keccak256(abi.encode(pkX, pkY, msg.sender, token)),
+            "only the account's owner may force its transactions (with its key and token)"
+        );
         require(msg.value == forcedFee(), "send exactly forcedFee() with a forced request");
         require(amount > 0, "nothing to move: the amount is zero");
     }
@@ -405,29 +428,30 @@ contract Rollup is Groth16Verifier, ExitVerifier {
             if (kind == OP_NOOP || kind == OP_TRANSFER) {
                 pos += CHUNK;
             } else if (kind == OP_WITHDRAW) {
-                // 03 ‖ from u32 ‖ amount float40 ‖ fee float16 ‖ to (20)
-                require(pos + 2 * CHUNK <= pubdata.length, "bad pubdata length");
+                // 03 ‖ from u32 ‖ amount float40 ‖ fee float16 ‖ to (20) ‖ token u16 ‖ 14 zero bytes
+                require(pos + 3 * CHUNK <= pubdata.length, "bad pubdata length");
                 uint256 amount = _float40(uint40(bytes5(pubdata[pos + 5:pos + 10])));
                 address to = address(bytes20(pubdata[pos + 12:pos + 32]));
-                if (amount > 0) pendingWithdrawals[to] += amount;
-                pos += 2 * CHUNK;
+                if (amount > 0) pendingWithdrawals[to][uint16(bytes2(pubdata[pos + 32:pos + 34]))] += amount;
+                pos += 3 * CHUNK;
             } else if (kind == OP_FULL_EXIT) {
-                // 04 ‖ account u32 ‖ owner (20) ‖ amount u128 ‖ 7 zero bytes
+                // 04 ‖ account u32 ‖ owner (20) ‖ token u16 ‖ amount u128 ‖ 5 zero bytes
                 require(pos + 3 * CHUNK <= pubdata.length, "bad pubdata length");
-                _consume(serial + consumed, pubdata[pos:pos + 25]);
+                _consume(serial + consumed, pubdata[pos:pos + FULL_EXIT_PREFIX]);
                 consumed++;
-                uint256 amount = uint128(bytes16(pubdata[pos + 25:pos + 41]));
+                uint256 amount = uint128(bytes16(pubdata[pos + 27:pos + 43]));
                 address owner = address(bytes20(pubdata[pos + 5:pos + 25]));
-                if (amount > 0) pendingWithdrawals[owner] += amount;
+                if (amount > 0) pendingWithdrawals[owner][uint16(bytes2(pubdata[pos + 25:pos + 27]))] += amount;
                 feeSlots += FULL_EXIT_CHUNKS;
                 pos += 3 * CHUNK;
             } else if (kind == OP_FORCED_TRANSFER || kind == OP_FORCED_WITHDRAW) {
-                // 05/06 ‖ account u32 ‖ owner (20) ‖ amount u128 ‖ to u32 ‖ executed u8 ‖ 2 zero bytes
+                // 05/06 ‖ account u32 ‖ owner (20) ‖ amount u128 ‖ to u32 ‖ token u16 ‖ executed u8
                 require(pos + 3 * CHUNK <= pubdata.length, "bad pubdata length");
                 _consume(serial + consumed, pubdata[pos:pos + FORCED_PREFIX]);
                 consumed++;
                 if (kind == OP_FORCED_WITHDRAW && uint8(pubdata[pos + FORCED_PREFIX]) == 1) {
-                    pendingWithdrawals[address(bytes20(pubdata[pos + 5:pos + 25]))] += uint128(bytes16(pubdata[pos + 25:pos + 41]));
+                    pendingWithdrawals[address(bytes20(pubdata[pos + 5:pos + 25]))][uint16(bytes2(pubdata[pos + 45:pos + 47]))]
+                    += uint128(bytes16(pubdata[pos + 25:pos + 41]));
                 }
                 feeSlots += FORCED_CHUNKS;
                 pos += 3 * CHUNK;
@@ -441,7 +465,7 @@ contract Rollup is Groth16Verifier, ExitVerifier {
                 revert("unknown operation in pubdata");
             }
         }
-        if (feeSlots > 0 && priorityFee > 0) pendingWithdrawals[msg.sender] += feeSlots * priorityFee;
+        if (feeSlots > 0 && priorityFee > 0) pendingWithdrawals[msg.sender][ETHER] += feeSlots * priorityFee;
     }
 
     function _consume(uint64 serial, bytes calldata op) private view {
@@ -523,15 +547,28 @@ contract Rollup is Groth16Verifier, ExitVerifier {
 
     // ---------------------------------------------------------------- withdrawals
 
-    /// @notice Pays `to` everything accepted batches credited to it. Anyone may call it; the
-    /// funds only ever go to `to`.
-    function withdraw(address payable to) external {
-        uint256 amount = pendingWithdrawals[to];
+    /// @notice Pays `to` everything of `token` (0: ether) that accepted batches, exits and
+    /// refunds credited to it. Anyone may call it; the funds only ever go to `to`.
+    function withdraw(address payable to, uint16 token) external {
+        uint256 amount = pendingWithdrawals[to][token];
         require(amount > 0, "nothing to withdraw");
-        pendingWithdrawals[to] = 0;
-        (bool ok,) = to.call{value: amount}("");
+        pendingWithdrawals[to][token] = 0;
+        _pay(to, token, amount);
+        emit Withdrawn(to, token, amount);
+    }
+
+    /// Sends `amount` of `token` to `to`: ether with a call, a token with `transfer`, accepting
+    /// tokens that return nothing (as USDT's does) as well as those that return true.
+    function _pay(address to, uint16 token, uint256 amount) private {
+        bool ok;
+        if (token == ETHER) {
+            (ok,) = to.call{value: amount}("");
+        } else {
+            bytes memory answer;
+            (ok, answer) = tokenAddress[token].call(abi.encodeWithSelector(0xa9059cbb, to, amount));
+            ok = ok && (answer.length == 0 || (answer.length == 32 && abi.decode(answer, (bool))));
+        }
         require(ok, "transfer to the recipient failed");
-        emit Withdrawn(to, amount);
     }
 
     // ---------------------------------------------------------------- exodus mode
@@ -550,30 +587,32 @@ contract Rollup is Groth16Verifier, ExitVerifier {
     }
 
     /// @notice In exodus mode, credits `account`'s whole balance as of the last accepted state
-    /// root to its owner (claimed with `withdraw`), once per account. `proof` proves the exit
-    /// circuit for (stateRoot, this deployment's domain, account, owner, balance): that the
-    /// account's leaf in that root holds this owner and balance. Anyone may submit it; the money
-    /// only goes to the owner.
-    function exit(uint32 account, address owner, uint128 balance, uint256[8] calldata proof) external {
+    /// root, in its token, to its owner (claimed with `withdraw`), once per account. `proof`
+    /// proves the exit circuit for (stateRoot, this deployment's domain, account, owner + token ·
+    /// 2^160, balance): that the account's leaf in that root holds this owner, token and
+    /// balance. Anyone may submit it; the money only goes to the owner.
+    function exit(uint32 account, address owner, uint16 token, uint128 balance, uint256[8] calldata proof) external {
         require(exodusMode, "not in exodus mode: exits open once activateExodus() succeeds");
         require(!exited[account], "the account has already exited");
         require(balance > 0, "nothing to exit: the balance is zero");
         uint256 domain = (uint256(block.chainid) << 160) | uint256(uint160(address(this)));
-        uint256[5] memory input = [uint256(stateRoot), domain, uint256(account), uint256(uint160(owner)), uint256(balance)];
+        uint256 ownerToken = (uint256(token) << 160) | uint256(uint160(owner));
+        uint256[5] memory input = [uint256(stateRoot), domain, uint256(account), ownerToken, uint256(balance)];
         require(
             verifyExitProof(proof, input), "invalid exit proof: not this account's owner and balance in the last accepted root"
         );
         exited[account] = true;
-        pendingWithdrawals[owner] += balance;
-        emit Exited(account, owner, balance);
+        pendingWithdrawals[owner][token] += balance;
+        emit Exited(account, owner, token, balance);
     }
 
     /// @notice In exodus mode, refunds queued deposits no accepted batch executed (crediting
-    /// each deposit's amount and fee to the account owner it names, claimed with `withdraw`) and
+    /// each deposit's amount, in its token, and its fee, in ether, to the account owner it names,
+    /// claimed with `withdraw`) and
     /// drops queued full-exit, forced transfer and forced withdrawal requests (`exit` covers
     /// them; their fee is credited back to their owner), in queue order from `refundHead`.
     /// `requests` is the queued bytes of one or more consecutive requests, concatenated: a
-    /// deposit's 112 bytes, a full exit's 25, a forced request's 45 (docs/protocol.md); each must hash to what the
+    /// deposit's 112 bytes, a full exit's 27, a forced request's 47 (docs/protocol.md); each must hash to what the
     /// queue holds at its serial, so each is processed exactly once. Anyone may call it, a page
     /// at a time.
     /// @return processed how many requests this call refunded or dropped
@@ -596,22 +635,25 @@ contract Rollup is Groth16Verifier, ExitVerifier {
             );
             delete priorityRequests[serial];
             if (kind == OP_DEPOSIT) {
-                // 01 ‖ account u32 ‖ amount u128 ‖ owner (20) ‖ pkX ‖ pkY ‖ 7 zero bytes
-                uint256 amount = uint128(bytes16(op[5:21])) + depositFee();
+                // 01 ‖ account u32 ‖ amount u128 ‖ owner (20) ‖ pkX ‖ pkY ‖ token u16 ‖ 5 zero bytes
+                uint256 amount = uint128(bytes16(op[5:21]));
                 address owner = address(bytes20(op[21:41]));
-                pendingWithdrawals[owner] += amount;
-                emit DepositRefunded(serial, owner, amount);
+                uint16 token = uint16(bytes2(op[105:107]));
+                uint256 fee = depositFee();
+                pendingWithdrawals[owner][token] += amount;
+                if (fee > 0) pendingWithdrawals[owner][ETHER] += fee;
+                emit DepositRefunded(serial, owner, token, amount, fee);
             } else if (kind == OP_FULL_EXIT) {
-                // 04 ‖ account u32 ‖ owner (20)
+                // 04 ‖ account u32 ‖ owner (20) ‖ token u16
                 address owner = address(bytes20(op[5:25]));
                 uint256 fee = fullExitFee();
-                if (fee > 0) pendingWithdrawals[owner] += fee;
+                if (fee > 0) pendingWithdrawals[owner][ETHER] += fee;
                 emit FullExitDropped(serial, uint32(bytes4(op[1:5])), owner, fee);
             } else {
-                // 05/06 ‖ account u32 ‖ owner (20) ‖ amount u128 ‖ to u32
+                // 05/06 ‖ account u32 ‖ owner (20) ‖ amount u128 ‖ to u32 ‖ token u16
                 address owner = address(bytes20(op[5:25]));
                 uint256 fee = forcedFee();
-                if (fee > 0) pendingWithdrawals[owner] += fee;
+                if (fee > 0) pendingWithdrawals[owner][ETHER] += fee;
                 emit ForcedRequestDropped(serial, uint32(bytes4(op[1:5])), owner, fee);
             }
             serial++;

@@ -40,10 +40,11 @@ pub fn root_word(root: &causeway_protocol::Fr) -> B256 {
     B256::from(fr_to_be_bytes(root))
 }
 
-/// `keccak256(abi.encode(pkX, pkY, owner))`: how the contract knows an account's key and owner.
-pub fn account_key_hash(pubkey: &PublicKey, owner: &[u8; 20]) -> B256 {
+/// `keccak256(abi.encode(pkX, pkY, owner, token))`: how the contract knows an account's key,
+/// owner and token.
+pub fn account_key_hash(pubkey: &PublicKey, owner: &[u8; 20], token: u16) -> B256 {
     let (x, y) = key_words(pubkey);
-    keccak256((x, y, Address::from(*owner)).abi_encode())
+    keccak256((x, y, Address::from(*owner), U256::from(token)).abi_encode())
 }
 
 /// A Baby Jubjub key as the two words `deposit` takes.

@@ -98,7 +98,9 @@ pub struct ExitCall {
     pub account: u32,
     /// Its owner, who is paid.
     pub owner: Address,
-    /// Its balance at the proved root, wei.
+    /// The token it holds (0: ether), in which it is paid.
+    pub token: u16,
+    /// Its balance at the proved root, in the token's smallest unit.
     pub balance: u128,
     /// The exit proof, 8 words.
     pub proof: [U256; 8],
@@ -110,6 +112,7 @@ impl ExitCall {
         Ok(Self {
             account: witness.index,
             owner: Address::from(witness.account.owner),
+            token: witness.account.token,
             balance: witness.account.balance,
             proof: encode::proof_words(&causeway_prover::export::proof_eth(proof))?,
         })
@@ -121,7 +124,7 @@ pub async fn exit(
     rollup: &Rollup::RollupInstance<DynProvider>,
     call: &ExitCall,
 ) -> Result<TransactionReceipt, L1Error> {
-    send_and_wait(rollup.exit(call.account, call.owner, call.balance, call.proof)).await
+    send_and_wait(rollup.exit(call.account, call.owner, call.token, call.balance, call.proof)).await
 }
 
 /// One request `refundDeposits` processed.

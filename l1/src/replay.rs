@@ -260,25 +260,29 @@ impl Replay {
 /// A priority request as the chain queued it (from its event).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Request {
-    /// A deposit of `amount` wei into `account`, owned by `owner`, with key `pk`.
+    /// A deposit of `amount` of `token` into `account`, owned by `owner`, with key `pk`.
     Deposit {
         /// The account.
         account: u32,
         /// Its owner.
         owner: Address,
-        /// Wei.
+        /// The token (0: ether).
+        token: u16,
+        /// In the token's smallest unit.
         amount: u128,
         /// The account's key (x, y).
         pk: (U256, U256),
     },
-    /// A request to empty `account` to `owner`.
+    /// A request to empty `account`, which holds `token`, to `owner`.
     FullExit {
         /// The account.
         account: u32,
         /// Its owner.
         owner: Address,
+        /// The token the requester expects.
+        token: u16,
     },
-    /// A forced transfer (to `Some(payee)`) or withdrawal (to the owner) of `amount` wei.
+    /// A forced transfer (to `Some(payee)`) or withdrawal (to the owner) of `amount` of `token`.
     Forced {
         /// The paying account.
         account: u32,
@@ -286,36 +290,49 @@ pub enum Request {
         owner: Address,
         /// The payee, or `None` for a withdrawal.
         to: Option<u32>,
-        /// Wei.
+        /// The token the requester expects.
+        token: u16,
+        /// In the token's smallest unit.
         amount: u128,
     },
 }
 
 impl Request {
     /// The bytes the contract hashed when it queued the request (what `refundDeposits` takes):
-    /// a deposit's 112-byte pubdata, a full exit's first 25 bytes, a forced request's first 45
+    /// a deposit's 112-byte pubdata, a full exit's first 27 bytes, a forced request's first 47
     /// (docs/protocol.md).
     pub fn queued_bytes(&self) -> Vec<u8> {
         match self {
-            Self::Deposit { account, owner, amount, pk } => [
+            Self::Deposit { account, owner, token, amount, pk } => [
                 &[1u8][..],
                 &account.to_be_bytes(),
                 &amount.to_be_bytes(),
                 owner.as_slice(),
                 &pk.0.to_be_bytes::<32>(),
                 &pk.1.to_be_bytes::<32>(),
-                &[0u8; 7],
+                &token.to_be_bytes(),
+                &[0u8; 5],
             ]
             .concat(),
-            Self::FullExit { account, owner } => [&[4u8][..], &account.to_be_bytes(), owner.as_slice()].concat(),
-            Self::Forced { account, owner, to, amount } => [
+            Self::FullExit { account, owner, token } => {
+                [&[4u8][..], &account.to_be_bytes(), owner.as_slice(), &token.to_be_bytes()].concat()
+            }
+            Self::Forced { account, owner, to, token, amount } => [
                 &[if to.is_some() { 5u8 } else { 6 }][..],
                 &account.to_be_bytes(),
                 owner.as_slice(),
                 &amount.to_be_bytes(),
                 &to.unwrap_or(0).to_be_bytes(),
+                &token.to_be_bytes(),
             ]
             .concat(),
+        }
+    }
+
+    /// The token it names.
+    pub fn token(&self) -> u16 {
+        match self {
+            Self::Deposit { token, .. } | Self::FullExit { token, .. } | Self::Forced { token, .. } => *token,
         }
     }
 }
@@ -604,11 +621,14 @@ async fn solvency(
     credited.extend(refunded.iter().map(|(e, _)| e.owner));
     credited.extend(dropped.iter().map(|(e, _)| e.owner));
     credited.extend(forced_dropped.iter().map(|(e, _)| e.owner));
-    let balances =
-        state.accounts().filter(|(i, _)| !gone.contains(i)).fold(U256::ZERO, |sum, (_, a)| sum + U256::from(a.balance));
+    // Ether only, for now: the contract's ether against the ether it owes.
+    let balances = state
+        .accounts()
+        .filter(|(i, a)| !gone.contains(i) && a.token == causeway_protocol::account::ETHER)
+        .fold(U256::ZERO, |sum, (_, a)| sum + U256::from(a.balance));
     let mut unclaimed = U256::ZERO;
     for address in credited {
-        unclaimed += rollup.pendingWithdrawals(address).call().await?;
+        unclaimed += rollup.pendingWithdrawals(address, causeway_protocol::account::ETHER).call().await?;
     }
     let waiting_from = if rollup.exodusMode().call().await? {
         rollup.refundHead().call().await?
@@ -618,7 +638,8 @@ async fn solvency(
     let queued_deposits = requests
         .range(waiting_from..)
         .filter_map(|(_, r)| match r {
-            Request::Deposit { amount, .. } => Some(U256::from(*amount)),
+            Request::Deposit { amount, token: causeway_protocol::account::ETHER, .. } => Some(U256::from(*amount)),
+            Request::Deposit { .. } => None,
             Request::FullExit { .. } | Request::Forced { .. } => None,
         })
         .fold(U256::ZERO, |sum, a| sum + a);
@@ -749,7 +770,13 @@ pub async fn priority_request_logs(
     })
     .await?;
     for (e, log) in deposits {
-        let request = Request::Deposit { account: e.account, owner: e.owner, amount: e.amount, pk: (e.pkX, e.pkY) };
+        let request = Request::Deposit {
+            account: e.account,
+            owner: e.owner,
+            token: e.token,
+            amount: e.amount,
+            pk: (e.pkX, e.pkY),
+        };
         out.insert(e.serial, queued(request, e.deadline, &log)?);
     }
     let exits = in_ranges_to(from, to, |from, to| {
@@ -758,7 +785,8 @@ pub async fn priority_request_logs(
     })
     .await?;
     for (e, log) in exits {
-        out.insert(e.serial, queued(Request::FullExit { account: e.account, owner: e.owner }, e.deadline, &log)?);
+        let request = Request::FullExit { account: e.account, owner: e.owner, token: e.token };
+        out.insert(e.serial, queued(request, e.deadline, &log)?);
     }
     let transfers = in_ranges_to(from, to, |from, to| {
         let filter = rollup.ForcedTransferRequested_filter().from_block(from).to_block(to);
@@ -766,7 +794,8 @@ pub async fn priority_request_logs(
     })
     .await?;
     for (e, log) in transfers {
-        let request = Request::Forced { account: e.account, owner: e.owner, to: Some(e.to), amount: e.amount };
+        let request =
+            Request::Forced { account: e.account, owner: e.owner, to: Some(e.to), token: e.token, amount: e.amount };
         out.insert(e.serial, queued(request, e.deadline, &log)?);
     }
     let withdrawals = in_ranges_to(from, to, |from, to| {
@@ -775,7 +804,8 @@ pub async fn priority_request_logs(
     })
     .await?;
     for (e, log) in withdrawals {
-        let request = Request::Forced { account: e.account, owner: e.owner, to: None, amount: e.amount };
+        let request =
+            Request::Forced { account: e.account, owner: e.owner, to: None, token: e.token, amount: e.amount };
         out.insert(e.serial, queued(request, e.deadline, &log)?);
     }
     Ok(out)
@@ -806,30 +836,39 @@ fn replay_ops(
             PubdataOp::Transfer { from, to, amount, fee } => {
                 Operation::Transfer(Transfer { from, to, amount, fee, nonce: next_nonce(from), signature: unsigned })
             }
-            PubdataOp::Withdraw { from, to, amount, fee } => {
+            PubdataOp::Withdraw { from, to, amount, fee, .. } => {
                 Operation::Withdraw(Withdraw { from, to, amount, fee, nonce: next_nonce(from), signature: unsigned })
             }
             PubdataOp::Deposit(d) => {
                 let ok = match requests.get(&serial) {
-                    Some(Request::Deposit { account, owner, amount, pk }) => {
+                    Some(Request::Deposit { account, owner, token, amount, pk }) => {
                         let (x, y) = encode::key_words(&d.pubkey);
-                        *account == d.account && owner.0 == d.owner && *amount == d.amount && *pk == (x, y)
+                        *account == d.account
+                            && owner.0 == d.owner
+                            && *token == d.token
+                            && *amount == d.amount
+                            && *pk == (x, y)
                     }
                     _ => false,
                 };
                 if !ok {
-                    return Err(format!("deposit at queue position {serial} is not the request the chain queued there"));
+                    return Err(format!(
+                        "deposit at queue position {serial} is not the request the chain queued there"
+                    ));
                 }
                 serial += 1;
                 Operation::Deposit(d)
             }
-            PubdataOp::FullExit { account, owner, .. } => {
-                let ok = matches!(requests.get(&serial), Some(Request::FullExit { account: a, owner: o }) if *a == account && o.0 == owner);
+            PubdataOp::FullExit { account, owner, token, .. } => {
+                let ok =
+                    requests.get(&serial) == Some(&Request::FullExit { account, owner: Address::from(owner), token });
                 if !ok {
-                    return Err(format!("full exit at queue position {serial} is not the request the chain queued there"));
+                    return Err(format!(
+                        "full exit at queue position {serial} is not the request the chain queued there"
+                    ));
                 }
                 serial += 1;
-                Operation::FullExit(FullExit { account, owner })
+                Operation::FullExit(FullExit { account, owner, token })
             }
             PubdataOp::Forced { request, .. } => {
                 let ok = requests.get(&serial)
@@ -837,6 +876,7 @@ fn replay_ops(
                         account: request.account,
                         owner: Address::from(request.owner),
                         to: request.to,
+                        token: request.token,
                         amount: request.amount,
                     });
                 if !ok {

@@ -357,7 +357,7 @@ fn body_json<T: serde::Serialize>(body: &T) -> Result<String, RestoreError> {
 fn priority_row(serial: u64, q: &QueuedRequest) -> Result<(PriorityOp, NewPriorityRequest), RestoreError> {
     let bad = |what: &str| RestoreError::Mismatch(format!("priority request {serial}: {what}"));
     let (op, public_key, amount) = match &q.request {
-        Request::Deposit { account, owner, amount, pk } => {
+        Request::Deposit { account, owner, token, amount, pk } => {
             let x = fr_from_be_bytes(&pk.0.to_be_bytes::<32>()).ok_or_else(|| bad("key outside the field"))?;
             let y = fr_from_be_bytes(&pk.1.to_be_bytes::<32>()).ok_or_else(|| bad("key outside the field"))?;
             let op = PriorityOp::Deposit {
@@ -365,26 +365,28 @@ fn priority_row(serial: u64, q: &QueuedRequest) -> Result<(PriorityOp, NewPriori
                 account: *account,
                 public_key: PackedKey(causeway_protocol::Point { x, y }),
                 owner: HexAddress(owner.0.0),
+                token: *token,
                 amount: Amount(*amount),
             };
             let key = [pk.0.to_be_bytes::<32>(), pk.1.to_be_bytes::<32>()].concat();
             (op, Some(key), Some(amount.to_string()))
         }
-        Request::FullExit { account, owner } => {
-            (PriorityOp::FullExit { serial, account: *account, owner: HexAddress(owner.0.0) }, None, None)
+        Request::FullExit { account, owner, token } => {
+            let op = PriorityOp::FullExit { serial, account: *account, owner: HexAddress(owner.0.0), token: *token };
+            (op, None, None)
         }
-        Request::Forced { account, owner, to: Some(to), amount } => {
-            let (account, owner, to, amount) = (*account, HexAddress(owner.0.0), *to, Amount(*amount));
-            (PriorityOp::ForcedTransfer { serial, account, owner, to, amount }, None, Some(amount.0.to_string()))
+        Request::Forced { account, owner, to: Some(to), token, amount } => {
+            let (account, owner, to, token, amount) = (*account, HexAddress(owner.0.0), *to, *token, Amount(*amount));
+            (PriorityOp::ForcedTransfer { serial, account, owner, to, token, amount }, None, Some(amount.0.to_string()))
         }
-        Request::Forced { account, owner, to: None, amount } => {
-            let (account, owner, amount) = (*account, HexAddress(owner.0.0), Amount(*amount));
-            (PriorityOp::ForcedWithdraw { serial, account, owner, amount }, None, Some(amount.0.to_string()))
+        Request::Forced { account, owner, to: None, token, amount } => {
+            let (account, owner, token, amount) = (*account, HexAddress(owner.0.0), *token, Amount(*amount));
+            (PriorityOp::ForcedWithdraw { serial, account, owner, token, amount }, None, Some(amount.0.to_string()))
         }
     };
     let (account, owner) = match &q.request {
         Request::Deposit { account, owner, .. }
-        | Request::FullExit { account, owner }
+        | Request::FullExit { account, owner, .. }
         | Request::Forced { account, owner, .. } => (*account, *owner),
     };
     let payee = match q.request {

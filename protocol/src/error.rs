@@ -1,6 +1,6 @@
 //! Errors of the native rollup.
 
-use crate::account::AccountIndex;
+use crate::account::{AccountIndex, TokenId};
 
 /// Why an operation, a batch or a protocol object was refused. Nothing is applied when one is
 /// returned.
@@ -53,6 +53,26 @@ pub enum ProtocolError {
     /// A deposit names an index held by another key or owner.
     #[error("account {0} belongs to another key")]
     AccountTaken(AccountIndex),
+    /// A transfer between accounts of different tokens.
+    #[error("account {from} holds token {from_token} and account {to} token {to_token}: a transfer moves one token")]
+    TokenMismatch {
+        /// Payer.
+        from: AccountIndex,
+        /// The payer's token.
+        from_token: TokenId,
+        /// Payee.
+        to: AccountIndex,
+        /// The payee's token.
+        to_token: TokenId,
+    },
+    /// A fee in a token the batch's fee account does not hold.
+    #[error("a fee in token {token} cannot be paid to the fee account, which holds token {fee_token}")]
+    FeeToken {
+        /// The paying operation's token.
+        token: TokenId,
+        /// The fee account's token.
+        fee_token: TokenId,
+    },
     /// A key is not a curve point, or is of small order (a key for which one signature
     /// verifies for every message).
     #[error("public key is not a Baby Jubjub point outside the small-order subgroup")]
@@ -87,6 +107,8 @@ impl ProtocolError {
             Self::BalanceOverflow => "balance_overflow",
             Self::NonceOverflow => "nonce_overflow",
             Self::AccountTaken(_) => "account_taken",
+            Self::TokenMismatch { .. } => "token_mismatch",
+            Self::FeeToken { .. } => "fee_token",
             Self::InvalidPublicKey => "invalid_public_key",
             Self::BadDepth(_) => "bad_depth",
             Self::BatchFull { .. } => "batch_full",

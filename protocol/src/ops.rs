@@ -1,7 +1,7 @@
 //! Operations: what a batch slot can hold, how signed ones are signed, and their pubdata.
 
 use crate::{
-    account::{AccountIndex, Address, address_to_field},
+    account::{AccountIndex, Address, TokenId, address_to_field},
     domain::Domain,
     eddsa::{PrivateKey, PublicKey, Signature},
     field::Fr,
@@ -35,7 +35,9 @@ pub struct Deposit {
     pub pubkey: PublicKey,
     /// The depositing base-chain address.
     pub owner: Address,
-    /// Wei deposited.
+    /// The token deposited: a new account holds it; an existing one must.
+    pub token: TokenId,
+    /// The amount deposited, in the token's smallest unit.
     pub amount: u128,
 }
 
@@ -80,12 +82,15 @@ pub struct FullExit {
     pub account: AccountIndex,
     /// The requesting base-chain address; the exit pays out only if it owns the account.
     pub owner: Address,
+    /// The token the requester expects; the exit pays out only if the account holds it.
+    pub token: TokenId,
 }
 
 /// A transfer or withdrawal queued on the base chain by the account's owner (a priority
 /// operation): no signature, the owner's base-chain transaction authenticates it. A batch must
 /// execute it in queue order; it moves `amount` only if the requester owns the account, the
-/// balance covers it and (for a transfer) the payee exists, and is otherwise a recorded no-op.
+/// account holds `token`, the balance covers it and (for a transfer) the payee exists and holds
+/// `token`, and is otherwise a recorded no-op.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Forced {
     /// The paying account.
@@ -94,7 +99,9 @@ pub struct Forced {
     pub owner: Address,
     /// The payee's index, or `None` for a withdrawal to `owner`.
     pub to: Option<AccountIndex>,
-    /// Wei.
+    /// The token the requester expects the account (and the payee) to hold.
+    pub token: TokenId,
+    /// In the token's smallest unit.
     pub amount: u128,
 }
 

@@ -7,15 +7,15 @@
 //! | type | chunks | layout |
 //! |---|---|---|
 //! | Noop 0 | 1 | type, 15 zero bytes |
-//! | Deposit 1 | 7 | type, account u32, amount u128, owner 20B, pk.x 32B, pk.y 32B, 7 zero bytes |
-//! | Transfer 2 | 1 | type, from u32, to u32, amount float40, fee float16 |
-//! | Withdraw 3 | 2 | type, from u32, amount float40, fee float16, to address 20B |
-//! | FullExit 4 | 3 | type, account u32, owner 20B, amount u128, 7 zero bytes |
-//! | ForcedTransfer 5 | 3 | type, account u32, owner 20B, amount u128, to u32, executed u8, 2 zero bytes |
-//! | ForcedWithdraw 6 | 3 | type, account u32, owner 20B, amount u128, 4 zero bytes, executed u8, 2 zero bytes |
+//! | Deposit 1 | 7 | type, account u32, amount u128, owner 20B, pk.x 32B, pk.y 32B, token u16, 5 zero bytes |
+//! | Transfer 2 | 1 | type, from u32, to u32, amount float40, fee float16 (the token is the accounts') |
+//! | Withdraw 3 | 3 | type, from u32, amount float40, fee float16, to address 20B, token u16, 14 zero bytes |
+//! | FullExit 4 | 3 | type, account u32, owner 20B, token u16, amount u128, 5 zero bytes |
+//! | ForcedTransfer 5 | 3 | type, account u32, owner 20B, amount u128, to u32, token u16, executed u8 |
+//! | ForcedWithdraw 6 | 3 | type, account u32, owner 20B, amount u128, 4 zero bytes, token u16, executed u8 |
 
 use crate::{
-    account::{AccountIndex, Address},
+    account::{AccountIndex, Address, TokenId},
     eddsa::PublicKey,
     error::ProtocolError,
     field::{fr_from_be_bytes, fr_to_be_bytes},
@@ -46,6 +46,8 @@ pub mod layout {
     pub const WITHDRAW_FEE: usize = 10;
     /// Withdraw: base-chain recipient.
     pub const WITHDRAW_TO: usize = 12;
+    /// Withdraw: the token paid out (the payer's).
+    pub const WITHDRAW_TOKEN: usize = 32;
     /// Deposit: account index.
     pub const DEPOSIT_ACCOUNT: usize = 1;
     /// Deposit: amount (u128).
@@ -56,12 +58,18 @@ pub mod layout {
     pub const DEPOSIT_PK_X: usize = 41;
     /// Deposit: public key y.
     pub const DEPOSIT_PK_Y: usize = 73;
+    /// Deposit: the token deposited.
+    pub const DEPOSIT_TOKEN: usize = 105;
     /// FullExit: account index.
     pub const EXIT_ACCOUNT: usize = 1;
     /// FullExit: requesting address.
     pub const EXIT_OWNER: usize = 5;
+    /// FullExit: the token the requester expects.
+    pub const EXIT_TOKEN: usize = 25;
     /// FullExit: amount paid out (u128; zero when the request was not honoured).
-    pub const EXIT_AMOUNT: usize = 25;
+    pub const EXIT_AMOUNT: usize = 27;
+    /// Bytes of a full exit the base chain queues: everything before `EXIT_AMOUNT`.
+    pub const EXIT_PREFIX: usize = 27;
     /// Forced transfer and withdrawal: the paying account (as a full exit's).
     pub const FORCED_ACCOUNT: usize = 1;
     /// Forced: the requesting address, which must own the account.
@@ -70,18 +78,19 @@ pub mod layout {
     pub const FORCED_AMOUNT: usize = 25;
     /// Forced transfer: the payee's index (zero for a withdrawal).
     pub const FORCED_TO: usize = 41;
+    /// Forced: the token the requester expects.
+    pub const FORCED_TOKEN: usize = 45;
     /// Forced: 1 if the batch moved the amount, 0 if the request was a no-op.
-    pub const FORCED_EXECUTED: usize = 45;
+    pub const FORCED_EXECUTED: usize = 47;
     /// Bytes of a forced request the base chain queues: everything before `FORCED_EXECUTED`.
-    pub const FORCED_PREFIX: usize = 45;
+    pub const FORCED_PREFIX: usize = 47;
 }
 
 /// Chunks an operation of type `kind` takes, or `None` for an unknown type.
 pub fn chunks_of(kind: u8) -> Option<usize> {
     match kind {
         op_type::NOOP | op_type::TRANSFER => Some(1),
-        op_type::WITHDRAW => Some(2),
-        op_type::FULL_EXIT | op_type::FORCED_TRANSFER | op_type::FORCED_WITHDRAW => Some(3),
+        op_type::WITHDRAW | op_type::FULL_EXIT | op_type::FORCED_TRANSFER | op_type::FORCED_WITHDRAW => Some(3),
         op_type::DEPOSIT => Some(7),
         _ => None,
     }
@@ -114,6 +123,8 @@ pub enum PubdataOp {
         from: AccountIndex,
         /// Base-chain recipient.
         to: Address,
+        /// The token paid out (the payer's).
+        token: TokenId,
         /// Amount.
         amount: u128,
         /// Fee.
@@ -125,7 +136,10 @@ pub enum PubdataOp {
         account: AccountIndex,
         /// The requesting address.
         owner: Address,
-        /// Wei paid out (zero if the requester did not own the account).
+        /// The token the requester expects.
+        token: TokenId,
+        /// Paid out, in that token (zero if the requester did not own the account or it holds
+        /// another token).
         amount: u128,
     },
     /// A forced transfer or withdrawal, and whether it moved its amount.
@@ -138,15 +152,20 @@ pub enum PubdataOp {
 }
 
 impl PubdataOp {
-    /// The pubdata view of an executed operation; `exit_amount` is what a full exit paid out,
-    /// `executed` whether a forced request moved its amount.
-    pub fn of(op: &Operation, exit_amount: u128, executed: bool) -> Self {
+    /// The pubdata view of an executed operation; `token` is a withdrawal's (its payer's),
+    /// `exit_amount` what a full exit paid out, `executed` whether a forced request moved its
+    /// amount.
+    pub fn of(op: &Operation, token: TokenId, exit_amount: u128, executed: bool) -> Self {
         match *op {
             Operation::Noop => PubdataOp::Noop,
             Operation::Deposit(d) => PubdataOp::Deposit(d),
             Operation::Transfer(t) => PubdataOp::Transfer { from: t.from, to: t.to, amount: t.amount, fee: t.fee },
-            Operation::Withdraw(w) => PubdataOp::Withdraw { from: w.from, to: w.to, amount: w.amount, fee: w.fee },
-            Operation::FullExit(e) => PubdataOp::FullExit { account: e.account, owner: e.owner, amount: exit_amount },
+            Operation::Withdraw(w) => {
+                PubdataOp::Withdraw { from: w.from, to: w.to, token, amount: w.amount, fee: w.fee }
+            }
+            Operation::FullExit(e) => {
+                PubdataOp::FullExit { account: e.account, owner: e.owner, token: e.token, amount: exit_amount }
+            }
             Operation::Forced(f) => PubdataOp::Forced { request: f, executed },
         }
     }
@@ -179,6 +198,7 @@ impl PubdataOp {
                 put(&mut out, DEPOSIT_OWNER, &d.owner);
                 put(&mut out, DEPOSIT_PK_X, &fr_to_be_bytes(&d.pubkey.x));
                 put(&mut out, DEPOSIT_PK_Y, &fr_to_be_bytes(&d.pubkey.y));
+                put(&mut out, DEPOSIT_TOKEN, &d.token.to_be_bytes());
             }
             PubdataOp::Transfer { from, to, amount, fee } => {
                 put(&mut out, TRANSFER_FROM, &from.to_be_bytes());
@@ -186,15 +206,17 @@ impl PubdataOp {
                 put(&mut out, TRANSFER_AMOUNT, &encode_amount(amount)?);
                 put(&mut out, TRANSFER_FEE, &encode_fee(fee)?);
             }
-            PubdataOp::Withdraw { from, to, amount, fee } => {
+            PubdataOp::Withdraw { from, to, token, amount, fee } => {
                 put(&mut out, WITHDRAW_FROM, &from.to_be_bytes());
                 put(&mut out, WITHDRAW_AMOUNT, &encode_amount(amount)?);
                 put(&mut out, WITHDRAW_FEE, &encode_fee(fee)?);
                 put(&mut out, WITHDRAW_TO, &to);
+                put(&mut out, WITHDRAW_TOKEN, &token.to_be_bytes());
             }
-            PubdataOp::FullExit { account, owner, amount } => {
+            PubdataOp::FullExit { account, owner, token, amount } => {
                 put(&mut out, EXIT_ACCOUNT, &account.to_be_bytes());
                 put(&mut out, EXIT_OWNER, &owner);
+                put(&mut out, EXIT_TOKEN, &token.to_be_bytes());
                 put(&mut out, EXIT_AMOUNT, &amount.to_be_bytes());
             }
             PubdataOp::Forced { request, executed } => {
@@ -202,6 +224,7 @@ impl PubdataOp {
                 put(&mut out, FORCED_OWNER, &request.owner);
                 put(&mut out, FORCED_AMOUNT, &request.amount.to_be_bytes());
                 put(&mut out, FORCED_TO, &request.to.unwrap_or(0).to_be_bytes());
+                put(&mut out, FORCED_TOKEN, &request.token.to_be_bytes());
                 out[FORCED_EXECUTED] = u8::from(executed);
             }
         }
@@ -233,6 +256,7 @@ pub fn decode(pubdata: &[u8]) -> Result<Vec<PubdataOp>, ProtocolError> {
         let b = pubdata.get(at..at + len).ok_or_else(|| bad(format!("type {kind} at byte {at} runs past the end")))?;
         let u32_at = |i: usize| u32::from_be_bytes([b[i], b[i + 1], b[i + 2], b[i + 3]]);
         let u128_at = |i: usize| u128::from_be_bytes(b[i..i + 16].try_into().unwrap_or_default());
+        let u16_at = |i: usize| u16::from_be_bytes([b[i], b[i + 1]]);
         let addr_at = |i: usize| -> Address { b[i..i + 20].try_into().unwrap_or_default() };
         let amount_at = |i: usize| {
             AMOUNT
@@ -254,12 +278,14 @@ pub fn decode(pubdata: &[u8]) -> Result<Vec<PubdataOp>, ProtocolError> {
             op_type::WITHDRAW => PubdataOp::Withdraw {
                 from: u32_at(WITHDRAW_FROM),
                 to: addr_at(WITHDRAW_TO),
+                token: u16_at(WITHDRAW_TOKEN),
                 amount: amount_at(WITHDRAW_AMOUNT)?,
                 fee: fee_at(WITHDRAW_FEE)?,
             },
             op_type::FULL_EXIT => PubdataOp::FullExit {
                 account: u32_at(EXIT_ACCOUNT),
                 owner: addr_at(EXIT_OWNER),
+                token: u16_at(EXIT_TOKEN),
                 amount: u128_at(EXIT_AMOUNT),
             },
             op_type::FORCED_TRANSFER | op_type::FORCED_WITHDRAW => PubdataOp::Forced {
@@ -267,6 +293,7 @@ pub fn decode(pubdata: &[u8]) -> Result<Vec<PubdataOp>, ProtocolError> {
                     account: u32_at(FORCED_ACCOUNT),
                     owner: addr_at(FORCED_OWNER),
                     to: (kind == op_type::FORCED_TRANSFER).then(|| u32_at(FORCED_TO)),
+                    token: u16_at(FORCED_TOKEN),
                     amount: u128_at(FORCED_AMOUNT),
                 },
                 executed: b[FORCED_EXECUTED] == 1,
@@ -281,6 +308,7 @@ pub fn decode(pubdata: &[u8]) -> Result<Vec<PubdataOp>, ProtocolError> {
                     account: u32_at(DEPOSIT_ACCOUNT),
                     amount: u128_at(DEPOSIT_AMOUNT),
                     owner: addr_at(DEPOSIT_OWNER),
+                    token: u16_at(DEPOSIT_TOKEN),
                     pubkey: PublicKey { x: coord(DEPOSIT_PK_X)?, y: coord(DEPOSIT_PK_Y)? },
                 })
             }

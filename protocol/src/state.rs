@@ -37,6 +37,8 @@ pub struct Applied {
     pub updates: Vec<LeafUpdate>,
     /// The fee the operator earns.
     pub fee: u128,
+    /// The token of the fee (the payer's).
+    pub fee_token: crate::account::TokenId,
     /// The operation as pubdata records it.
     pub pubdata: PubdataOp,
 }
@@ -48,6 +50,8 @@ pub struct Checked {
     pub changes: Vec<(AccountIndex, Account)>,
     /// The fee the operator would earn.
     pub fee: u128,
+    /// The token the fee is paid in (the payer's; ether for operations without a fee).
+    pub fee_token: crate::account::TokenId,
     /// The operation as pubdata would record it.
     pub pubdata: PubdataOp,
 }
@@ -183,6 +187,7 @@ impl Ledger {
         };
         let mut changes = Vec::new();
         let mut fee = 0;
+        let mut fee_token = crate::account::ETHER;
         let mut exit_amount = 0;
         let mut executed = false;
         match *op {
@@ -194,8 +199,8 @@ impl Ledger {
                 self.check_index(d.account)?;
                 let mut a = self.account(d.account);
                 if a.is_empty() {
-                    a = Account { pubkey: d.pubkey, balance: 0, nonce: 0, owner: d.owner };
-                } else if a.pubkey != d.pubkey || a.owner != d.owner {
+                    a = Account { pubkey: d.pubkey, balance: 0, nonce: 0, owner: d.owner, token: d.token };
+                } else if a.pubkey != d.pubkey || a.owner != d.owner || a.token != d.token {
                     return Err(ProtocolError::AccountTaken(d.account));
                 }
                 a.balance = a.balance.checked_add(d.amount).ok_or(ProtocolError::BalanceOverflow)?;
@@ -205,6 +210,14 @@ impl Ledger {
                 check_floats(t.amount, t.fee)?;
                 let mut from = self.existing(t.from)?;
                 let mut to = self.existing(t.to)?;
+                if to.token != from.token {
+                    return Err(ProtocolError::TokenMismatch {
+                        from: t.from,
+                        from_token: from.token,
+                        to: t.to,
+                        to_token: to.token,
+                    });
+                }
                 let ok = signed(&from.pubkey, &|| t.message(&self.domain), &t.signature);
                 debit(&mut from, t.amount, t.fee, t.nonce, ok)?;
                 changes.push((t.from, from));
@@ -214,6 +227,7 @@ impl Ledger {
                 to.balance = to.balance.checked_add(t.amount).ok_or(ProtocolError::BalanceOverflow)?;
                 changes.push((t.to, to));
                 fee = t.fee;
+                fee_token = from.token;
             }
             Operation::Withdraw(w) => {
                 check_floats(w.amount, w.fee)?;
@@ -222,12 +236,14 @@ impl Ledger {
                 debit(&mut from, w.amount, w.fee, w.nonce, ok)?;
                 changes.push((w.from, from));
                 fee = w.fee;
+                fee_token = from.token;
             }
             Operation::FullExit(e) => {
                 self.check_index(e.account)?;
                 let mut a = self.account(e.account);
-                // A request by someone who does not own the account is consumed and pays nothing.
-                if !a.is_empty() && a.owner == e.owner {
+                // A request by someone who does not own the account, or for another token than
+                // it holds, is consumed and pays nothing.
+                if !a.is_empty() && a.owner == e.owner && a.token == e.token {
                     exit_amount = a.balance;
                     a.balance = 0;
                 }
@@ -236,15 +252,20 @@ impl Ledger {
             Operation::Forced(f) => {
                 // The base chain authenticated the owner; the batch must execute the request
                 // whatever the state: it moves the amount only if the requester owns the
-                // account, the balance covers it and the payee exists, else it changes nothing.
+                // account, the account holds the token, the balance covers it and the payee
+                // exists and holds the token, else it changes nothing.
                 // A transfer's second leaf update is the payee's, even when it is a no-op.
                 self.check_index(f.account)?;
                 let mut a = self.account(f.account);
                 if let Some(to) = f.to {
                     self.check_index(to)?;
                 }
-                let payee_exists = f.to.is_none_or(|to| to == f.account || !self.account(to).is_empty());
-                executed = !a.is_empty() && a.owner == f.owner && a.balance >= f.amount && payee_exists;
+                let payee_takes = f.to.is_none_or(|to| {
+                    let b = self.account(to);
+                    to == f.account || (!b.is_empty() && b.token == f.token)
+                });
+                executed =
+                    !a.is_empty() && a.owner == f.owner && a.token == f.token && a.balance >= f.amount && payee_takes;
                 if executed {
                     a.balance -= f.amount;
                 }
@@ -258,7 +279,8 @@ impl Ledger {
                 }
             }
         }
-        Ok(Checked { changes, fee, pubdata: PubdataOp::of(op, exit_amount, executed) })
+        let token = changes.first().map_or(crate::account::ETHER, |(_, a)| a.token);
+        Ok(Checked { changes, fee, fee_token, pubdata: PubdataOp::of(op, token, exit_amount, executed) })
     }
 }
 
@@ -331,10 +353,10 @@ impl State {
     }
 
     fn apply_with(&mut self, op: &Operation, signatures: Signatures) -> Result<Applied, ProtocolError> {
-        let Checked { changes, fee, pubdata } = self.ledger.check(op, signatures)?;
+        let Checked { changes, fee, fee_token, pubdata } = self.ledger.check(op, signatures)?;
         pubdata.encode()?;
         let updates = changes.into_iter().map(|(index, after)| self.set(index, after)).collect::<Result<_, _>>()?;
-        Ok(Applied { op: *op, updates, fee, pubdata })
+        Ok(Applied { op: *op, updates, fee, fee_token, pubdata })
     }
 
     fn set(&mut self, index: AccountIndex, after: Account) -> Result<LeafUpdate, ProtocolError> {
@@ -386,11 +408,16 @@ impl State {
             return Err(ProtocolError::BatchFull { needed, slots });
         }
         let old_root = self.root();
+        let fee_token = self.existing(fee_account)?.token;
         let mut applied: Vec<Applied> = Vec::new();
         let mut slot_updates = Vec::with_capacity(slots);
         let result = (|| {
             for op in ops.iter().chain(std::iter::repeat_n(&Operation::Noop, slots - needed)) {
                 let a = self.apply_with(op, signatures)?;
+                if a.fee != 0 && a.fee_token != fee_token {
+                    self.undo(&a.updates);
+                    return Err(ProtocolError::FeeToken { token: a.fee_token, fee_token });
+                }
                 let touched = a.updates.last().map_or(0, |u| u.index);
                 let mut pair = a.updates.clone();
                 while pair.len() < 2 {

@@ -355,7 +355,10 @@ pub enum PriorityOp {
         public_key: PackedKey,
         /// The depositor.
         owner: HexAddress,
-        /// Wei.
+        /// The token (0: ether); absent in bodies stored before tokens, which were all ether.
+        #[serde(default)]
+        token: u16,
+        /// In the token's smallest unit.
         amount: Amount,
     },
     /// `requestFullExit`.
@@ -366,6 +369,9 @@ pub enum PriorityOp {
         account: u32,
         /// The requester.
         owner: HexAddress,
+        /// The token the requester expects the account to hold (0: ether); absent in bodies stored before tokens, which were all ether.
+        #[serde(default)]
+        token: u16,
     },
     /// `forceTransfer`.
     ForcedTransfer {
@@ -377,7 +383,10 @@ pub enum PriorityOp {
         owner: HexAddress,
         /// The payee.
         to: u32,
-        /// Wei.
+        /// The token the requester expects the accounts to hold (0: ether); absent in bodies stored before tokens, which were all ether.
+        #[serde(default)]
+        token: u16,
+        /// In the token's smallest unit.
         amount: Amount,
     },
     /// `forceWithdraw`: to the requester's own address.
@@ -388,7 +397,10 @@ pub enum PriorityOp {
         account: u32,
         /// The requester, paid on the base chain (only if it owns the account).
         owner: HexAddress,
-        /// Wei.
+        /// The token the requester expects the account to hold (0: ether); absent in bodies stored before tokens, which were all ether.
+        #[serde(default)]
+        token: u16,
+        /// In the token's smallest unit.
         amount: Amount,
     },
 }
@@ -406,15 +418,17 @@ impl PriorityOp {
     pub fn operation(&self) -> Operation {
         use crate::ops::{Deposit, Forced, FullExit};
         match *self {
-            PriorityOp::Deposit { account, public_key, owner, amount, .. } => {
-                Operation::Deposit(Deposit { account, pubkey: public_key.0, owner: owner.0, amount: amount.0 })
+            PriorityOp::Deposit { account, public_key, owner, token, amount, .. } => {
+                Operation::Deposit(Deposit { account, pubkey: public_key.0, owner: owner.0, token, amount: amount.0 })
             }
-            PriorityOp::FullExit { account, owner, .. } => Operation::FullExit(FullExit { account, owner: owner.0 }),
-            PriorityOp::ForcedTransfer { account, owner, to, amount, .. } => {
-                Operation::Forced(Forced { account, owner: owner.0, to: Some(to), amount: amount.0 })
+            PriorityOp::FullExit { account, owner, token, .. } => {
+                Operation::FullExit(FullExit { account, owner: owner.0, token })
             }
-            PriorityOp::ForcedWithdraw { account, owner, amount, .. } => {
-                Operation::Forced(Forced { account, owner: owner.0, to: None, amount: amount.0 })
+            PriorityOp::ForcedTransfer { account, owner, to, token, amount, .. } => {
+                Operation::Forced(Forced { account, owner: owner.0, to: Some(to), token, amount: amount.0 })
+            }
+            PriorityOp::ForcedWithdraw { account, owner, token, amount, .. } => {
+                Operation::Forced(Forced { account, owner: owner.0, to: None, token, amount: amount.0 })
             }
         }
     }
@@ -426,6 +440,16 @@ impl PriorityOp {
             | PriorityOp::FullExit { serial, .. }
             | PriorityOp::ForcedTransfer { serial, .. }
             | PriorityOp::ForcedWithdraw { serial, .. } => serial,
+        }
+    }
+
+    /// The token.
+    pub fn token(&self) -> u16 {
+        match *self {
+            PriorityOp::Deposit { token, .. }
+            | PriorityOp::FullExit { token, .. }
+            | PriorityOp::ForcedTransfer { token, .. }
+            | PriorityOp::ForcedWithdraw { token, .. } => token,
         }
     }
 
@@ -510,7 +534,14 @@ impl Genesis {
             if !a.public_key.0.is_valid_key() {
                 return Err(ProtocolError::InvalidPublicKey);
             }
-            let account = Account { pubkey: a.public_key.0, balance: a.balance.0, nonce: 0, owner: a.owner.0 };
+            // Genesis balances are ether: the deployment sends their sum with it.
+            let account = Account {
+                pubkey: a.public_key.0,
+                balance: a.balance.0,
+                nonce: 0,
+                owner: a.owner.0,
+                token: crate::account::ETHER,
+            };
             s.proof(a.index)?;
             s.insert(a.index, account)?;
         }

@@ -7,8 +7,8 @@ use causeway_protocol::{
     Withdraw,
 };
 
-/// Slots the sample needs: deposit 7 + transfer 1 + withdraw 2 + full exit 3.
-pub const SAMPLE_MIN_SLOTS: usize = 13;
+/// Slots the sample needs: deposit 7 + transfer 1 + withdraw 3 + full exit 3.
+pub const SAMPLE_MIN_SLOTS: usize = 14;
 /// Slots the every-type sample needs: [`SAMPLE_MIN_SLOTS`] + forced transfer 3 + forced
 /// withdrawal 3 (a smaller batch leaves the forced requests out).
 pub const SAMPLE_ALL_TYPES_SLOTS: usize = SAMPLE_MIN_SLOTS + 6;
@@ -27,7 +27,10 @@ pub fn sample_genesis(depth: u32, accounts: u32, domain: Domain) -> Result<State
     let mut s = State::new(depth, domain)?;
     for i in 0..accounts {
         let owner = [(i % 251) as u8 + 1; 20];
-        s.insert(i, Account { pubkey: sample_key(i).public_key(), balance: 10u128.pow(21), nonce: 0, owner })?;
+        s.insert(
+            i,
+            Account { pubkey: sample_key(i).public_key(), balance: 10u128.pow(21), nonce: 0, owner, token: 0 },
+        )?;
     }
     Ok(s)
 }
@@ -46,6 +49,7 @@ pub fn sample_batch(params: CircuitParams, domain: Domain) -> Result<BatchTransi
             account: new_account,
             pubkey: sample_key(new_account).public_key(),
             owner: [0x44; 20],
+            token: 0,
             amount: 10u128.pow(18),
         }),
         Operation::Withdraw(Withdraw::signed(
@@ -57,11 +61,17 @@ pub fn sample_batch(params: CircuitParams, domain: Domain) -> Result<BatchTransi
             10u128.pow(12),
             0,
         )),
-        Operation::FullExit(FullExit { account: 3, owner: [4; 20] }),
+        Operation::FullExit(FullExit { account: 3, owner: [4; 20], token: 0 }),
     ];
     if params.slots >= SAMPLE_ALL_TYPES_SLOTS {
-        ops.push(Operation::Forced(Forced { account: 2, owner: [3; 20], to: Some(1), amount: 10u128.pow(17) }));
-        ops.push(Operation::Forced(Forced { account: 2, owner: [3; 20], to: None, amount: 10u128.pow(17) }));
+        ops.push(Operation::Forced(Forced {
+            account: 2,
+            owner: [3; 20],
+            to: Some(1),
+            token: 0,
+            amount: 10u128.pow(17),
+        }));
+        ops.push(Operation::Forced(Forced { account: 2, owner: [3; 20], to: None, token: 0, amount: 10u128.pow(17) }));
     }
     let mut nonce = 0;
     while ops.iter().map(Operation::slots).sum::<usize>() < params.slots {

@@ -362,6 +362,12 @@ export interface components {
             proved: components["schemas"]["ProvedAccount"];
             /** @description Its packed public key. */
             public_key: string;
+            /**
+             * Format: int32
+             * @description The token it holds (0: ether; see `GET /v1/tokens`): set by its first deposit, never
+             *     changed. A key holds each token in an account of its own.
+             */
+            token: number;
         };
         /** @description Every account holding a key. */
         AccountsByKey: {
@@ -603,7 +609,7 @@ export interface components {
              * @description The account credited.
              */
             account: number;
-            /** @description Wei. */
+            /** @description In the token's smallest unit. */
             amount: components["schemas"]["Amount"];
             /** @description The depositor. */
             owner: components["schemas"]["HexAddress"];
@@ -614,6 +620,11 @@ export interface components {
              * @description Queue position.
              */
             serial: number;
+            /**
+             * Format: int32
+             * @description The token (0: ether); absent in bodies stored before tokens, which were all ether.
+             */
+            token?: number;
             /** @enum {string} */
             type: "deposit";
         } | {
@@ -629,6 +640,11 @@ export interface components {
              * @description Queue position.
              */
             serial: number;
+            /**
+             * Format: int32
+             * @description The token the requester expects the account to hold (0: ether); absent in bodies stored before tokens, which were all ether.
+             */
+            token?: number;
             /** @enum {string} */
             type: "full_exit";
         } | {
@@ -637,7 +653,7 @@ export interface components {
              * @description The paying account.
              */
             account: number;
-            /** @description Wei. */
+            /** @description In the token's smallest unit. */
             amount: components["schemas"]["Amount"];
             /** @description The requester (it moves value only if it owns the account). */
             owner: components["schemas"]["HexAddress"];
@@ -651,6 +667,11 @@ export interface components {
              * @description The payee.
              */
             to: number;
+            /**
+             * Format: int32
+             * @description The token the requester expects the accounts to hold (0: ether); absent in bodies stored before tokens, which were all ether.
+             */
+            token?: number;
             /** @enum {string} */
             type: "forced_transfer";
         } | {
@@ -659,7 +680,7 @@ export interface components {
              * @description The paying account.
              */
             account: number;
-            /** @description Wei. */
+            /** @description In the token's smallest unit. */
             amount: components["schemas"]["Amount"];
             /** @description The requester, paid on the base chain (only if it owns the account). */
             owner: components["schemas"]["HexAddress"];
@@ -668,6 +689,11 @@ export interface components {
              * @description Queue position.
              */
             serial: number;
+            /**
+             * Format: int32
+             * @description The token the requester expects the account to hold (0: ether); absent in bodies stored before tokens, which were all ether.
+             */
+            token?: number;
             /** @enum {string} */
             type: "forced_withdraw";
         };

@@ -149,11 +149,11 @@ export class Client {
 
   /**
    * The account holding `key` whose owner is `owner` (the base-chain address that deposited
-   * into it), or null. Never trust an account merely because it holds your key: anyone can
-   * deposit with it.
+   * into it) and whose token is `token` (0: ether), or null. Never trust an account merely
+   * because it holds your key: anyone can deposit with it.
    */
-  async findAccount(key: Point, owner: string): Promise<Account | null> {
-    return (await this.accountsByKey(key)).find((a) => a.owner === owner.toLowerCase()) ?? null;
+  async findAccount(key: Point, owner: string, token = 0): Promise<Account | null> {
+    return (await this.accountsByKey(key)).find((a) => a.owner === owner.toLowerCase() && a.token === token) ?? null;
   }
 
   /** An account's newest transactions. */

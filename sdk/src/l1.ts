@@ -19,19 +19,19 @@ export async function domainFromChain(provider: Provider, rollup: string): Promi
 export const ROLLUP_ABI = [
   "function deposit(uint256 pkX, uint256 pkY) payable returns (uint32 account)",
   "function depositTo(uint32 account, uint256 pkX, uint256 pkY, address owner) payable",
-  "function requestFullExit(uint32 account, uint256 pkX, uint256 pkY) payable",
+  "function requestFullExit(uint32 account, uint256 pkX, uint256 pkY, uint16 token) payable",
   "function depositFee() view returns (uint256)",
   "function fullExitFee() view returns (uint256)",
-  "function forceTransfer(uint32 account, uint256 pkX, uint256 pkY, uint32 to, uint128 amount) payable",
-  "function forceWithdraw(uint32 account, uint256 pkX, uint256 pkY, uint128 amount) payable",
+  "function forceTransfer(uint32 account, uint256 pkX, uint256 pkY, uint16 token, uint32 to, uint128 amount) payable",
+  "function forceWithdraw(uint32 account, uint256 pkX, uint256 pkY, uint16 token, uint128 amount) payable",
   "function forcedFee() view returns (uint256)",
-  "function withdraw(address to)",
-  "function pendingWithdrawals(address) view returns (uint256)",
+  "function withdraw(address to, uint16 token)",
+  "function pendingWithdrawals(address, uint16) view returns (uint256)",
   "function minDeposit() view returns (uint256)",
-  "event DepositRequested(uint64 indexed serial, uint32 indexed account, address owner, uint128 amount, uint256 pkX, uint256 pkY, uint64 deadline)",
-  "event FullExitRequested(uint64 indexed serial, uint32 indexed account, address owner, uint64 deadline)",
-  "event ForcedTransferRequested(uint64 indexed serial, uint32 indexed account, address owner, uint32 to, uint128 amount, uint64 deadline)",
-  "event ForcedWithdrawRequested(uint64 indexed serial, uint32 indexed account, address owner, uint128 amount, uint64 deadline)",
+  "event DepositRequested(uint64 indexed serial, uint32 indexed account, address owner, uint16 token, uint128 amount, uint256 pkX, uint256 pkY, uint64 deadline)",
+  "event FullExitRequested(uint64 indexed serial, uint32 indexed account, address owner, uint16 token, uint64 deadline)",
+  "event ForcedTransferRequested(uint64 indexed serial, uint32 indexed account, address owner, uint16 token, uint32 to, uint128 amount, uint64 deadline)",
+  "event ForcedWithdrawRequested(uint64 indexed serial, uint32 indexed account, address owner, uint16 token, uint128 amount, uint64 deadline)",
 ];
 
 /**
@@ -109,12 +109,13 @@ export class Rollup {
 
   /**
    * Asks for `account`'s whole balance to be paid to its owner (the signer must be it),
-   * whatever the operator does; pays the full-exit fee.
+   * whatever the operator does; pays the full-exit fee. `token` is the one the account holds
+   * (0: ether; the contract refuses another).
    */
-  async requestFullExit(signer: Signer, account: number, key: Point): Promise<PriorityRequest> {
+  async requestFullExit(signer: Signer, account: number, key: Point, token = 0): Promise<PriorityRequest> {
     const c = this.contract.connect(signer) as Contract;
     const value = await this.fullExitFee();
-    return this.request(c.getFunction("requestFullExit")(account, key.x, key.y, { value }), "FullExitRequested");
+    return this.request(c.getFunction("requestFullExit")(account, key.x, key.y, token, { value }), "FullExitRequested");
   }
 
   /** The priority fee a forced transfer or withdrawal pays, in wei (`forcedFee()`). */
@@ -123,36 +124,38 @@ export class Rollup {
   }
 
   /**
-   * Queues a transfer of `amount` wei from `account` to account `to` on the base chain, with no
-   * rollup signature: the signer must be the account's owner and `key` its key. The operator
-   * must execute it in queue order; it moves the amount if the balance then covers it and `to`
-   * exists, and is otherwise a recorded no-op. Pays the forced fee.
+   * Queues a transfer of `amount` (of the account's token, `token`: 0 for ether) from `account`
+   * to account `to` on the base chain, with no rollup signature: the signer must be the
+   * account's owner and `key` its key. The operator must execute it in queue order; it moves
+   * the amount if the balance then covers it and `to` exists and holds the token, and is
+   * otherwise a recorded no-op. Pays the forced fee.
    */
-  async forceTransfer(signer: Signer, account: number, key: Point, to: number, amount: bigint): Promise<PriorityRequest> {
+  async forceTransfer(signer: Signer, account: number, key: Point, to: number, amount: bigint, token = 0): Promise<PriorityRequest> {
     const c = this.contract.connect(signer) as Contract;
     const value = await this.forcedFee();
-    return this.request(c.getFunction("forceTransfer")(account, key.x, key.y, to, amount, { value }), "ForcedTransferRequested");
+    return this.request(c.getFunction("forceTransfer")(account, key.x, key.y, token, to, amount, { value }), "ForcedTransferRequested");
   }
 
   /**
-   * Queues a withdrawal of `amount` wei from `account` to the signer (its owner) on the base
-   * chain, as `forceTransfer` does a transfer; claim it with `withdraw` once executed.
+   * Queues a withdrawal of `amount` (of `token`, the account's: 0 for ether) from `account` to
+   * the signer (its owner) on the base chain, as `forceTransfer` does a transfer; claim it with
+   * `claim` once executed.
    */
-  async forceWithdraw(signer: Signer, account: number, key: Point, amount: bigint): Promise<PriorityRequest> {
+  async forceWithdraw(signer: Signer, account: number, key: Point, amount: bigint, token = 0): Promise<PriorityRequest> {
     const c = this.contract.connect(signer) as Contract;
     const value = await this.forcedFee();
-    return this.request(c.getFunction("forceWithdraw")(account, key.x, key.y, amount, { value }), "ForcedWithdrawRequested");
+    return this.request(c.getFunction("forceWithdraw")(account, key.x, key.y, token, amount, { value }), "ForcedWithdrawRequested");
   }
 
-  /** Wei waiting for `address` (final withdrawals and exits). */
-  async pendingWithdrawal(address: string): Promise<bigint> {
-    return BigInt(await this.contract.getFunction("pendingWithdrawals")(address));
+  /** What waits for `address` in `token` (0: ether, in wei): final withdrawals and exits. */
+  async pendingWithdrawal(address: string, token = 0): Promise<bigint> {
+    return BigInt(await this.contract.getFunction("pendingWithdrawals")(address, token));
   }
 
-  /** Pays `to` what waits for it; returns the base-chain transaction hash. */
-  async claim(signer: Signer, to: string): Promise<string> {
+  /** Pays `to` what waits for it in `token` (0: ether); returns the base-chain transaction hash. */
+  async claim(signer: Signer, to: string, token = 0): Promise<string> {
     const c = this.contract.connect(signer) as Contract;
-    const sent = await c.getFunction("withdraw")(to);
+    const sent = await c.getFunction("withdraw")(to, token);
     const receipt = await sent.wait();
     return receipt.hash;
   }

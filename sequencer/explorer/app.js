@@ -94,13 +94,15 @@ function decodePubdata(hex) {
   const b = hexBytes(hex);
   const ops = [];
   const u32 = (at) => Number(uint(b.subarray(at, at + 4)));
+  const u16 = (at) => Number(uint(b.subarray(at, at + 2)));
   for (let at = 0; at < b.length;) {
     const slot = at / 16;
     switch (b[at]) {
       case 0: at += 16; continue; // Noop padding
       case 1:
         ops.push({ slot, type: "deposit", account: u32(at + 1), amount: uint(b.subarray(at + 5, at + 21)),
-          owner: toHex(b.subarray(at + 21, at + 41)), keyX: toHex(b.subarray(at + 41, at + 73)), keyY: toHex(b.subarray(at + 73, at + 105)) });
+          owner: toHex(b.subarray(at + 21, at + 41)), keyX: toHex(b.subarray(at + 41, at + 73)), keyY: toHex(b.subarray(at + 73, at + 105)),
+          token: u16(at + 105) });
         at += 112; break;
       case 2:
         ops.push({ slot, type: "transfer", from: u32(at + 1), to: u32(at + 5),
@@ -108,17 +110,17 @@ function decodePubdata(hex) {
         at += 16; break;
       case 3:
         ops.push({ slot, type: "withdraw", from: u32(at + 1), amount: float(b.subarray(at + 5, at + 10), 35),
-          fee: float(b.subarray(at + 10, at + 12), 11), to: toHex(b.subarray(at + 12, at + 32)) });
-        at += 32; break;
+          fee: float(b.subarray(at + 10, at + 12), 11), to: toHex(b.subarray(at + 12, at + 32)), token: u16(at + 32) });
+        at += 48; break;
       case 4:
         ops.push({ slot, type: "full_exit", account: u32(at + 1), owner: toHex(b.subarray(at + 5, at + 25)),
-          amount: uint(b.subarray(at + 25, at + 41)) });
+          token: u16(at + 25), amount: uint(b.subarray(at + 27, at + 43)) });
         at += 48; break;
       case 5:
       case 6: // forced transfer / withdrawal: executed is 0 when the request was a recorded no-op
         ops.push({ slot, type: b[at] === 5 ? "forced_transfer" : "forced_withdraw", account: u32(at + 1),
           owner: toHex(b.subarray(at + 5, at + 25)), amount: uint(b.subarray(at + 25, at + 41)),
-          to: u32(at + 41), executed: b[at + 45] === 1 });
+          to: u32(at + 41), token: u16(at + 45), executed: b[at + 47] === 1 });
         at += 48; break;
       default:
         ops.push({ slot, type: `unknown (0x${b[at].toString(16)})` });
@@ -343,12 +345,14 @@ function unpackKey(hex) {
 // Recomputes the account's leaf from its proved fields and hashes it up with the siblings;
 // then compares the result with the root the chain accepted for that batch.
 async function checkAccountProof(a) {
-  const { poseidon4, poseidon5 } = causewayPoseidon;
+  const { poseidon4, poseidon6 } = causewayPoseidon;
   const p = a.proved;
   const checks = [];
   const pk = p.exists ? unpackKey(a.public_key) : { x: 0n, y: 0n };
-  const leaf = p.exists ? poseidon5([pk.x, pk.y, BigInt(p.balance), BigInt(p.nonce), BigInt(a.owner)]) : poseidon5([0n, 0n, 0n, 0n, 0n]);
-  checks.push({ ok: leaf === BigInt(p.leaf), what: `Poseidon(key, balance ${p.balance}, nonce ${p.nonce}, owner) is the leaf` });
+  const leaf = p.exists
+    ? poseidon6([pk.x, pk.y, BigInt(p.balance), BigInt(p.nonce), BigInt(a.owner), BigInt(a.token)])
+    : poseidon6([0n, 0n, 0n, 0n, 0n, 0n]);
+  checks.push({ ok: leaf === BigInt(p.leaf), what: `Poseidon(key, balance ${p.balance}, nonce ${p.nonce}, owner, token ${a.token}) is the leaf` });
   let node = leaf;
   p.siblings.forEach((level, l) => {
     const pos = (a.index >> (2 * l)) & 3;
@@ -486,7 +490,7 @@ async function accountPage(index) {
       ["Nonce (accepted)", a.accepted.nonce],
       ["Balance (proved)", el("span", { id: "balance-proved", "data-wei": a.proved.balance }, ether(a.proved.balance))],
       ["Nonce (proved)", a.proved.nonce], ["Proved through batch", a.proved.batch],
-      ["Owner", mono(a.owner)], ["Public key", mono(a.public_key)],
+      ["Owner", mono(a.owner)], ["Token", a.token], ["Public key", mono(a.public_key)],
     ]),
     el("h2", {}, "Merkle proof (against the proved root)"),
     proofVerdict(a),

@@ -396,6 +396,7 @@ fn account_view(index: AccountIndex, accepted: Option<Account>, shared: &Shared)
         index,
         public_key: hex0x(&shown.pubkey.pack()),
         owner: hex0x(&shown.owner),
+        token: shown.token,
         accepted: AcceptedAccount { balance: Amount(a.balance), nonce: a.nonce },
         proved: ProvedAccount {
             batch: proved.through,

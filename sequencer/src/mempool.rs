@@ -258,7 +258,15 @@ impl Mempool {
                 continue;
             }
             let op = s.tx.operation();
-            match self.working.check(&op, Signatures::Verified) {
+            // A fee is paid in the payer's token, which must be the fee account's.
+            let fee_token = self.working.account(self.shared.params.fee_account).token;
+            let checked = self.working.check(&op, Signatures::Verified).and_then(|c| {
+                if c.fee != 0 && c.fee_token != fee_token {
+                    return Err(causeway_protocol::ProtocolError::FeeToken { token: c.fee_token, fee_token });
+                }
+                Ok(c)
+            });
+            match checked {
                 Ok(checked) => {
                     for (i, _) in &checked.changes {
                         undo.push((*i, self.working.account(*i)));

@@ -187,9 +187,16 @@ impl Sealer {
             Err(_) => {
                 // Find the refused operations on a copy of the accounts, then seal the rest.
                 let mut ledger = self.state.ledger().clone();
+                let fee_token = ledger.account(p.fee_account).token;
                 ops.clear();
                 for q in &candidates {
-                    match ledger.check(&q.op, Signatures::Verify) {
+                    let checked = ledger.check(&q.op, Signatures::Verify).and_then(|c| {
+                        if c.fee != 0 && c.fee_token != fee_token {
+                            return Err(causeway_protocol::ProtocolError::FeeToken { token: c.fee_token, fee_token });
+                        }
+                        Ok(c)
+                    });
+                    match checked {
                         Ok(c) => {
                             let _ = ledger.commit(&c);
                             ops.push(q.op);

@@ -223,6 +223,9 @@ pub struct AccountView {
     /// full exit.
     #[schema(pattern = "^0x[0-9a-f]{40}$")]
     pub owner: String,
+    /// The token it holds (0: ether; see `GET /v1/tokens`): set by its first deposit, never
+    /// changed. A key holds each token in an account of its own.
+    pub token: u16,
     /// As of the accepted state.
     pub accepted: AcceptedAccount,
     /// As of the newest proved batch.

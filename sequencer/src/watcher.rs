@@ -277,6 +277,7 @@ impl Watcher {
                 account: e.account,
                 public_key: PackedKey(Point { x, y }),
                 owner: HexAddress(e.owner.0.0),
+                token: e.token,
                 amount: Amount(e.amount),
             };
             found.push(request_of(op, e.deadline, &log).map_err(Retry)?);
@@ -284,7 +285,12 @@ impl Watcher {
         for (e, log) in
             rollup.FullExitRequested_filter().from_block(from).to_block(to).query().await.map_err(|e| rpc(&e))?
         {
-            let op = PriorityOp::FullExit { serial: e.serial, account: e.account, owner: HexAddress(e.owner.0.0) };
+            let op = PriorityOp::FullExit {
+                serial: e.serial,
+                account: e.account,
+                owner: HexAddress(e.owner.0.0),
+                token: e.token,
+            };
             found.push(request_of(op, e.deadline, &log).map_err(Retry)?);
         }
         for (e, log) in
@@ -295,6 +301,7 @@ impl Watcher {
                 account: e.account,
                 owner: HexAddress(e.owner.0.0),
                 to: e.to,
+                token: e.token,
                 amount: Amount(e.amount),
             };
             found.push(request_of(op, e.deadline, &log).map_err(Retry)?);
@@ -306,6 +313,7 @@ impl Watcher {
                 serial: e.serial,
                 account: e.account,
                 owner: HexAddress(e.owner.0.0),
+                token: e.token,
                 amount: Amount(e.amount),
             };
             found.push(request_of(op, e.deadline, &log).map_err(Retry)?);

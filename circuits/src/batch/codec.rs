@@ -3,7 +3,7 @@
 //!
 //! Version byte, header (88 bytes), domain (28 bytes: chain id u64, rollup address), pubdata (u32 length, bytes), slots (u32 count; per slot:
 //! flags byte (an 8-bit mask, see `SlotFlags::mask`), signature flag and 64 packed bytes, two leaf updates), then the fee update. A leaf
-//! update is the index (u32), the accounts before and after (104 bytes each), the level count
+//! update is the index (u32), the accounts before and after (106 bytes each), the level count
 //! (u8) and three 32-byte siblings per level. Integers are big-endian.
 
 use super::{BatchWitness, SlotFlags, SlotWitness};
@@ -14,7 +14,7 @@ use causeway_protocol::{
     field::{fr_from_be_bytes, fr_to_be_bytes},
 };
 
-const VERSION: u8 = 2;
+const VERSION: u8 = 3;
 
 fn put_update(out: &mut Vec<u8>, u: &LeafUpdate) {
     out.extend(u.index.to_be_bytes());

@@ -35,7 +35,8 @@ use causeway_protocol::{
 };
 use std::collections::BTreeMap;
 
-/// The balance's place among a leaf's Poseidon inputs (pk.x, pk.y, balance, nonce, owner).
+/// The balance's place among a leaf's Poseidon inputs (pk.x, pk.y, balance, nonce, owner,
+/// token).
 const BALANCE_FIELD: usize = 2;
 
 /// Constraints per part of the circuit, as measured while synthesising it.
@@ -88,6 +89,7 @@ struct AccountVar {
     balance: FrVar,
     nonce: FrVar,
     owner: FrVar,
+    token: FrVar,
 }
 
 impl AccountVar {
@@ -97,19 +99,27 @@ impl AccountVar {
             balance: witness(cs, a.map(|a| ConstraintF::from(a.balance)))?,
             nonce: witness(cs, a.map(|a| ConstraintF::from(a.nonce)))?,
             owner: witness(cs, a.map(|a| address_to_field(&a.owner)))?,
+            token: witness(cs, a.map(|a| ConstraintF::from(a.token)))?,
         })
     }
 
-    fn fields(&self) -> [FrVar; 5] {
-        [self.pk.x.clone(), self.pk.y.clone(), self.balance.clone(), self.nonce.clone(), self.owner.clone()]
+    fn fields(&self) -> [FrVar; 6] {
+        [
+            self.pk.x.clone(),
+            self.pk.y.clone(),
+            self.balance.clone(),
+            self.nonce.clone(),
+            self.owner.clone(),
+            self.token.clone(),
+        ]
     }
 
     fn leaf(&self) -> Result<FrVar, SynthesisError> {
         poseidon(&self.fields())
     }
 
-    /// The leaf and the leaf with `balance` in place of the balance: the four unchanged fields'
-    /// first-round S-boxes serve both hashes (12 constraints fewer than two [`Self::leaf`]s).
+    /// The leaf and the leaf with `balance` in place of the balance: the five unchanged fields'
+    /// first-round S-boxes serve both hashes (15 constraints fewer than two [`Self::leaf`]s).
     fn leaf_and_with_balance(&self, balance: &FrVar) -> Result<(FrVar, FrVar), SynthesisError> {
         let before = first_sboxes(&self.fields())?;
         let mut after = before.clone();
@@ -244,6 +254,14 @@ impl BatchCircuit {
         let domain_tag = pack_le(&domain_bits) * ConstraintF::from(256u64);
         m.charge("pubdata");
 
+        // The fee account's update, allocated first: every fee must be in its token.
+        {
+            let _rule = ns!(cs, "fee_account_in_tree");
+            pack_le(&fee_account[depth as usize..]).enforce_equal(&FrVar::zero())?;
+        }
+        let f = UpdateVar::with_bits(&cs, &fee_account[..depth as usize], w.map(|w| &w.fee_update))?;
+        m.charge("pubdata");
+
         let mut root = old_root.clone();
         let mut remaining = FrVar::zero();
         let mut fees = FrVar::zero();
@@ -302,7 +320,7 @@ impl BatchCircuit {
                 let _rule = ns!(cs, "noop_padding");
                 enforce_zero_if(&noop, &pack_le(&field(1, CHUNK_BYTES - 1)))?;
             }
-            let dep_end = layout::DEPOSIT_PK_Y + 32;
+            let dep_end = layout::DEPOSIT_TOKEN + 2;
             {
                 let _rule = ns!(cs, "deposit_padding");
                 enforce_zero_if(
@@ -318,6 +336,14 @@ impl BatchCircuit {
                     &pack_le(&field(exit_end, chunks_of(op_type::FULL_EXIT).unwrap_or(1) * CHUNK_BYTES - exit_end)),
                 )?;
             }
+            let wd_end = layout::WITHDRAW_TOKEN + 2;
+            {
+                let _rule = ns!(cs, "withdraw_padding");
+                enforce_zero_if(
+                    &wd,
+                    &pack_le(&field(wd_end, chunks_of(op_type::WITHDRAW).unwrap_or(1) * CHUNK_BYTES - wd_end)),
+                )?;
+            }
 
             // Fields. Every operation keeps its first account at bytes 1..5.
             let account_field = pack_le(&field(layout::TRANSFER_FROM, 4));
@@ -327,13 +353,19 @@ impl BatchCircuit {
             let wd_amount = decode_float(&field(layout::WITHDRAW_AMOUNT, AMOUNT.bytes()), AMOUNT)?;
             let wd_fee = decode_float(&field(layout::WITHDRAW_FEE, FEE.bytes()), FEE)?;
             let wd_to = pack_le(&field(layout::WITHDRAW_TO, 20));
+            let wd_token = pack_le(&field(layout::WITHDRAW_TOKEN, 2));
             let dep_amount = pack_le(&field(layout::DEPOSIT_AMOUNT, 16));
             let dep_owner = pack_le(&field(layout::DEPOSIT_OWNER, 20));
             let (dep_x_bits, dep_y_bits) = (field(layout::DEPOSIT_PK_X, 32), field(layout::DEPOSIT_PK_Y, 32));
             let dep_pk = PointVar { x: pack_le(&dep_x_bits), y: pack_le(&dep_y_bits) };
+            let dep_token = pack_le(&field(layout::DEPOSIT_TOKEN, 2));
+            // A full exit and a forced request share the account and owner offsets; their token
+            // and amount sit apart.
             let exit_owner = pack_le(&field(layout::EXIT_OWNER, 20));
-            // A full exit and a forced request share the account, owner and amount offsets.
             let exit_amount = pack_le(&field(layout::EXIT_AMOUNT, 16));
+            let forced_amount = pack_le(&field(layout::FORCED_AMOUNT, 16));
+            let request_token =
+                &fe * &pack_le(&field(layout::EXIT_TOKEN, 2)) + &forced * &pack_le(&field(layout::FORCED_TOKEN, 2));
             let forced_to = pack_le(&field(layout::FORCED_TO, 4));
             let forced_tail = pack_le(&field(layout::FORCED_EXECUTED, 3 * CHUNK_BYTES - layout::FORCED_EXECUTED));
             m.charge("pubdata");
@@ -399,6 +431,10 @@ impl BatchCircuit {
                 let _rule = ns!(cs, "deposit_same_owner");
                 enforce_zero_if(&taken, &(&a.before.owner - &dep_owner))?;
             }
+            {
+                let _rule = ns!(cs, "deposit_same_token");
+                enforce_zero_if(&taken, &(&a.before.token - &dep_token))?;
+            }
             // The key: canonical coordinates (below the field modulus, as the contract checks),
             // on the curve, and not of small order (4·P has x = 0 exactly for the 8-torsion).
             {
@@ -420,38 +456,42 @@ impl BatchCircuit {
                 let _rule = ns!(cs, "deposit_key_not_small_order");
                 enforce_zero_if(&dep, &(&p4.x * &p4_x_inverse - FrVar::one()))?;
             }
-            // Full exits pay the whole balance to the owner, nothing to anyone else.
+            // Full exits pay the whole balance to the owner, in the token it expects, nothing to
+            // anyone else.
             let owned = &(FrVar::one() - &empty_a) * &FrVar::from(a.before.owner.is_eq(&exit_owner)?);
+            let owned = &owned * &FrVar::from(a.before.token.is_eq(&request_token)?);
             let honoured = &fe * &owned;
             {
                 let _rule = ns!(cs, "full_exit_amount");
                 enforce_zero_if(&fe, &(&exit_amount - &honoured * &a.before.balance))?;
             }
             // Forced requests move their amount exactly when the requester owns the account,
-            // the balance covers the amount and (transfers) the payee exists; the pubdata's
-            // executed byte records which. `covers` is the witness's claim that balance ≥ amount,
-            // held to it by a 128-bit range check of balance − amount if so, of
-            // amount − balance − 1 if not (both are below 2^128, as every balance is).
+            // it holds the token, the balance covers the amount and (transfers) the payee
+            // exists and holds the token; the pubdata's executed byte records which. `covers`
+            // is the witness's claim that balance ≥ amount, held to it by a 128-bit range
+            // check of balance − amount if so, of amount − balance − 1 if not (both are below
+            // 2^128, as every balance is).
             let covers = FrVar::from(Bit::new_witness(cs.clone(), || {
-                let covered = a.before.balance.value()?.into_bigint() >= exit_amount.value()?.into_bigint();
+                let covered = a.before.balance.value()?.into_bigint() >= forced_amount.value()?.into_bigint();
                 Ok(covered != crate::tamper::covers_flipped())
             })?);
             {
                 let _rule = ns!(cs, "forced_covers");
-                let surplus = &a.before.balance - &exit_amount;
+                let surplus = &a.before.balance - &forced_amount;
                 range_check(&(&(&covers + &covers - FrVar::one()) * &surplus + &covers - FrVar::one()), 128)?;
             }
-            let payee_ok = FrVar::one() - &ft * &empty_b;
+            let payee_takes = &(FrVar::one() - &empty_b) * &FrVar::from(b.before.token.is_eq(&request_token)?);
+            let payee_ok = FrVar::one() - &ft * &(FrVar::one() - &payee_takes);
             let executed = &forced * &(&(&owned * &covers) * &payee_ok);
             {
                 let _rule = ns!(cs, "forced_executed");
-                enforce_zero_if(&forced, &(&forced_tail - &executed * ConstraintF::from(1u64 << 16)))?;
+                enforce_zero_if(&forced, &(&forced_tail - &executed))?;
             }
             {
                 let _rule = ns!(cs, "forced_withdraw_to");
                 enforce_zero_if(&fw, &forced_to)?;
             }
-            let moved = &executed * &exit_amount;
+            let moved = &executed * &forced_amount;
             let forced_credit = &ft * &moved;
             let exit_amount = &fe * &exit_amount + &moved;
             m.charge("operations");
@@ -464,6 +504,7 @@ impl BatchCircuit {
                 balance: &a.before.balance + &dep_amount - &tr_amount - &tr_fee - &wd_amount - &wd_fee - &exit_amount,
                 nonce: &a.before.nonce + &signed,
                 owner: &a.before.owner + &dep * &(&dep_owner - &a.before.owner),
+                token: &a.before.token + &dep * &(&dep_token - &a.before.token),
             };
             {
                 let _rule = ns!(cs, "payer_balance_range");
@@ -481,6 +522,19 @@ impl BatchCircuit {
                 let _rule = ns!(cs, "payee_exists");
                 enforce_zero_if(&tr, &empty_b)?;
             }
+            {
+                let _rule = ns!(cs, "transfer_same_token");
+                enforce_zero_if(&tr, &(&b.before.token - &a.before.token))?;
+            }
+            {
+                let _rule = ns!(cs, "withdraw_token");
+                enforce_zero_if(&wd, &(&wd_token - &a.before.token))?;
+            }
+            // A fee is paid in the payer's token, which must be the fee account's.
+            {
+                let _rule = ns!(cs, "fee_token");
+                enforce_zero_if(&(&tr_fee + &wd_fee), &(&a.before.token - &f.before.token))?;
+            }
             root = b.credit(&root, &(&tr_amount + &forced_credit), &mut m)?;
 
             fees = fees + &tr_fee + &wd_fee;
@@ -497,11 +551,6 @@ impl BatchCircuit {
         }
 
         // Fees to the operator's (existing) account.
-        {
-            let _rule = ns!(cs, "fee_account_in_tree");
-            pack_le(&fee_account[depth as usize..]).enforce_equal(&FrVar::zero())?;
-        }
-        let f = UpdateVar::with_bits(&cs, &fee_account[..depth as usize], w.map(|w| &w.fee_update))?;
         {
             let _rule = ns!(cs, "fee_account_exists");
             f.before.is_empty()?.enforce_equal(&Bit::FALSE)?;

@@ -2,7 +2,13 @@
 //! to the public root.
 
 use super::ExitWitness;
-use crate::gadgets::{ConstraintF, FrVar, bits::range_check, eddsa::PointVar, merkle::PathVar, poseidon::poseidon};
+use crate::gadgets::{
+    ConstraintF, FrVar,
+    bits::{pack_le, range_check},
+    eddsa::PointVar,
+    merkle::PathVar,
+    poseidon::poseidon,
+};
 use ark_r1cs_std::{alloc::AllocVar, eq::EqGadget};
 use ark_relations::{
     gr1cs::{ConstraintSynthesizer, ConstraintSystemRef, SynthesisError},
@@ -40,8 +46,14 @@ impl ConstraintSynthesizer<ConstraintF> for ExitCircuit {
         let root = input(&cs, inputs.as_ref(), 0)?;
         let _domain = input(&cs, inputs.as_ref(), 1)?;
         let index = input(&cs, inputs.as_ref(), 2)?;
-        let owner = input(&cs, inputs.as_ref(), 3)?;
+        let owner_token = input(&cs, inputs.as_ref(), 3)?;
         let balance = input(&cs, inputs.as_ref(), 4)?;
+        // owner + token · 2^160, split into its 160 and 16 bits (176 < 254: one way only).
+        let (owner, token) = {
+            let _rule = ns!(cs, "owner_token_bits");
+            let bits = range_check(&owner_token, 176)?;
+            (pack_le(&bits[..160]), pack_le(&bits[160..]))
+        };
 
         let account = w.map(|w| w.account);
         let pk = PointVar::new_witness(cs.clone(), account.map(|a| a.pubkey))?;
@@ -54,7 +66,7 @@ impl ConstraintSynthesizer<ConstraintF> for ExitCircuit {
             range_check(&index, self.depth as usize)?
         };
         let path = PathVar::new(cs.clone(), &bits, w.map(|w| w.proof.siblings.as_slice()))?;
-        let leaf = poseidon(&[pk.x, pk.y, balance, nonce, owner])?;
+        let leaf = poseidon(&[pk.x, pk.y, balance, nonce, owner, token])?;
         let computed = path.root(&leaf)?;
         {
             let _rule = ns!(cs, "leaf_in_root");

@@ -3,16 +3,18 @@
 //! Once the Rollup contract is in exodus mode it pays each account's balance as of its last
 //! accepted state root to the account's owner, once, against a Groth16 proof of this circuit.
 //! The statement is "the leaf at `index` of the 4-ary Poseidon tree with root `root` holds an
-//! account whose owner is `owner` and whose balance is `balance`" (its key and nonce stay
-//! private), for the deployment `domain`.
+//! account whose owner is `owner`, whose token is `token` and whose balance is `balance`" (its
+//! key and nonce stay private), for the deployment `domain`.
 //!
 //! Its public inputs are five field elements, in this order, each of which the contract builds
 //! from its own storage or from the exit's calldata: the root, the domain (`chain_id · 2^160 +
-//! rollup`, see [`Domain::to_field`]), the account index, the owner address as an integer and
-//! the balance. Five inputs cost the verifier about 31k gas; a SHA-256 digest of the same 100
-//! bytes as a single input would cost the circuit two compression blocks (~52k constraints)
-//! against the ~4k of the membership proof at depth 24 (24 index bits, a Poseidon(5) leaf hash,
-//! twelve Poseidon(4) levels).
+//! rollup`, see [`Domain::to_field`]), the account index, `owner + token · 2^160` (the owner
+//! address as an integer, the token id above its 160 bits) and the balance. Five inputs cost
+//! the verifier about 31k gas (owner and token share one: a sixth would cost 6k more, the
+//! circuit's split of the shared one 176 constraints); a SHA-256 digest of the same bytes as a
+//! single input would cost the circuit two compression blocks (~52k constraints) against the
+//! ~4k of the membership proof at depth 24 (24 index bits, a Poseidon(6) leaf hash, twelve
+//! Poseidon(4) levels).
 
 mod constraints;
 
@@ -30,7 +32,7 @@ pub struct ExitWitness {
     pub root: ConstraintF,
     /// The exiting account's index.
     pub index: AccountIndex,
-    /// The account's leaf (key, balance, nonce, owner).
+    /// The account's leaf (key, balance, nonce, owner, token).
     pub account: Account,
     /// The leaf's Merkle path to `root`.
     pub proof: MerkleProof,
@@ -48,14 +50,22 @@ impl ExitWitness {
         })
     }
 
-    /// The public inputs in the circuit's order: root, domain, index, owner, balance.
+    /// The public inputs in the circuit's order: root, domain, index, owner + token · 2^160,
+    /// balance.
     pub fn public_inputs(&self) -> [ConstraintF; 5] {
         [
             self.root,
             self.domain.to_field(),
             ConstraintF::from(self.index),
-            address_to_field(&self.account.owner),
+            owner_token(&self.account),
             ConstraintF::from(self.account.balance),
         ]
     }
+}
+
+/// An account's owner and token as the exit circuit's fourth public input:
+/// `owner + token · 2^160`.
+pub fn owner_token(account: &Account) -> ConstraintF {
+    use ark_ff::Field;
+    address_to_field(&account.owner) + ConstraintF::from(account.token) * ConstraintF::from(2u64).pow([160u64])
 }

@@ -2,9 +2,9 @@
 //! rule (everything else re-proved consistently: roots, paths, pubdata, commitment, as a
 //! cheating prover would) is rejected **by that rule's named constraint**.
 //!
-//! Slots of the fixture batch: 0-6 deposit (account 3), 7 transfer 1→2, 8-9 withdraw from 2,
-//! 10-12 full exit of 1, 13 transfer 3→2, 14-16 forced transfer 2→1, 17-19 forced withdrawal
-//! from 2, 20-21 noops.
+//! Slots of the fixture batch: 0-6 deposit (account 3), 7 transfer 1→2, 8-10 withdraw from 2,
+//! 11-13 full exit of 1, 14 transfer 3→2, 15-17 forced transfer 2→1, 18-20 forced withdrawal
+//! from 2, 21-23 noops.
 
 use super::{
     fixtures::{DOMAIN, PARAMS, every_op_witness, genesis, key},
@@ -14,8 +14,8 @@ use ark_ff::{BigInteger, PrimeField};
 use ark_relations::gr1cs::ConstraintSynthesizer;
 use causeway_circuits::{BatchCircuit, BatchWitness, CircuitParams, ConstraintF, SlotFlags, SlotKind};
 use causeway_protocol::{
-    Account, Deposit, Domain, Forced, Fr, FullExit, LeafUpdate, MerkleTree, Operation, Point, PubdataOp, State,
-    Transfer, Withdraw,
+    Account, Deposit, Domain, Forced, Fr, FullExit, LeafUpdate, MerkleTree, Operation, Point, ProtocolError, PubdataOp,
+    State, Transfer, Withdraw,
     account::address_to_field,
     field::fr_to_be_bytes,
     float::AMOUNT,
@@ -25,8 +25,8 @@ use causeway_protocol::{
 
 const TRANSFER_SLOT: usize = 7;
 const WITHDRAW_SLOT: usize = 8;
-const EXIT_SLOT: usize = 10;
-const NOOP_SLOT: usize = 20;
+const EXIT_SLOT: usize = 11;
+const NOOP_SLOT: usize = 21;
 
 /// The rule of the first unsatisfied constraint (`None`: the witness satisfies the circuit).
 fn broken(w: BatchWitness) -> Option<String> {
@@ -84,7 +84,7 @@ fn touch(index: u32, account: Account) -> LeafUpdate {
 
 /// Poseidon leaf of `a` with a balance and nonce given as field elements.
 fn leaf_with(a: &Account, balance: Fr, nonce: u64) -> Fr {
-    poseidon(&[a.pubkey.x, a.pubkey.y, balance, Fr::from(nonce), address_to_field(&a.owner)])
+    poseidon(&[a.pubkey.x, a.pubkey.y, balance, Fr::from(nonce), address_to_field(&a.owner), Fr::from(a.token)])
 }
 
 fn put(w: &mut BatchWitness, at: usize, bytes: &[u8]) {
@@ -160,14 +160,16 @@ fn rule_one_hot_flags() {
 
 #[test]
 fn rule_continuation_flag() {
-    // The last two (padding) slots claim to continue an operation that no slot started, and
+    // The last three (padding) slots claim to continue an operation that no slot started, and
     // carry the bytes of a withdrawal of 10^18 wei to 0x66…66 that the contract would pay out.
     let mut w = every_op_witness();
-    let fake =
-        PubdataOp::Withdraw { from: 1, to: [0x66; 20], amount: 10u128.pow(18), fee: 0 }.encode().expect("encode");
+    let fake = PubdataOp::Withdraw { from: 1, to: [0x66; 20], token: 0, amount: 10u128.pow(18), fee: 0 }
+        .encode()
+        .expect("encode");
     put(&mut w, NOOP_SLOT * CHUNK_BYTES, &fake);
     w.slots[NOOP_SLOT].flags = SlotKind::Continuation.into();
     w.slots[NOOP_SLOT + 1].flags = SlotKind::Continuation.into();
+    w.slots[NOOP_SLOT + 2].flags = SlotKind::Continuation.into();
     assert_breaks("continuation_flag", w);
 }
 
@@ -186,7 +188,7 @@ fn rule_chunks_complete() {
     let before = genesis();
     let mut w = native(&before, 2, &[]);
     let wd = Withdraw::signed(&key(2), &DOMAIN, 1, [0; 20], 1_000, 0, 0);
-    let bytes = PubdataOp::Withdraw { from: 1, to: [0; 20], amount: 1_000, fee: 0 }.encode().expect("encode");
+    let bytes = PubdataOp::Withdraw { from: 1, to: [0; 20], token: 0, amount: 1_000, fee: 0 }.encode().expect("encode");
     put(&mut w, CHUNK_BYTES, &bytes[..CHUNK_BYTES]);
     w.slots[1].flags = SlotKind::Withdraw.into();
     w.slots[1].signature = Some(wd.signature);
@@ -477,10 +479,10 @@ fn forged_deposit_into_alice(pubkey: Point, owner: [u8; 20]) -> BatchWitness {
     let before = genesis();
     let alice = before.account(1);
     let amount = 500;
-    let honest = Deposit { account: 1, pubkey: alice.pubkey, owner: alice.owner, amount };
+    let honest = Deposit { account: 1, pubkey: alice.pubkey, owner: alice.owner, token: 0, amount };
     let mut w = native(&before, 7, &[Operation::Deposit(honest)]);
     let bytes =
-        PubdataOp::of(&Operation::Deposit(Deposit { pubkey, owner, ..honest }), 0, false).encode().expect("encode");
+        PubdataOp::of(&Operation::Deposit(Deposit { pubkey, owner, ..honest }), 0, 0, false).encode().expect("encode");
     put(&mut w, 0, &bytes);
     let after = Account { pubkey, owner, balance: alice.balance + amount, ..alice };
     w.slots[0].updates = [LeafUpdate { index: 1, before: alice, after, proof: no_proof() }, touch(1, after)];
@@ -551,7 +553,7 @@ fn rule_deposit_key_canonical() {
 /// A deposit creating account 5 with `pubkey`, re-proved with the leaf that key gives.
 fn deposit_creating_5(pubkey: Point) -> BatchWitness {
     let before = genesis();
-    let d = Deposit { account: 5, pubkey: key(6).public_key(), owner: [6; 20], amount: 50 };
+    let d = Deposit { account: 5, pubkey: key(6).public_key(), owner: [6; 20], token: 0, amount: 50 };
     let mut w = native(&before, 7, &[Operation::Deposit(d)]);
     put(&mut w, layout::DEPOSIT_PK_X, &be(&pubkey.x));
     put(&mut w, layout::DEPOSIT_PK_Y, &be(&pubkey.y));
@@ -577,7 +579,7 @@ fn rule_deposit_key_not_of_small_order() {
         assert_eq!(
             State::new(PARAMS.depth, DOMAIN)
                 .expect("state")
-                .apply(&Operation::Deposit(Deposit { account: 5, pubkey: p, owner: [6; 20], amount: 1 }))
+                .apply(&Operation::Deposit(Deposit { account: 5, pubkey: p, owner: [6; 20], token: 0, amount: 1 }))
                 .err(),
             Some(causeway_protocol::ProtocolError::InvalidPublicKey),
             "natively refused: {p:?}"
@@ -617,7 +619,9 @@ fn rule_full_exit_amount() {
     assert_breaks("full_exit_amount", forged_exit([9; 20], balance));
     // A request by a stranger pays nothing: honoured as such.
     let mut s = genesis();
-    let t = s.apply_batch(1, 0, 3, 0, &[Operation::FullExit(FullExit { account: 1, owner: [9; 20] })]).expect("batch");
+    let t = s
+        .apply_batch(1, 0, 3, 0, &[Operation::FullExit(FullExit { account: 1, owner: [9; 20], token: 0 })])
+        .expect("batch");
     assert_holds(BatchWitness::from_transition(&t));
 }
 
@@ -628,21 +632,31 @@ const BOB: [u8; 20] = [3; 20];
 
 /// A 3-slot batch executing one forced request from Bob's account over the genesis.
 fn forced(owner: [u8; 20], to: Option<u32>, amount: u128) -> BatchWitness {
-    native(&genesis(), 3, &[Operation::Forced(Forced { account: 2, owner, to, amount })])
+    native(&genesis(), 3, &[Operation::Forced(Forced { account: 2, owner, to, token: 0, amount })])
 }
 
 /// Bob's forced request whose pubdata records `executed` and whose leaf updates are
 /// `a` (Bob's balance after, as a field element) and `b` (index, before, balance after),
 /// re-proved as a cheating prover would.
-fn forge_forced(mut w: BatchWitness, executed: u8, a: Fr, b: Option<(u32, Account, Fr)>) -> BatchWitness {
-    let before = genesis();
+fn forge_forced(w: BatchWitness, executed: u8, a: Fr, b: Option<(u32, Account, Fr)>) -> BatchWitness {
+    forge_forced_over(&genesis(), w, executed, a, b)
+}
+
+/// [`forge_forced`] over the state `before` instead of the genesis.
+fn forge_forced_over(
+    before: &State,
+    mut w: BatchWitness,
+    executed: u8,
+    a: Fr,
+    b: Option<(u32, Account, Fr)>,
+) -> BatchWitness {
     w.pubdata[layout::FORCED_EXECUTED] = executed;
     let bob = before.account(2);
     let b = b.map(|(index, account, balance)| {
         w.slots[0].updates[1] = touch(index, account);
         (account, balance)
     });
-    reprove(&mut w, &before, |j, k| match (j, k) {
+    reprove(&mut w, before, |j, k| match (j, k) {
         (0, 0) => Some(leaf_with(&bob, a, 0)),
         (0, 1) => b.map(|(account, balance)| leaf_with(&account, balance, account.nonce.into())),
         _ => None,
@@ -712,9 +726,9 @@ fn rule_forced_executed() {
     let skipped =
         forge_forced(forced(BOB, None, amount), 0, Fr::from(bob.balance), Some((5, Account::EMPTY, Fr::from(0u64))));
     assert_breaks("forced_executed", skipped);
-    // The two bytes after the executed byte are zero.
+    // The executed byte is 0 or 1, nothing else.
     let mut w = forced(BOB, Some(1), amount);
-    w.pubdata[layout::FORCED_EXECUTED + 2] = 1;
+    w.pubdata[layout::FORCED_EXECUTED] = 3;
     assert_breaks("forced_executed", w);
 }
 
@@ -773,6 +787,173 @@ fn rule_account_index_binds_forced_requests() {
     let mut w = forced(BOB, None, 1_000);
     put(&mut w, layout::FORCED_ACCOUNT, &1u32.to_be_bytes());
     assert_breaks("account_index", w);
+}
+
+// ------------------------------------------------------------------ tokens
+
+/// `s` with account `index` holding `token` instead of ether.
+fn with_token(mut s: State, index: u32, token: u16) -> State {
+    let a = s.account(index);
+    s.insert(index, Account { token, ..a }).expect("insert");
+    s
+}
+
+#[test]
+fn rule_deposit_same_token() {
+    // A deposit the pubdata says is of token 1, credited to Alice's ether account (the
+    // contract would not queue it, knowing her account's token; the circuit must not rely on
+    // that), with the cheating prover writing token 1 into her leaf.
+    let before = genesis();
+    let alice = before.account(1);
+    let amount = 500;
+    let honest = Deposit { account: 1, pubkey: alice.pubkey, owner: alice.owner, token: 0, amount };
+    let mut w = native(&before, 7, &[Operation::Deposit(honest)]);
+    put(&mut w, layout::DEPOSIT_TOKEN, &1u16.to_be_bytes());
+    let after = Account { balance: alice.balance + amount, token: 1, ..alice };
+    w.slots[0].updates[0].after = after;
+    w.slots[0].updates[1] = touch(1, after);
+    reprove(&mut w, &before, |_, _| None);
+    assert_breaks("deposit_same_token", w);
+    // Natively refused too.
+    let other = Deposit { token: 1, ..honest };
+    assert_eq!(before.clone().apply(&Operation::Deposit(other)).err(), Some(ProtocolError::AccountTaken(1)));
+    // Control: a new account's first deposit gives it the deposit's token.
+    let d = Deposit { account: 5, pubkey: key(6).public_key(), owner: [6; 20], token: 7, amount: 50 };
+    let w = native(&before, 7, &[Operation::Deposit(d)]);
+    assert_eq!(w.slots[0].updates[0].after.token, 7);
+    assert_eq!(&w.pubdata[layout::DEPOSIT_TOKEN..layout::DEPOSIT_TOKEN + 2], &7u16.to_be_bytes());
+    assert_holds(w);
+}
+
+#[test]
+fn rule_transfer_same_token() {
+    // Alice's ether paid into Bob's token-1 account: natively refused...
+    let amount = 1_000;
+    let t = Transfer::signed(&key(2), &DOMAIN, 1, 2, amount, 0, 0);
+    let before = with_token(genesis(), 2, 1);
+    assert!(matches!(
+        before.clone().apply(&Operation::Transfer(t)),
+        Err(ProtocolError::TokenMismatch { from: 1, from_token: 0, to: 2, to_token: 1 })
+    ));
+    // ...and by the circuit, when a cheating prover credits him anyway.
+    let mut w = native(&genesis(), 1, &[Operation::Transfer(t)]);
+    let bob = before.account(2);
+    let credited = Account { balance: bob.balance + amount, ..bob };
+    w.slots[0].updates[1] = LeafUpdate { index: 2, before: bob, after: credited, proof: no_proof() };
+    reprove(&mut w, &before, |_, _| None);
+    assert_breaks("transfer_same_token", w);
+    // Control: between two token-1 accounts it holds.
+    let both = with_token(before, 1, 1);
+    assert_holds(native(&both, 1, &[Operation::Transfer(t)]));
+}
+
+#[test]
+fn rule_withdraw_token() {
+    // Bob's ether withdrawal recorded as one of token 1: the contract would pay out token 1.
+    let mut w = every_op_witness();
+    put(&mut w, WITHDRAW_SLOT * CHUNK_BYTES + layout::WITHDRAW_TOKEN, &1u16.to_be_bytes());
+    assert_breaks("withdraw_token", w);
+    // Control: a token-1 account's withdrawal names token 1.
+    let before = with_token(genesis(), 1, 1);
+    let wd = Withdraw::signed(&key(2), &DOMAIN, 1, [0xee; 20], 5_000, 0, 0);
+    let w = native(&before, 3, &[Operation::Withdraw(wd)]);
+    assert_eq!(&w.pubdata[layout::WITHDRAW_TOKEN..layout::WITHDRAW_TOKEN + 2], &1u16.to_be_bytes());
+    assert_holds(w);
+}
+
+#[test]
+fn rule_withdraw_padding() {
+    let mut w = every_op_witness();
+    w.pubdata[WITHDRAW_SLOT * CHUNK_BYTES + layout::WITHDRAW_TOKEN + 2 + 5] = 1;
+    assert_breaks("withdraw_padding", w);
+}
+
+#[test]
+fn rule_fee_token() {
+    // Alice and Bob hold token 1; Alice pays Bob with a fee that the batch's fee account
+    // (account 0, which holds ether) would receive as ether.
+    let (amount, fee) = (5_000, 1_000);
+    let before = with_token(with_token(genesis(), 1, 1), 2, 1);
+    let t = Transfer::signed(&key(2), &DOMAIN, 1, 2, amount, fee, 0);
+    assert_eq!(
+        before.clone().apply_batch(1, 0, 1, 0, &[Operation::Transfer(t)]).err(),
+        Some(ProtocolError::FeeToken { token: 1, fee_token: 0 })
+    );
+    // Without a fee it holds.
+    let free = Transfer::signed(&key(2), &DOMAIN, 1, 2, amount, 0, 0);
+    assert_holds(native(&before, 1, &[Operation::Transfer(free)]));
+    // The cheating prover: the ether transfer's witness over the token-1 leaves.
+    let mut w = native(&genesis(), 1, &[Operation::Transfer(t)]);
+    for u in &mut w.slots[0].updates {
+        u.before.token = 1;
+        u.after.token = 1;
+    }
+    reprove(&mut w, &before, |_, _| None);
+    assert_breaks("fee_token", w);
+}
+
+#[test]
+fn full_exits_and_forced_requests_for_another_token_are_recorded_no_ops() {
+    // A full exit naming token 1 of Alice's ether account pays nothing.
+    let t = genesis()
+        .apply_batch(1, 0, 3, 0, &[Operation::FullExit(FullExit { account: 1, owner: [2; 20], token: 1 })])
+        .expect("batch");
+    assert_eq!(t.ops[0].pubdata, PubdataOp::FullExit { account: 1, owner: [2; 20], token: 1, amount: 0 });
+    assert_holds(BatchWitness::from_transition(&t));
+    // Forced requests naming another token than the payer's, or a payee of another token.
+    let bob = genesis().account(2).balance;
+    let cases: [(&str, State, u16); 3] = [
+        ("a request for token 1 from an ether account", genesis(), 1),
+        ("a transfer to an account of token 1", with_token(genesis(), 1, 1), 0),
+        ("a transfer of token 1 from a token-1 account to an ether one", with_token(genesis(), 2, 1), 1),
+    ];
+    for (case, before, token) in cases {
+        let op = Operation::Forced(Forced { account: 2, owner: BOB, to: Some(1), token, amount: 1_000 });
+        let w = native(&before, 3, &[op]);
+        assert_eq!(w.pubdata[layout::FORCED_EXECUTED], 0, "{case}");
+        assert_eq!(w.slots[0].updates[0].after.balance, bob, "{case}");
+        assert_holds(w);
+    }
+}
+
+#[test]
+fn rule_full_exit_amount_binds_the_token() {
+    // Alice's whole ether balance paid out on a request for token 1 (the contract would pay
+    // that much of token 1).
+    let w = every_op_witness();
+    let (owner, balance) = {
+        let u = &w.slots[EXIT_SLOT].updates[0];
+        (u.before.owner, u.before.balance)
+    };
+    let mut w = forged_exit(owner, balance);
+    put(&mut w, EXIT_SLOT * CHUNK_BYTES + layout::EXIT_TOKEN, &1u16.to_be_bytes());
+    assert_breaks("full_exit_amount", w);
+}
+
+#[test]
+fn rule_forced_executed_binds_the_tokens() {
+    let bob = genesis().account(2);
+    let amount = 1_000;
+    let moved = |before: &State, w: BatchWitness| {
+        let payee = before.account(1);
+        forge_forced_over(
+            before,
+            w,
+            1,
+            Fr::from(bob.balance) - Fr::from(amount),
+            Some((1, payee, Fr::from(payee.balance) + Fr::from(amount))),
+        )
+    };
+    let forced_token = |before: &State, token: u16| {
+        native(before, 3, &[Operation::Forced(Forced { account: 2, owner: BOB, to: Some(1), token, amount })])
+    };
+    // Control: the honest request, forged, holds.
+    assert_holds(moved(&genesis(), forced_token(&genesis(), 0)));
+    // Carried out on a request for token 1 from Bob's ether account.
+    assert_breaks("forced_executed", moved(&genesis(), forced_token(&genesis(), 1)));
+    // Carried out into Alice's token-1 account.
+    let alice_token = with_token(genesis(), 1, 1);
+    assert_breaks("forced_executed", moved(&alice_token, forced_token(&alice_token, 0)));
 }
 
 // ------------------------------------------------------------------ header

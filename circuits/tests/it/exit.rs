@@ -6,6 +6,7 @@ use super::{
     fixtures::{DOMAIN, PARAMS, every_op_batch, genesis},
     rules::first_broken,
 };
+use ark_ff::Field;
 use ark_relations::gr1cs::{ConstraintSynthesizer, ConstraintSystem, SynthesisError};
 use causeway_circuits::{ConstraintF, ExitCircuit, ExitWitness};
 use causeway_protocol::{Domain, Fr, account::address_to_field};
@@ -33,10 +34,44 @@ fn every_account_of_a_state_after_a_batch_can_exit_with_its_own_statement() {
         let a = state.account(index);
         assert_eq!(
             w.public_inputs(),
-            [state.root(), DOMAIN.to_field(), Fr::from(index), address_to_field(&a.owner), Fr::from(a.balance)]
+            [state.root(), DOMAIN.to_field(), Fr::from(index), address_to_field(&a.owner), Fr::from(a.balance)],
+            "an ether account's owner input is its address"
         );
         assert_eq!(broken(w), None, "account {index}");
     }
+}
+
+#[test]
+fn a_token_account_exits_with_its_token_above_the_owners_160_bits() {
+    let mut s = genesis();
+    let bob = s.account(2);
+    s.insert(2, causeway_protocol::Account { token: 513, ..bob }).expect("insert");
+    let w = ExitWitness::from_state(&s, 2).expect("exit");
+    let two_160 = Fr::from(2u64).pow([160u64]);
+    assert_eq!(w.public_inputs()[3], address_to_field(&bob.owner) + Fr::from(513u64) * two_160);
+    assert_eq!(broken(w.clone()), None);
+    // Claimed as another token (or as ether): not the leaf.
+    let mut other = w.clone();
+    other.account.token = 1;
+    assert_breaks("leaf_in_root", other);
+    let mut ether = w;
+    ether.account.token = 0;
+    assert_breaks("leaf_in_root", ether);
+}
+
+#[test]
+fn rule_owner_token_bits() {
+    // The owner input plus 2^176: the same owner and token bits below, so only the split's
+    // range fails (without it, the bits above would be free).
+    let w = alice();
+    let rule = super::rules::first_broken_with(
+        |cs| ExitCircuit { depth: PARAMS.depth, witness: Some(w) }.generate_constraints(cs).expect("synthesis"),
+        |cs| {
+            let mut inner = cs.borrow_mut().expect("a constraint system");
+            inner.assignments.instance_assignment[4] += Fr::from(2u64).pow([176u64]);
+        },
+    );
+    assert_eq!(rule.as_deref(), Some("owner_token_bits"));
 }
 
 #[test]
@@ -100,5 +135,9 @@ fn exit_circuit_pinned_cost() {
     let cs = ConstraintSystem::<ConstraintF>::new_ref();
     ExitCircuit { depth: PARAMS.depth, witness: Some(alice()) }.generate_constraints(cs.clone()).expect("synthesis");
     assert_eq!(cs.num_instance_variables(), 6, "one, root, domain, index, owner, balance");
-    assert_eq!(cs.num_constraints(), 931, "depth 4: index bits, leaf Poseidon(5), two Poseidon(4) levels");
+    assert_eq!(
+        cs.num_constraints(),
+        1141,
+        "depth 4: index bits, owner and token bits, leaf Poseidon(6), two Poseidon(4) levels"
+    );
 }

@@ -5,7 +5,7 @@ use causeway_protocol::{
     Account, BatchTransition, Deposit, Forced, FullExit, Operation, PrivateKey, State, Transfer, Withdraw,
 };
 
-pub(crate) const PARAMS: CircuitParams = CircuitParams { depth: 4, slots: 22 };
+pub(crate) const PARAMS: CircuitParams = CircuitParams { depth: 4, slots: 24 };
 /// The deployment the fixtures sign for.
 pub(crate) const DOMAIN: causeway_protocol::Domain = causeway_protocol::Domain::new(31337, [0x5a; 20]);
 
@@ -17,7 +17,8 @@ pub(crate) fn key(i: u8) -> PrivateKey {
 pub(crate) fn genesis() -> State {
     let mut s = State::new(PARAMS.depth, DOMAIN).expect("state");
     for (i, balance) in [(0u32, 5u128), (1, 10u128.pow(18)), (2, 10u128.pow(15))] {
-        let account = Account { pubkey: key(i as u8 + 1).public_key(), balance, nonce: 0, owner: [i as u8 + 1; 20] };
+        let account =
+            Account { pubkey: key(i as u8 + 1).public_key(), balance, nonce: 0, owner: [i as u8 + 1; 20], token: 0 };
         s.insert(i, account).expect("insert");
     }
     s
@@ -28,13 +29,13 @@ pub(crate) fn genesis() -> State {
 pub(crate) fn every_op_batch() -> (State, BatchTransition) {
     let mut s = genesis();
     let ops = [
-        Operation::Deposit(Deposit { account: 3, pubkey: key(4).public_key(), owner: [4; 20], amount: 777 }),
+        Operation::Deposit(Deposit { account: 3, pubkey: key(4).public_key(), owner: [4; 20], token: 0, amount: 777 }),
         Operation::Transfer(Transfer::signed(&key(2), &DOMAIN, 1, 2, 25_000_000, 1_000, 0)),
         Operation::Withdraw(Withdraw::signed(&key(3), &DOMAIN, 2, [0xee; 20], 5_000, 20, 0)),
-        Operation::FullExit(FullExit { account: 1, owner: [2; 20] }),
+        Operation::FullExit(FullExit { account: 1, owner: [2; 20], token: 0 }),
         Operation::Transfer(Transfer::signed(&key(4), &DOMAIN, 3, 2, 700, 7, 0)),
-        Operation::Forced(Forced { account: 2, owner: [3; 20], to: Some(1), amount: 1_234 }),
-        Operation::Forced(Forced { account: 2, owner: [3; 20], to: None, amount: 4_321 }),
+        Operation::Forced(Forced { account: 2, owner: [3; 20], to: Some(1), token: 0, amount: 1_234 }),
+        Operation::Forced(Forced { account: 2, owner: [3; 20], to: None, token: 0, amount: 4_321 }),
     ];
     let t = s.apply_batch(1, 0, PARAMS.slots, 0, &ops).expect("valid batch");
     (s, t)

@@ -234,7 +234,7 @@ async fn a_snarkjs_ceremony_makes_exit_keys_whose_proofs_verify_everywhere() {
     causeway_l1::exodus::activate(&r).await.expect("activate exodus");
     let call = causeway_l1::exodus::ExitCall::new(&exit_witness, &proof).expect("exit call");
     causeway_l1::exodus::exit(&r, &call).await.expect("the exit with a ceremony-key proof is accepted");
-    let owed = r.pendingWithdrawals(call.owner).call().await.expect("pending");
+    let owed = r.pendingWithdrawals(call.owner, 0).call().await.expect("pending");
     assert_eq!(owed, U256::from(call.balance));
     assert!(call.balance > 0);
 

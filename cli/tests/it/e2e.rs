@@ -245,10 +245,10 @@ async fn deposit_transfer_withdraw_settle_and_verify_on_anvil() {
     }
 
     // The withdrawal reaches its address.
-    assert_eq!(c.pendingWithdrawals(recipient).call().await.expect("pending"), U256::from(ETHER / 2));
-    causeway_l1::send_and_wait(c.withdraw(recipient)).await.expect("withdraw");
+    assert_eq!(c.pendingWithdrawals(recipient, 0).call().await.expect("pending"), U256::from(ETHER / 2));
+    causeway_l1::send_and_wait(c.withdraw(recipient, 0)).await.expect("withdraw");
     assert_eq!(provider.get_balance(recipient).await.expect("balance"), U256::from(ETHER / 2));
-    assert_eq!(c.pendingWithdrawals(recipient).call().await.expect("pending"), U256::ZERO);
+    assert_eq!(c.pendingWithdrawals(recipient, 0).call().await.expect("pending"), U256::ZERO);
 
     // Anyone can check it all from the chain.
     let out = super::causeway(&[
@@ -306,7 +306,7 @@ async fn deposit_transfer_withdraw_settle_and_verify_on_anvil() {
     wallet("alice.json", &["exit"]);
     let owner = causeway_l1::address_of(DEV_USER_KEYS[0]).expect("address");
     wait_for("the full exit paid out on chain", 300, &log, async || {
-        (c.pendingWithdrawals(owner).call().await.expect("pending") == U256::from(owed)).then_some(())
+        (c.pendingWithdrawals(owner, 0).call().await.expect("pending") == U256::from(owed)).then_some(())
     })
     .await;
     let claimed: Value = serde_json::from_str(wallet("alice.json", &["claim"]).trim()).expect("json");

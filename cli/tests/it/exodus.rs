@@ -186,9 +186,9 @@ async fn when_the_operator_dies_every_user_leaves_with_their_funds() {
     let dave_c = rollup(&provider, contract);
     for (i, owed) in [(0usize, alice_owed), (1, bob_owed), (2, 3 * ETHER / 10)] {
         let to = address_of(DEV_USER_KEYS[i]).expect("address");
-        assert_eq!(c.pendingWithdrawals(to).call().await.expect("pending"), U256::from(owed), "user {i}");
+        assert_eq!(c.pendingWithdrawals(to, 0).call().await.expect("pending"), U256::from(owed), "user {i}");
         let before = provider.get_balance(to).await.expect("balance");
-        send_and_wait(dave_c.withdraw(to)).await.expect("claim");
+        send_and_wait(dave_c.withdraw(to, 0)).await.expect("claim");
         assert_eq!(provider.get_balance(to).await.expect("balance"), before + U256::from(owed), "user {i}");
     }
     // What is left is exactly account 0's: its genesis balance (funded with the deployment) and

@@ -21,7 +21,7 @@ fn prove_sample_output_verifies_with_snarkjs() {
     let (keys, out) = (base.join("keys"), base.join("out"));
     let (keys_s, out_s) = (keys.to_str().expect("utf8"), out.to_str().expect("utf8"));
 
-    let setup = causeway(&["setup", "--depth", "4", "--slots", "13", "--out", keys_s]);
+    let setup = causeway(&["setup", "--depth", "4", "--slots", "14", "--out", keys_s]);
     assert!(setup.status.success(), "{}", String::from_utf8_lossy(&setup.stderr));
     assert!(String::from_utf8_lossy(&setup.stderr).contains("development"), "setup warns loudly");
 
@@ -44,7 +44,7 @@ fn prove_sample_output_verifies_with_snarkjs() {
     // Keys for other parameters are refused with a clear error.
     let small = base.join("bad-out");
     let meta = std::fs::read_to_string(keys.join("metadata.json")).expect("metadata");
-    std::fs::write(keys.join("metadata.json"), meta.replace("\"slots\": 13", "\"slots\": 14")).expect("write");
+    std::fs::write(keys.join("metadata.json"), meta.replace("\"slots\": 14", "\"slots\": 15")).expect("write");
     let refused = causeway(&["prove-sample", "--keys", keys_s, "--out", small.to_str().expect("utf8")]);
     assert!(!refused.status.success());
     assert!(String::from_utf8_lossy(&refused.stderr).contains("do not match this circuit"));

@@ -57,7 +57,7 @@ async fn exodus_starts_past_the_deadline_and_pays_each_account_and_deposit_once(
         let (x, y) = encode::key_words(&key);
         send_and_wait(rollup(&provider, chain.address).deposit(x, y).value(U256::from(amount))).await.expect("deposit");
         let owner = address_of(DEV_USER_KEYS[user]).expect("address");
-        deposits.push(Operation::Deposit(Deposit { account: index, pubkey: key, owner: owner.0.0, amount }));
+        deposits.push(Operation::Deposit(Deposit { account: index, pubkey: key, owner: owner.0.0, token: 0, amount }));
     }
     // Batch 1 executes the first deposit only, and account 2 withdraws a quarter ether of it to
     // a fresh address.
@@ -72,7 +72,7 @@ async fn exodus_starts_past_the_deadline_and_pays_each_account_and_deposit_once(
     // User 0 asks for the full exit of account 2: the operator never executes it.
     let user0 = rollup(&wallet_provider(&chain.url, DEV_USER_KEYS[0]).expect("provider"), chain.address);
     let (x2, y2) = encode::key_words(&sample_key(2).public_key());
-    send_and_wait(user0.requestFullExit(2, x2, y2)).await.expect("full exit request");
+    send_and_wait(user0.requestFullExit(2, x2, y2, 0)).await.expect("full exit request");
     assert_eq!(c.priorityHead().call().await.expect("head"), 1);
     assert_eq!(c.priorityTail().call().await.expect("tail"), 3);
 
@@ -108,7 +108,7 @@ async fn exodus_starts_past_the_deadline_and_pays_each_account_and_deposit_once(
     expect_revert(submit_batch(c, &prove(&keys, &t2, 22)).await, "exodus mode: no batch is accepted any more").await;
     let (x9, y9) = encode::key_words(&sample_key(9).public_key());
     expect_revert(send_and_wait(user0.deposit(x9, y9).value(U256::from(ETHER))).await, "exodus mode").await;
-    expect_revert(send_and_wait(user0.requestFullExit(2, x2, y2)).await, "exodus mode").await;
+    expect_revert(send_and_wait(user0.requestFullExit(2, x2, y2, 0)).await, "exodus mode").await;
 
     // Exits: each must be the leaf the last accepted root holds, with its owner and balance.
     let good = exit_of(&exit_keys, &state, 2);
@@ -141,14 +141,14 @@ async fn exodus_starts_past_the_deadline_and_pays_each_account_and_deposit_once(
     let owner0 = address_of(DEV_USER_KEYS[0]).expect("address");
     let receipt = exodus::exit(&stranger, &good).await.expect("exit of account 2");
     assert!(receipt.gas_used < 300_000, "exit gas {}", receipt.gas_used);
-    assert_eq!(c.pendingWithdrawals(owner0).call().await.expect("pending"), U256::from(3 * ETHER / 4));
+    assert_eq!(c.pendingWithdrawals(owner0, 0).call().await.expect("pending"), U256::from(3 * ETHER / 4));
     assert!(c.exited(2).call().await.expect("exited"));
     expect_revert(exodus::exit(c, &good).await, "the account has already exited").await;
     // Account 1 (a genesis account) exits too.
     let one = exit_of(&exit_keys, &state, 1);
     exodus::exit(c, &one).await.expect("exit of account 1");
     let owner1 = Address::from(state.account(1).owner);
-    assert_eq!(c.pendingWithdrawals(owner1).call().await.expect("pending"), U256::from(state.account(1).balance));
+    assert_eq!(c.pendingWithdrawals(owner1, 0).call().await.expect("pending"), U256::from(state.account(1).balance));
 
     // Refunds: the queued bytes must be the request at the refund head.
     let requests = priority_requests(c, 0).await.expect("requests");
@@ -165,7 +165,7 @@ async fn exodus_starts_past_the_deadline_and_pays_each_account_and_deposit_once(
     assert_eq!(done.len(), 2);
     assert!(matches!(done[0].request, Request::Deposit { account: 3, amount, .. } if amount == 2 * ETHER));
     assert!(matches!(done[1].request, Request::FullExit { account: 2, .. }));
-    assert_eq!(c.pendingWithdrawals(owner1_user).call().await.expect("pending"), U256::from(2 * ETHER));
+    assert_eq!(c.pendingWithdrawals(owner1_user, 0).call().await.expect("pending"), U256::from(2 * ETHER));
     let again = requests[&1].queued_bytes();
     expect_revert(
         send_and_wait(c.refundDeposits(again.into())).await,
@@ -182,12 +182,12 @@ async fn exodus_starts_past_the_deadline_and_pays_each_account_and_deposit_once(
     let claimant = stranger;
     for (to, amount) in [(recipient, ETHER / 4), (owner1_user, 2 * ETHER)] {
         let before = provider.get_balance(to).await.expect("balance");
-        send_and_wait(claimant.withdraw(to)).await.expect("claim");
+        send_and_wait(claimant.withdraw(to, 0)).await.expect("claim");
         assert_eq!(provider.get_balance(to).await.expect("balance"), before + U256::from(amount));
     }
     let before = provider.get_balance(owner0).await.expect("balance");
-    send_and_wait(claimant.withdraw(owner0)).await.expect("claim");
+    send_and_wait(claimant.withdraw(owner0, 0)).await.expect("claim");
     assert_eq!(provider.get_balance(owner0).await.expect("balance"), before + U256::from(3 * ETHER / 4));
     assert_eq!(provider.get_balance(chain.address).await.expect("balance"), genesis_funds);
-    expect_revert(send_and_wait(claimant.withdraw(owner0)).await, "nothing to withdraw").await;
+    expect_revert(send_and_wait(claimant.withdraw(owner0, 0)).await, "nothing to withdraw").await;
 }

@@ -67,7 +67,10 @@ async fn a_flood_beyond_capacity_never_makes_exodus_reachable_while_full_batches
         blocks_per_batch: BLOCKS_PER_BATCH,
         priority_fee: FEE,
         min_deposit: MIN_DEPOSIT,
-        genesis_accounts: state0.accounts().map(|(i, a)| (i, encode::account_key_hash(&a.pubkey, &a.owner))).collect(),
+        genesis_accounts: state0
+            .accounts()
+            .map(|(i, a)| (i, encode::account_key_hash(&a.pubkey, &a.owner, a.token)))
+            .collect(),
         first_free_index: 2,
         genesis_balance: causeway_l1::replay::genesis_total(&file),
     };
@@ -98,6 +101,7 @@ async fn a_flood_beyond_capacity_never_makes_exodus_reachable_while_full_batches
         account: 2,
         pubkey: sample_key(2).public_key(),
         owner: alice_address.0.0,
+        token: 0,
         amount: MIN_DEPOSIT,
     })];
 
@@ -114,7 +118,13 @@ async fn a_flood_beyond_capacity_never_makes_exodus_reachable_while_full_batches
     let t = flooded.block_number.expect("block");
     for _ in 0..FLOOD {
         expected.push(next_deadline(&mut clears, t, 7));
-        ops.push(Operation::Deposit(Deposit { account: 1, pubkey: one.pubkey, owner: one.owner, amount: MIN_DEPOSIT }));
+        ops.push(Operation::Deposit(Deposit {
+            account: 1,
+            pubkey: one.pubkey,
+            owner: one.owner,
+            token: 0,
+            amount: MIN_DEPOSIT,
+        }));
     }
     let requests = 1 + FLOOD as u64;
     assert_eq!(c.priorityTail().call().await.expect("tail"), requests);
@@ -158,7 +168,7 @@ async fn a_flood_beyond_capacity_never_makes_exodus_reachable_while_full_batches
         // Every executed request's fee is the operator's.
         let paid = U256::from(7 * FEE) * U256::from(start + chunk.len() as u64);
         let operator_address = address_of(DEV_OPERATOR_KEY).expect("address");
-        assert_eq!(c.pendingWithdrawals(operator_address).call().await.expect("pending"), paid, "batch {number}");
+        assert_eq!(c.pendingWithdrawals(operator_address, 0).call().await.expect("pending"), paid, "batch {number}");
     }
     assert_eq!(c.priorityHead().call().await.expect("head"), requests);
     assert!(last_block > t + EXPIRY, "with flat deadlines the end of the flood would have been overdue");
@@ -166,15 +176,15 @@ async fn a_flood_beyond_capacity_never_makes_exodus_reachable_while_full_batches
     // At most one full exit per account waits: Alice asks for hers (paying the exact fee) once.
     let exit_fee = U256::from(3 * FEE);
     expect_revert(
-        send_and_wait(alice.requestFullExit(2, x2, y2).value(exit_fee + U256::from(1))).await,
+        send_and_wait(alice.requestFullExit(2, x2, y2, 0).value(exit_fee + U256::from(1))).await,
         "send exactly fullExitFee()",
     )
     .await;
-    let receipt = send_and_wait(alice.requestFullExit(2, x2, y2).value(exit_fee)).await.expect("full exit");
+    let receipt = send_and_wait(alice.requestFullExit(2, x2, y2, 0).value(exit_fee)).await.expect("full exit");
     let deadline = next_deadline(&mut clears, receipt.block_number.expect("block"), 3);
     assert_eq!(c.priorityRequests(requests).call().await.expect("request").deadline, deadline);
     expect_revert(
-        send_and_wait(alice.requestFullExit(2, x2, y2).value(exit_fee)).await,
+        send_and_wait(alice.requestFullExit(2, x2, y2, 0).value(exit_fee)).await,
         "a full exit of this account is already waiting",
     )
     .await;
@@ -186,12 +196,13 @@ async fn a_flood_beyond_capacity_never_makes_exodus_reachable_while_full_batches
     mine(&operator, 1).await;
     send_and_wait(c.activateExodus()).await.expect("exodus once the deadline has passed");
     // The dropped exit request's fee goes back to Alice.
-    let before = c.pendingWithdrawals(alice_address).call().await.expect("pending");
+    let before = c.pendingWithdrawals(alice_address, 0).call().await.expect("pending");
     let mut bytes = vec![4u8];
     bytes.extend_from_slice(&2u32.to_be_bytes());
     bytes.extend_from_slice(alice_address.as_slice());
+    bytes.extend_from_slice(&0u16.to_be_bytes());
     send_and_wait(c.refundDeposits(bytes.into())).await.expect("drop the full exit");
-    assert_eq!(c.pendingWithdrawals(alice_address).call().await.expect("pending") - before, exit_fee);
+    assert_eq!(c.pendingWithdrawals(alice_address, 0).call().await.expect("pending") - before, exit_fee);
 
     // Every wei is accounted for: balances, the operator's fees, Alice's refunded fee.
     let input = ReplayInput { genesis: &file, vk: Some(&keys.vk), exit_vk: None, slots: PARAMS.slots, from_block: 0 };

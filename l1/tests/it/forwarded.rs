@@ -62,7 +62,10 @@ async fn batches_sent_through_a_forwarding_contract_are_replayed_verified_and_ex
         blocks_per_batch: 1,
         priority_fee: 0,
         min_deposit: 1_000,
-        genesis_accounts: state0.accounts().map(|(i, a)| (i, encode::account_key_hash(&a.pubkey, &a.owner))).collect(),
+        genesis_accounts: state0
+            .accounts()
+            .map(|(i, a)| (i, encode::account_key_hash(&a.pubkey, &a.owner, a.token)))
+            .collect(),
         first_free_index: 2,
         genesis_balance: U256::from(2 * 1000 * ETHER),
     };
@@ -121,5 +124,8 @@ async fn batches_sent_through_a_forwarding_contract_are_replayed_verified_and_ex
         .expect("exit proof");
     let call = ExitCall::new(&witness, &proof).expect("exit call");
     exodus::exit(&user, &call).await.expect("exit from the replayed state");
-    assert_eq!(c.pendingWithdrawals(call.owner).call().await.expect("pending"), U256::from(state.account(1).balance));
+    assert_eq!(
+        c.pendingWithdrawals(call.owner, 0).call().await.expect("pending"),
+        U256::from(state.account(1).balance)
+    );
 }

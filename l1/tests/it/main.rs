@@ -69,7 +69,7 @@ async fn deploy_keyed(vk: [U256; 18], exit_vk: [U256; 26], expiry_blocks: u64, s
     let url = anvil.url();
     let operator = wallet_provider(&url, DEV_OPERATOR_KEY).expect("provider");
     let genesis_accounts =
-        state.accounts().map(|(i, a)| (i, encode::account_key_hash(&a.pubkey, &a.owner))).collect::<Vec<_>>();
+        state.accounts().map(|(i, a)| (i, encode::account_key_hash(&a.pubkey, &a.owner, a.token))).collect::<Vec<_>>();
     let params = RollupParams {
         vk,
         exit_vk,
@@ -181,7 +181,7 @@ async fn the_contract_accepts_proved_batches_and_refuses_each_bad_submission() {
         let instance = rollup(&provider, chain.address);
         send_and_wait(instance.deposit(x, y).value(U256::from(amount))).await.expect("deposit");
         let owner = address_of(DEV_USER_KEYS[user]).expect("address");
-        deposits.push(Operation::Deposit(Deposit { account: index, pubkey: key, owner: owner.0.0, amount }));
+        deposits.push(Operation::Deposit(Deposit { account: index, pubkey: key, owner: owner.0.0, token: 0, amount }));
     }
     assert_eq!(chain.rollup.priorityTail().call().await.expect("tail"), 2);
 
@@ -206,14 +206,14 @@ async fn the_contract_accepts_proved_batches_and_refuses_each_bad_submission() {
     let ops = [Operation::Withdraw(w)];
     let t3 = batch_on(&state, 3, 2, &ops);
     submit_batch(&chain.rollup, &prove(&keys, &t3, 15)).await.expect("batch 3 accepted");
-    assert_eq!(chain.rollup.pendingWithdrawals(recipient).call().await.expect("pending"), U256::from(ETHER / 2));
+    assert_eq!(chain.rollup.pendingWithdrawals(recipient, 0).call().await.expect("pending"), U256::from(ETHER / 2));
     let provider = wallet_provider(&chain.url, DEV_USER_KEYS[2]).expect("provider");
     assert_eq!(provider.get_balance(recipient).await.expect("balance"), U256::ZERO);
     let instance = rollup(&provider, chain.address);
-    send_and_wait(instance.withdraw(recipient)).await.expect("withdraw");
+    send_and_wait(instance.withdraw(recipient, 0)).await.expect("withdraw");
     assert_eq!(provider.get_balance(recipient).await.expect("balance"), U256::from(ETHER / 2));
     // Nothing left to claim.
-    let again = rollup(&provider, chain.address).withdraw(recipient).call().await.map_err(L1Error::from);
+    let again = rollup(&provider, chain.address).withdraw(recipient, 0).call().await.map_err(L1Error::from);
     expect_revert(again, "nothing to withdraw").await;
 }
 
@@ -235,7 +235,7 @@ async fn priority_requests_the_circuit_could_not_execute_are_refused() {
         blocks_per_batch: 1,
         priority_fee: 0,
         min_deposit: MIN_DEPOSIT,
-        genesis_accounts: vec![(1, encode::account_key_hash(&state.account(1).pubkey, &owner1))],
+        genesis_accounts: vec![(1, encode::account_key_hash(&state.account(1).pubkey, &owner1, 0))],
         first_free_index: 2,
         genesis_balance: U256::from(2 * 1000 * ETHER),
     };
@@ -264,22 +264,30 @@ async fn priority_requests_the_circuit_could_not_execute_are_refused() {
     let wrong_owner = Address::repeat_byte(9);
     expect_revert(
         send_and_wait(c.depositTo(1, x1, y1, wrong_owner).value(one)).await,
-        "key or owner does not match the account",
+        "key, owner or token does not match the account",
     )
     .await;
     expect_revert(send_and_wait(c.depositTo(3, x, y, wrong_owner).value(one)).await, "unknown account").await;
     send_and_wait(c.depositTo(1, x1, y1, Address::from(owner1)).value(one)).await.expect("top-up of account 1");
     // Full exits: only the owner, with the account's key, of an account that exists.
-    expect_revert(send_and_wait(c.requestFullExit(4, x, y)).await, "unknown account").await;
-    expect_revert(send_and_wait(c.requestFullExit(1, x1, y1)).await, "only the account's owner").await;
+    expect_revert(send_and_wait(c.requestFullExit(4, x, y, 0)).await, "unknown account").await;
+    expect_revert(send_and_wait(c.requestFullExit(1, x1, y1, 0)).await, "only the account's owner").await;
     // Accounts 2 and 3 are the last the depth-2 tree holds.
     send_and_wait(c.deposit(x, y).value(U256::from(MIN_DEPOSIT))).await.expect("account 2");
     send_and_wait(c.deposit(x, y).value(one)).await.expect("account 3");
     expect_revert(send_and_wait(c.deposit(x, y).value(one)).await, "the account tree is full").await;
     // User 0 owns account 2: its exit is queued; user 1's request for it is refused.
     let other = rollup(&wallet_provider(&anvil.url(), DEV_USER_KEYS[1]).expect("provider"), address);
-    expect_revert(send_and_wait(other.requestFullExit(2, x, y)).await, "only the account's owner").await;
-    send_and_wait(c.requestFullExit(2, x, y)).await.expect("the owner's full exit");
+    expect_revert(send_and_wait(other.requestFullExit(2, x, y, 0)).await, "only the account's owner").await;
+    // The owner naming another token than the account's (ether) is refused too: a request the
+    // circuit would execute as a no-op is not queued.
+    expect_revert(send_and_wait(c.requestFullExit(2, x, y, 1)).await, "(with its key and token)").await;
+    expect_revert(
+        send_and_wait(c.forceWithdraw(2, x, y, 1, MIN_DEPOSIT)).await,
+        "only the account's owner may force its transactions (with its key and token)",
+    )
+    .await;
+    send_and_wait(c.requestFullExit(2, x, y, 0)).await.expect("the owner's full exit");
     assert_eq!(c.priorityTail().call().await.expect("tail"), 4);
     assert_eq!(c.nextAccountIndex().call().await.expect("next"), 4);
 }
@@ -351,7 +359,10 @@ async fn an_unbacked_genesis_is_refused_and_the_replay_flags_an_insolvent_deploy
         blocks_per_batch: 1,
         priority_fee: 0,
         min_deposit: MIN_DEPOSIT,
-        genesis_accounts: state.accounts().map(|(i, a)| (i, encode::account_key_hash(&a.pubkey, &a.owner))).collect(),
+        genesis_accounts: state
+            .accounts()
+            .map(|(i, a)| (i, encode::account_key_hash(&a.pubkey, &a.owner, a.token)))
+            .collect(),
         first_free_index: 2,
         genesis_balance: total,
     };

@@ -42,7 +42,7 @@ async fn open_mode_lets_anyone_submit_once_the_queue_waits_too_long_and_a_racer_
     let (x, y) = encode::key_words(&key);
     send_and_wait(user(0).deposit(x, y).value(U256::from(ETHER))).await.expect("deposit");
     let owner = address_of(DEV_USER_KEYS[0]).expect("address");
-    let deposit = [Operation::Deposit(Deposit { account: 2, pubkey: key, owner: owner.0.0, amount: ETHER })];
+    let deposit = [Operation::Deposit(Deposit { account: 2, pubkey: key, owner: owner.0.0, token: 0, amount: ETHER })];
 
     // Before the delay: refused, and a stranger's proved batch still is.
     let allowed = chain.rollup.openModeAllowedFrom().call().await.expect("allowed from");

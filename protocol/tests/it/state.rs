@@ -16,7 +16,8 @@ fn key(i: u8) -> PrivateKey {
 fn genesis() -> State {
     let mut s = State::new(DEPTH, DOMAIN).expect("state");
     for (i, balance) in [(0u32, 0u128), (1, 1_000_000), (2, 500)] {
-        let account = Account { pubkey: key(i as u8 + 1).public_key(), balance, nonce: 0, owner: [i as u8 + 1; 20] };
+        let account =
+            Account { pubkey: key(i as u8 + 1).public_key(), balance, nonce: 0, owner: [i as u8 + 1; 20], token: 0 };
         s.insert(i, account).expect("insert");
     }
     s
@@ -74,7 +75,7 @@ fn transfer_rules_are_enforced() {
 #[test]
 fn balance_overflow_is_refused() {
     let mut s = genesis();
-    let big = Account { pubkey: key(9).public_key(), balance: u128::MAX, nonce: 0, owner: [9; 20] };
+    let big = Account { pubkey: key(9).public_key(), balance: u128::MAX, nonce: 0, owner: [9; 20], token: 0 };
     s.insert(4, big).expect("insert");
     assert_refused(&mut s, transfer(1, 4, 10, 0, 0), ProtocolError::BalanceOverflow);
 }
@@ -93,7 +94,7 @@ fn withdraw_debits_and_records_the_address() {
     let w = Withdraw::signed(&key(2), &DOMAIN, 1, [0xee; 20], 400_000, 100, 0);
     let applied = s.apply(&Operation::Withdraw(w)).expect("withdraw");
     assert_eq!(s.account(1).balance, 1_000_000 - 400_100);
-    assert_eq!(applied.pubdata, PubdataOp::Withdraw { from: 1, to: [0xee; 20], amount: 400_000, fee: 100 });
+    assert_eq!(applied.pubdata, PubdataOp::Withdraw { from: 1, to: [0xee; 20], token: 0, amount: 400_000, fee: 100 });
     let w = Withdraw::signed(&key(2), &DOMAIN, 1, [0xee; 20], 1, 0, 0);
     assert_refused(&mut s, Operation::Withdraw(w), ProtocolError::WrongNonce { expected: 1, got: 0 });
 }
@@ -102,10 +103,10 @@ fn withdraw_debits_and_records_the_address() {
 fn deposit_creates_or_credits_and_refuses_a_taken_slot() {
     let mut s = genesis();
     let pk = key(7).public_key();
-    let d = Deposit { account: 5, pubkey: pk, owner: [7; 20], amount: 99 };
+    let d = Deposit { account: 5, pubkey: pk, owner: [7; 20], token: 0, amount: 99 };
     s.apply(&Operation::Deposit(d)).expect("create");
     s.apply(&Operation::Deposit(d)).expect("credit");
-    assert_eq!(s.account(5), Account { pubkey: pk, balance: 198, nonce: 0, owner: [7; 20] });
+    assert_eq!(s.account(5), Account { pubkey: pk, balance: 198, nonce: 0, owner: [7; 20], token: 0 });
     let other = Deposit { pubkey: key(8).public_key(), ..d };
     assert_refused(&mut s, Operation::Deposit(other), ProtocolError::AccountTaken(5));
     let bad_key = Deposit { account: 6, pubkey: causeway_protocol::Point { x: 1u64.into(), y: 1u64.into() }, ..d };
@@ -115,11 +116,11 @@ fn deposit_creates_or_credits_and_refuses_a_taken_slot() {
 #[test]
 fn full_exit_pays_only_the_owner() {
     let mut s = genesis();
-    let stranger = s.apply(&Operation::FullExit(FullExit { account: 1, owner: [9; 20] })).expect("consumed");
-    assert_eq!(stranger.pubdata, PubdataOp::FullExit { account: 1, owner: [9; 20], amount: 0 });
+    let stranger = s.apply(&Operation::FullExit(FullExit { account: 1, owner: [9; 20], token: 0 })).expect("consumed");
+    assert_eq!(stranger.pubdata, PubdataOp::FullExit { account: 1, owner: [9; 20], token: 0, amount: 0 });
     assert_eq!(s.account(1).balance, 1_000_000);
-    let owner = s.apply(&Operation::FullExit(FullExit { account: 1, owner: [2; 20] })).expect("exit");
-    assert_eq!(owner.pubdata, PubdataOp::FullExit { account: 1, owner: [2; 20], amount: 1_000_000 });
+    let owner = s.apply(&Operation::FullExit(FullExit { account: 1, owner: [2; 20], token: 0 })).expect("exit");
+    assert_eq!(owner.pubdata, PubdataOp::FullExit { account: 1, owner: [2; 20], token: 0, amount: 1_000_000 });
     assert_eq!(s.account(1).balance, 0);
 }
 

@@ -39,6 +39,7 @@ fn exit_witness(depth: u32) -> ExitWitness {
             balance: 1_000 + u128::from(i),
             nonce: i,
             owner: [i as u8 + 7; 20],
+            token: i as u16,
         };
         s.insert(i, a).expect("insert");
     }

@@ -44,7 +44,7 @@ fn proofs_equal_arkworks_proofs_with_the_same_randomness_for_ceremony_keys() {
         Groth16::<Bn254, SnarkjsReduction>::setup(ExitCircuit { depth, witness: None }, &mut rng).expect("setup");
     let domain = Domain::new(31337, [0x5a; 20]);
     let mut state = State::new(depth, domain).expect("state");
-    let account = Account { pubkey: PrivateKey([3; 32]).public_key(), balance: 77, nonce: 2, owner: [4; 20] };
+    let account = Account { pubkey: PrivateKey([3; 32]).public_key(), balance: 77, nonce: 2, owner: [4; 20], token: 0 };
     state.insert(1, account).expect("insert");
     let w = ExitWitness::from_state(&state, 1).expect("witness");
     let prepared = Prepared::new(
@@ -87,7 +87,7 @@ fn a_witness_for_another_circuit_shape_is_refused() {
             .expect("prepared");
     let domain = Domain::new(31337, [0x5a; 20]);
     let mut state = State::new(2, domain).expect("state");
-    let account = Account { pubkey: PrivateKey([3; 32]).public_key(), balance: 1, nonce: 0, owner: [4; 20] };
+    let account = Account { pubkey: PrivateKey([3; 32]).public_key(), balance: 1, nonce: 0, owner: [4; 20], token: 0 };
     state.insert(0, account).expect("insert");
     let w = ExitWitness::from_state(&state, 0).expect("witness");
     assert!(witness(ExitCircuit { depth: 2, witness: Some(w) }, &prepared).is_err());

@@ -15,8 +15,13 @@ const DOMAIN: causeway_protocol::Domain = causeway_protocol::Domain::new(31337, 
 pub(crate) fn one_transfer_batch() -> BatchWitness {
     let mut s = State::new(PARAMS.depth, DOMAIN).expect("state");
     for i in 0..2u32 {
-        let a =
-            Account { pubkey: PrivateKey([i as u8 + 1; 32]).public_key(), balance: 1_000, nonce: 0, owner: [1; 20] };
+        let a = Account {
+            pubkey: PrivateKey([i as u8 + 1; 32]).public_key(),
+            balance: 1_000,
+            nonce: 0,
+            owner: [1; 20],
+            token: 0,
+        };
         s.insert(i, a).expect("insert");
     }
     let t = Transfer::signed(&PrivateKey([2; 32]), &DOMAIN, 1, 0, 100, 1, 0);
@@ -81,6 +86,7 @@ fn an_exit_proof_verifies_for_its_own_statement_and_deployment_only() {
             balance: 1_000 * u128::from(i + 1),
             nonce: i,
             owner: [i as u8 + 7; 20],
+            token: i as u16,
         };
         state.insert(i, a).expect("insert");
     }
@@ -117,7 +123,8 @@ fn exit_keys_name_their_circuit_and_keys_of_the_other_circuit_are_refused() {
 
     let loaded = Keys::load_for(&exit_dir, Circuit::Exit, Some(PARAMS)).expect("exit keys load");
     let mut state = State::new(PARAMS.depth, DOMAIN).expect("state");
-    let account = Account { pubkey: PrivateKey([3; 32]).public_key(), balance: 5_000, nonce: 2, owner: [4; 20] };
+    let account =
+        Account { pubkey: PrivateKey([3; 32]).public_key(), balance: 5_000, nonce: 2, owner: [4; 20], token: 0 };
     state.insert(1, account).expect("insert");
     let witness = ExitWitness::from_state(&state, 1).expect("witness");
     let proof = prove_exit(&loaded, witness.clone(), &mut rng).expect("exit proof");
