@@ -328,13 +328,6 @@ impl Request {
             .concat(),
         }
     }
-
-    /// The token it names.
-    pub fn token(&self) -> u16 {
-        match self {
-            Self::Deposit { token, .. } | Self::FullExit { token, .. } | Self::Forced { token, .. } => *token,
-        }
-    }
 }
 
 fn hex0x(bytes: &[u8]) -> String {
@@ -639,8 +632,7 @@ async fn solvency(
         .range(waiting_from..)
         .filter_map(|(_, r)| match r {
             Request::Deposit { amount, token: causeway_protocol::account::ETHER, .. } => Some(U256::from(*amount)),
-            Request::Deposit { .. } => None,
-            Request::FullExit { .. } | Request::Forced { .. } => None,
+            Request::Deposit { .. } | Request::FullExit { .. } | Request::Forced { .. } => None,
         })
         .fold(U256::ZERO, |sum, a| sum + a);
     let (deposit_fee, exit_fee, forced_fee) =

@@ -47,8 +47,7 @@ mod bindings {
 }
 pub use bindings::{FeeOnTransferToken, IERC20, NoReturnToken, ReentrantToken, TestToken};
 
-/// Ether's token id.
-pub const ETHER: u16 = 0;
+pub use causeway_protocol::account::ETHER;
 
 /// A listed token as wallets show it.
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -2,7 +2,7 @@
 //! or as a batch, every rule checked before anything changes.
 
 use crate::{
-    account::{Account, AccountIndex},
+    account::{Account, AccountIndex, TokenId},
     batch::{BatchHeader, commitment},
     domain::Domain,
     eddsa::verify,
@@ -38,7 +38,7 @@ pub struct Applied {
     /// The fee the operator earns.
     pub fee: u128,
     /// The token of the fee (the payer's).
-    pub fee_token: crate::account::TokenId,
+    pub fee_token: TokenId,
     /// The operation as pubdata records it.
     pub pubdata: PubdataOp,
 }
@@ -51,7 +51,7 @@ pub struct Checked {
     /// The fee the operator would earn.
     pub fee: u128,
     /// The token the fee is paid in (the payer's; ether for operations without a fee).
-    pub fee_token: crate::account::TokenId,
+    pub fee_token: TokenId,
     /// The operation as pubdata would record it.
     pub pubdata: PubdataOp,
 }
@@ -414,9 +414,9 @@ impl State {
         let result = (|| {
             for op in ops.iter().chain(std::iter::repeat_n(&Operation::Noop, slots - needed)) {
                 let a = self.apply_with(op, signatures)?;
-                if a.fee != 0 && a.fee_token != fee_token {
+                if let Err(e) = check_fee_token(a.fee, a.fee_token, fee_token) {
                     self.undo(&a.updates);
-                    return Err(ProtocolError::FeeToken { token: a.fee_token, fee_token });
+                    return Err(e);
                 }
                 let touched = a.updates.last().map_or(0, |u| u.index);
                 let mut pair = a.updates.clone();
@@ -468,6 +468,15 @@ impl State {
             self.undo(&a.updates);
         }
     }
+}
+
+/// The fee rule of a batch: a nonzero fee is paid in the payer's token (`token`), which must be
+/// the batch's fee account's (`fee_token`).
+pub fn check_fee_token(fee: u128, token: TokenId, fee_token: TokenId) -> Result<(), ProtocolError> {
+    if fee != 0 && token != fee_token {
+        return Err(ProtocolError::FeeToken { token, fee_token });
+    }
+    Ok(())
 }
 
 fn check_floats(amount: u128, fee: u128) -> Result<(), ProtocolError> {

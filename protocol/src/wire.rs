@@ -443,16 +443,6 @@ impl PriorityOp {
         }
     }
 
-    /// The token.
-    pub fn token(&self) -> u16 {
-        match *self {
-            PriorityOp::Deposit { token, .. }
-            | PriorityOp::FullExit { token, .. }
-            | PriorityOp::ForcedTransfer { token, .. }
-            | PriorityOp::ForcedWithdraw { token, .. } => token,
-        }
-    }
-
     /// The account.
     pub fn account(&self) -> u32 {
         match *self {

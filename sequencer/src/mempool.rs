@@ -21,6 +21,7 @@ use causeway_db::{
 };
 use causeway_protocol::{
     Account, AccountIndex, Ledger, Operation, Signatures,
+    state::check_fee_token,
     wire::{Payer, SignedTx},
 };
 use std::{
@@ -251,6 +252,8 @@ impl Mempool {
         let mut rows = Vec::new();
         let limit = self.shared.config.mempool_limit;
         let mut pending = self.shared.pending.load(Ordering::Relaxed);
+        // A fee is paid in the payer's token, which must be the fee account's.
+        let fee_token = self.working.account(self.shared.params.fee_account).token;
         for s in group {
             if pending >= limit {
                 m::rejected("mempool_full");
@@ -258,14 +261,10 @@ impl Mempool {
                 continue;
             }
             let op = s.tx.operation();
-            // A fee is paid in the payer's token, which must be the fee account's.
-            let fee_token = self.working.account(self.shared.params.fee_account).token;
-            let checked = self.working.check(&op, Signatures::Verified).and_then(|c| {
-                if c.fee != 0 && c.fee_token != fee_token {
-                    return Err(causeway_protocol::ProtocolError::FeeToken { token: c.fee_token, fee_token });
-                }
-                Ok(c)
-            });
+            let checked = self
+                .working
+                .check(&op, Signatures::Verified)
+                .and_then(|c| check_fee_token(c.fee, c.fee_token, fee_token).map(|()| c));
             match checked {
                 Ok(checked) => {
                     for (i, _) in &checked.changes {

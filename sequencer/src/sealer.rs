@@ -8,7 +8,9 @@
 use crate::{Shared, metrics as m};
 use causeway_circuits::BatchWitness;
 use causeway_db::batches::SealedBatch;
-use causeway_protocol::{AccountIndex, BatchTransition, Operation, Signatures, State, field::fr_to_be_bytes};
+use causeway_protocol::{
+    AccountIndex, BatchTransition, Operation, Signatures, State, field::fr_to_be_bytes, state::check_fee_token,
+};
 use std::{
     collections::VecDeque,
     sync::{Arc, atomic::Ordering},
@@ -190,12 +192,9 @@ impl Sealer {
                 let fee_token = ledger.account(p.fee_account).token;
                 ops.clear();
                 for q in &candidates {
-                    let checked = ledger.check(&q.op, Signatures::Verify).and_then(|c| {
-                        if c.fee != 0 && c.fee_token != fee_token {
-                            return Err(causeway_protocol::ProtocolError::FeeToken { token: c.fee_token, fee_token });
-                        }
-                        Ok(c)
-                    });
+                    let checked = ledger
+                        .check(&q.op, Signatures::Verify)
+                        .and_then(|c| check_fee_token(c.fee, c.fee_token, fee_token).map(|()| c));
                     match checked {
                         Ok(c) => {
                             let _ = ledger.commit(&c);
